@@ -1,0 +1,58 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { EventsRepository } from '../../db/events-repository.js';
+import type { EventRecord, RatingRecord } from '../../db/ingest-types.js';
+import type { RatingsRepository } from '../../db/ratings-repository.js';
+import { errorResponse, writeCountsResponse } from '../schemas/common.js';
+import { eventsBodySchema, type EventsBody } from '../schemas/events.js';
+import { ratingsBodySchema, type RatingsBody, type RatingLimits } from '../schemas/ratings.js';
+
+export interface IngestRoutesOptions extends RatingLimits {
+  ratings: RatingsRepository;
+  events: EventsRepository;
+  /** Called after a write commits, e.g. to invalidate caches or count towards a retrain. */
+  onIngest?: (kind: 'ratings' | 'events', userIds: readonly string[], inserted: number) => void;
+}
+
+function toRatingRecords(body: RatingsBody, now: number): RatingRecord[] {
+  const list = 'ratings' in body ? body.ratings : [body];
+  return list.map((r) => ({ userId: r.userId, itemId: r.itemId, rating: r.rating, timestamp: r.timestamp ?? now }));
+}
+
+function toEventRecords(body: EventsBody, now: number): EventRecord[] {
+  const list = 'events' in body ? body.events : [body];
+  return list.map((e) => ({
+    userId: e.userId,
+    itemId: e.itemId,
+    type: e.type,
+    value: e.value ?? 1,
+    timestamp: e.timestamp ?? now,
+    eventId: e.eventId,
+  }));
+}
+
+const errors = { 400: errorResponse, 413: errorResponse, 415: errorResponse };
+
+export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (fastify, opts) => {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+
+  app.post('/ratings', {
+    schema: { body: ratingsBodySchema(opts), response: { 200: writeCountsResponse, ...errors } },
+    handler: async (request) => {
+      const records = toRatingRecords(request.body, Date.now());
+      const counts = opts.ratings.upsert(records);
+      opts.onIngest?.('ratings', records.map((r) => r.userId), counts.inserted + counts.updated);
+      return counts;
+    },
+  });
+
+  app.post('/events', {
+    schema: { body: eventsBodySchema(opts.maxBatchSize), response: { 200: writeCountsResponse, ...errors } },
+    handler: async (request) => {
+      const records = toEventRecords(request.body, Date.now());
+      const counts = opts.events.insert(records);
+      opts.onIngest?.('events', records.map((e) => e.userId), counts.inserted);
+      return counts;
+    },
+  });
+};

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+
+/** Longest accepted external id; ids are stored and returned verbatim. */
+export const MAX_ID_LENGTH = 256;
+// Control characters would corrupt logs and CSV exports; everything else (unicode, quotes, `../`) is data.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
+/**
+ * An external user or item id: a non-empty string without control characters, or a
+ * non-negative integer (converted to its decimal string, so `42` and `"42"` are the same id).
+ */
+export const externalId = z
+  .union([
+    z.string().min(1, 'must not be empty').max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`),
+    z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  ])
+  .transform((v) => String(v))
+  .refine((v) => !CONTROL_CHARS.test(v), 'must not contain control characters');
+
+/** An id taken from the URL path (always a string there). */
+export const pathId = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`)
+  .refine((v) => !CONTROL_CHARS.test(v), 'must not contain control characters');
+
+const MAX_FUTURE_MS = 24 * 3600 * 1000;
+const MIN_TIMESTAMP_MS = Date.UTC(1970, 0, 1);
+
+/**
+ * When something happened: an ISO 8601 date-time string or Unix epoch milliseconds.
+ * Up to one day in the future is accepted (client clock skew); later is refused.
+ */
+export const timestamp = z
+  .union([z.iso.datetime({ offset: true }), z.number().int('must be an integer (epoch milliseconds)')])
+  .transform((v) => (typeof v === 'string' ? Date.parse(v) : v))
+  .refine((ms) => ms >= MIN_TIMESTAMP_MS, 'must not be before 1970-01-01')
+  .refine((ms) => ms <= Date.now() + MAX_FUTURE_MS, 'must not be more than one day in the future');
+
+export const errorResponse = z.object({
+  error: z.string(),
+  code: z.string(),
+  details: z.array(z.object({ path: z.string(), message: z.string() })),
+});
+
+export const writeCountsResponse = z.object({
+  inserted: z.number().int(),
+  updated: z.number().int(),
+  ignored: z.number().int(),
+});

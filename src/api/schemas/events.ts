@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { EVENT_TYPES } from '../../config.js';
+import { externalId, timestamp } from './common.js';
+
+/** `POST /events` body: one event, or `{ events: [...] }`. */
+export function eventsBodySchema(maxBatchSize: number) {
+  const event = z.strictObject({
+    userId: externalId,
+    itemId: externalId,
+    type: z.enum(EVENT_TYPES, { message: `must be one of ${EVENT_TYPES.join(', ')}` }),
+    value: z.number().min(0, 'must not be negative').max(1e9, 'must be at most 1e9').optional(),
+    timestamp: timestamp.optional(),
+    eventId: z
+      .string()
+      .min(1, 'must not be empty')
+      .max(128, 'must be at most 128 characters')
+      .optional(),
+  });
+  const batch = z.strictObject({
+    events: z
+      .array(event)
+      .min(1, 'must contain at least one event')
+      .max(maxBatchSize, `must contain at most ${maxBatchSize} events`),
+  });
+  return z.union([batch, event]);
+}
+
+export type EventsBody = z.output<ReturnType<typeof eventsBodySchema>>;

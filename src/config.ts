@@ -1,0 +1,140 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+/** Event types accepted by `POST /events`. */
+export const EVENT_TYPES = ['click', 'view', 'like', 'add_to_cart', 'purchase'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+const DEFAULT_EVENT_WEIGHTS: Record<EventType, number> = {
+  click: 1,
+  view: 0.5,
+  like: 2,
+  add_to_cart: 3,
+  purchase: 4,
+};
+
+/** Thrown when an environment variable is missing or malformed; names the variable. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`invalid configuration: ${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const intFromEnv = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const numFromEnv = () => z.coerce.number().refine(Number.isFinite, 'must be a finite number');
+const boolFromEnv = () =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** Parses `click=1,view=0.5` into weights; unknown types and non-positive weights are rejected. */
+const eventWeightsFromEnv = z.string().transform((raw, ctx) => {
+  const weights = { ...DEFAULT_EVENT_WEIGHTS };
+  for (const pair of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [name, value] = pair.split('=').map((s) => s.trim());
+    const weight = Number(value);
+    if (!(EVENT_TYPES as readonly string[]).includes(name)) {
+      ctx.addIssue({ code: 'custom', message: `unknown event type "${name}" (expected one of ${EVENT_TYPES.join(', ')})` });
+      return z.NEVER;
+    }
+    if (!Number.isFinite(weight) || weight <= 0) {
+      ctx.addIssue({ code: 'custom', message: `weight for "${name}" must be a positive number` });
+      return z.NEVER;
+    }
+    weights[name as EventType] = weight;
+  }
+  return weights;
+});
+
+const envSchema = z.object({
+  PORT: intFromEnv(0, 65535).default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_PATH: z.string().min(1).default('./data/recflow.db'),
+  MODEL_DIR: z.string().min(1).default('./data/models'),
+  DATA_DIR: z.string().min(1).optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .optional(),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_PRETTY: boolFromEnv().optional(),
+  RATING_MIN: numFromEnv().default(0.5),
+  RATING_MAX: numFromEnv().default(5),
+  MAX_BATCH_SIZE: intFromEnv(1, 100_000).default(10_000),
+  BODY_LIMIT_BYTES: intFromEnv(1024, 256 * 1024 * 1024).default(5 * 1024 * 1024),
+  EVENT_WEIGHTS: eventWeightsFromEnv.default(DEFAULT_EVENT_WEIGHTS),
+  SQLITE_SYNCHRONOUS: z.enum(['NORMAL', 'FULL']).default('NORMAL'),
+  SQLITE_BUSY_TIMEOUT_MS: intFromEnv(0, 600_000).default(5000),
+  SHUTDOWN_TIMEOUT_MS: intFromEnv(100, 600_000).default(10_000),
+  MIGRATIONS_DIR: z.string().min(1).optional(),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  databasePath: string;
+  modelDir: string;
+  /** Where generated secrets (the admin token) live; defaults to the database's folder. */
+  dataDir: string;
+  redisUrl: string | undefined;
+  adminToken: string | undefined;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  /** Pretty logs; defaults to true when stdout is a TTY. */
+  logPretty: boolean;
+  ratingMin: number;
+  ratingMax: number;
+  maxBatchSize: number;
+  bodyLimitBytes: number;
+  eventWeights: Record<EventType, number>;
+  sqliteSynchronous: 'NORMAL' | 'FULL';
+  sqliteBusyTimeoutMs: number;
+  shutdownTimeoutMs: number;
+  migrationsDir: string;
+}
+
+/** The migrations shipped with the package: `<root>/migrations`, the same from `src/` and `dist/`. */
+export const DEFAULT_MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'migrations');
+
+/**
+ * Parses configuration from an environment once at startup. Throws {@link ConfigError}
+ * naming the first bad variable; nothing else in the code base reads `process.env`.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(String(issue.path[0] ?? 'env'), issue.message);
+  }
+  const e = parsed.data;
+  if (e.RATING_MIN >= e.RATING_MAX) {
+    throw new ConfigError('RATING_MIN', `must be below RATING_MAX (${e.RATING_MAX})`);
+  }
+  const databasePath = e.DATABASE_PATH;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databasePath,
+    modelDir: e.MODEL_DIR,
+    dataDir: e.DATA_DIR ?? (databasePath === ':memory:' ? './data' : path.dirname(databasePath)),
+    redisUrl: e.REDIS_URL,
+    adminToken: e.ADMIN_TOKEN,
+    logLevel: e.LOG_LEVEL,
+    logPretty: e.LOG_PRETTY ?? Boolean(process.stdout.isTTY),
+    ratingMin: e.RATING_MIN,
+    ratingMax: e.RATING_MAX,
+    maxBatchSize: e.MAX_BATCH_SIZE,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    eventWeights: e.EVENT_WEIGHTS,
+    sqliteSynchronous: e.SQLITE_SYNCHRONOUS,
+    sqliteBusyTimeoutMs: e.SQLITE_BUSY_TIMEOUT_MS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    migrationsDir: e.MIGRATIONS_DIR ?? DEFAULT_MIGRATIONS_DIR,
+  };
+}

@@ -1,0 +1,34 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+
+export type Db = Database.Database;
+
+export interface OpenDbOptions {
+  /** Milliseconds a writer waits for a lock held by another connection (API vs worker). Default 5000. */
+  busyTimeoutMs?: number;
+  /** NORMAL survives a process crash in WAL mode; FULL also survives power loss. Default NORMAL. */
+  synchronous?: 'NORMAL' | 'FULL';
+  readonly?: boolean;
+}
+
+/**
+ * Opens (creating its folder if needed) a SQLite database in WAL mode, so readers never block the
+ * single writer and the API and the worker can share one file.
+ */
+export function openDb(file: string, options: OpenDbOptions = {}): Db {
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const db = new Database(file, { readonly: options.readonly ?? false });
+  db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+  if (!options.readonly) {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
+  }
+  db.pragma('foreign_keys = ON');
+  return db;
+}
+
+/** Closes a database handle; safe to call twice. */
+export function closeDb(db: Db): void {
+  if (db.open) db.close();
+}

@@ -1,0 +1,83 @@
+import type { Db } from './connection.js';
+
+export interface HistoryEntry {
+  kind: 'rating' | 'event';
+  itemId: string;
+  timestamp: number;
+  /** Present for ratings. */
+  rating?: number;
+  /** Present for events. */
+  type?: string;
+  value?: number;
+  eventId?: string | null;
+}
+
+/** Position after the last entry of a page: entries sort by (timestamp desc, kind asc, id desc). */
+export interface HistoryCursor {
+  ts: number;
+  kind: 'event' | 'rating';
+  id: number;
+}
+
+export interface HistoryPage {
+  entries: HistoryEntry[];
+  next: HistoryCursor | null;
+}
+
+export interface HistoryRepository {
+  /** The user's ratings and events, newest first; undefined when the user is unknown. */
+  page(externalUserId: string, limit: number, after: HistoryCursor | null): HistoryPage | undefined;
+}
+
+interface Row {
+  kind: 'rating' | 'event';
+  id: number;
+  ts: number;
+  item: string;
+  value: number;
+  type: string | null;
+  event_id: string | null;
+}
+
+export function createHistoryRepository(db: Db): HistoryRepository {
+  const findUser = db.prepare('SELECT id FROM users WHERE external_id = ?').pluck();
+  // 'event' < 'rating' alphabetically, which fixes the tie order between the two kinds.
+  const select = db.prepare(`
+    SELECT * FROM (
+      SELECT 'rating' AS kind, r.id, r.ts, i.external_id AS item, r.value, NULL AS type, NULL AS event_id
+        FROM ratings r JOIN items i ON i.id = r.item_id WHERE r.user_id = @user
+      UNION ALL
+      SELECT 'event' AS kind, e.id, e.ts, i.external_id AS item, e.value, e.type, e.event_id
+        FROM events e JOIN items i ON i.id = e.item_id WHERE e.user_id = @user
+    )
+    WHERE @ts IS NULL
+       OR ts < @ts
+       OR (ts = @ts AND (kind > @kind OR (kind = @kind AND id < @id)))
+    ORDER BY ts DESC, kind ASC, id DESC
+    LIMIT @limit`);
+
+  return {
+    page(externalUserId, limit, after) {
+      const user = findUser.get(externalUserId) as number | undefined;
+      if (user === undefined) return undefined;
+      const rows = select.all({
+        user,
+        ts: after?.ts ?? null,
+        kind: after?.kind ?? null,
+        id: after?.id ?? null,
+        limit: limit + 1,
+      }) as Row[];
+      const pageRows = rows.slice(0, limit);
+      const last = pageRows[pageRows.length - 1];
+      return {
+        entries: pageRows.map(toEntry),
+        next: rows.length > limit && last ? { ts: last.ts, kind: last.kind, id: last.id } : null,
+      };
+    },
+  };
+}
+
+function toEntry(row: Row): HistoryEntry {
+  if (row.kind === 'rating') return { kind: 'rating', itemId: row.item, timestamp: row.ts, rating: row.value };
+  return { kind: 'event', itemId: row.item, timestamp: row.ts, type: row.type ?? '', value: row.value, eventId: row.event_id };
+}

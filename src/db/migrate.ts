@@ -1,0 +1,111 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Db } from './connection.js';
+
+const FILE_PATTERN = /^(\d{3})_([a-z0-9_]+)\.sql$/;
+
+export interface MigrationFile {
+  version: number;
+  name: string;
+  file: string;
+  sql: string;
+  checksum: string;
+}
+
+export interface MigrationResult {
+  applied: number[];
+  current: number;
+}
+
+/** Raised when migrations cannot be applied; the database is left as it was before the failing file. */
+export class MigrationError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'MigrationError';
+  }
+}
+
+/** Reads `NNN_name.sql` files in version order; other files are ignored, duplicate versions refused. */
+export function readMigrations(dir: string): MigrationFile[] {
+  const files = fs.readdirSync(dir).filter((f) => FILE_PATTERN.test(f)).sort();
+  const seen = new Set<number>();
+  return files.map((file) => {
+    const [, version, name] = FILE_PATTERN.exec(file)!;
+    const v = Number(version);
+    if (seen.has(v)) throw new MigrationError(`two migrations share version ${version} in ${dir}`);
+    seen.add(v);
+    const sql = fs.readFileSync(path.join(dir, file), 'utf8');
+    const checksum = crypto.createHash('sha256').update(sql).digest('hex');
+    return { version: v, name, file, sql, checksum };
+  });
+}
+
+function ensureLedger(db: Db): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    INTEGER PRIMARY KEY,
+    name       TEXT    NOT NULL,
+    checksum   TEXT    NOT NULL,
+    applied_at INTEGER NOT NULL
+  )`);
+}
+
+interface LedgerRow {
+  version: number;
+  name: string;
+  checksum: string;
+}
+
+/**
+ * Applies pending migrations in order, each in its own transaction, recording each in
+ * `schema_migrations`. Refuses to start when an applied file was edited afterwards or the
+ * database is newer than the code, since either means the schema is not what the code expects.
+ */
+export function migrate(db: Db, dir: string): MigrationResult {
+  const files = readMigrations(dir);
+  ensureLedger(db);
+  const ledger = new Map(
+    (db.prepare('SELECT version, name, checksum FROM schema_migrations').all() as LedgerRow[]).map((r) => [r.version, r]),
+  );
+  const known = new Set(files.map((f) => f.version));
+  for (const row of ledger.values()) {
+    if (!known.has(row.version)) {
+      throw new MigrationError(
+        `database has migration ${row.version} (${row.name}) that this version of recflow does not know; refusing to start with an older build`,
+      );
+    }
+  }
+  const applied: number[] = [];
+  for (const m of files) {
+    const done = ledger.get(m.version);
+    if (done) {
+      if (done.checksum !== m.checksum) {
+        throw new MigrationError(`migration ${m.file} was changed after it was applied (checksum mismatch)`);
+      }
+      continue;
+    }
+    const apply = db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)').run(
+        m.version,
+        m.name,
+        m.checksum,
+        Date.now(),
+      );
+    });
+    try {
+      apply();
+    } catch (err) {
+      throw new MigrationError(`migration ${m.file} failed and was rolled back: ${(err as Error).message}`, { cause: err });
+    }
+    applied.push(m.version);
+  }
+  return { applied, current: files.length ? files[files.length - 1].version : 0 };
+}
+
+/** True when every known migration has been applied; used by `/readyz`. */
+export function isFullyMigrated(db: Db, dir: string): boolean {
+  const files = readMigrations(dir);
+  const row = db.prepare('SELECT COUNT(*) AS n FROM schema_migrations').get() as { n: number };
+  return row.n === files.length;
+}

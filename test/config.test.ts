@@ -1,0 +1,62 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { resolveAdminToken } from '../src/admin-token.js';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { tempDir } from './helpers/app.js';
+
+describe('loadConfig', () => {
+  it('uses the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      port: 8080,
+      databasePath: './data/recflow.db',
+      modelDir: './data/models',
+      dataDir: './data',
+      redisUrl: undefined,
+      ratingMin: 0.5,
+      ratingMax: 5,
+      maxBatchSize: 10_000,
+    });
+  });
+
+  it.each([
+    ['PORT', { PORT: 'eighty' }],
+    ['PORT', { PORT: '70000' }],
+    ['REDIS_URL', { REDIS_URL: 'localhost:6379' }],
+    ['ADMIN_TOKEN', { ADMIN_TOKEN: 'short' }],
+    ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+    ['EVENT_WEIGHTS', { EVENT_WEIGHTS: 'click=1,hover=2' }],
+    ['EVENT_WEIGHTS', { EVENT_WEIGHTS: 'click=-1' }],
+    ['RATING_MIN', { RATING_MIN: '5', RATING_MAX: '1' }],
+  ])('names %s when it is bad', (variable, env) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    try {
+      loadConfig(env);
+    } catch (err) {
+      expect((err as ConfigError).variable).toBe(variable);
+      expect((err as Error).message).toContain(variable);
+    }
+  });
+
+  it('parses event weights over the defaults', () => {
+    expect(loadConfig({ EVENT_WEIGHTS: 'purchase=10, click=0.25' }).eventWeights).toMatchObject({ purchase: 10, click: 0.25, view: 0.5 });
+  });
+});
+
+describe('resolveAdminToken', () => {
+  it('generates a token once, keeps it with mode 0600 and reuses it', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const first = resolveAdminToken(undefined, dir);
+      const file = path.join(dir, 'admin-token');
+      expect(first.source).toBe(file);
+      expect(first.token.length).toBeGreaterThanOrEqual(32);
+      expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+      expect(resolveAdminToken(undefined, dir).token).toBe(first.token);
+      expect(resolveAdminToken('from-the-environment-123', dir)).toEqual({ token: 'from-the-environment-123', source: 'env' });
+    } finally {
+      cleanup();
+    }
+  });
+});

@@ -1,0 +1,34 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { buildApp } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+
+/** A fresh temporary directory, removed by the returned cleanup. */
+export function tempDir(prefix = 'recflow-test-'): { dir: string; cleanup: () => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Config for a test: defaults plus a private data dir, a fixed admin token and silent logs. */
+export function testConfig(dir: string, env: Record<string, string> = {}): Config {
+  return loadConfig({
+    DATABASE_PATH: path.join(dir, 'recflow.db'),
+    MODEL_DIR: path.join(dir, 'models'),
+    ADMIN_TOKEN: 'test-admin-token-0123456789',
+    LOG_LEVEL: 'silent',
+    LOG_PRETTY: 'false',
+    ...env,
+  });
+}
+
+export const silentLogger = pino({ level: 'silent' });
+
+/** Builds the app on a config and waits until it is ready to serve (no listening socket). */
+export async function startApp(config: Config): Promise<FastifyInstance> {
+  const app = await buildApp(config, { logger: silentLogger });
+  await app.ready();
+  return app;
+}
