@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { BACKEND_CHOICES, MODEL_NAMES, type BackendChoice, type ModelName } from './models/model.js';
 
 /** Event types accepted by `POST /events`. */
 export const EVENT_TYPES = ['click', 'view', 'like', 'add_to_cart', 'purchase'] as const;
@@ -73,6 +74,17 @@ const envSchema = z.object({
   SQLITE_BUSY_TIMEOUT_MS: intFromEnv(0, 600_000).default(5000),
   SHUTDOWN_TIMEOUT_MS: intFromEnv(100, 600_000).default(10_000),
   MIGRATIONS_DIR: z.string().min(1).optional(),
+  TF_BACKEND: z.enum(BACKEND_CHOICES).default('auto'),
+  DEFAULT_MODEL: z.enum(MODEL_NAMES).default('gmf'),
+  JOB_ATTEMPTS: intFromEnv(1, 20).default(3),
+  JOB_BACKOFF_MS: intFromEnv(0, 3_600_000).default(5000),
+  PROMOTE_TOLERANCE: numFromEnv().pipe(z.number().min(0).max(1)).default(0.01),
+  KEEP_VERSIONS: intFromEnv(1, 1000).default(5),
+  MODEL_POLL_MS: intFromEnv(50, 600_000).default(2000),
+  RETRAIN_EVERY: intFromEnv(0, 1_000_000_000).default(0),
+  DISLIKE_THRESHOLD: numFromEnv().default(2),
+  QUEUE_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only').default('recflow-train'),
+  RATE_LIMIT_MAX: intFromEnv(0, 1_000_000).default(0),
 });
 
 export interface Config {
@@ -96,6 +108,25 @@ export interface Config {
   sqliteBusyTimeoutMs: number;
   shutdownTimeoutMs: number;
   migrationsDir: string;
+  /** TensorFlow.js backend: auto = tfjs-node, else wasm, else cpu. */
+  tfBackend: BackendChoice;
+  /** The model `POST /admin/retrain` trains when none is named, and the one serving prefers. */
+  defaultModel: ModelName;
+  jobAttempts: number;
+  jobBackoffMs: number;
+  /** A new version is promoted when its validation HR@10 ≥ the active one's minus this. */
+  promoteTolerance: number;
+  /** Versions kept per model (the active one is never deleted). */
+  keepVersions: number;
+  /** How often the API checks for a newly activated model version. */
+  modelPollMs: number;
+  /** Enqueue a retrain of the default model every N new interactions (0 = never). */
+  retrainEvery: number;
+  /** Ratings at or below this are dislikes: not positives for training, never recommended. */
+  dislikeThreshold: number;
+  queueName: string;
+  /** Requests per minute per client on ingest and admin routes (0 = unlimited). */
+  rateLimitMax: number;
 }
 
 /** The migrations shipped with the package: `<root>/migrations`, the same from `src/` and `dist/`. */
@@ -136,5 +167,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sqliteBusyTimeoutMs: e.SQLITE_BUSY_TIMEOUT_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     migrationsDir: e.MIGRATIONS_DIR ?? DEFAULT_MIGRATIONS_DIR,
+    tfBackend: e.TF_BACKEND,
+    defaultModel: e.DEFAULT_MODEL,
+    jobAttempts: e.JOB_ATTEMPTS,
+    jobBackoffMs: e.JOB_BACKOFF_MS,
+    promoteTolerance: e.PROMOTE_TOLERANCE,
+    keepVersions: e.KEEP_VERSIONS,
+    modelPollMs: e.MODEL_POLL_MS,
+    retrainEvery: e.RETRAIN_EVERY,
+    dislikeThreshold: e.DISLIKE_THRESHOLD,
+    queueName: e.QUEUE_NAME,
+    rateLimitMax: e.RATE_LIMIT_MAX,
   };
 }

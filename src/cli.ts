@@ -1,0 +1,149 @@
+#!/usr/bin/env node
+import { createWriteStream, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { once } from 'node:events';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { buildInteractions, type Interactions } from './data/interactions.js';
+import { FILE_FORMATS, loadInteractionsFile } from './data/loaders.js';
+import { generateSynthetic, type SyntheticOptions } from './data/synthetic.js';
+import { loadConfig } from './config.js';
+import { openDb, closeDb } from './db/connection.js';
+import { migrate } from './db/migrate.js';
+import { readTrainingData } from './db/training-data-repository.js';
+import { initBackend } from './models/backend.js';
+import { BACKEND_CHOICES, MODEL_NAMES, type BackendChoice, type ModelName } from './models/model.js';
+import { saveModel } from './models/persist.js';
+import { trainModel, type TrainProgress } from './train/trainer.js';
+
+const int = (name: string, min: number, max: number) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}]`);
+  return n;
+};
+const num = (name: string, min: number, max: number) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a number in [${min}, ${max}]`);
+  return n;
+};
+const json = (v: string): Record<string, unknown> => {
+  try {
+    const parsed: unknown = JSON.parse(v);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+  } catch {
+    /* reported below */
+  }
+  throw new InvalidArgumentError('--hyper must be a JSON object, e.g. \'{"factors":32}\'');
+};
+
+async function writeSynthetic(options: SyntheticOptions, out: string): Promise<number> {
+  const stream = out === '-' ? process.stdout : createWriteStream(out);
+  let n = 0;
+  const write = async (line: string): Promise<void> => {
+    if (!stream.write(line)) await once(stream, 'drain');
+  };
+  await write('user,item,rating,timestamp\n');
+  for (const r of generateSynthetic(options)) {
+    await write(`${r.user},${r.item},${r.rating},${r.ts}\n`);
+    n++;
+  }
+  if (stream !== process.stdout) {
+    stream.end();
+    await once(stream, 'finish');
+  }
+  return n;
+}
+
+function progressLine(p: TrainProgress): string {
+  if (p.epoch === undefined) return `${p.phase}…`;
+  const bits = [`${p.phase} epoch ${p.epoch}/${p.epochs}`, `loss ${p.loss?.toFixed(4)}`, `${Math.round(p.samplesPerSec ?? 0).toLocaleString('en')} samples/s`];
+  if (p.valid !== undefined) bits.push(`valid HR@10 ${p.valid.toFixed(4)}`);
+  return bits.join('  ');
+}
+
+async function dataFrom(opts: { file?: string; format: string; db?: string; ratingMax?: number }): Promise<Interactions> {
+  if (opts.file) {
+    const loaded = await loadInteractionsFile(opts.file, { format: opts.format as (typeof FILE_FORMATS)[number] | 'auto', ratingMax: opts.ratingMax });
+    process.stderr.write(`${opts.file}: ${loaded.format}, ${loaded.accepted} interactions from ${loaded.lines} lines, ${loaded.errorCount} bad\n`);
+    for (const e of loaded.errors.slice(0, 10)) process.stderr.write(`  line ${e.line}: ${e.message}\n`);
+    return loaded.interactions;
+  }
+  const config = loadConfig(opts.db ? { ...process.env, DATABASE_PATH: opts.db } : process.env);
+  const db = openDb(config.databasePath, { busyTimeoutMs: config.sqliteBusyTimeoutMs, synchronous: config.sqliteSynchronous });
+  try {
+    migrate(db, config.migrationsDir);
+    const { rows } = readTrainingData(db, config.eventWeights);
+    return buildInteractions(rows, opts.ratingMax ?? config.ratingMax);
+  } finally {
+    closeDb(db);
+  }
+}
+
+export function buildCli(): Command {
+  const program = new Command('recflow').description('recflow: recommendation service, trainer and tools').showHelpAfterError();
+
+  program
+    .command('synth')
+    .description('write a synthetic data set with planted low-rank structure as CSV')
+    .option('--users <n>', 'users', int('--users', 1, 10_000_000), 943)
+    .option('--items <n>', 'items', int('--items', 2, 10_000_000), 1682)
+    .option('--density <x>', 'mean share of items per user', num('--density', 0, 1), 0.063)
+    .option('--rank <n>', 'rank of the planted factors', int('--rank', 1, 512), 8)
+    .option('--seed <n>', 'seed', int('--seed', 0, 2 ** 31 - 1), 1)
+    .option('--out <file>', 'output file, - for stdout', '-')
+    .action(async (o: { users: number; items: number; density: number; rank: number; seed: number; out: string }) => {
+      const n = await writeSynthetic({ users: o.users, items: o.items, density: o.density, rank: o.rank, seed: o.seed }, o.out);
+      if (o.out !== '-') process.stderr.write(`wrote ${n} ratings to ${o.out}\n`);
+    });
+
+  program
+    .command('train')
+    .description('train and evaluate a model on a file or on the database (leave-one-out, HR/NDCG@5/10/20)')
+    .option('--file <path>', 'interactions file (MovieLens u.data / ratings.dat, RecBole .inter, CSV)')
+    .addOption(new Option('--format <format>', 'file format').choices(['auto', ...FILE_FORMATS]).default('auto'))
+    .option('--db <path>', 'train on this SQLite database instead of a file (default: DATABASE_PATH)')
+    .addOption(new Option('--model <name>', 'model').choices([...MODEL_NAMES]).default('gmf'))
+    .option('--epochs <n>', 'epochs of the main phase', int('--epochs', 1, 10_000))
+    .option('--patience <n>', 'early stopping patience (epochs)', int('--patience', 1, 1000), 3)
+    .option('--hyper <json>', 'model hyperparameters as JSON', json)
+    .addOption(new Option('--split <kind>', 'loo = leave-one-out (NCF/DMF), ratio = 80/10/10 (EINMF)').choices(['loo', 'ratio']).default('loo'))
+    .option('--rating-max <x>', 'top of the rating scale (default: file maximum / RATING_MAX)', num('--rating-max', 0, 1e9))
+    .option('--full-ranking', 'also evaluate against all unseen items')
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices([...BACKEND_CHOICES]).default('auto'))
+    .option('--save <dir>', 'write the trained model to this directory')
+    .option('--json', 'print the result as JSON')
+    .action(async (o: { file?: string; format: string; db?: string; model: ModelName; epochs?: number; patience: number; hyper?: Record<string, unknown>; split: 'loo' | 'ratio'; ratingMax?: number; fullRanking?: boolean; backend: BackendChoice; save?: string; json?: boolean }) => {
+      const backend = await initBackend(o.backend);
+      process.stderr.write(`backend: ${backend.name} (${backend.reason})\n`);
+      const data = await dataFrom(o);
+      const tty = Boolean(process.stderr.isTTY);
+      const { model, result } = await trainModel(
+        data,
+        { model: o.model, hyper: o.hyper, epochs: o.epochs, patience: o.patience, split: o.split, fullRanking: o.fullRanking },
+        backend,
+        { onProgress: (p) => void process.stderr.write(tty ? `\r\x1b[K${progressLine(p)}` : `${progressLine(p)}\n`) },
+      );
+      if (tty) process.stderr.write('\n');
+      if (o.save) await saveModel(model, o.save);
+      if (o.json) {
+        process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        return;
+      }
+      const m = result.test;
+      process.stdout.write(
+        `${result.model}: best epoch ${result.fit.bestEpoch}/${result.fit.epochs}, ${result.seconds.toFixed(1)} s, ${Math.round(result.fit.samplesPerSec).toLocaleString('en')} samples/s\n` +
+          `test  HR@5 ${m['HR@5'].toFixed(4)}  NDCG@5 ${m['NDCG@5'].toFixed(4)}  HR@10 ${m['HR@10'].toFixed(4)}  NDCG@10 ${m['NDCG@10'].toFixed(4)}  HR@20 ${m['HR@20'].toFixed(4)}  NDCG@20 ${m['NDCG@20'].toFixed(4)}\n`,
+      );
+    });
+  return program;
+}
+
+// Only run when executed, not when imported by tests.
+const invokedPath = process.argv[1] ? realpathSync(process.argv[1]) : '';
+if (invokedPath === fileURLToPath(import.meta.url)) {
+  buildCli()
+    .parseAsync(process.argv)
+    .catch((err: unknown) => {
+      process.stderr.write(`recflow: ${(err as Error).message}\n`);
+      process.exitCode = 1;
+    });
+}

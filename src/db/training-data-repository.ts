@@ -1,0 +1,68 @@
+import type { Db } from './connection.js';
+
+/** What a training run saw of the database: enough to tell whether new data arrived since. */
+export interface DataWatermark {
+  ratings: number;
+  events: number;
+  users: number;
+  items: number;
+  lastRatingId: number;
+  lastEventId: number;
+  /** Latest write time (ms) among the rows read; 0 for an empty database. */
+  lastIngestAt: number;
+}
+
+export interface TrainingRow {
+  user: string;
+  item: string;
+  /** Present for ratings. */
+  rating?: number;
+  /** Present for events: the event's value × its type's weight. */
+  weight?: number;
+  ts: number;
+}
+
+/**
+ * Reads every rating and event up to a watermark taken first, in one read transaction, so rows
+ * ingested while a long read runs do not make the data set inconsistent with its watermark.
+ */
+export function readTrainingData(db: Db, eventWeights: Readonly<Record<string, number>>): { rows: TrainingRow[]; watermark: DataWatermark } {
+  const read = db.transaction(() => {
+    const watermark = currentWatermark(db);
+    const rows: TrainingRow[] = [];
+    const ratings = db.prepare<[number], { user: string; item: string; value: number; ts: number }>(
+      `SELECT u.external_id AS user, i.external_id AS item, r.value, r.ts
+         FROM ratings r JOIN users u ON u.id = r.user_id JOIN items i ON i.id = r.item_id
+        WHERE r.id <= ? ORDER BY r.id`,
+    );
+    for (const r of ratings.iterate(watermark.lastRatingId)) rows.push({ user: r.user, item: r.item, rating: r.value, ts: r.ts });
+    const events = db.prepare<[number], { user: string; item: string; type: string; value: number; ts: number }>(
+      `SELECT u.external_id AS user, i.external_id AS item, e.type, e.value, e.ts
+         FROM events e JOIN users u ON u.id = e.user_id JOIN items i ON i.id = e.item_id
+        WHERE e.id <= ? ORDER BY e.id`,
+    );
+    for (const e of events.iterate(watermark.lastEventId)) {
+      const w = (eventWeights[e.type] ?? 0) * e.value;
+      if (w > 0) rows.push({ user: e.user, item: e.item, weight: w, ts: e.ts });
+    }
+    return { rows, watermark };
+  });
+  return read.deferred();
+}
+
+export function currentWatermark(db: Db): DataWatermark {
+  const one = <T>(sql: string): T => db.prepare(sql).get() as T;
+  const r = one<{ n: number; last: number | null; at: number | null }>('SELECT COUNT(*) AS n, MAX(id) AS last, MAX(updated_at) AS at FROM ratings');
+  const e = one<{ n: number; last: number | null; at: number | null }>('SELECT COUNT(*) AS n, MAX(id) AS last, MAX(created_at) AS at FROM events');
+  const users = one<{ n: number }>('SELECT COUNT(*) AS n FROM users').n;
+  const items = one<{ n: number }>('SELECT COUNT(*) AS n FROM items').n;
+  return {
+    ratings: r.n,
+    events: e.n,
+    users,
+    items,
+    lastRatingId: r.last ?? 0,
+    lastEventId: e.last ?? 0,
+    lastIngestAt: Math.max(r.at ?? 0, e.at ?? 0),
+  };
+}

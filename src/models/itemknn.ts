@@ -1,0 +1,131 @@
+import { csrHas, nItems, nUsers, toCsr, type Csr, type Interactions } from '../data/interactions.js';
+import type { FitOptions, FitSummary, Hyper, ModelState, RecModel, ServingEmbeddings } from './model.js';
+import { stripUndefined } from './ncf-model.js';
+
+export interface ItemKnnHyper {
+  /** Neighbours kept per item. */
+  neighbours: number;
+  /** Shrinkage added to the cosine denominator: damps similarities built on few co-occurrences. */
+  shrink: number;
+}
+
+export const ITEMKNN_DEFAULTS: ItemKnnHyper = { neighbours: 100, shrink: 10 };
+
+/**
+ * ItemKNN (Sarwar et al. 2001, the EINMF paper's baseline): cosine similarity between items'
+ * binary user columns, each item's top-K neighbours kept; score(u, i) = Σ sim(i, j) over the
+ * neighbours j of i that u interacted with.
+ */
+export class ItemKnnModel implements RecModel {
+  readonly name = 'itemknn' as const;
+  readonly config: ItemKnnHyper;
+  private neighbours: Csr;
+  private seen: Csr;
+
+  constructor(
+    readonly nUsers: number,
+    readonly nItems: number,
+    hyper: Partial<ItemKnnHyper> = {},
+  ) {
+    this.config = { ...ITEMKNN_DEFAULTS, ...stripUndefined(hyper) };
+    const empty = (rows: number, cols: number): Csr => ({ rows, cols, indptr: new Int32Array(rows + 1), indices: new Int32Array(0), values: new Float32Array(0) });
+    this.neighbours = empty(nItems, nItems);
+    this.seen = empty(nUsers, nItems);
+  }
+
+  get hyper(): Hyper {
+    return { ...this.config };
+  }
+
+  async fit(train: Interactions, options: FitOptions): Promise<FitSummary> {
+    if (nUsers(train) !== this.nUsers || nItems(train) !== this.nItems) throw new Error('itemknn: data does not match the model size');
+    const t0 = performance.now();
+    this.seen = toCsr(train, 'byUser');
+    this.neighbours = await topKCosine(this.seen, toCsr(train, 'byItem'), this.config, options.signal);
+    const seconds = (performance.now() - t0) / 1000;
+    const samples = train.item.length;
+    const valid = options.validate?.((u, i) => this.scorePairs(u, i));
+    await options.onEpoch?.({ phase: 'similarity', epoch: 1, epochs: 1, loss: 0, samples, samplesPerSec: samples / seconds, seconds, ...(valid !== undefined ? { valid } : {}) });
+    return { epochs: 1, bestEpoch: 1, ...(valid !== undefined ? { bestValid: valid } : {}), samples, seconds, samplesPerSec: samples / seconds };
+  }
+
+  scorePairs(users: Int32Array, items: Int32Array): Float32Array {
+    const out = new Float32Array(users.length);
+    const { indptr, indices, values } = this.neighbours;
+    for (let k = 0; k < users.length; k++) {
+      let s = 0;
+      for (let p = indptr[items[k]]; p < indptr[items[k] + 1]; p++) if (csrHas(this.seen, users[k], indices[p])) s += values[p];
+      out[k] = s;
+    }
+    return out;
+  }
+
+  /** The neighbour lists: item i's row holds its most similar items. */
+  neighbourLists(): Csr {
+    return this.neighbours;
+  }
+
+  embeddings(): ServingEmbeddings {
+    return { kind: 'item-item', exact: true, user: null, item: { rows: this.nItems, cols: 0, data: new Float32Array(0) } };
+  }
+
+  getState(): ModelState {
+    const n = this.neighbours;
+    const s = this.seen;
+    return {
+      arrays: { 'nn.indptr': n.indptr, 'nn.indices': n.indices, 'nn.values': n.values, 'seen.indptr': s.indptr, 'seen.indices': s.indices, 'seen.values': s.values },
+      meta: {},
+    };
+  }
+
+  setState(state: ModelState): void {
+    const csr = (prefix: string, rows: number, cols: number): Csr => {
+      const { [`${prefix}.indptr`]: indptr, [`${prefix}.indices`]: indices, [`${prefix}.values`]: values } = state.arrays;
+      if (!(indptr instanceof Int32Array) || !(indices instanceof Int32Array) || !(values instanceof Float32Array) || indptr.length !== rows + 1) {
+        throw new Error(`itemknn state: ${prefix} missing or mis-sized`);
+      }
+      return { rows, cols, indptr, indices, values };
+    };
+    this.neighbours = csr('nn', this.nItems, this.nItems);
+    this.seen = csr('seen', this.nUsers, this.nItems);
+  }
+}
+
+/** Each item's top-K cosine neighbours, from co-occurrence counts over users' rows. */
+async function topKCosine(byUser: Csr, byItem: Csr, config: ItemKnnHyper, signal?: AbortSignal): Promise<Csr> {
+  const n = byItem.rows;
+  const count = (i: number): number => byItem.indptr[i + 1] - byItem.indptr[i];
+  const co = new Float32Array(n);
+  const touched: number[] = [];
+  const indptr = new Int32Array(n + 1);
+  const indices: number[] = [];
+  const values: number[] = [];
+  let lastYield = performance.now();
+  for (let i = 0; i < n; i++) {
+    for (let p = byItem.indptr[i]; p < byItem.indptr[i + 1]; p++) {
+      const u = byItem.indices[p];
+      for (let q = byUser.indptr[u]; q < byUser.indptr[u + 1]; q++) {
+        const j = byUser.indices[q];
+        if (j === i) continue;
+        if (co[j] === 0) touched.push(j);
+        co[j]++;
+      }
+    }
+    const scored = touched.map((j) => ({ j, s: co[j] / (Math.sqrt(count(i) * count(j)) + config.shrink) }));
+    for (const j of touched) co[j] = 0;
+    touched.length = 0;
+    scored.sort((a, b) => b.s - a.s || a.j - b.j);
+    const top = scored.slice(0, config.neighbours).sort((a, b) => a.j - b.j);
+    for (const { j, s } of top) {
+      indices.push(j);
+      values.push(s);
+    }
+    indptr[i + 1] = indices.length;
+    if (performance.now() - lastYield > 50) {
+      await new Promise((r) => setImmediate(r));
+      if (signal?.aborted) throw new Error('training aborted');
+      lastYield = performance.now();
+    }
+  }
+  return { rows: n, cols: n, indptr, indices: Int32Array.from(indices), values: Float32Array.from(values) };
+}

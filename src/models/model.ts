@@ -1,0 +1,120 @@
+import type { Interactions } from '../data/interactions.js';
+
+export const MODEL_NAMES = ['dmf', 'gmf', 'mlp', 'neumf', 'einmf', 'bpr', 'pop', 'itemknn'] as const;
+export type ModelName = (typeof MODEL_NAMES)[number];
+
+/** TensorFlow.js backends (`tensorflow` = tfjs-node); `auto` picks the best that loads. */
+export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+
+/** Hyperparameters: flat JSON values, recorded in every snapshot manifest. */
+export type Hyper = Readonly<Record<string, number | string | boolean | readonly number[]>>;
+
+export interface EpochProgress {
+  /** Phase of training: NeuMF pretrains GMF and MLP before training itself. */
+  phase: string;
+  /** Validation metric after this epoch (HR@10 by default), when a validator was given. */
+  valid?: number;
+  epoch: number;
+  epochs: number;
+  /** Mean training loss over the epoch. */
+  loss: number;
+  samples: number;
+  samplesPerSec: number;
+  seconds: number;
+}
+
+/** Return `'stop'` from `onEpoch` to end training early. */
+export type EpochCallback = (progress: EpochProgress) => void | 'stop' | Promise<void | 'stop'>;
+
+/** Scores pairs with the model as it is now (during training). */
+export type PairScorer = (users: Int32Array, items: Int32Array) => Float32Array;
+
+export interface FitOptions {
+  /** Epochs of the main phase (pretraining phases have their own hyperparameters). */
+  epochs: number;
+  onEpoch?: EpochCallback;
+  /**
+   * Model selection on held-out data: called after every epoch with a scorer for the current
+   * weights; higher is better. Training keeps the best epoch's weights and stops after
+   * `patience` epochs without improvement.
+   */
+  validate?: (score: PairScorer) => number;
+  /** Epochs without improvement of `validate` before stopping. Default 5. */
+  patience?: number;
+  /** Aborting stops after the current batch and rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+export interface FitSummary {
+  /** Epochs actually run (early stopping may end sooner). */
+  epochs: number;
+  /** The epoch whose weights were kept (the last one without a validator). */
+  bestEpoch: number;
+  /** `validate`'s value at `bestEpoch`, when a validator was given. */
+  bestValid?: number;
+  samples: number;
+  seconds: number;
+  samplesPerSec: number;
+}
+
+/** A dense row-major matrix (`rows × cols`). */
+export interface Matrix {
+  rows: number;
+  cols: number;
+  data: Float32Array;
+}
+
+/**
+ * How serving turns embeddings into scores without the model:
+ * - `dot`: score(u, i) ≈ user·item (+ itemBias); exact for GMF/BPR, the dot-product part for NeuMF/EINMF;
+ * - `cosine`: DMF's cosine between tower outputs;
+ * - `item-item`: no user vectors; the user is represented by the items they interacted with.
+ */
+export type ScoringKind = 'dot' | 'cosine' | 'item-item' | 'popularity';
+
+export interface ServingEmbeddings {
+  kind: ScoringKind;
+  /** Whether `dot`/`cosine` scores equal the model's ranking exactly (false: candidates must be reranked). */
+  exact: boolean;
+  user: Matrix | null;
+  item: Matrix;
+  /** Per-item additive term of the score (e.g. popularity, or NeuMF's weighted bias). */
+  itemBias?: Float32Array;
+}
+
+/** Everything needed to rebuild a trained model: named arrays plus JSON metadata. */
+export interface ModelState {
+  arrays: Record<string, Float32Array | Int32Array>;
+  meta: Record<string, unknown>;
+}
+
+/**
+ * The one interface every model implements (gorse's split: models know nothing of HTTP or SQL).
+ * Users and items are dense 0-based ids of the training interactions.
+ */
+export interface RecModel {
+  readonly name: ModelName;
+  readonly hyper: Hyper;
+  readonly nUsers: number;
+  readonly nItems: number;
+  fit(train: Interactions, options: FitOptions): Promise<FitSummary>;
+  /** Scores pairs (users[k], items[k]); higher is better. */
+  scorePairs(users: Int32Array, items: Int32Array): Float32Array;
+  /** Vectors for serving and similar items. */
+  embeddings(): ServingEmbeddings;
+  getState(): ModelState;
+  setState(state: ModelState): void;
+}
+
+/** Thrown when training is cancelled through `FitOptions.signal`. */
+export class TrainingAborted extends Error {
+  constructor(reason?: unknown) {
+    super(typeof reason === 'string' ? reason : 'training aborted');
+    this.name = 'TrainingAborted';
+  }
+}
+
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new TrainingAborted(signal.reason);
+}

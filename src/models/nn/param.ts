@@ -1,0 +1,110 @@
+import type { Rng } from '../../data/rng.js';
+
+/**
+ * A trainable matrix kept in a plain Float32Array (row-major `rows × cols`). Parameters live in
+ * JS memory rather than as tf.Variables so that embedding tables can be read and updated row by
+ * row (sparse updates), and so that snapshots and serving need no TensorFlow.js at all.
+ */
+export class Param {
+  constructor(
+    readonly name: string,
+    readonly rows: number,
+    readonly cols: number,
+    readonly data: Float32Array = new Float32Array(rows * cols),
+  ) {
+    if (data.length !== rows * cols) throw new Error(`param ${name}: expected ${rows * cols} values, got ${data.length}`);
+  }
+
+  get size(): number {
+    return this.data.length;
+  }
+}
+
+/** N(0, std²) initialisation; the papers use std 0.01 for embeddings and layers. */
+export function initNormal(p: Param, rng: Rng, std = 0.01): Param {
+  for (let k = 0; k < p.data.length; k++) p.data[k] = rng.normal() * std;
+  return p;
+}
+
+/** Glorot/Xavier uniform: keeps activations' scale through deep ReLU towers. */
+export function initGlorot(p: Param, rng: Rng): Param {
+  const limit = Math.sqrt(6 / (p.rows + p.cols));
+  for (let k = 0; k < p.data.length; k++) p.data[k] = (rng.next() * 2 - 1) * limit;
+  return p;
+}
+
+/** LeCun uniform, as the NCF reference code initialises its prediction layer. */
+export function initLecun(p: Param, rng: Rng): Param {
+  const limit = Math.sqrt(3 / p.rows);
+  for (let k = 0; k < p.data.length; k++) p.data[k] = (rng.next() * 2 - 1) * limit;
+  return p;
+}
+
+/** Gradient rows for a sparse (embedding) parameter: `values` is `rows.length × cols`. */
+export interface SparseGrad {
+  rows: Int32Array;
+  values: Float32Array;
+}
+
+/**
+ * Sums gradient rows by parameter row, so a row that appears many times in a batch gets one
+ * update. Buffers are reused between steps; `take()` hands out views valid until `reset()`.
+ */
+export class RowGradAccumulator {
+  private readonly slotOf: Int32Array;
+  private rows: Int32Array;
+  private values: Float32Array;
+  private used = 0;
+
+  constructor(
+    readonly nRows: number,
+    readonly cols: number,
+    initialCapacity = 1024,
+  ) {
+    this.slotOf = new Int32Array(nRows).fill(-1);
+    this.rows = new Int32Array(initialCapacity);
+    this.values = new Float32Array(initialCapacity * cols);
+  }
+
+  /** The gradient slot of `row` (offset into the values buffer), creating it zeroed on first use. */
+  slot(row: number): number {
+    let s = this.slotOf[row];
+    if (s < 0) {
+      if (this.used === this.rows.length) this.grow();
+      s = this.used++;
+      this.slotOf[row] = s;
+      this.rows[s] = row;
+      this.values.fill(0, s * this.cols, (s + 1) * this.cols);
+    }
+    return s * this.cols;
+  }
+
+  /** Adds `scale × src[srcOff .. srcOff+cols)` to row `row`'s gradient. */
+  add(row: number, src: Float32Array, srcOff: number, scale = 1): void {
+    const off = this.slot(row);
+    const v = this.values;
+    for (let f = 0; f < this.cols; f++) v[off + f] += scale * src[srcOff + f];
+  }
+
+  get buffer(): Float32Array {
+    return this.values;
+  }
+
+  take(): SparseGrad {
+    return { rows: this.rows.subarray(0, this.used), values: this.values.subarray(0, this.used * this.cols) };
+  }
+
+  reset(): void {
+    for (let s = 0; s < this.used; s++) this.slotOf[this.rows[s]] = -1;
+    this.used = 0;
+  }
+
+  private grow(): void {
+    const rows = new Int32Array(this.rows.length * 2);
+    rows.set(this.rows);
+    const values = new Float32Array(rows.length * this.cols);
+    values.set(this.values);
+    this.rows = rows;
+    this.values = values;
+  }
+}

@@ -1,0 +1,91 @@
+import type { Csr } from '../../data/interactions.js';
+import type { Param, RowGradAccumulator } from './param.js';
+
+/**
+ * A linear layer whose input is a row of a sparse matrix (a user's ratings across all items, or
+ * an item's across all users): out = scale(r) · Σ_j x_rj · W[j]. Multiplying the sparse row
+ * directly does nnz × d work instead of cols × d, about 17× less on MovieLens-100K than the
+ * dense product, and its gradient touches only the rows of W in the input.
+ */
+export class SparseLinear {
+  constructor(
+    readonly weight: Param,
+    readonly input: Csr,
+    /** Per-row multiplier (e.g. 1/√nnz), or null for 1. */
+    readonly rowScale: Float32Array | null = null,
+  ) {
+    if (weight.rows !== input.cols) {
+      throw new Error(`sparse layer ${weight.name}: weight has ${weight.rows} rows, input has ${input.cols} columns`);
+    }
+  }
+
+  get outSize(): number {
+    return this.weight.cols;
+  }
+
+  /** Writes the outputs for `rows` into `out` (row k at k·outSize), adding `bias` if given. */
+  forward(rows: ArrayLike<number>, out: Float32Array, bias: Float32Array | null = null): void {
+    const d = this.weight.cols;
+    const W = this.weight.data;
+    const { indptr, indices, values } = this.input;
+    for (let k = 0; k < rows.length; k++) {
+      const r = rows[k];
+      const o = k * d;
+      if (bias) for (let f = 0; f < d; f++) out[o + f] = bias[f];
+      else out.fill(0, o, o + d);
+      const s = this.rowScale ? this.rowScale[r] : 1;
+      for (let p = indptr[r]; p < indptr[r + 1]; p++) {
+        const x = s * values[p];
+        const w = indices[p] * d;
+        for (let f = 0; f < d; f++) out[o + f] += x * W[w + f];
+      }
+    }
+  }
+
+  /** Accumulates dW from the output gradients of `rows` (row k of `dOut` at k·outSize). */
+  backward(rows: ArrayLike<number>, dOut: Float32Array, acc: RowGradAccumulator): void {
+    const d = this.weight.cols;
+    const { indptr, indices, values } = this.input;
+    for (let k = 0; k < rows.length; k++) {
+      const r = rows[k];
+      const s = this.rowScale ? this.rowScale[r] : 1;
+      for (let p = indptr[r]; p < indptr[r + 1]; p++) acc.add(indices[p], dOut, k * d, s * values[p]);
+    }
+  }
+}
+
+/** |row|^(-1/2) per row, 0 for empty rows (SVD++'s normalisation of implicit feedback). */
+export function inverseSqrtRowCounts(csr: Csr): Float32Array {
+  const out = new Float32Array(csr.rows);
+  for (let r = 0; r < csr.rows; r++) {
+    const n = csr.indptr[r + 1] - csr.indptr[r];
+    out[r] = n > 0 ? 1 / Math.sqrt(n) : 0;
+  }
+  return out;
+}
+
+/**
+ * The distinct ids of a batch and, for each instance, its position among them, so per-user and
+ * per-item work (towers, sparse layers) runs once per distinct id.
+ */
+export interface UniqueIds {
+  ids: Int32Array;
+  position: Int32Array;
+}
+
+export function uniqueIds(ids: Int32Array, scratch: Int32Array): UniqueIds {
+  const unique: number[] = [];
+  const position = new Int32Array(ids.length);
+  for (let k = 0; k < ids.length; k++) {
+    const id = ids[k];
+    let pos = scratch[id];
+    if (pos < 0) {
+      pos = unique.length;
+      scratch[id] = pos;
+      unique.push(id);
+    }
+    position[k] = pos;
+  }
+  for (const id of unique) scratch[id] = -1;
+  return { ids: Int32Array.from(unique), position };
+}

@@ -1,0 +1,116 @@
+import { nItems, nPairs, nUsers, toCsr, type Interactions } from '../data/interactions.js';
+import { Rng } from '../data/rng.js';
+import { leaveOneOutSplit, ratioSplit, type DataSplit } from '../data/split.js';
+import type { BackendInfo } from '../models/backend.js';
+import type { EpochProgress, FitSummary, ModelName, RecModel } from '../models/model.js';
+import { createModel, DEFAULT_EPOCHS } from '../models/registry.js';
+import { buildEvalSet, evaluateFullRanking, evaluateSampled, type RankingMetrics } from './evaluate.js';
+
+export type SplitKind = 'loo' | 'ratio';
+
+export interface TrainRequest {
+  model: ModelName;
+  /** Model hyperparameters, validated by the model's schema. */
+  hyper?: Record<string, unknown>;
+  epochs?: number;
+  patience?: number;
+  split?: SplitKind;
+  /** Sampled negatives per held-out item (EVALUATION.md: 99). */
+  evalNegatives?: number;
+  /** Also rank against every unseen item (slower; not comparable with the papers). */
+  fullRanking?: boolean;
+  seed?: number;
+}
+
+export interface TrainProgress extends Partial<EpochProgress> {
+  phase: string;
+}
+
+export interface TrainHooks {
+  onProgress?: (p: TrainProgress) => void | Promise<void>;
+  signal?: AbortSignal;
+}
+
+export interface TrainResult {
+  model: ModelName;
+  hyper: Record<string, unknown>;
+  backend: BackendInfo;
+  data: { users: number; items: number; pairs: number; train: number; valid: number; test: number; split: SplitKind };
+  fit: FitSummary;
+  /** Validation metrics of the kept epoch (selection data). */
+  valid: RankingMetrics;
+  /** Test metrics of the kept epoch: the numbers to report (EVALUATION.md §5). */
+  test: RankingMetrics;
+  testFull?: RankingMetrics;
+  history: EpochProgress[];
+  seconds: number;
+  peakRssBytes: number;
+}
+
+export class NotEnoughDataError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotEnoughDataError';
+  }
+}
+
+function splitData(data: Interactions, kind: SplitKind, seed: number): DataSplit {
+  return kind === 'loo' ? leaveOneOutSplit(data) : ratioSplit(data, new Rng(seed));
+}
+
+/**
+ * Fits one model on `data` under the papers' protocol: split, validation HR@10 after every epoch
+ * for early stopping, test metrics of the kept epoch. Returns the trained model (its ids are the
+ * dense ids of `data`) and a result that goes into the snapshot manifest.
+ */
+export async function trainModel(data: Interactions, request: TrainRequest, backend: BackendInfo, hooks: TrainHooks = {}): Promise<{ model: RecModel; result: TrainResult }> {
+  const started = performance.now();
+  let peakRss = process.memoryUsage().rss;
+  const sampleRss = (): void => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  };
+  const kind = request.split ?? 'loo';
+  const seed = request.seed ?? 42;
+  await hooks.onProgress?.({ phase: 'splitting' });
+  const split = splitData(data, kind, seed);
+  if (split.test.user.length === 0 || nPairs(split.train) === 0) {
+    throw new NotEnoughDataError(`not enough data to train: ${nPairs(data)} interactions; at least one user needs 3 or more`);
+  }
+  const everSeen = toCsr(data, 'byUser');
+  const negatives = Math.min(request.evalNegatives ?? 99, Math.max(1, nItems(data) - 1));
+  const validSet = buildEvalSet(split.valid, everSeen, negatives, seed);
+  const testSet = buildEvalSet(split.test, everSeen, negatives, seed + 1);
+  const model = createModel(request.model, nUsers(data), nItems(data), request.hyper ?? {});
+  const history: EpochProgress[] = [];
+  const fit = await model.fit(split.train, {
+    epochs: request.epochs ?? DEFAULT_EPOCHS[request.model],
+    patience: request.patience ?? 3,
+    signal: hooks.signal,
+    validate: (score) => evaluateSampled(score, validSet)['HR@10'],
+    onEpoch: async (p) => {
+      sampleRss();
+      history.push(p);
+      await hooks.onProgress?.(p);
+    },
+  });
+  await hooks.onProgress?.({ phase: 'evaluating' });
+  const score = (u: Int32Array, i: Int32Array): Float32Array => model.scorePairs(u, i);
+  const valid = evaluateSampled(score, validSet);
+  const test = evaluateSampled(score, testSet);
+  const testFull = request.fullRanking ? evaluateFullRanking(score, split.test, everSeen) : undefined;
+  sampleRss();
+  const result: TrainResult = {
+    model: request.model,
+    hyper: { ...model.hyper },
+    backend,
+    data: { users: nUsers(data), items: nItems(data), pairs: nPairs(data), train: nPairs(split.train), valid: split.valid.user.length, test: split.test.user.length, split: kind },
+    fit,
+    valid,
+    test,
+    ...(testFull ? { testFull } : {}),
+    history,
+    seconds: (performance.now() - started) / 1000,
+    peakRssBytes: peakRss,
+  };
+  return { model, result };
+}

@@ -1,0 +1,76 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildInteractions } from '../../src/data/interactions.js';
+import { openDb, closeDb } from '../../src/db/connection.js';
+import { createEventsRepository } from '../../src/db/events-repository.js';
+import { migrate } from '../../src/db/migrate.js';
+import { createRatingsRepository } from '../../src/db/ratings-repository.js';
+import { readTrainingData } from '../../src/db/training-data-repository.js';
+import { initBackend } from '../../src/models/backend.js';
+import { trainModel, NotEnoughDataError } from '../../src/train/trainer.js';
+import { DEFAULT_MIGRATIONS_DIR } from '../../src/config.js';
+import { tempDir } from '../helpers/app.js';
+
+const run = promisify(execFile);
+const cleanups: (() => void)[] = [];
+afterEach(() => cleanups.splice(0).forEach((c) => c()));
+
+describe('training data from the database', () => {
+  it('reads ratings and weighted events up to a watermark', () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const db = openDb(join(dir, 'r.db'), { busyTimeoutMs: 1000, synchronous: 'NORMAL' });
+    try {
+      migrate(db, DEFAULT_MIGRATIONS_DIR);
+      createRatingsRepository(db).upsert([
+        { userId: 'u1', itemId: 'a', rating: 4, timestamp: 10 },
+        { userId: 'u1', itemId: 'b', rating: 2, timestamp: 11 },
+      ]);
+      createEventsRepository(db).insert([
+        { userId: 'u1', itemId: 'c', type: 'purchase', value: 1, timestamp: 12 },
+        { userId: 'u2', itemId: 'a', type: 'view', value: 2, timestamp: 13 },
+        { userId: 'u2', itemId: 'a', type: 'click', value: 1, timestamp: 14 },
+      ]);
+      const { rows, watermark } = readTrainingData(db, { click: 1, view: 0.5, like: 2, add_to_cart: 3, purchase: 4 });
+      expect(watermark).toMatchObject({ ratings: 2, events: 3, users: 2, items: 3 });
+      const d = buildInteractions(rows, 5);
+      expect(d.user.length).toBe(4);
+      const k = d.userIds.indexOf('u2');
+      const pair = Array.from(d.user.keys()).find((j) => d.user[j] === k)!;
+      expect(d.implicit[pair]).toBe(2); // view 0.5 × value 2 + click 1
+    } finally {
+      closeDb(db);
+    }
+  });
+
+  it('refuses to train without enough data', async () => {
+    const backend = await initBackend('auto');
+    const d = buildInteractions([{ user: 'a', item: 'x', rating: 3, ts: 1 }], 5);
+    await expect(trainModel(d, { model: 'gmf' }, backend)).rejects.toThrow(NotEnoughDataError);
+  });
+});
+
+describe('recflow CLI', () => {
+  it('writes a synthetic CSV and trains on it, printing JSON metrics', async () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const file = join(dir, 'synth.csv');
+    const cli = ['--import', 'tsx', 'src/cli.ts'];
+    await run('node', [...cli, 'synth', '--users', '80', '--items', '120', '--density', '0.1', '--out', file]);
+    expect(readFileSync(file, 'utf8').split('\n')[0]).toBe('user,item,rating,timestamp');
+    const { stdout, stderr } = await run('node', [...cli, 'train', '--file', file, '--model', 'itemknn', '--json', '--save', join(dir, 'm')]);
+    expect(stderr).toMatch(/backend: (wasm|cpu|tensorflow)/);
+    const result = JSON.parse(stdout) as { test: Record<string, number>; data: { users: number } };
+    expect(result.data.users).toBe(80);
+    expect(result.test['HR@10']).toBeGreaterThan(0);
+    expect(readFileSync(join(dir, 'm', 'model.json'), 'utf8')).toContain('itemknn');
+  }, 60_000);
+
+  it('rejects bad arguments with a message naming the option', async () => {
+    await expect(run('node', ['--import', 'tsx', 'src/cli.ts', 'train', '--model', 'nope'])).rejects.toThrow(/--model/);
+    await expect(run('node', ['--import', 'tsx', 'src/cli.ts', 'synth', '--users', '-3'])).rejects.toThrow(/--users/);
+  }, 30_000);
+});
