@@ -272,8 +272,10 @@ export class EinmfModel implements RecModel, PointwiseLearner {
       const end = Math.min(users.length, start + chunk);
       const P = expand(v.user, users.subarray(start, end), k);
       const Q = expand(v.item, items.subarray(start, end), k);
-      const z = tf.tidy(() => this.logits(P, Q, end - start, 0).z);
-      for (let s = 0; s < z.length; s++) out[start + s] = sigmoid(z[s]);
+      tf.tidy(() => {
+        const { z } = this.logits(P, Q, end - start, 0);
+        for (let s = 0; s < z.length; s++) out[start + s] = sigmoid(z[s]);
+      });
     }
     return out;
   }
