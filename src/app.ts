@@ -14,10 +14,26 @@ import { createHistoryRepository } from './db/history-repository.js';
 import { migrate, readMigrations } from './db/migrate.js';
 import { createRatingsRepository } from './db/ratings-repository.js';
 import { loggerOptions } from './logger.js';
+import { resolveAdminToken } from './admin-token.js';
+import { adminRoutes } from './api/routes/admin.js';
+import { recommendRoutes } from './api/routes/recommend.js';
+import { createModelsRepository } from './db/models-repository.js';
+import { createServingRepository } from './db/serving-repository.js';
+import { initBackend, type BackendInfo } from './models/backend.js';
+import { BullmqQueue } from './queue/bullmq.js';
+import { InProcessQueue } from './queue/in-process.js';
+import type { JobQueue } from './queue/job-queue.js';
+import { ModelStore } from './serving/model-store.js';
+import { PopularityRanking } from './serving/popularity.js';
+import { Recommender } from './serving/recommender.js';
 
 export interface AppServices {
   config: Config;
   db: Db;
+  queue: JobQueue;
+  store: ModelStore;
+  recommender: Recommender;
+  backend: BackendInfo;
 }
 
 declare module 'fastify' {
@@ -29,6 +45,12 @@ declare module 'fastify' {
 export interface BuildAppOptions {
   /** A logger instance to use instead of one built from config (tests pass a silent one). */
   logger?: FastifyBaseLogger;
+}
+
+/** The embedded queue runs jobs in this process; with REDIS_URL the API only enqueues to BullMQ. */
+function createQueue(config: Config, db: Db, backend: BackendInfo, log: FastifyBaseLogger, store: ModelStore): JobQueue {
+  if (config.redisUrl) return new BullmqQueue(db, config.redisUrl, config.queueName, { attempts: config.jobAttempts, backoffMs: config.jobBackoffMs });
+  return new InProcessQueue({ db, config, backend, log, onCompleted: () => void store.refresh() });
 }
 
 const REQUEST_ID_HEADER = 'x-request-id';
@@ -74,8 +96,27 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     reply.header(REQUEST_ID_HEADER, request.id);
   });
 
-  app.decorate('services', { config, db });
-  app.addHook('onClose', async () => closeDb(db));
+  const backend = await initBackend(config.tfBackend, app.log);
+  const models = createModelsRepository(db);
+  const store = new ModelStore(models, app.log);
+  await store.refresh();
+  store.start(config.modelPollMs);
+  const servingRepo = createServingRepository(db);
+  const popularity = new PopularityRanking(servingRepo);
+  const recommender = new Recommender(store, servingRepo, popularity, {
+    ratingMax: config.ratingMax,
+    dislikeThreshold: config.dislikeThreshold,
+    eventWeights: config.eventWeights,
+    historyLimit: 10_000,
+  });
+  const queue = createQueue(config, db, backend, app.log, store);
+  app.decorate('services', { config, db, queue, store, recommender, backend });
+  // Close order: stop the queue (an in-process job is interrupted and requeued), then the database.
+  app.addHook('onClose', async () => {
+    store.close();
+    await queue.close();
+    closeDb(db);
+  });
 
   const readiness = (): string[] => {
     try {
@@ -96,5 +137,14 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     maxBatchSize: config.maxBatchSize,
   });
   await app.register(historyRoutes, { history: createHistoryRepository(db) });
+  await app.register(recommendRoutes, { recommender });
+  await app.register(adminRoutes, {
+    adminToken: config.adminToken ?? resolveAdminToken(undefined, config.dataDir).token,
+    queue,
+    models,
+    defaultModel: config.defaultModel,
+    servingVersion: () => store.servingVersion,
+    refreshServing: () => void store.refresh(),
+  });
   return app;
 }

@@ -14,6 +14,7 @@ import { initBackend } from './models/backend.js';
 import { BACKEND_CHOICES, MODEL_NAMES, type BackendChoice, type ModelName } from './models/model.js';
 import { saveModel } from './models/persist.js';
 import { trainModel, type TrainProgress } from './train/trainer.js';
+import { runWorker } from './worker.js';
 
 const int = (name: string, min: number, max: number) => (v: string): number => {
   const n = Number(v);
@@ -133,6 +134,19 @@ export function buildCli(): Command {
         `${result.model}: best epoch ${result.fit.bestEpoch}/${result.fit.epochs}, ${result.seconds.toFixed(1)} s, ${Math.round(result.fit.samplesPerSec).toLocaleString('en')} samples/s\n` +
           `test  HR@5 ${m['HR@5'].toFixed(4)}  NDCG@5 ${m['NDCG@5'].toFixed(4)}  HR@10 ${m['HR@10'].toFixed(4)}  NDCG@10 ${m['NDCG@10'].toFixed(4)}  HR@20 ${m['HR@20'].toFixed(4)}  NDCG@20 ${m['NDCG@20'].toFixed(4)}\n`,
       );
+    });
+  program
+    .command('worker')
+    .description('run the BullMQ training worker (needs REDIS_URL; same as npm run worker)')
+    .action(async () => {
+      await runWorker(loadConfig());
+    });
+
+  program
+    .command('serve')
+    .description('run the API (same as npm start)')
+    .action(async () => {
+      await import('./main.js');
     });
   return program;
 }

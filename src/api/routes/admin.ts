@@ -1,0 +1,137 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { z } from 'zod';
+import type { JobRecord } from '../../db/jobs-repository.js';
+import type { ModelsRepository, ModelVersion } from '../../db/models-repository.js';
+import { AppError, notFound } from '../../errors.js';
+import type { ModelName } from '../../models/model.js';
+import { HYPER_SCHEMAS } from '../../models/registry.js';
+import { QueueUnavailableError, type JobQueue } from '../../queue/job-queue.js';
+import type { RetrainRequest } from '../../train/job-handler.js';
+import { requireAdminToken } from '../auth.js';
+import { errorResponse } from '../schemas/common.js';
+import {
+  activateParams,
+  jobParams,
+  jobsQuery,
+  jobsResponse,
+  jobView,
+  modelsQuery,
+  modelsResponse,
+  retrainBody,
+  retrainResponse,
+  modelVersionView,
+} from '../schemas/admin.js';
+
+export interface AdminRoutesOptions {
+  adminToken: string;
+  queue: JobQueue;
+  models: ModelsRepository;
+  defaultModel: ModelName;
+  /** Which version serving answers with right now, per model (for the `serving` flag). */
+  servingVersion: () => string | null;
+  /** Asks serving to pick up activation changes now instead of at the next poll. */
+  refreshServing: () => void;
+}
+
+const isoOrNull = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+export function toJobView(job: JobRecord): z.infer<typeof jobView> {
+  return { ...job, createdAt: new Date(job.createdAt).toISOString(), startedAt: isoOrNull(job.startedAt), finishedAt: isoOrNull(job.finishedAt) };
+}
+
+/** Merges top-level hyperparameters into `hyper` and validates them with the model's schema (400 naming the field). */
+function toRetrainRequest(body: z.infer<typeof retrainBody>, fallback: ModelName): RetrainRequest {
+  const { model = fallback, epochs, patience, split, force, hyper = {}, ...top } = body;
+  const merged: Record<string, unknown> = { ...Object.fromEntries(Object.entries(top).filter(([, v]) => v !== undefined)), ...hyper };
+  const parsed = HYPER_SCHEMAS[model].safeParse(merged);
+  if (!parsed.success) {
+    const details = parsed.error.issues.map((i) => {
+      const key = String(i.path[0] ?? '');
+      const path = key in top && !(key in hyper) ? `body.${i.path.join('.')}` : `body.hyper.${i.path.join('.')}`;
+      const message = i.code === 'unrecognized_keys' ? `not a ${model} hyperparameter: ${i.keys.join(', ')}` : i.message;
+      return { path: i.code === 'unrecognized_keys' ? 'body' : path, message };
+    });
+    throw new AppError(400, 'validation_failed', 'Invalid request', details);
+  }
+  return { model, hyper: parsed.data as Record<string, unknown>, ...(epochs ? { epochs } : {}), ...(patience ? { patience } : {}), ...(split ? { split } : {}), ...(force ? { force } : {}) };
+}
+
+export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (fastify, opts) => {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+  app.addHook('preHandler', requireAdminToken(opts.adminToken));
+  const errors = { 400: errorResponse, 401: errorResponse };
+
+  const toModelView = (v: ModelVersion): z.infer<typeof modelVersionView> => ({
+    model: v.model,
+    version: v.version,
+    createdAt: new Date(v.createdAt).toISOString(),
+    active: v.active,
+    activatedAt: isoOrNull(v.activatedAt),
+    serving: opts.servingVersion() === v.version,
+    validHr10: v.validHr10,
+    metrics: v.metrics,
+    hyperparameters: (v.manifest.hyperparameters as Record<string, unknown>) ?? {},
+    backend: ((v.manifest.backend as { name?: string } | undefined)?.name as string | undefined) ?? null,
+    jobId: v.jobId,
+  });
+
+  app.post(
+    '/admin/retrain',
+    { schema: { body: retrainBody, response: { 202: retrainResponse, ...errors, 503: errorResponse } } },
+    async (request, reply) => {
+      const retrain = toRetrainRequest(request.body, opts.defaultModel);
+      try {
+        const { job, deduplicated } = await opts.queue.enqueue(retrain);
+        request.log.info({ jobId: job.id, model: job.model, deduplicated }, 'retrain requested');
+        return reply.code(202).send({ jobId: job.id, deduplicated, job: toJobView(job) });
+      } catch (err) {
+        if (err instanceof QueueUnavailableError) {
+          reply.header('retry-after', '5');
+          throw new AppError(503, 'queue_unavailable', 'The job queue is unavailable; try again shortly');
+        }
+        throw err;
+      }
+    },
+  );
+
+  app.get('/admin/jobs', { schema: { querystring: jobsQuery, response: { 200: jobsResponse, ...errors } } }, async (request) => ({
+    jobs: opts.queue.list(request.query.limit, request.query.state).map(toJobView),
+  }));
+
+  app.get('/admin/jobs/:id', { schema: { params: jobParams, response: { 200: jobView, ...errors, 404: errorResponse } } }, async (request) => {
+    const job = opts.queue.get(request.params.id);
+    if (!job) throw notFound('job', 'params.id');
+    return toJobView(job);
+  });
+
+  app.delete(
+    '/admin/jobs/:id',
+    { schema: { params: jobParams, response: { 200: jobView, ...errors, 404: errorResponse, 409: errorResponse } } },
+    async (request) => {
+      const before = opts.queue.get(request.params.id);
+      if (!before) throw notFound('job', 'params.id');
+      if (before.state === 'completed' || before.state === 'failed') {
+        throw new AppError(409, 'job_finished', `job already ${before.state}`, [{ path: 'params.id', message: `job already ${before.state}` }]);
+      }
+      const job = await opts.queue.cancel(request.params.id);
+      return toJobView(job!);
+    },
+  );
+
+  app.get('/admin/models', { schema: { querystring: modelsQuery, response: { 200: modelsResponse, ...errors } } }, async (request) => ({
+    models: opts.models.list(request.query.model).map(toModelView),
+  }));
+
+  app.post(
+    '/admin/models/:model/:version/activate',
+    { schema: { params: activateParams, response: { 200: modelVersionView, ...errors, 404: errorResponse } } },
+    async (request) => {
+      const { model, version } = request.params;
+      if (!opts.models.activate(model, version, Date.now())) throw notFound('model version', 'params.version');
+      request.log.info({ model, version }, 'model version activated');
+      opts.refreshServing();
+      return toModelView(opts.models.get(model, version)!);
+    },
+  );
+};

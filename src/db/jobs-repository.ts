@@ -1,0 +1,116 @@
+import type { Db } from './connection.js';
+
+export const JOB_STATES = ['queued', 'active', 'completed', 'failed', 'cancelled'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+export interface JobRecord {
+  id: string;
+  model: string;
+  request: Record<string, unknown>;
+  state: JobState;
+  progress: Record<string, unknown> | null;
+  result: Record<string, unknown> | null;
+  error: string | null;
+  attempts: number;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+interface JobRow {
+  id: string;
+  model: string;
+  request: string;
+  state: JobState;
+  progress: string | null;
+  result: string | null;
+  error: string | null;
+  attempts: number;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+const parse = (s: string | null): Record<string, unknown> | null => (s === null ? null : (JSON.parse(s) as Record<string, unknown>));
+
+function toRecord(r: JobRow): JobRecord {
+  return {
+    id: r.id,
+    model: r.model,
+    request: parse(r.request) ?? {},
+    state: r.state,
+    progress: parse(r.progress),
+    result: parse(r.result),
+    error: r.error,
+    attempts: r.attempts,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+  };
+}
+
+export interface JobsRepository {
+  /**
+   * Creates a queued job unless one for the same model is already queued; returns the job and
+   * whether it was an existing one. Atomic, so two racing requests never create two.
+   */
+  createOrReuse(id: string, model: string, request: Record<string, unknown>, now: number): { job: JobRecord; reused: boolean };
+  get(id: string): JobRecord | undefined;
+  list(limit: number, state?: JobState): JobRecord[];
+  /** Marks a job active for a new attempt; false if it was cancelled (or finished) meanwhile. */
+  start(id: string, now: number): boolean;
+  progress(id: string, progress: Record<string, unknown>): void;
+  complete(id: string, result: Record<string, unknown>, now: number): void;
+  /** Records an attempt's error; `final` ends the job as failed, else it goes back to queued. */
+  fail(id: string, error: string, final: boolean, now: number): void;
+  /** Cancels a queued or active job; false when it already finished. */
+  cancel(id: string, now: number): boolean;
+  /** Jobs left active by a process that died: back to queued so they run again. */
+  requeueActive(): number;
+  countByState(): Record<JobState, number>;
+}
+
+export function createJobsRepository(db: Db): JobsRepository {
+  const byId = db.prepare<[string], JobRow>('SELECT * FROM jobs WHERE id = ?');
+  const queuedFor = db.prepare<[string], JobRow>("SELECT * FROM jobs WHERE model = ? AND state = 'queued' ORDER BY created_at LIMIT 1");
+  const insert = db.prepare<[string, string, string, number]>("INSERT INTO jobs (id, model, request, state, created_at) VALUES (?, ?, ?, 'queued', ?)");
+  const createOrReuse = db.transaction((id: string, model: string, request: Record<string, unknown>, now: number) => {
+    const existing = queuedFor.get(model);
+    if (existing) return { job: toRecord(existing), reused: true };
+    insert.run(id, model, JSON.stringify(request), now);
+    return { job: toRecord(byId.get(id)!), reused: false };
+  });
+  const startStmt = db.prepare<[number, string]>(
+    "UPDATE jobs SET state = 'active', attempts = attempts + 1, started_at = ?, error = NULL WHERE id = ? AND state IN ('queued', 'active')",
+  );
+  const progressStmt = db.prepare<[string, string]>("UPDATE jobs SET progress = ? WHERE id = ? AND state = 'active'");
+  const completeStmt = db.prepare<[string, number, string]>("UPDATE jobs SET state = 'completed', result = ?, finished_at = ? WHERE id = ? AND state = 'active'");
+  const failStmt = db.prepare<[string, string, number | null, string]>(
+    "UPDATE jobs SET state = ?, error = ?, finished_at = ? WHERE id = ? AND state IN ('queued', 'active')",
+  );
+  const cancelStmt = db.prepare<[number, string]>("UPDATE jobs SET state = 'cancelled', finished_at = ? WHERE id = ? AND state IN ('queued', 'active')");
+  return {
+    createOrReuse: (id, model, request, now) => createOrReuse.immediate(id, model, request, now),
+    get: (id) => {
+      const r = byId.get(id);
+      return r ? toRecord(r) : undefined;
+    },
+    list: (limit, state) => {
+      const rows = state
+        ? db.prepare<[string, number], JobRow>('SELECT * FROM jobs WHERE state = ? ORDER BY created_at DESC, id DESC LIMIT ?').all(state, limit)
+        : db.prepare<[number], JobRow>('SELECT * FROM jobs ORDER BY created_at DESC, id DESC LIMIT ?').all(limit);
+      return rows.map(toRecord);
+    },
+    start: (id, now) => startStmt.run(now, id).changes === 1,
+    progress: (id, progress) => void progressStmt.run(JSON.stringify(progress), id),
+    complete: (id, result, now) => void completeStmt.run(JSON.stringify(result), now, id),
+    fail: (id, error, final, now) => void failStmt.run(final ? 'failed' : 'queued', error, final ? now : null, id),
+    cancel: (id, now) => cancelStmt.run(now, id).changes === 1,
+    requeueActive: () => db.prepare("UPDATE jobs SET state = 'queued' WHERE state = 'active'").run().changes,
+    countByState: () => {
+      const out = Object.fromEntries(['queued', 'active', 'completed', 'failed', 'cancelled'].map((s) => [s, 0])) as Record<JobState, number>;
+      for (const r of db.prepare<[], { state: JobState; n: number }>('SELECT state, COUNT(*) AS n FROM jobs GROUP BY state').all()) out[r.state] = r.n;
+      return out;
+    },
+  };
+}

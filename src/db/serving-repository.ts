@@ -1,0 +1,69 @@
+import type { Db } from './connection.js';
+
+/** One item a user interacted with, merged over ratings and events. */
+export interface UserItem {
+  item: string;
+  /** The current rating, or null. */
+  rating: number | null;
+  /** Summed weight of the user's events on the item (0 when only rated). */
+  weight: number;
+}
+
+export interface DailyCount {
+  item: string;
+  day: number;
+  count: number;
+}
+
+export interface ServingRepository {
+  /** The user's items (ratings and events), most recent first, at most `limit`. */
+  userItems(userId: string, eventWeights: Readonly<Record<string, number>>, limit: number): UserItem[];
+  userExists(userId: string): boolean;
+  itemExists(itemId: string): boolean;
+  /** Interactions per item and day (epoch day), for recency-weighted popularity. */
+  dailyCounts(sinceMs: number): DailyCount[];
+}
+
+const DAY_MS = 86_400_000;
+
+export function createServingRepository(db: Db): ServingRepository {
+  const ratings = db.prepare<[string, number], { item: string; value: number; ts: number }>(
+    `SELECT i.external_id AS item, r.value, r.ts FROM ratings r
+       JOIN users u ON u.id = r.user_id JOIN items i ON i.id = r.item_id
+      WHERE u.external_id = ? ORDER BY r.ts DESC LIMIT ?`,
+  );
+  const events = db.prepare<[string, number], { item: string; type: string; value: number; ts: number }>(
+    `SELECT i.external_id AS item, e.type, e.value, e.ts FROM events e
+       JOIN users u ON u.id = e.user_id JOIN items i ON i.id = e.item_id
+      WHERE u.external_id = ? ORDER BY e.ts DESC LIMIT ?`,
+  );
+  const user = db.prepare<[string], number>('SELECT 1 FROM users WHERE external_id = ?').pluck();
+  const item = db.prepare<[string], number>('SELECT 1 FROM items WHERE external_id = ?').pluck();
+  const daily = db.prepare<[number, number, number, number], DailyCount>(
+    `SELECT i.external_id AS item, d.day, SUM(d.n) AS count FROM (
+        SELECT item_id, ts / ? AS day, COUNT(*) AS n FROM ratings WHERE ts >= ? GROUP BY item_id, day
+        UNION ALL
+        SELECT item_id, ts / ? AS day, COUNT(*) AS n FROM events WHERE ts >= ? GROUP BY item_id, day
+      ) d JOIN items i ON i.id = d.item_id GROUP BY i.external_id, d.day`,
+  );
+  return {
+    userItems(userId, eventWeights, limit) {
+      const merged = new Map<string, UserItem & { ts: number }>();
+      const entry = (id: string, ts: number) => {
+        let e = merged.get(id);
+        if (!e) {
+          e = { item: id, rating: null, weight: 0, ts };
+          merged.set(id, e);
+        }
+        e.ts = Math.max(e.ts, ts);
+        return e;
+      };
+      for (const r of ratings.all(userId, limit)) entry(r.item, r.ts).rating = r.value;
+      for (const ev of events.all(userId, limit)) entry(ev.item, ev.ts).weight += (eventWeights[ev.type] ?? 0) * ev.value;
+      return [...merged.values()].sort((a, b) => b.ts - a.ts).slice(0, limit).map(({ item, rating, weight }) => ({ item, rating, weight }));
+    },
+    userExists: (userId) => user.get(userId) !== undefined,
+    itemExists: (itemId) => item.get(itemId) !== undefined,
+    dailyCounts: (sinceMs) => daily.all(DAY_MS, sinceMs, DAY_MS, sinceMs),
+  };
+}

@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import { createJobsRepository, type JobRecord, type JobState, type JobsRepository } from '../db/jobs-repository.js';
+import type { RetrainRequest } from '../train/job-handler.js';
+import { executeJob, JobCancelled, type WorkerDeps } from './execute.js';
+import type { JobQueue } from './job-queue.js';
+
+/**
+ * The embedded queue (no Redis): jobs run one at a time in this process, in order, with the
+ * same handler and SQLite records as the BullMQ worker. Failed attempts are retried with
+ * exponential backoff; jobs left active or queued by a previous process run again at start.
+ */
+export class InProcessQueue implements JobQueue {
+  readonly kind = 'in-process';
+  private readonly jobs: JobsRepository;
+  private readonly pending: string[] = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private running: Promise<void> | null = null;
+  private readonly shutdown = new AbortController();
+  private closed = false;
+
+  constructor(private readonly deps: WorkerDeps) {
+    this.jobs = createJobsRepository(deps.db);
+    this.jobs.requeueActive();
+    for (const job of this.jobs.list(10_000, 'queued').reverse()) this.pending.push(job.id);
+    this.kick();
+  }
+
+  async enqueue(request: RetrainRequest): Promise<{ job: JobRecord; deduplicated: boolean }> {
+    const { job, reused } = this.jobs.createOrReuse(randomUUID(), request.model, request, Date.now());
+    if (!reused) {
+      this.pending.push(job.id);
+      this.kick();
+    }
+    return { job, deduplicated: reused };
+  }
+
+  get(id: string): JobRecord | undefined {
+    return this.jobs.get(id);
+  }
+
+  list(limit: number, state?: JobState): JobRecord[] {
+    return this.jobs.list(limit, state);
+  }
+
+  async cancel(id: string): Promise<JobRecord | undefined> {
+    if (!this.jobs.get(id)) return undefined;
+    this.jobs.cancel(id, Date.now());
+    const k = this.pending.indexOf(id);
+    if (k >= 0) this.pending.splice(k, 1);
+    return this.jobs.get(id);
+  }
+
+  async depth(): Promise<number> {
+    return this.pending.length;
+  }
+
+  /** Stops taking jobs, interrupts the running one (it goes back to queued) and waits for it. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.shutdown.abort('shutting down');
+    await this.running?.catch(() => undefined);
+  }
+
+  private kick(): void {
+    if (this.running || this.closed) return;
+    const id = this.pending.shift();
+    if (!id) return;
+    this.running = this.runOne(id).finally(() => {
+      this.running = null;
+      // Let request handling run between jobs.
+      setImmediate(() => this.kick());
+    });
+  }
+
+  private async runOne(id: string): Promise<void> {
+    const attemptsBefore = this.jobs.get(id)?.attempts ?? 0;
+    const final = attemptsBefore + 1 >= this.deps.config.jobAttempts;
+    try {
+      await executeJob(this.deps, id, final, this.shutdown.signal);
+    } catch (err) {
+      if (err instanceof JobCancelled || final || this.closed) return;
+      const delay = this.deps.config.jobBackoffMs * 2 ** attemptsBefore;
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        this.pending.push(id);
+        this.kick();
+      }, delay);
+      timer.unref();
+      this.timers.add(timer);
+    }
+  }
+}

@@ -1,0 +1,28 @@
+import type { JobRecord, JobState } from '../db/jobs-repository.js';
+import type { RetrainRequest } from '../train/job-handler.js';
+
+/** The queue is unreachable (Redis down): callers answer 503 and may retry. */
+export class QueueUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`job queue unavailable: ${(cause as Error)?.message ?? String(cause)}`);
+    this.name = 'QueueUnavailableError';
+  }
+}
+
+/**
+ * Training jobs behind one interface: BullMQ when REDIS_URL is set, an in-process runner
+ * otherwise. Job records (state, progress, result, error) live in SQLite either way, so the
+ * API reads them identically; the queue only decides who runs what, when.
+ */
+export interface JobQueue {
+  readonly kind: 'bullmq' | 'in-process';
+  /** Queues a retrain, or returns the job already queued for that model. */
+  enqueue(request: RetrainRequest): Promise<{ job: JobRecord; deduplicated: boolean }>;
+  get(id: string): JobRecord | undefined;
+  list(limit: number, state?: JobState): JobRecord[];
+  /** Cancels a queued or running job; undefined if there is no such job. */
+  cancel(id: string): Promise<JobRecord | undefined>;
+  /** Jobs waiting to run. */
+  depth(): Promise<number>;
+  close(): Promise<void>;
+}

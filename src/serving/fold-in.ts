@@ -1,0 +1,70 @@
+/**
+ * A user vector for someone the snapshot does not know (or knows with too little), against the
+ * snapshot's fixed item vectors: the implicit-feedback ALS user step (Hu, Koren & Volinsky
+ * 2008). Every item is a weak "no" (preference 0, confidence 1) except the user's items
+ * (preference 1, confidence 1 + α·strength):
+ *   x = (QᵀQ + Q_Sᵀ(C_S − I)Q_S + λI)⁻¹ Q_Sᵀ C_S 1.
+ * QᵀQ is precomputed once per snapshot, so a fold-in costs O(|S|·d² + d³), not O(items).
+ */
+export function gram(items: Float32Array, rows: number, d: number): Float64Array {
+  const G = new Float64Array(d * d);
+  for (let r = 0; r < rows; r++) {
+    const o = r * d;
+    for (let a = 0; a < d; a++) {
+      const qa = items[o + a];
+      if (qa === 0) continue;
+      for (let b = a; b < d; b++) G[a * d + b] += qa * items[o + b];
+    }
+  }
+  for (let a = 0; a < d; a++) for (let b = 0; b < a; b++) G[a * d + b] = G[b * d + a];
+  return G;
+}
+
+export function foldInUser(
+  G: Float64Array,
+  items: Float32Array,
+  d: number,
+  seen: ArrayLike<number>,
+  strength: ArrayLike<number>,
+  alpha = 10,
+  lambda = 0.1,
+): Float32Array {
+  const A = G.slice();
+  const b = new Float64Array(d);
+  for (let k = 0; k < seen.length; k++) {
+    const o = seen[k] * d;
+    const c = 1 + alpha * strength[k];
+    for (let x = 0; x < d; x++) {
+      const qx = items[o + x];
+      b[x] += c * qx;
+      for (let y = 0; y < d; y++) A[x * d + y] += (c - 1) * qx * items[o + y];
+    }
+  }
+  for (let x = 0; x < d; x++) A[x * d + x] += lambda;
+  return Float32Array.from(solveSpd(A, b, d));
+}
+
+/** Solves A x = b for symmetric positive definite A by Cholesky decomposition. */
+function solveSpd(A: Float64Array, b: Float64Array, n: number): Float64Array {
+  const L = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = A[i * n + j];
+      for (let k = 0; k < j; k++) s -= L[i * n + k] * L[j * n + k];
+      L[i * n + j] = i === j ? Math.sqrt(Math.max(s, 1e-12)) : s / L[j * n + j];
+    }
+  }
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = b[i];
+    for (let k = 0; k < i; k++) s -= L[i * n + k] * y[k];
+    y[i] = s / L[i * n + i];
+  }
+  const x = new Float64Array(n);
+  for (let i = n - 1; i >= 0; i--) {
+    let s = y[i];
+    for (let k = i + 1; k < n; k++) s -= L[k * n + i] * x[k];
+    x[i] = s / L[i * n + i];
+  }
+  return x;
+}

@@ -1,0 +1,180 @@
+import type { Csr } from '../data/interactions.js';
+import { ItemKnnModel } from '../models/itemknn.js';
+import type { RecModel } from '../models/model.js';
+import { gram } from './fold-in.js';
+import type { LoadedSnapshot } from './snapshots.js';
+import { topN, type Scored } from './top-n.js';
+
+/** Catalogues up to this size get every item's similar items precomputed at load. */
+export const PRECOMPUTE_SIMILAR_MAX_ITEMS = 5000;
+export const PRECOMPUTED_NEIGHBOURS = 100;
+/** Candidates taken from the dot-product part before reranking with the full model (NeuMF, EINMF). */
+export const RERANK_CANDIDATES = 200;
+
+const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/**
+ * A snapshot prepared for serving: id maps, item vectors in one contiguous Float32Array
+ * (pre-normalised copy for cosine), per-model scoring of one user against all items, and
+ * precomputed similar-item lists for small catalogues. Immutable once built; a model swap
+ * replaces the whole index.
+ */
+export class ServingIndex {
+  readonly model: RecModel;
+  readonly modelName: string;
+  readonly version: string;
+  readonly itemIds: readonly string[];
+  readonly userIds: readonly string[];
+  readonly itemIndex: Map<string, number>;
+  readonly userIndex: Map<string, number>;
+  readonly nItems: number;
+  readonly dims: number;
+  /** Item vectors as scored against user vectors. */
+  readonly itemVectors: Float32Array;
+  /** Unit-length item vectors for cosine similarity (null when the model has none). */
+  readonly itemUnit: Float32Array | null;
+  readonly userVectors: Float32Array | null;
+  readonly itemBias: Float32Array | null;
+  readonly kind: LoadedSnapshot['embeddings']['kind'];
+  readonly exact: boolean;
+  readonly popularity: Float32Array;
+  /** QᵀQ for fold-in of users the snapshot does not know (dot/cosine models). */
+  readonly itemGram: Float64Array | null;
+  private similar: Csr | null = null;
+
+  private constructor(snapshot: LoadedSnapshot) {
+    const e = snapshot.embeddings;
+    this.model = snapshot.model;
+    this.modelName = snapshot.manifest.model;
+    this.version = snapshot.manifest.version;
+    this.itemIds = snapshot.itemIds;
+    this.userIds = snapshot.userIds;
+    this.itemIndex = new Map(snapshot.itemIds.map((id, k) => [id, k]));
+    this.userIndex = new Map(snapshot.userIds.map((id, k) => [id, k]));
+    this.nItems = snapshot.itemIds.length;
+    this.dims = e.item.cols;
+    this.kind = e.kind;
+    this.exact = e.exact;
+    this.popularity = snapshot.popularity;
+    this.itemBias = e.itemBias ?? null;
+    this.userVectors = e.user?.data ?? null;
+    this.itemUnit = this.dims > 0 ? normalizeRows(e.item.data, this.nItems, this.dims) : null;
+    // DMF scores by cosine: against unit item vectors, user·item ranks exactly as the cosine.
+    this.itemVectors = e.kind === 'cosine' && this.itemUnit ? this.itemUnit : e.item.data;
+    this.itemGram = this.dims > 0 ? gram(this.itemVectors, this.nItems, this.dims) : null;
+    if (this.model instanceof ItemKnnModel) this.similar = this.model.neighbourLists();
+  }
+
+  static async build(snapshot: LoadedSnapshot): Promise<ServingIndex> {
+    const index = new ServingIndex(snapshot);
+    if (!index.similar && index.itemUnit && index.nItems <= PRECOMPUTE_SIMILAR_MAX_ITEMS) await index.precomputeSimilar();
+    return index;
+  }
+
+  /** Scores of every item for a user vector (dot product plus item bias). */
+  scoreVector(user: Float32Array): Float32Array {
+    const d = this.dims;
+    const n = this.nItems;
+    const Q = this.itemVectors;
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      const o = i * d;
+      for (let f = 0; f < d; f++) s += user[f] * Q[o + f];
+      out[i] = s;
+    }
+    if (this.itemBias && this.kind === 'dot') for (let i = 0; i < n; i++) out[i] += this.itemBias[i];
+    return out;
+  }
+
+  userVector(u: number): Float32Array | null {
+    if (!this.userVectors || this.dims === 0) return null;
+    return this.userVectors.subarray(u * this.dims, (u + 1) * this.dims);
+  }
+
+  /** Scores of every item for a user known to the snapshot, as the model ranks them. */
+  scoreUser(u: number): Float32Array {
+    const v = this.userVector(u);
+    if (v) return this.scoreVector(v);
+    if (this.kind === 'popularity') return this.popularity;
+    const items = Int32Array.from({ length: this.nItems }, (_, i) => i);
+    return this.model.scorePairs(new Int32Array(this.nItems).fill(u), items);
+  }
+
+  /**
+   * Top-n for a known user. Exact models rank all items directly; for NeuMF/EINMF the dot
+   * product part proposes {@link RERANK_CANDIDATES} candidates and the full model reranks them.
+   */
+  recommend(u: number, n: number, skip: (item: number) => boolean): Scored[] {
+    const scores = this.scoreUser(u);
+    if (this.exact || !this.userVectors) return topN(scores, n, skip);
+    const candidates = topN(scores, Math.max(RERANK_CANDIDATES, n), skip);
+    const items = Int32Array.from(candidates, (c) => c.item);
+    const exact = this.model.scorePairs(new Int32Array(items.length).fill(u), items);
+    return topN(exact, n, undefined, undefined)
+      .map((s) => ({ item: items[s.item], score: s.score }))
+      .sort((a, b) => b.score - a.score || a.item - b.item);
+  }
+
+  /** Items most similar to item i (cosine over item vectors, or ItemKNN's neighbour lists). */
+  similarTo(i: number, n: number, skip: (item: number) => boolean): Scored[] {
+    const lists = this.similar;
+    if (lists) {
+      const scores = new Float32Array(this.nItems).fill(-Infinity);
+      const from = lists.indptr[i];
+      const to = lists.indptr[i + 1];
+      const candidates = lists.indices.subarray(from, to);
+      for (let p = from; p < to; p++) scores[lists.indices[p]] = lists.values[p];
+      const found = topN(scores, n, (j) => j === i || skip(j), candidates);
+      // Precomputed lists hold the top 100: a heavily filtered request may need more than that.
+      if (found.length >= n || !this.itemUnit || to - from < PRECOMPUTED_NEIGHBOURS) return found;
+    }
+    if (!this.itemUnit) return [];
+    const scores = this.cosineTo(i);
+    return topN(scores, n, (j) => j === i || skip(j));
+  }
+
+  private cosineTo(i: number): Float32Array {
+    const d = this.dims;
+    const U = this.itemUnit!;
+    const out = new Float32Array(this.nItems);
+    const o = i * d;
+    for (let j = 0; j < this.nItems; j++) {
+      let s = 0;
+      const p = j * d;
+      for (let f = 0; f < d; f++) s += U[o + f] * U[p + f];
+      out[j] = s;
+    }
+    return out;
+  }
+
+  /** Every item's top similar items, in slices so a model load never stalls request handling. */
+  private async precomputeSimilar(): Promise<void> {
+    const n = this.nItems;
+    const k = Math.min(PRECOMPUTED_NEIGHBOURS, n - 1);
+    const indptr = new Int32Array(n + 1);
+    const indices = new Int32Array(n * k);
+    const values = new Float32Array(n * k);
+    for (let i = 0; i < n; i++) {
+      const top = topN(this.cosineTo(i), k, (j) => j === i);
+      top.forEach((s, r) => {
+        indices[i * k + r] = s.item;
+        values[i * k + r] = s.score;
+      });
+      indptr[i + 1] = indptr[i] + top.length;
+      if (i % 64 === 63) await yieldToEventLoop();
+    }
+    this.similar = { rows: n, cols: n, indptr, indices: indices.subarray(0, indptr[n]), values: values.subarray(0, indptr[n]) };
+  }
+}
+
+function normalizeRows(data: Float32Array, rows: number, d: number): Float32Array {
+  const out = new Float32Array(rows * d);
+  for (let r = 0; r < rows; r++) {
+    let norm = 0;
+    for (let f = 0; f < d; f++) norm += data[r * d + f] ** 2;
+    const s = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+    for (let f = 0; f < d; f++) out[r * d + f] = data[r * d + f] * s;
+  }
+  return out;
+}

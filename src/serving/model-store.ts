@@ -1,0 +1,98 @@
+import type { ModelsRepository, ModelVersion } from '../db/models-repository.js';
+import { ServingIndex } from './index.js';
+import { readSnapshot } from './snapshots.js';
+
+interface Log {
+  info(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/**
+ * The active model versions held in memory, one {@link ServingIndex} per model type. A poll
+ * (or `refresh()` after an activation) notices a new active version, loads and verifies it in
+ * the background and swaps the reference in one assignment: requests hold the index they
+ * started with, so none ever sees a half-loaded model, and serving never pauses for a load.
+ * Memory is bounded: one index per model type, the replaced one is dropped.
+ */
+export class ModelStore {
+  private readonly indexes = new Map<string, ServingIndex>();
+  private defaultModel: string | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private refreshing: Promise<void> | null = null;
+  private again = false;
+  private readonly failed = new Set<string>();
+  /** Called after every swap (caches keyed on the model drop their entries). */
+  onSwap: (() => void) | null = null;
+
+  constructor(
+    private readonly models: ModelsRepository,
+    private readonly log: Log,
+  ) {}
+
+  /** The index for a model type, or the default (the most recently activated version). */
+  current(model?: string): ServingIndex | null {
+    const name = model ?? this.defaultModel;
+    return name ? (this.indexes.get(name) ?? null) : null;
+  }
+
+  get servingVersion(): string | null {
+    return this.current()?.version ?? null;
+  }
+
+  start(pollMs: number): void {
+    this.timer = setInterval(() => void this.refresh(), pollMs);
+    this.timer.unref();
+  }
+
+  /** Brings the in-memory indexes in line with the active versions; concurrent calls coalesce. */
+  refresh(): Promise<void> {
+    if (this.refreshing) {
+      this.again = true;
+      return this.refreshing;
+    }
+    this.refreshing = this.sync().finally(() => {
+      this.refreshing = null;
+      if (this.again) {
+        this.again = false;
+        void this.refresh();
+      }
+    });
+    return this.refreshing;
+  }
+
+  private async sync(): Promise<void> {
+    let active: ModelVersion[];
+    let latest: ModelVersion | undefined;
+    try {
+      active = this.models.allActive();
+      latest = this.models.latestActive();
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'reading active models failed');
+      return;
+    }
+    for (const v of active) {
+      if (this.indexes.get(v.model)?.version === v.version || this.failed.has(`${v.model}/${v.version}`)) continue;
+      try {
+        const started = performance.now();
+        const index = await ServingIndex.build(await readSnapshot(v.path));
+        this.indexes.set(v.model, index);
+        this.log.info({ model: v.model, version: v.version, ms: Math.round(performance.now() - started) }, 'model version loaded for serving');
+        this.onSwap?.();
+      } catch (err) {
+        // Keep serving the previous version; do not retry a broken snapshot on every poll.
+        this.failed.add(`${v.model}/${v.version}`);
+        this.log.error({ model: v.model, version: v.version, err: (err as Error).message }, 'loading model version failed; previous version keeps serving');
+      }
+    }
+    for (const name of [...this.indexes.keys()]) if (!active.some((v) => v.model === name)) this.indexes.delete(name);
+    const nextDefault = latest && this.indexes.has(latest.model) ? latest.model : (this.defaultModel && this.indexes.has(this.defaultModel) ? this.defaultModel : null);
+    if (nextDefault !== this.defaultModel) {
+      this.defaultModel = nextDefault;
+      this.onSwap?.();
+    }
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+}

@@ -1,0 +1,148 @@
+import type { ServingRepository, UserItem } from '../db/serving-repository.js';
+import { DmfModel } from '../models/dmf.js';
+import { EinmfModel } from '../models/einmf.js';
+import { ItemKnnModel } from '../models/itemknn.js';
+import { foldInUser } from './fold-in.js';
+import type { ServingIndex } from './index.js';
+import type { ModelStore } from './model-store.js';
+import type { PopularityRanking } from './popularity.js';
+import { topN, type Scored } from './top-n.js';
+
+export interface RecommendOptions {
+  limit: number;
+  excludeSeen: boolean;
+  /** A specific model type instead of the default one. */
+  model?: string;
+  /** Extra per-item exclusion (catalogue filters), by external id. */
+  exclude?: (itemId: string) => boolean;
+}
+
+export interface RecommendedItem {
+  itemId: string;
+  score: number;
+}
+
+export interface Recommendation {
+  model: string;
+  modelVersion: string | null;
+  source: 'model' | 'fallback';
+  /** How the model answered: a trained user vector, a fold-in of a user new since the snapshot. */
+  method: 'trained' | 'fold-in' | 'popularity';
+  items: RecommendedItem[];
+}
+
+export interface RecommenderSettings {
+  ratingMax: number;
+  dislikeThreshold: number;
+  eventWeights: Readonly<Record<string, number>>;
+  /** Most recent interactions read per user for exclusion and fold-in. */
+  historyLimit: number;
+}
+
+export class UnknownModelError extends Error {
+  constructor(readonly model: string) {
+    super(`no active version of model ${model}`);
+  }
+}
+
+export class UnknownItemError extends Error {}
+
+/**
+ * Answers recommendation and similar-item requests from the active model in memory, with the
+ * user's current interactions from the database: seen and disliked items are excluded before
+ * top-N selection; users new since the snapshot are folded in; everyone else gets popularity.
+ */
+export class Recommender {
+  constructor(
+    private readonly store: ModelStore,
+    private readonly repo: ServingRepository,
+    private readonly popularity: PopularityRanking,
+    private readonly settings: RecommenderSettings,
+  ) {}
+
+  private index(model?: string): ServingIndex | null {
+    const index = this.store.current(model);
+    if (model && !index) throw new UnknownModelError(model);
+    return index;
+  }
+
+  private isDislike(h: UserItem): boolean {
+    return (h.rating !== null && h.rating <= this.settings.dislikeThreshold) || h.weight < 0;
+  }
+
+  recommend(userId: string, options: RecommendOptions): Recommendation {
+    const index = this.index(options.model);
+    const history = this.repo.userItems(userId, this.settings.eventWeights, this.settings.historyLimit);
+    const hidden = new Set(history.filter((h) => options.excludeSeen || this.isDislike(h)).map((h) => h.item));
+    const excludeExt = (id: string): boolean => hidden.has(id) || (options.exclude?.(id) ?? false);
+    if (index) {
+      const skip = (i: number): boolean => excludeExt(index.itemIds[i]);
+      const answer = this.fromModel(index, userId, history, options.limit, skip);
+      if (answer) return { model: index.modelName, modelVersion: index.version, source: 'model', method: answer.method, items: this.named(index, answer.items) };
+    }
+    return {
+      model: 'popularity',
+      modelVersion: index?.version ?? null,
+      source: 'fallback',
+      method: 'popularity',
+      items: this.popularity.top(options.limit, excludeExt),
+    };
+  }
+
+  private named(index: ServingIndex, items: Scored[]): RecommendedItem[] {
+    return items.map((s) => ({ itemId: index.itemIds[s.item], score: s.score }));
+  }
+
+  private fromModel(index: ServingIndex, userId: string, history: UserItem[], limit: number, skip: (i: number) => boolean): { method: 'trained' | 'fold-in'; items: Scored[] } | null {
+    if (index.kind === 'popularity') return null;
+    const u = index.userIndex.get(userId);
+    if (u !== undefined) return { method: 'trained', items: index.recommend(u, limit, skip) };
+    const positives = history.filter((h) => !this.isDislike(h) && index.itemIndex.has(h.item));
+    if (positives.length === 0) return null;
+    const scores = this.foldIn(index, positives);
+    return scores ? { method: 'fold-in', items: topN(scores, limit, skip) } : null;
+  }
+
+  /** Scores for a user the snapshot does not know, from their current interactions. */
+  private foldIn(index: ServingIndex, positives: UserItem[]): Float32Array | null {
+    const items = Int32Array.from(positives, (h) => index.itemIndex.get(h.item)!);
+    const { ratingMax } = this.settings;
+    const strength = Float32Array.from(positives, (h) => (h.rating !== null ? h.rating : Math.min(h.weight, ratingMax)) / ratingMax);
+    const model = index.model;
+    if (model instanceof DmfModel) {
+      const order = sortedOrder(items);
+      return index.scoreVector(model.userVectorFor(Int32Array.from(order, (k) => items[k]), Float32Array.from(order, (k) => strength[k] * ratingMax)));
+    }
+    if (model instanceof EinmfModel) {
+      const p = model.userVectorFor(items, Float32Array.from(positives, (h) => h.rating ?? Number.NaN), ratingMax);
+      for (let f = 0; f < p.length; f++) p[f] *= model.h.data[f];
+      return index.scoreVector(p);
+    }
+    if (model instanceof ItemKnnModel) {
+      const lists = model.neighbourLists();
+      const scores = new Float32Array(index.nItems);
+      for (const j of items) for (let p = lists.indptr[j]; p < lists.indptr[j + 1]; p++) scores[lists.indices[p]] += lists.values[p];
+      return scores;
+    }
+    if (!index.itemGram) return null;
+    return index.scoreVector(foldInUser(index.itemGram, index.itemVectors, index.dims, items, strength));
+  }
+
+  similar(itemId: string, limit: number, options: { model?: string; exclude?: (itemId: string) => boolean } = {}): Recommendation {
+    const index = this.index(options.model);
+    if (!this.repo.itemExists(itemId) && !index?.itemIndex.has(itemId)) throw new UnknownItemError(itemId);
+    const excludeExt = (id: string): boolean => id === itemId || (options.exclude?.(id) ?? false);
+    const i = index?.itemIndex.get(itemId);
+    if (index && i !== undefined) {
+      const items = index.similarTo(i, limit, (j) => excludeExt(index.itemIds[j]));
+      if (items.length > 0 || index.kind !== 'popularity') {
+        return { model: index.modelName, modelVersion: index.version, source: 'model', method: 'trained', items: this.named(index, items) };
+      }
+    }
+    return { model: 'popularity', modelVersion: index?.version ?? null, source: 'fallback', method: 'popularity', items: this.popularity.top(limit, excludeExt) };
+  }
+}
+
+function sortedOrder(items: Int32Array): number[] {
+  return Array.from(items.keys()).sort((a, b) => items[a] - items[b]);
+}

@@ -1,0 +1,186 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { z } from 'zod';
+import type { DataWatermark } from '../db/training-data-repository.js';
+import { MODEL_NAMES, type RecModel, type ServingEmbeddings } from '../models/model.js';
+import { loadModel, saveModel } from '../models/persist.js';
+import type { TrainResult } from '../train/trainer.js';
+
+export const MANIFEST_FORMAT = 'recflow-snapshot/1';
+export const VERSION_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+const fileEntry = z.object({ bytes: z.number().int().min(0), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
+const manifestSchema = z.object({
+  format: z.literal(MANIFEST_FORMAT),
+  model: z.enum(MODEL_NAMES),
+  version: z.string().regex(VERSION_PATTERN),
+  createdAt: z.string(),
+  hyperparameters: z.record(z.string(), z.unknown()),
+  backend: z.record(z.string(), z.unknown()),
+  watermark: z.record(z.string(), z.number()),
+  training: z.record(z.string(), z.unknown()),
+  metrics: z.object({ valid: z.record(z.string(), z.number()), test: z.record(z.string(), z.number()) }),
+  embeddings: z.object({ kind: z.string(), exact: z.boolean(), users: z.number(), items: z.number(), factors: z.number() }),
+  jobId: z.string().nullable(),
+  files: z.record(z.string(), fileEntry),
+});
+export type Manifest = z.infer<typeof manifestSchema>;
+
+/** A snapshot loaded into memory. */
+export interface LoadedSnapshot {
+  manifest: Manifest;
+  dir: string;
+  model: RecModel;
+  userIds: string[];
+  itemIds: string[];
+  embeddings: ServingEmbeddings;
+  /** Training interactions per item (dense ids of this snapshot). */
+  popularity: Float32Array;
+}
+
+export interface SnapshotInput {
+  model: RecModel;
+  result: TrainResult;
+  userIds: readonly string[];
+  itemIds: readonly string[];
+  popularity: Float32Array;
+  watermark: DataWatermark;
+  jobId: string | null;
+}
+
+/** A sortable, file-name-safe version id: UTC time to the millisecond plus 4 random hex digits. */
+export function newVersionId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('.', '').replace('T', '-').replace('Z', '');
+  return `${stamp}-${randomBytes(2).toString('hex')}`;
+}
+
+async function writeDurable(path: string, data: Uint8Array | string): Promise<void> {
+  const fh = await open(path, 'w');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function fsyncDir(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await listFiles(p)));
+    else out.push(p);
+  }
+  return out;
+}
+
+const sha256 = (buf: Uint8Array): string => createHash('sha256').update(buf).digest('hex');
+const bytes = (a: Float32Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+/** Test hook: lets a fault test stop a snapshot write halfway (never set in production). */
+export const snapshotFaults: { beforeRename?: () => Promise<void> } = {};
+
+/**
+ * Writes an immutable snapshot to `<modelDir>/<model>/<version>/`: model weights, id maps,
+ * embedding matrices and a manifest with every file's checksum. Everything goes to a temp dir
+ * first, is fsync'd, and the dir is renamed into place, so a crash leaves either nothing or a
+ * complete snapshot (never registered in the database until after the rename).
+ */
+export async function writeSnapshot(modelDir: string, input: SnapshotInput, version = newVersionId()): Promise<{ dir: string; manifest: Manifest }> {
+  const parent = join(modelDir, input.model.name);
+  await mkdir(parent, { recursive: true });
+  const tmp = join(parent, `.tmp-${version}`);
+  const final = join(parent, version);
+  try {
+    await mkdir(tmp);
+    await saveModel(input.model, join(tmp, 'model'));
+    const emb = input.model.embeddings();
+    await writeDurable(join(tmp, 'users.json'), JSON.stringify(input.userIds));
+    await writeDurable(join(tmp, 'items.json'), JSON.stringify(input.itemIds));
+    await writeDurable(join(tmp, 'popularity.f32'), bytes(input.popularity));
+    await writeDurable(join(tmp, 'item-embeddings.f32'), bytes(emb.item.data));
+    if (emb.user) await writeDurable(join(tmp, 'user-embeddings.f32'), bytes(emb.user.data));
+    if (emb.itemBias) await writeDurable(join(tmp, 'item-bias.f32'), bytes(emb.itemBias));
+    const files: Manifest['files'] = {};
+    for (const path of await listFiles(tmp)) {
+      const buf = await readFile(path);
+      // saveModel writes without fsync; rewrite its files durably before they count as written.
+      if (path.startsWith(join(tmp, 'model'))) await writeDurable(path, buf);
+      files[relative(tmp, path).split(sep).join('/')] = { bytes: buf.byteLength, sha256: sha256(buf) };
+    }
+    const r = input.result;
+    const manifest: Manifest = {
+      format: MANIFEST_FORMAT,
+      model: input.model.name,
+      version,
+      createdAt: new Date().toISOString(),
+      hyperparameters: r.hyper,
+      backend: { ...r.backend },
+      watermark: { ...input.watermark },
+      training: { seconds: r.seconds, epochs: r.fit.epochs, bestEpoch: r.fit.bestEpoch, samplesPerSec: r.fit.samplesPerSec, peakRssBytes: r.peakRssBytes, data: r.data },
+      metrics: { valid: { ...r.valid }, test: { ...r.test } },
+      embeddings: { kind: emb.kind, exact: emb.exact, users: input.userIds.length, items: input.itemIds.length, factors: emb.item.cols },
+      jobId: input.jobId,
+      files,
+    };
+    await writeDurable(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2));
+    await fsyncDir(join(tmp, 'model', 'weights'));
+    await fsyncDir(join(tmp, 'model'));
+    await fsyncDir(tmp);
+    await snapshotFaults.beforeRename?.();
+    await rename(tmp, final);
+    await fsyncDir(parent);
+    return { dir: final, manifest };
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function readF32(path: string, expected: number): Promise<Float32Array> {
+  const buf = await readFile(path);
+  if (buf.byteLength !== expected * 4) throw new Error(`${path}: expected ${expected} floats, found ${buf.byteLength / 4}`);
+  return new Float32Array(new Uint8Array(buf).buffer);
+}
+
+/** Loads and verifies a snapshot directory (every file against the manifest's checksums). */
+export async function readSnapshot(dir: string): Promise<LoadedSnapshot> {
+  const manifest = manifestSchema.parse(JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')));
+  for (const [file, entry] of Object.entries(manifest.files)) {
+    if (file.includes('..')) throw new Error(`manifest lists an unsafe path ${file}`);
+    const buf = await readFile(join(dir, file));
+    if (buf.byteLength !== entry.bytes || sha256(buf) !== entry.sha256) throw new Error(`snapshot ${dir}: ${file} does not match its checksum`);
+  }
+  const model = await loadModel(join(dir, 'model'));
+  const userIds = z.array(z.string()).parse(JSON.parse(await readFile(join(dir, 'users.json'), 'utf8')));
+  const itemIds = z.array(z.string()).parse(JSON.parse(await readFile(join(dir, 'items.json'), 'utf8')));
+  const popularity = await readF32(join(dir, 'popularity.f32'), itemIds.length);
+  const e = manifest.embeddings;
+  const item = { rows: itemIds.length, cols: e.factors, data: await readF32(join(dir, 'item-embeddings.f32'), itemIds.length * e.factors) };
+  const user = manifest.files['user-embeddings.f32']
+    ? { rows: userIds.length, cols: e.factors, data: await readF32(join(dir, 'user-embeddings.f32'), userIds.length * e.factors) }
+    : null;
+  const itemBias = manifest.files['item-bias.f32'] ? await readF32(join(dir, 'item-bias.f32'), itemIds.length) : undefined;
+  const embeddings: ServingEmbeddings = { kind: e.kind as ServingEmbeddings['kind'], exact: e.exact, user, item, ...(itemBias ? { itemBias } : {}) };
+  return { manifest, dir, model, userIds, itemIds, embeddings, popularity };
+}
+
+/** Deletes a snapshot directory; refuses anything that is not a plain `<model>/<version>` below modelDir. */
+export async function deleteSnapshot(modelDir: string, model: string, version: string): Promise<void> {
+  if (!VERSION_PATTERN.test(version) || !/^[a-z]+$/.test(model)) throw new Error('unsafe snapshot path');
+  const dir = join(modelDir, model, version);
+  await stat(dir).then(
+    () => rm(dir, { recursive: true, force: true }),
+    () => undefined,
+  );
+}

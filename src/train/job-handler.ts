@@ -1,0 +1,118 @@
+import { z } from 'zod';
+import type { Config } from '../config.js';
+import { buildInteractions, type Interactions } from '../data/interactions.js';
+import type { Db } from '../db/connection.js';
+import { createModelsRepository } from '../db/models-repository.js';
+import { readTrainingData, type TrainingRow } from '../db/training-data-repository.js';
+import type { BackendInfo } from '../models/backend.js';
+import { MODEL_NAMES, throwIfAborted } from '../models/model.js';
+import { deleteSnapshot, writeSnapshot } from '../serving/snapshots.js';
+import { trainModel, type TrainProgress } from './trainer.js';
+
+/** What a retrain job carries (validated again by the worker: the payload crossed a process boundary). */
+export const retrainRequestSchema = z.strictObject({
+  model: z.enum(MODEL_NAMES),
+  epochs: z.number().int().min(1).max(1000).optional(),
+  patience: z.number().int().min(1).max(1000).optional(),
+  split: z.enum(['loo', 'ratio']).optional(),
+  hyper: z.record(z.string(), z.unknown()).optional(),
+  /** Activate the new version even if it validates worse than the active one. */
+  force: z.boolean().optional(),
+});
+export type RetrainRequest = z.infer<typeof retrainRequestSchema>;
+
+export interface JobResult {
+  [key: string]: unknown;
+  model: string;
+  version: string;
+  promoted: boolean;
+  previousVersion: string | null;
+  metrics: { valid: Record<string, number>; test: Record<string, number> };
+  seconds: number;
+  backend: string;
+}
+
+export interface JobContext {
+  db: Db;
+  config: Config;
+  backend: BackendInfo;
+  jobId: string | null;
+  signal?: AbortSignal;
+  onProgress?: (p: TrainProgress) => void;
+}
+
+/**
+ * Ratings at or below the dislike threshold are not evidence that the user likes the item:
+ * they stay out of the training positives (the user still never gets them recommended).
+ */
+export function positiveRows(rows: TrainingRow[], dislikeThreshold: number): TrainingRow[] {
+  return rows.filter((r) => r.rating === undefined || r.rating > dislikeThreshold);
+}
+
+function itemPopularity(data: Interactions): Float32Array {
+  const pop = new Float32Array(data.itemIds.length);
+  for (const i of data.item) pop[i]++;
+  return pop;
+}
+
+/**
+ * The retrain job, the same for both queues: read the database up to a watermark, train and
+ * evaluate, write the snapshot (atomically), register it and maybe promote it, prune old
+ * versions. A job that fails or is cancelled at any point registers nothing.
+ */
+export async function runTrainingJob(request: RetrainRequest, ctx: JobContext): Promise<JobResult> {
+  const { db, config } = ctx;
+  ctx.onProgress?.({ phase: 'loading' });
+  const { rows, watermark } = readTrainingData(db, config.eventWeights);
+  const data = buildInteractions(positiveRows(rows, config.dislikeThreshold), config.ratingMax);
+  throwIfAborted(ctx.signal);
+  const { model, result } = await trainModel(
+    data,
+    { model: request.model, hyper: request.hyper, epochs: request.epochs, patience: request.patience, split: request.split },
+    ctx.backend,
+    { signal: ctx.signal, onProgress: (p) => ctx.onProgress?.(p) },
+  );
+  throwIfAborted(ctx.signal);
+  ctx.onProgress?.({ phase: 'saving' });
+  const snapshot = await writeSnapshot(config.modelDir, {
+    model,
+    result,
+    userIds: data.userIds,
+    itemIds: data.itemIds,
+    popularity: itemPopularity(data),
+    watermark,
+    jobId: ctx.jobId,
+  });
+  const version = snapshot.manifest.version;
+  if (ctx.signal?.aborted) {
+    await deleteSnapshot(config.modelDir, request.model, version);
+    throwIfAborted(ctx.signal);
+  }
+  const models = createModelsRepository(db);
+  const { promoted, previous } = models.register(
+    {
+      model: request.model,
+      version,
+      path: snapshot.dir,
+      validHr10: result.valid['HR@10'],
+      metrics: snapshot.manifest.metrics,
+      manifest: snapshot.manifest,
+      jobId: ctx.jobId,
+    },
+    { tolerance: config.promoteTolerance, force: request.force ?? false },
+    Date.now(),
+  );
+  for (const old of models.expendable(request.model, config.keepVersions)) {
+    await deleteSnapshot(config.modelDir, old.model, old.version);
+    models.remove(old.model, old.version);
+  }
+  return {
+    model: request.model,
+    version,
+    promoted,
+    previousVersion: previous?.version ?? null,
+    metrics: snapshot.manifest.metrics,
+    seconds: result.seconds,
+    backend: ctx.backend.name,
+  };
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { closeDb, openDb } from './db/connection.js';
+import { migrate } from './db/migrate.js';
+import { loggerOptions } from './logger.js';
+import { initBackend } from './models/backend.js';
+import { startBullmqWorker } from './queue/bullmq.js';
+
+/**
+ * The training worker: consumes BullMQ retrain jobs from REDIS_URL and writes snapshots to
+ * MODEL_DIR and records to the shared SQLite database. SIGTERM/SIGINT stop taking jobs and wait
+ * for the running one up to SHUTDOWN_TIMEOUT_MS; after that the process exits and BullMQ's
+ * stalled-job check gives the job to a worker again.
+ */
+export async function runWorker(config: Config): Promise<void> {
+  const log = pino(loggerOptions(config));
+  if (!config.redisUrl) {
+    throw new ConfigError('REDIS_URL', 'is required for the worker (without it, the API runs training jobs in-process)');
+  }
+  const db = openDb(config.databasePath, { busyTimeoutMs: config.sqliteBusyTimeoutMs, synchronous: config.sqliteSynchronous });
+  migrate(db, config.migrationsDir);
+  const backend = await initBackend(config.tfBackend, log);
+  const { close } = startBullmqWorker({ db, config, backend, log }, config.redisUrl);
+  log.info({ queue: config.queueName, backend: backend.name }, 'worker started');
+  let closing = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (closing) return;
+    closing = true;
+    log.info({ signal }, 'worker stopping: no new jobs, waiting for the running one');
+    const timer = setTimeout(() => {
+      log.warn({ timeoutMs: config.shutdownTimeoutMs }, 'running job did not finish in time; exiting (it will be retried)');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    timer.unref();
+    close()
+      .then(() => {
+        closeDb(db);
+        log.info('worker stopped');
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        log.error({ err }, 'error while stopping the worker');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}
+
+const invokedPath = process.argv[1] ? realpathSync(process.argv[1]) : '';
+if (invokedPath === fileURLToPath(import.meta.url)) {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    process.stderr.write(`recflow worker: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  runWorker(config).catch((err: unknown) => {
+    process.stderr.write(`recflow worker: ${(err as Error).message}\n`);
+    process.exit(err instanceof ConfigError ? 2 : 1);
+  });
+}

@@ -1,0 +1,45 @@
+import type { FastifyInstance } from 'fastify';
+import request from 'supertest';
+import { generateSynthetic } from '../../src/data/synthetic.js';
+
+export const AUTH = { authorization: 'Bearer test-admin-token-0123456789' };
+export const REDIS_URL = 'redis://127.0.0.1:6379';
+
+/** Ingests a small synthetic data set through the API (ratings with planted structure). */
+export async function ingestSynthetic(app: FastifyInstance, users = 120, items = 150, seed = 3): Promise<number> {
+  const ratings = [...generateSynthetic({ users, items, density: 0.1, seed })].map((r) => ({ userId: r.user, itemId: r.item, rating: r.rating, timestamp: r.ts }));
+  for (let k = 0; k < ratings.length; k += 5000) {
+    const res = await request(app.server).post('/ratings').send({ ratings: ratings.slice(k, k + 5000) });
+    if (res.status !== 200) throw new Error(`ingest failed: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+  return ratings.length;
+}
+
+export interface JobBody {
+  id: string;
+  state: string;
+  attempts: number;
+  error: string | null;
+  result: { version: string; promoted: boolean; metrics: { valid: Record<string, number> } } | null;
+  progress: Record<string, unknown> | null;
+}
+
+/** Polls a job until it reaches one of `states`. */
+export async function waitForJob(app: FastifyInstance, id: string, states = ['completed', 'failed', 'cancelled'], timeoutMs = 90_000): Promise<JobBody> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await request(app.server).get(`/admin/jobs/${id}`).set(AUTH);
+    if (res.status !== 200) throw new Error(`GET job ${id}: ${res.status}`);
+    if (states.includes(res.body.state)) return res.body as JobBody;
+    if (Date.now() > deadline) throw new Error(`job ${id} still ${res.body.state} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

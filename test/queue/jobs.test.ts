@@ -1,0 +1,189 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import request from 'supertest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDb, closeDb, type Db } from '../../src/db/connection.js';
+import { initBackend } from '../../src/models/backend.js';
+import { startBullmqWorker } from '../../src/queue/bullmq.js';
+import type { Config } from '../../src/config.js';
+import { startApp, tempDir, testConfig } from '../helpers/app.js';
+import { AUTH, ingestSynthetic, REDIS_URL, until, waitForJob } from '../helpers/training.js';
+
+interface Harness {
+  app: FastifyInstance;
+  config: Config;
+  dir: string;
+  startWorker: () => Promise<void>;
+  stop: () => Promise<void>;
+}
+
+const harnesses: Harness[] = [];
+afterEach(async () => {
+  for (const h of harnesses.splice(0)) await h.stop();
+});
+
+/**
+ * The API plus, for BullMQ, a worker in this process on its own database connection (as the
+ * worker container would have), on a queue name private to the test.
+ */
+async function start(kind: 'in-process' | 'bullmq', env: Record<string, string> = {}, withWorker = true): Promise<Harness> {
+  const { dir, cleanup } = tempDir();
+  const queueName = `test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const config = testConfig(dir, { MODEL_POLL_MS: '100', JOB_BACKOFF_MS: '50', QUEUE_NAME: queueName, ...(kind === 'bullmq' ? { REDIS_URL } : {}), ...env });
+  const app = await startApp(config);
+  const closers: (() => Promise<void>)[] = [];
+  const startWorker = async (): Promise<void> => {
+    const db: Db = openDb(config.databasePath, { busyTimeoutMs: 5000, synchronous: 'NORMAL' });
+    const backend = await initBackend('auto');
+    const worker = startBullmqWorker({ db, config, backend, log: pino({ level: 'silent' }) }, REDIS_URL);
+    closers.push(async () => {
+      await worker.close();
+      closeDb(db);
+    });
+  };
+  if (kind === 'bullmq' && withWorker) await startWorker();
+  const h: Harness = {
+    app,
+    config,
+    dir,
+    startWorker,
+    stop: async () => {
+      for (const c of closers) await c();
+      await app.close();
+      cleanup();
+    },
+  };
+  harnesses.push(h);
+  return h;
+}
+
+describe.each(['in-process', 'bullmq'] as const)('training jobs (%s queue)', (kind) => {
+  it('retrains from ingested data, writes a snapshot, promotes it and serves it', async () => {
+    const { app, config } = await start(kind);
+    expect(app.services.queue.kind).toBe(kind);
+    await ingestSynthetic(app);
+    const before = await request(app.server).get('/users/u1/recommendations');
+    expect(before.body.source).toBe('fallback');
+
+    const res = await request(app.server).post('/admin/retrain').set(AUTH).send({ model: 'gmf', epochs: 3, factors: 16, lr: 0.01 });
+    expect(res.status).toBe(202);
+    const job = await waitForJob(app, res.body.jobId);
+    expect(job.error).toBeNull();
+    expect(job.state).toBe('completed');
+    expect(job.attempts).toBe(1);
+    expect(job.result!.promoted).toBe(true);
+    const version = job.result!.version;
+
+    const dir = join(config.modelDir, 'gmf', version);
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    expect(manifest).toMatchObject({ model: 'gmf', version, jobId: res.body.jobId, hyperparameters: { factors: 16 } });
+    expect(manifest.watermark.ratings).toBeGreaterThan(1000);
+    expect(Object.keys(manifest.files)).toEqual(expect.arrayContaining(['item-embeddings.f32', 'user-embeddings.f32', 'users.json', 'items.json', 'model/model.json']));
+    expect(manifest.backend.name).toMatch(/wasm|cpu|tensorflow/);
+
+    const models = await request(app.server).get('/admin/models').set(AUTH);
+    expect(models.body.models).toHaveLength(1);
+    expect(models.body.models[0]).toMatchObject({ model: 'gmf', version, active: true });
+
+    await until(async () => (await request(app.server).get('/users/u1/recommendations')).body.modelVersion === version, 10_000, 'serving the new version');
+    const recs = await request(app.server).get('/users/u1/recommendations?limit=5');
+    expect(recs.body).toMatchObject({ userId: 'u1', model: 'gmf', modelVersion: version, source: 'model' });
+    expect(recs.body.items).toHaveLength(5);
+  }, 120_000);
+
+  it('returns the queued job for a second request for the same model, and cancels a queued job', async () => {
+    const h = await start(kind, {}, false);
+    await ingestSynthetic(h.app, 60, 80);
+    const post = (model: string) => request(h.app.server).post('/admin/retrain').set(AUTH).send({ model, epochs: 1, factors: 8 });
+    const a = await post('gmf');
+    const b = await post('gmf');
+    const c = await post('gmf');
+    // The in-process runner may already have started the first job; by the third request one is queued.
+    expect(c.body.deduplicated).toBe(true);
+    expect([a.body.jobId, b.body.jobId]).toContain(c.body.jobId);
+    const queued = (await request(h.app.server).get('/admin/jobs?state=queued').set(AUTH)).body.jobs;
+    expect(queued.filter((j: { model: string }) => j.model === 'gmf').length).toBeLessThanOrEqual(1);
+
+    const other = await post('bpr');
+    expect(other.body.deduplicated).toBe(false);
+    const cancelled = await request(h.app.server).delete(`/admin/jobs/${other.body.jobId}`).set(AUTH);
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.state).toBe('cancelled');
+    if (kind === 'bullmq') await h.startWorker();
+    const done = await waitForJob(h.app, c.body.jobId);
+    expect(done.state).toBe('completed');
+    expect((await waitForJob(h.app, other.body.jobId)).state).toBe('cancelled');
+    const again = await request(h.app.server).delete(`/admin/jobs/${c.body.jobId}`).set(AUTH);
+    expect(again.status).toBe(409);
+  }, 120_000);
+
+  it('retries a failing job with backoff and keeps its error', async () => {
+    const { app } = await start(kind, { JOB_ATTEMPTS: '2' });
+    // An empty database cannot be trained on: every attempt fails the same way.
+    const res = await request(app.server).post('/admin/retrain').set(AUTH).send({ model: 'gmf', epochs: 1 });
+    const job = await waitForJob(app, res.body.jobId);
+    expect(job.state).toBe('failed');
+    expect(job.attempts).toBe(2);
+    expect(job.error).toMatch(/not enough data/);
+  }, 60_000);
+});
+
+describe('promotion, rollback and retention', () => {
+  it('keeps a worse version inactive, activates any version on request, and prunes old ones', async () => {
+    const { app, config } = await start('in-process', { PROMOTE_TOLERANCE: '0', KEEP_VERSIONS: '2' });
+    await ingestSynthetic(app);
+    const train = async (body: Record<string, unknown>) => {
+      const res = await request(app.server).post('/admin/retrain').set(AUTH).send({ model: 'gmf', factors: 16, ...body });
+      return waitForJob(app, res.body.jobId);
+    };
+    const good = await train({ epochs: 4, lr: 0.01 });
+    expect(good.result!.promoted).toBe(true);
+    const bad = await train({ epochs: 1, lr: 0.00001, seed: 9 });
+    expect(bad.result!.metrics.valid['HR@10']).toBeLessThan(good.result!.metrics.valid['HR@10']);
+    expect(bad.result!.promoted).toBe(false);
+    let active = (await request(app.server).get('/admin/models').set(AUTH)).body.models.filter((m: { active: boolean }) => m.active);
+    expect(active.map((m: { version: string }) => m.version)).toEqual([good.result!.version]);
+
+    const rollback = await request(app.server).post(`/admin/models/gmf/${bad.result!.version}/activate`).set(AUTH);
+    expect(rollback.status).toBe(200);
+    expect(rollback.body.active).toBe(true);
+    await until(async () => (await request(app.server).get('/users/u1/recommendations')).body.modelVersion === bad.result!.version, 10_000, 'rollback served');
+
+    const forced = await train({ epochs: 1, lr: 0.00001, seed: 10, force: true });
+    expect(forced.result!.promoted).toBe(true);
+    // KEEP_VERSIONS=2: the oldest (good) version is gone from disk and from the list.
+    const versions = (await request(app.server).get('/admin/models?model=gmf').set(AUTH)).body.models.map((m: { version: string }) => m.version);
+    expect(versions).toEqual([forced.result!.version, bad.result!.version]);
+    expect(existsSync(join(config.modelDir, 'gmf', good.result!.version))).toBe(false);
+    active = (await request(app.server).get('/admin/models').set(AUTH)).body.models.filter((m: { active: boolean }) => m.active);
+    expect(active).toHaveLength(1);
+
+    const missing = await request(app.server).post('/admin/models/gmf/20990101-000000000-abcd/activate').set(AUTH);
+    expect(missing.status).toBe(404);
+  }, 120_000);
+});
+
+describe('admin authentication and validation', () => {
+  it('refuses missing or wrong tokens with 401 and validates retrain bodies', async () => {
+    const { app } = await start('in-process');
+    expect((await request(app.server).get('/admin/jobs')).status).toBe(401);
+    const wrong = await request(app.server).get('/admin/jobs').set({ authorization: 'Bearer nope' });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers['www-authenticate']).toMatch(/Bearer/);
+    expect((await request(app.server).post('/admin/retrain').set({ authorization: 'Basic abc' }).send({})).status).toBe(401);
+
+    const bad = await request(app.server).post('/admin/retrain').set(AUTH).send({ model: 'gmf', factors: -3 });
+    expect(bad.status).toBe(400);
+    expect(bad.body.details[0].path).toBe('body.factors');
+    const unknownHyper = await request(app.server).post('/admin/retrain').set(AUTH).send({ model: 'gmf', hyper: { layers: [3] } });
+    expect(unknownHyper.status).toBe(400);
+    expect(unknownHyper.body.details[0].message).toMatch(/layers/);
+    const unknownModel = await request(app.server).post('/admin/retrain').set(AUTH).send({ model: 'svd' });
+    expect(unknownModel.status).toBe(400);
+    expect(unknownModel.body.details[0].path).toBe('body.model');
+    expect((await request(app.server).get('/admin/jobs/not-a-uuid').set(AUTH)).status).toBe(400);
+    expect((await request(app.server).get('/admin/jobs/6f1c1f9e-1111-4111-8111-111111111111').set(AUTH)).status).toBe(404);
+  });
+});
