@@ -1,0 +1,79 @@
+import { buildInteractions, type Interactions, type RawInteraction } from './interactions.js';
+import { Rng } from './rng.js';
+
+export interface SyntheticOptions {
+  users: number;
+  items: number;
+  /** Mean share of the catalogue each user interacts with (MovieLens-100K: 0.063). */
+  density: number;
+  /** Rank of the planted user/item factors. */
+  rank?: number;
+  /** Zipf exponent of item popularity; 0 = no popularity skew. */
+  popularitySkew?: number;
+  /** How much taste (the factors) outweighs popularity when a user picks items. */
+  tasteWeight?: number;
+  ratingMax?: number;
+  seed?: number;
+  /** First timestamp (ms); each user's interactions are spread over the following year. */
+  start?: number;
+}
+
+const YEAR_MS = 365 * 24 * 3600 * 1000;
+
+/**
+ * Interactions with planted structure, so tests can check that models learn: every user and
+ * item has a hidden rank-r factor; a user picks items by taste (factor dot product) plus item
+ * popularity (Zipf) plus Gumbel noise, i.e. a sample from a softmax without replacement, and
+ * rates them on the integer scale by taste. A model that recovers the factors beats popularity.
+ */
+export function* generateSynthetic(options: SyntheticOptions): Generator<RawInteraction> {
+  const { users, items, density } = options;
+  const rank = options.rank ?? 8;
+  const skew = options.popularitySkew ?? 0.8;
+  const taste = options.tasteWeight ?? 2;
+  const ratingMax = options.ratingMax ?? 5;
+  const start = options.start ?? Date.UTC(2020, 0, 1);
+  const rng = new Rng(options.seed ?? 1);
+  // Factor entries ~ N(0, rank^-1/2): a user·item dot product then has unit variance for any rank.
+  const scale = rank ** -0.25;
+  const itemF = Float64Array.from({ length: items * rank }, () => rng.normal() * scale);
+  const popOrder = rng.shuffle(Int32Array.from({ length: items }, (_, i) => i));
+  const logPop = new Float64Array(items);
+  popOrder.forEach((item, r) => (logPop[item] = -skew * Math.log(r + 1)));
+  const meanCount = Math.max(3, density * items);
+  const userF = new Float64Array(rank);
+  const score = new Float64Array(items);
+  const order = Int32Array.from({ length: items }, (_, i) => i);
+  for (let u = 0; u < users; u++) {
+    for (let f = 0; f < rank; f++) userF[f] = rng.normal() * scale;
+    // Log-normal activity: a few heavy users, many light ones (σ = 0.7, mean kept at meanCount).
+    const count = Math.min(items - 1, Math.max(3, Math.round(meanCount * Math.exp(0.7 * rng.normal() - 0.245))));
+    for (let i = 0; i < items; i++) {
+      let dot = 0;
+      for (let f = 0; f < rank; f++) dot += userF[f] * itemF[i * rank + f];
+      score[i] = taste * dot + logPop[i] - Math.log(-Math.log(rng.next() || 1e-12));
+    }
+    const picked = topIndices(score, order, count);
+    const times = Array.from({ length: count }, () => start + Math.floor(rng.next() * YEAR_MS)).sort((a, b) => a - b);
+    rng.shuffle(times);
+    for (let k = 0; k < count; k++) {
+      const i = picked[k];
+      let dot = 0;
+      for (let f = 0; f < rank; f++) dot += userF[f] * itemF[i * rank + f];
+      const rating = Math.min(ratingMax, Math.max(1, Math.round(ratingMax * 0.6 + 1.2 * dot + 0.5 * rng.normal())));
+      yield { user: `u${u + 1}`, item: `i${i + 1}`, rating, ts: times[k] };
+    }
+  }
+}
+
+function topIndices(score: Float64Array, order: Int32Array, k: number): Int32Array {
+  const idx = order.slice().sort((a, b) => score[b] - score[a]);
+  return idx.subarray(0, k);
+}
+
+export function syntheticInteractions(options: SyntheticOptions): Interactions {
+  return buildInteractions(generateSynthetic(options), options.ratingMax ?? 5);
+}
+
+/** Roughly MovieLens-100K's shape: 943 users, 1,682 items, 6.3% density. */
+export const ML100K_LIKE: SyntheticOptions = { users: 943, items: 1682, density: 0.063 };
