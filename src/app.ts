@@ -26,6 +26,9 @@ import type { JobQueue } from './queue/job-queue.js';
 import { ModelStore } from './serving/model-store.js';
 import { PopularityRanking } from './serving/popularity.js';
 import { Recommender } from './serving/recommender.js';
+import { Catalogue } from './serving/catalogue.js';
+import { createCatalogueRepository } from './db/catalogue-repository.js';
+import { catalogueRoutes } from './api/routes/catalogue.js';
 
 export interface AppServices {
   config: Config;
@@ -103,7 +106,9 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   store.start(config.modelPollMs);
   const servingRepo = createServingRepository(db);
   const popularity = new PopularityRanking(servingRepo);
-  const recommender = new Recommender(store, servingRepo, popularity, {
+  const catalogueRepo = createCatalogueRepository(db);
+  const catalogue = new Catalogue(catalogueRepo);
+  const recommender = new Recommender(store, servingRepo, popularity, catalogue, {
     ratingMax: config.ratingMax,
     dislikeThreshold: config.dislikeThreshold,
     eventWeights: config.eventWeights,
@@ -137,9 +142,11 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     maxBatchSize: config.maxBatchSize,
   });
   await app.register(historyRoutes, { history: createHistoryRepository(db) });
-  await app.register(recommendRoutes, { recommender });
+  const adminToken = config.adminToken ?? resolveAdminToken(undefined, config.dataDir).token;
+  await app.register(recommendRoutes, { recommender, adminToken });
+  await app.register(catalogueRoutes, { catalogue: catalogueRepo, onChange: () => catalogue.reload(), maxBatchSize: config.maxBatchSize });
   await app.register(adminRoutes, {
-    adminToken: config.adminToken ?? resolveAdminToken(undefined, config.dataDir).token,
+    adminToken,
     queue,
     models,
     defaultModel: config.defaultModel,

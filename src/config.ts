@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { BACKEND_CHOICES, MODEL_NAMES, type BackendChoice, type ModelName } from './models/model.js';
 
 /** Event types accepted by `POST /events`. */
-export const EVENT_TYPES = ['click', 'view', 'like', 'add_to_cart', 'purchase'] as const;
+export const EVENT_TYPES = ['click', 'view', 'like', 'add_to_cart', 'purchase', 'dislike'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 const DEFAULT_EVENT_WEIGHTS: Record<EventType, number> = {
@@ -13,6 +13,8 @@ const DEFAULT_EVENT_WEIGHTS: Record<EventType, number> = {
   like: 2,
   add_to_cart: 3,
   purchase: 4,
+  // Not a weight: a dislike removes the pair from the training positives and from the user's recommendations.
+  dislike: -1,
 };
 
 /** Thrown when an environment variable is missing or malformed; names the variable. */
@@ -41,6 +43,10 @@ const eventWeightsFromEnv = z.string().transform((raw, ctx) => {
     const weight = Number(value);
     if (!(EVENT_TYPES as readonly string[]).includes(name)) {
       ctx.addIssue({ code: 'custom', message: `unknown event type "${name}" (expected one of ${EVENT_TYPES.join(', ')})` });
+      return z.NEVER;
+    }
+    if (name === 'dislike') {
+      ctx.addIssue({ code: 'custom', message: '"dislike" has no weight: disliked items are excluded, not weighted' });
       return z.NEVER;
     }
     if (!Number.isFinite(weight) || weight <= 0) {

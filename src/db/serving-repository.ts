@@ -5,8 +5,10 @@ export interface UserItem {
   item: string;
   /** The current rating, or null. */
   rating: number | null;
-  /** Summed weight of the user's events on the item (0 when only rated). */
+  /** Summed weight of the user's positive events on the item (0 when only rated). */
   weight: number;
+  /** The user sent a `dislike` event for the item. */
+  disliked: boolean;
 }
 
 export interface DailyCount {
@@ -52,15 +54,20 @@ export function createServingRepository(db: Db): ServingRepository {
       const entry = (id: string, ts: number) => {
         let e = merged.get(id);
         if (!e) {
-          e = { item: id, rating: null, weight: 0, ts };
+          e = { item: id, rating: null, weight: 0, disliked: false, ts };
           merged.set(id, e);
         }
         e.ts = Math.max(e.ts, ts);
         return e;
       };
       for (const r of ratings.all(userId, limit)) entry(r.item, r.ts).rating = r.value;
-      for (const ev of events.all(userId, limit)) entry(ev.item, ev.ts).weight += (eventWeights[ev.type] ?? 0) * ev.value;
-      return [...merged.values()].sort((a, b) => b.ts - a.ts).slice(0, limit).map(({ item, rating, weight }) => ({ item, rating, weight }));
+      for (const ev of events.all(userId, limit)) {
+        const e = entry(ev.item, ev.ts);
+        const w = (eventWeights[ev.type] ?? 0) * ev.value;
+        if (w < 0 || ev.type === 'dislike') e.disliked = true;
+        else e.weight += w;
+      }
+      return [...merged.values()].sort((a, b) => b.ts - a.ts).slice(0, limit).map(({ item, rating, weight, disliked }) => ({ item, rating, weight, disliked }));
     },
     userExists: (userId) => user.get(userId) !== undefined,
     itemExists: (itemId) => item.get(itemId) !== undefined,

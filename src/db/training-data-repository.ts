@@ -43,7 +43,8 @@ export function readTrainingData(db: Db, eventWeights: Readonly<Record<string, n
     );
     for (const e of events.iterate(watermark.lastEventId)) {
       const w = (eventWeights[e.type] ?? 0) * e.value;
-      if (w > 0) rows.push({ user: e.user, item: e.item, weight: w, ts: e.ts });
+      // Negative weights (dislikes) are kept so the job can drop the pair from the positives.
+      if (w !== 0) rows.push({ user: e.user, item: e.item, weight: w, ts: e.ts });
     }
     return { rows, watermark };
   });

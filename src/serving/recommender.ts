@@ -4,6 +4,7 @@ import { EinmfModel } from '../models/einmf.js';
 import { ItemKnnModel } from '../models/itemknn.js';
 import { foldInUser } from './fold-in.js';
 import type { ServingIndex } from './index.js';
+import type { Catalogue, ItemFilter } from './catalogue.js';
 import type { ModelStore } from './model-store.js';
 import type { PopularityRanking } from './popularity.js';
 import { topN, type Scored } from './top-n.js';
@@ -13,8 +14,8 @@ export interface RecommendOptions {
   excludeSeen: boolean;
   /** A specific model type instead of the default one. */
   model?: string;
-  /** Extra per-item exclusion (catalogue filters), by external id. */
-  exclude?: (itemId: string) => boolean;
+  /** Catalogue controls: categories (any of), excluded ids, hidden items (admins only). */
+  filter?: ItemFilter;
 }
 
 export interface RecommendedItem {
@@ -57,6 +58,7 @@ export class Recommender {
     private readonly store: ModelStore,
     private readonly repo: ServingRepository,
     private readonly popularity: PopularityRanking,
+    private readonly catalogue: Catalogue,
     private readonly settings: RecommenderSettings,
   ) {}
 
@@ -67,16 +69,24 @@ export class Recommender {
   }
 
   private isDislike(h: UserItem): boolean {
-    return (h.rating !== null && h.rating <= this.settings.dislikeThreshold) || h.weight < 0;
+    return h.disliked || (h.rating !== null && h.rating <= this.settings.dislikeThreshold);
   }
 
   recommend(userId: string, options: RecommendOptions): Recommendation {
     const index = this.index(options.model);
     const history = this.repo.userItems(userId, this.settings.eventWeights, this.settings.historyLimit);
     const hidden = new Set(history.filter((h) => options.excludeSeen || this.isDislike(h)).map((h) => h.item));
-    const excludeExt = (id: string): boolean => hidden.has(id) || (options.exclude?.(id) ?? false);
+    const filter = options.filter ?? {};
+    const catalogueSkipExt = this.catalogue.skipperByExternalId(filter);
+    const excludeExt = (id: string): boolean => hidden.has(id) || catalogueSkipExt(id);
     if (index) {
-      const skip = (i: number): boolean => excludeExt(index.itemIds[i]);
+      const hiddenDense = new Set<number>();
+      for (const id of hidden) {
+        const i = index.itemIndex.get(id);
+        if (i !== undefined) hiddenDense.add(i);
+      }
+      const catalogueSkip = this.catalogue.skipper(index, filter);
+      const skip = (i: number): boolean => catalogueSkip(i) || hiddenDense.has(i);
       const answer = this.fromModel(index, userId, history, options.limit, skip);
       if (answer) return { model: index.modelName, modelVersion: index.version, source: 'model', method: answer.method, items: this.named(index, answer.items) };
     }
@@ -128,13 +138,16 @@ export class Recommender {
     return index.scoreVector(foldInUser(index.itemGram, index.itemVectors, index.dims, items, strength));
   }
 
-  similar(itemId: string, limit: number, options: { model?: string; exclude?: (itemId: string) => boolean } = {}): Recommendation {
+  similar(itemId: string, limit: number, options: { model?: string; filter?: ItemFilter } = {}): Recommendation {
     const index = this.index(options.model);
     if (!this.repo.itemExists(itemId) && !index?.itemIndex.has(itemId)) throw new UnknownItemError(itemId);
-    const excludeExt = (id: string): boolean => id === itemId || (options.exclude?.(id) ?? false);
+    const filter = options.filter ?? {};
+    const catalogueSkipExt = this.catalogue.skipperByExternalId(filter);
+    const excludeExt = (id: string): boolean => id === itemId || catalogueSkipExt(id);
     const i = index?.itemIndex.get(itemId);
     if (index && i !== undefined) {
-      const items = index.similarTo(i, limit, (j) => excludeExt(index.itemIds[j]));
+      const catalogueSkip = this.catalogue.skipper(index, filter);
+      const items = index.similarTo(i, limit, (j) => j === i || catalogueSkip(j));
       if (items.length > 0 || index.kind !== 'popularity') {
         return { model: index.modelName, modelVersion: index.version, source: 'model', method: 'trained', items: this.named(index, items) };
       }

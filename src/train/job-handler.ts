@@ -42,11 +42,19 @@ export interface JobContext {
 }
 
 /**
- * Ratings at or below the dislike threshold are not evidence that the user likes the item:
- * they stay out of the training positives (the user still never gets them recommended).
+ * Dislikes are not evidence that the user likes the item: a pair whose current rating is at or
+ * below the threshold, or that has a `dislike` event, stays out of the training positives
+ * entirely (and serving never recommends it to that user).
  */
 export function positiveRows(rows: TrainingRow[], dislikeThreshold: number): TrainingRow[] {
-  return rows.filter((r) => r.rating === undefined || r.rating > dislikeThreshold);
+  const disliked = new Set<string>();
+  const key = (r: TrainingRow): string => `${r.user}\u0000${r.item}`;
+  for (const r of rows) if ((r.weight ?? 0) < 0) disliked.add(key(r));
+  // Ratings come first in id order, so the last one read per pair is its current rating.
+  const lastRating = new Map<string, number>();
+  for (const r of rows) if (r.rating !== undefined) lastRating.set(key(r), r.rating);
+  for (const [k, rating] of lastRating) if (rating <= dislikeThreshold) disliked.add(k);
+  return rows.filter((r) => !disliked.has(key(r)));
 }
 
 function itemPopularity(data: Interactions): Float32Array {

@@ -11,6 +11,7 @@ import { createRatingsRepository } from '../../src/db/ratings-repository.js';
 import { readTrainingData } from '../../src/db/training-data-repository.js';
 import { initBackend } from '../../src/models/backend.js';
 import { trainModel, NotEnoughDataError } from '../../src/train/trainer.js';
+import { positiveRows } from '../../src/train/job-handler.js';
 import { DEFAULT_MIGRATIONS_DIR } from '../../src/config.js';
 import { tempDir } from '../helpers/app.js';
 
@@ -44,6 +45,17 @@ describe('training data from the database', () => {
     } finally {
       closeDb(db);
     }
+  });
+
+  it('keeps disliked pairs (low ratings, dislike events) out of the training positives', () => {
+    const rows = [
+      { user: 'a', item: 'x', rating: 5, ts: 1 },
+      { user: 'a', item: 'y', rating: 2, ts: 1 },
+      { user: 'a', item: 'z', weight: 1, ts: 1 },
+      { user: 'a', item: 'z', weight: -1, ts: 2 },
+      { user: 'b', item: 'z', weight: 1, ts: 1 },
+    ];
+    expect(positiveRows(rows, 2).map((r) => `${r.user}${r.item}`)).toEqual(['ax', 'bz']);
   });
 
   it('refuses to train without enough data', async () => {

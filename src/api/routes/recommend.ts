@@ -1,14 +1,35 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { notFound } from '../../errors.js';
+import { AppError, notFound } from '../../errors.js';
+import type { ItemFilter } from '../../serving/catalogue.js';
+import { requireAdminToken } from '../auth.js';
 import { Recommender, UnknownItemError, UnknownModelError } from '../../serving/recommender.js';
 import { errorResponse } from '../schemas/common.js';
 import { recommendParams, recommendQuery, recommendResponse, similarParams, similarQuery, similarResponse } from '../schemas/recommend.js';
 
 export interface RecommendRoutesOptions {
   recommender: Recommender;
+  /** `include_hidden` is honoured only with this bearer token. */
+  adminToken: string;
   /** Counts answers by source (metrics). */
   onAnswer?: (route: 'recommendations' | 'similar', source: 'model' | 'fallback') => void;
+}
+
+/** Catalogue filters from the query; hidden items only for an admin (403 otherwise). */
+async function filterFrom(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  query: { category?: string[]; exclude?: string[]; include_hidden: boolean },
+  admin: ReturnType<typeof requireAdminToken>,
+): Promise<ItemFilter> {
+  if (query.include_hidden) {
+    try {
+      await admin(request, reply);
+    } catch {
+      throw new AppError(403, 'forbidden', 'include_hidden requires the admin token', [{ path: 'query.include_hidden', message: 'requires the admin token' }]);
+    }
+  }
+  return { categories: query.category, exclude: query.exclude, includeHidden: query.include_hidden };
 }
 
 function translate(err: unknown): never {
@@ -19,15 +40,17 @@ function translate(err: unknown): never {
 
 export const recommendRoutes: FastifyPluginAsync<RecommendRoutesOptions> = async (fastify, opts) => {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
-  const errors = { 400: errorResponse, 404: errorResponse };
+  const errors = { 400: errorResponse, 403: errorResponse, 404: errorResponse };
+  const admin = requireAdminToken(opts.adminToken);
 
   app.get(
     '/users/:id/recommendations',
     { schema: { params: recommendParams, querystring: recommendQuery, response: { 200: recommendResponse, ...errors } } },
-    async (request) => {
+    async (request, reply) => {
       const { limit, exclude_seen: excludeSeen, model } = request.query;
+      const filter = await filterFrom(request, reply, request.query, admin);
       try {
-        const answer = opts.recommender.recommend(request.params.id, { limit, excludeSeen, model });
+        const answer = opts.recommender.recommend(request.params.id, { limit, excludeSeen, model, filter });
         opts.onAnswer?.('recommendations', answer.source);
         return { userId: request.params.id, ...answer };
       } catch (err) {
@@ -39,9 +62,10 @@ export const recommendRoutes: FastifyPluginAsync<RecommendRoutesOptions> = async
   app.get(
     '/items/:id/similar',
     { schema: { params: similarParams, querystring: similarQuery, response: { 200: similarResponse, ...errors } } },
-    async (request) => {
+    async (request, reply) => {
+      const filter = await filterFrom(request, reply, request.query, admin);
       try {
-        const { method: _method, ...answer } = opts.recommender.similar(request.params.id, request.query.limit, { model: request.query.model });
+        const { method: _method, ...answer } = opts.recommender.similar(request.params.id, request.query.limit, { model: request.query.model, filter });
         opts.onAnswer?.('similar', answer.source);
         return { itemId: request.params.id, ...answer };
       } catch (err) {

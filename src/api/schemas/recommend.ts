@@ -5,17 +5,41 @@ import { pathId } from './common.js';
 const booleanParam = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const limit = z.coerce.number().int('must be an integer').min(1, 'must be between 1 and 100').max(100, 'must be between 1 and 100').default(10);
 
+export const MAX_EXCLUDED_IDS = 500;
+
+/** `category=a&category=b` (any of); each non-empty. */
+const categories = z
+  .union([z.string(), z.array(z.string())])
+  .transform((v) => (Array.isArray(v) ? v : [v]))
+  .pipe(z.array(z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters')).max(50, 'at most 50 categories'));
+
+/** `exclude=id1,id2`: up to 500 item ids. */
+const excluded = z
+  .string()
+  .max(MAX_EXCLUDED_IDS * 257, 'is too long')
+  .transform((v) => v.split(',').filter((id) => id !== ''))
+  .pipe(z.array(z.string().max(256, 'ids must be at most 256 characters')).max(MAX_EXCLUDED_IDS, `must list at most ${MAX_EXCLUDED_IDS} ids`));
+
+const filters = {
+  category: categories.optional(),
+  exclude: excluded.optional(),
+  /** Admins only (bearer token): also return hidden items. */
+  include_hidden: booleanParam.default(false),
+};
+
 export const recommendParams = z.strictObject({ id: pathId });
 export const recommendQuery = z.strictObject({
   limit,
   exclude_seen: booleanParam.default(true),
   model: z.enum(MODEL_NAMES).optional(),
+  ...filters,
 });
 
 export const similarParams = z.strictObject({ id: pathId });
 export const similarQuery = z.strictObject({
   limit,
   model: z.enum(MODEL_NAMES).optional(),
+  ...filters,
 });
 
 const scoredItems = z.array(z.object({ itemId: z.string(), score: z.number() }));

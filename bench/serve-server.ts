@@ -1,0 +1,105 @@
+/**
+ * The server side of bench/serve.ts, run as a child process so the load generator does not
+ * share its event loop: seeds a database with users, items and ratings, writes a GMF snapshot
+ * with random 64-factor embeddings for the catalogue (serving cost does not depend on the
+ * values), starts the API with a trivial route as the ceiling, and prints its port.
+ * On "swap" on stdin it registers and activates a second snapshot; on "rss" it prints its RSS.
+ */
+import { join } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createInterface } from 'node:readline';
+import pino from 'pino';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { createModelsRepository } from '../src/db/models-repository.js';
+import { createRatingsRepository } from '../src/db/ratings-repository.js';
+import { currentWatermark } from '../src/db/training-data-repository.js';
+import { Rng } from '../src/data/rng.js';
+import { initBackend } from '../src/models/backend.js';
+import { createModel } from '../src/models/registry.js';
+import type { RecModel } from '../src/models/model.js';
+import { writeSnapshot } from '../src/serving/snapshots.js';
+import type { TrainResult } from '../src/train/trainer.js';
+import type { FastifyInstance } from 'fastify';
+
+const items = Number(process.argv[2] ?? 1700);
+const users = Number(process.argv[3] ?? 2000);
+const factors = 64;
+const perUser = 20;
+
+const dir = mkdtempSync(join(tmpdir(), 'recflow-bench-'));
+const config = loadConfig({
+  DATABASE_PATH: join(dir, 'bench.db'),
+  MODEL_DIR: join(dir, 'models'),
+  ADMIN_TOKEN: 'bench-admin-token-0123456789',
+  LOG_LEVEL: 'silent',
+  MODEL_POLL_MS: '200',
+  PORT: '0',
+});
+const backend = await initBackend('auto');
+const userIds = Array.from({ length: users }, (_, u) => `u${u}`);
+const itemIds = Array.from({ length: items }, (_, i) => `i${i}`);
+
+function randomModel(seed: number): RecModel {
+  const model = createModel('gmf', users, items, { factors, seed });
+  const rng = new Rng(seed);
+  for (const p of model.getState().arrays ? Object.values(model.getState().arrays) : []) void p;
+  const state = model.getState();
+  for (const a of Object.values(state.arrays)) if (a instanceof Float32Array) for (let k = 0; k < a.length; k++) a[k] = rng.normal() * 0.3;
+  model.setState(state);
+  return model;
+}
+
+async function publish(app: FastifyInstance, seed: number): Promise<string> {
+  const model = randomModel(seed);
+  const metrics = { 'HR@5': 0, 'NDCG@5': 0, 'HR@10': 0.5, 'NDCG@10': 0, 'HR@20': 0, 'NDCG@20': 0 };
+  const result: TrainResult = {
+    model: 'gmf',
+    hyper: { ...model.hyper },
+    backend,
+    data: { users, items, pairs: users * perUser, train: 0, valid: 0, test: 0, split: 'loo' },
+    fit: { epochs: 0, bestEpoch: 0, samples: 0, seconds: 0, samplesPerSec: 0 },
+    valid: metrics,
+    test: metrics,
+    history: [],
+    seconds: 0,
+    peakRssBytes: 0,
+  };
+  const popularity = Float32Array.from({ length: items }, (_, i) => 1 / (i + 1));
+  const snap = await writeSnapshot(config.modelDir, { model, result, userIds, itemIds, popularity, watermark: currentWatermark(app.services.db), jobId: null });
+  createModelsRepository(app.services.db).register(
+    { model: 'gmf', version: snap.manifest.version, path: snap.dir, validHr10: 0.5, metrics: snap.manifest.metrics, manifest: snap.manifest, jobId: null },
+    { tolerance: 1, force: true },
+    Date.now(),
+  );
+  await app.services.store.refresh();
+  return snap.manifest.version;
+}
+
+const app = await buildApp(config, { logger: pino({ level: 'silent' }) });
+app.get('/trivial', async () => ({ ok: true }));
+const rng = new Rng(1);
+const ratings = [];
+for (let u = 0; u < users; u++) for (let k = 0; k < perUser; k++) ratings.push({ userId: userIds[u], itemId: itemIds[rng.int(items)], rating: 1 + rng.int(5), timestamp: Date.now() - rng.int(1e9) });
+createRatingsRepository(app.services.db).upsert(ratings);
+const t0 = performance.now();
+const first = await publish(app, 1);
+const loadMs = performance.now() - t0;
+await app.listen({ port: 0, host: '127.0.0.1' });
+const address = app.server.address();
+const port = typeof address === 'object' && address ? address.port : 0;
+process.stdout.write(`${JSON.stringify({ port, version: first, loadMs, backend: backend.name })}\n`);
+
+for await (const line of createInterface({ input: process.stdin })) {
+  if (line === 'swap') {
+    const s = performance.now();
+    const version = await publish(app, 2 + Math.floor(Math.random() * 1000));
+    process.stdout.write(`${JSON.stringify({ swapped: version, ms: performance.now() - s })}\n`);
+  } else if (line === 'rss') {
+    process.stdout.write(`${JSON.stringify({ rss: process.memoryUsage().rss })}\n`);
+  } else if (line === 'quit') {
+    await app.close();
+    process.exit(0);
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Serving benchmark: autocannon against the API on loopback (the server in a child process),
+ * for catalogues of 1,700 and 100,000 items with 64 factors: a trivial Fastify route as the
+ * ceiling, recommendations, similar items, and recommendations while a new model version is
+ * swapped in. Prints a table and writes bench/results/serve.json.
+ *
+ *   npx tsx bench/serve.ts [--seconds 10] [--connections 16] [--items 1700,100000]
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createInterface, type Interface } from 'node:readline';
+import autocannon from 'autocannon';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : fallback;
+}
+
+const seconds = Number(arg('seconds', '10'));
+const connections = Number(arg('connections', '16'));
+const catalogues = arg('items', '1700,100000').split(',').map(Number);
+const users = 2000;
+
+interface Row {
+  items: number;
+  scenario: string;
+  requestsPerSec: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+function nextJson(lines: Interface): Promise<Record<string, unknown>> {
+  return new Promise((resolve) => lines.once('line', (l) => resolve(JSON.parse(l) as Record<string, unknown>)));
+}
+
+async function load(port: number, path: (k: number) => string, duration = seconds): Promise<autocannon.Result> {
+  let k = 0;
+  return autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections,
+    duration,
+    requests: [{ method: 'GET', setupRequest: (req: autocannon.Request) => ({ ...req, path: path(k++) }) }],
+  });
+}
+
+const row = (items: number, scenario: string, r: autocannon.Result): Row => ({
+  items,
+  scenario,
+  requestsPerSec: Math.round(r.requests.average),
+  p50: r.latency.p50,
+  p99: r.latency.p99,
+  errors: r.errors,
+  non2xx: r.non2xx,
+});
+
+const rows: Row[] = [];
+const extra: Record<string, unknown>[] = [];
+for (const items of catalogues) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/serve-server.ts', String(items), String(users)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout });
+  const ready = await nextJson(lines);
+  const port = ready.port as number;
+  const randomUser = () => Math.floor(Math.random() * users);
+  const randomItem = () => Math.floor(Math.random() * items);
+  rows.push(row(items, 'trivial route (ceiling)', await load(port, () => '/trivial')));
+  rows.push(row(items, 'GET /users/:id/recommendations', await load(port, () => `/users/u${randomUser()}/recommendations?limit=10`)));
+  rows.push(row(items, 'GET /items/:id/similar', await load(port, () => `/items/i${randomItem()}/similar?limit=10`)));
+  // Swap a new version in halfway through a run.
+  const during = load(port, () => `/users/u${randomUser()}/recommendations?limit=10`);
+  await new Promise((r) => setTimeout(r, (seconds * 1000) / 2));
+  child.stdin.write('swap\n');
+  const swapped = await nextJson(lines);
+  rows.push(row(items, 'recommendations during a model swap', await during));
+  child.stdin.write('rss\n');
+  const rss = (await nextJson(lines)).rss as number;
+  extra.push({ items, initialLoadMs: Math.round(ready.loadMs as number), swapLoadMs: Math.round(swapped.ms as number), serverRssMb: Math.round(rss / 2 ** 20), backend: ready.backend });
+  child.stdin.write('quit\n');
+  await new Promise((r) => child.once('exit', r));
+}
+
+console.log(`autocannon: ${connections} connections, ${seconds} s per scenario, server and load generator in separate processes on 2 cores\n`);
+console.log('| items | scenario | req/s | p50 ms | p99 ms | errors | non-2xx |');
+console.log('|---|---|---|---|---|---|---|');
+for (const r of rows) console.log(`| ${r.items.toLocaleString('en')} | ${r.scenario} | ${r.requestsPerSec.toLocaleString('en')} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.non2xx} |`);
+console.log('');
+for (const e of extra) console.log(`items ${e.items}: model load ${e.initialLoadMs} ms, swap (write + load) ${e.swapLoadMs} ms, server RSS ${e.serverRssMb} MB, backend ${e.backend}`);
+mkdirSync('bench/results', { recursive: true });
+writeFileSync('bench/results/serve.json', JSON.stringify({ connections, seconds, rows, extra }, null, 2));

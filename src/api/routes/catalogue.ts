@@ -1,0 +1,58 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { CatalogueRepository, ItemView, UserView } from '../../db/catalogue-repository.js';
+import { notFound } from '../../errors.js';
+import { errorResponse } from '../schemas/common.js';
+import { itemParams, itemResponse, putItemBody, putItemsBody, putItemsResponse, putUserBody, userParams, userResponse } from '../schemas/catalogue.js';
+
+export interface CatalogueRoutesOptions {
+  catalogue: CatalogueRepository;
+  /** Serving reloads its in-memory catalogue after a write. */
+  onChange: () => void;
+  maxBatchSize: number;
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+const itemView = (v: ItemView) => ({ ...v, availableFrom: iso(v.availableFrom), availableUntil: iso(v.availableUntil), createdAt: new Date(v.createdAt).toISOString(), updatedAt: iso(v.updatedAt) });
+const userView = (v: UserView) => ({ ...v, createdAt: new Date(v.createdAt).toISOString(), updatedAt: iso(v.updatedAt) });
+
+export const catalogueRoutes: FastifyPluginAsync<CatalogueRoutesOptions> = async (fastify, opts) => {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+  const { catalogue } = opts;
+  const errors = { 400: errorResponse, 404: errorResponse };
+
+  app.put('/items/:id', { schema: { params: itemParams, body: putItemBody, response: { 200: itemResponse, ...errors } } }, async (request) => {
+    catalogue.putItems([{ itemId: request.params.id, ...request.body }], Date.now());
+    opts.onChange();
+    return itemView(catalogue.getItem(request.params.id)!);
+  });
+
+  app.put('/items', { schema: { body: putItemsBody(opts.maxBatchSize), response: { 200: putItemsResponse, 400: errorResponse } } }, async (request) => {
+    const counts = catalogue.putItems(request.body.items, Date.now());
+    opts.onChange();
+    return { ...counts, ignored: 0 };
+  });
+
+  app.get('/items/:id', { schema: { params: itemParams, response: { 200: itemResponse, ...errors } } }, async (request) => {
+    const item = catalogue.getItem(request.params.id);
+    if (!item) throw notFound('item', 'params.id');
+    return itemView(item);
+  });
+
+  app.delete('/items/:id', { schema: { params: itemParams, response: { 200: itemResponse, ...errors } } }, async (request) => {
+    if (!catalogue.hideItem(request.params.id, Date.now())) throw notFound('item', 'params.id');
+    opts.onChange();
+    return itemView(catalogue.getItem(request.params.id)!);
+  });
+
+  app.put('/users/:id', { schema: { params: userParams, body: putUserBody, response: { 200: userResponse, ...errors } } }, async (request) => {
+    catalogue.putUser(request.params.id, request.body.labels, Date.now());
+    return userView(catalogue.getUser(request.params.id)!);
+  });
+
+  app.get('/users/:id', { schema: { params: userParams, response: { 200: userResponse, ...errors } } }, async (request) => {
+    const user = catalogue.getUser(request.params.id);
+    if (!user) throw notFound('user', 'params.id');
+    return userView(user);
+  });
+};

@@ -1,0 +1,132 @@
+import type { Db } from './connection.js';
+import { createEntitiesRepository } from './entities-repository.js';
+
+export interface ItemMeta {
+  itemId: string;
+  categories: string[];
+  hidden: boolean;
+  availableFrom: number | null;
+  availableUntil: number | null;
+  labels: Record<string, string>;
+}
+
+export interface ItemView extends ItemMeta {
+  createdAt: number;
+  updatedAt: number | null;
+}
+
+export interface UserView {
+  userId: string;
+  labels: Record<string, string>;
+  createdAt: number;
+  updatedAt: number | null;
+}
+
+/** The catalogue rows serving needs: only items that are not plain defaults. */
+export interface CatalogueRows {
+  version: number;
+  restricted: { itemId: string; hidden: boolean; availableFrom: number | null; availableUntil: number | null }[];
+  categories: { itemId: string; category: string }[];
+}
+
+export interface CatalogueRepository {
+  /** Creates or replaces items' metadata, all-or-nothing; returns how many were created. */
+  putItems(items: readonly ItemMeta[], now: number): { inserted: number; updated: number };
+  getItem(itemId: string): ItemView | undefined;
+  /** Soft delete: the item is hidden and keeps its interactions. False for an unknown item. */
+  hideItem(itemId: string, now: number): boolean;
+  putUser(userId: string, labels: Record<string, string>, now: number): { inserted: boolean };
+  getUser(userId: string): UserView | undefined;
+  version(): number;
+  rows(): CatalogueRows;
+}
+
+interface ItemRow {
+  id: number;
+  external_id: string;
+  hidden: number;
+  available_from: number | null;
+  available_until: number | null;
+  labels: string | null;
+  created_at: number;
+  updated_at: number | null;
+}
+
+export function createCatalogueRepository(db: Db): CatalogueRepository {
+  const entities = createEntitiesRepository(db);
+  const itemRow = db.prepare<[string], ItemRow>('SELECT * FROM items WHERE external_id = ?');
+  const categoriesOf = db.prepare<[number], string>('SELECT category FROM item_categories WHERE item_id = ? ORDER BY category').pluck();
+  const updateItem = db.prepare<[number, number | null, number | null, string | null, number, number]>(
+    'UPDATE items SET hidden = ?, available_from = ?, available_until = ?, labels = ?, updated_at = ? WHERE id = ?',
+  );
+  const clearCategories = db.prepare<[number]>('DELETE FROM item_categories WHERE item_id = ?');
+  const addCategory = db.prepare<[number, string]>('INSERT OR IGNORE INTO item_categories (item_id, category) VALUES (?, ?)');
+  const bump = db.prepare('UPDATE catalogue_version SET version = version + 1 WHERE id = 1');
+  const labelsJson = (labels: Record<string, string>): string | null => (Object.keys(labels).length ? JSON.stringify(labels) : null);
+
+  const putItems = db.transaction((items: readonly ItemMeta[], now: number) => {
+    let inserted = 0;
+    for (const it of items) {
+      const existed = entities.find('items', it.itemId) !== undefined;
+      const id = entities.resolve('items', it.itemId, now);
+      if (!existed) inserted++;
+      updateItem.run(it.hidden ? 1 : 0, it.availableFrom, it.availableUntil, labelsJson(it.labels), now, id);
+      clearCategories.run(id);
+      for (const c of it.categories) addCategory.run(id, c);
+    }
+    bump.run();
+    return { inserted, updated: items.length - inserted };
+  });
+  const hide = db.transaction((itemId: string, now: number) => {
+    const row = itemRow.get(itemId);
+    if (!row) return false;
+    db.prepare('UPDATE items SET hidden = 1, updated_at = ? WHERE id = ?').run(now, row.id);
+    bump.run();
+    return true;
+  });
+  const putUser = db.transaction((userId: string, labels: Record<string, string>, now: number) => {
+    const existed = entities.find('users', userId) !== undefined;
+    const id = entities.resolve('users', userId, now);
+    db.prepare('UPDATE users SET labels = ?, updated_at = ? WHERE id = ?').run(labelsJson(labels), now, id);
+    return { inserted: !existed };
+  });
+
+  return {
+    putItems: (items, now) => putItems.immediate(items, now),
+    getItem(itemId) {
+      const r = itemRow.get(itemId);
+      if (!r) return undefined;
+      return {
+        itemId: r.external_id,
+        categories: categoriesOf.all(r.id),
+        hidden: r.hidden === 1,
+        availableFrom: r.available_from,
+        availableUntil: r.available_until,
+        labels: r.labels ? (JSON.parse(r.labels) as Record<string, string>) : {},
+        createdAt: r.created_at,
+        updatedAt: r.updated_at,
+      };
+    },
+    hideItem: (itemId, now) => hide.immediate(itemId, now),
+    putUser: (userId, labels, now) => putUser.immediate(userId, labels, now),
+    getUser(userId) {
+      const r = db.prepare<[string], { external_id: string; labels: string | null; created_at: number; updated_at: number | null }>('SELECT external_id, labels, created_at, updated_at FROM users WHERE external_id = ?').get(userId);
+      if (!r) return undefined;
+      return { userId: r.external_id, labels: r.labels ? (JSON.parse(r.labels) as Record<string, string>) : {}, createdAt: r.created_at, updatedAt: r.updated_at };
+    },
+    version: () => db.prepare('SELECT version FROM catalogue_version WHERE id = 1').pluck().get() as number,
+    rows() {
+      const read = db.transaction(() => ({
+        version: db.prepare('SELECT version FROM catalogue_version WHERE id = 1').pluck().get() as number,
+        restricted: db
+          .prepare<[], { itemId: string; hidden: number; availableFrom: number | null; availableUntil: number | null }>(
+            'SELECT external_id AS itemId, hidden, available_from AS availableFrom, available_until AS availableUntil FROM items WHERE hidden = 1 OR available_from IS NOT NULL OR available_until IS NOT NULL',
+          )
+          .all()
+          .map((r) => ({ ...r, hidden: r.hidden === 1 })),
+        categories: db.prepare<[], { itemId: string; category: string }>('SELECT i.external_id AS itemId, c.category FROM item_categories c JOIN items i ON i.id = c.item_id').all(),
+      }));
+      return read.deferred();
+    },
+  };
+}
