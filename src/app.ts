@@ -1,4 +1,16 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+import { metaRoutes } from './api/routes/meta.js';
+import { createJobsRepository } from './db/jobs-repository.js';
+import { Metrics } from './metrics.js';
+import { autoRetrainer } from './queue/auto-retrain.js';
+import type { WorkerDeps } from './queue/execute.js';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler } from 'fastify-type-provider-zod';
 import { registerErrorHandler } from './api/error-handler.js';
@@ -30,6 +42,9 @@ import { Catalogue } from './serving/catalogue.js';
 import { createCatalogueRepository } from './db/catalogue-repository.js';
 import { catalogueRoutes } from './api/routes/catalogue.js';
 
+export const OPENAPI_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'openapi.yaml');
+const PACKAGE_VERSION = (JSON.parse(fs.readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'package.json'), 'utf8')) as { version: string }).version;
+
 export interface AppServices {
   config: Config;
   db: Db;
@@ -37,6 +52,15 @@ export interface AppServices {
   store: ModelStore;
   recommender: Recommender;
   backend: BackendInfo;
+  metrics: Metrics;
+  routes: readonly RegisteredRoute[];
+}
+
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  /** Left out of the OpenAPI document (metrics, the document itself, Swagger UI). */
+  hidden: boolean;
 }
 
 declare module 'fastify' {
@@ -51,9 +75,30 @@ export interface BuildAppOptions {
 }
 
 /** The embedded queue runs jobs in this process; with REDIS_URL the API only enqueues to BullMQ. */
-function createQueue(config: Config, db: Db, backend: BackendInfo, log: FastifyBaseLogger, store: ModelStore): JobQueue {
+function createQueue(config: Config, db: Db, backend: BackendInfo, log: FastifyBaseLogger, store: ModelStore, onAttempt: WorkerDeps['onAttempt']): JobQueue {
   if (config.redisUrl) return new BullmqQueue(db, config.redisUrl, config.queueName, { attempts: config.jobAttempts, backoffMs: config.jobBackoffMs });
-  return new InProcessQueue({ db, config, backend, log, onCompleted: () => void store.refresh() });
+  return new InProcessQueue({ db, config, backend, log, onAttempt, onCompleted: () => void store.refresh() });
+}
+
+/** Request duration per route template (never the raw URL: ids would explode the label set). */
+function registerRequestMetrics(app: FastifyInstance, metrics: Metrics): void {
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+}
+
+/** OpenAPI from the routes' zod schemas (Swagger UI at /docs); the committed openapi.yaml is served as is. */
+async function registerDocs(app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'recflow', version: PACKAGE_VERSION, description: 'Recommendation microservice: ingest ratings and events, train DMF/NeuMF/EINMF, serve top-N and similar items.' },
+      components: { securitySchemes: { adminBearer: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' } } },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
 }
 
 const REQUEST_ID_HEADER = 'x-request-id';
@@ -89,6 +134,13 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     return503OnClosing: true,
   }) as unknown as FastifyInstance;
 
+  // Every registered route, for the OpenAPI drift test and for operators (GET /docs lists them too).
+  const routes: RegisteredRoute[] = [];
+  app.addHook('onRoute', (r) => {
+    const methods = Array.isArray(r.method) ? r.method : [r.method];
+    const hidden = Boolean((r.schema as { hide?: boolean } | undefined)?.hide);
+    for (const method of methods) routes.push({ method: String(method), url: r.url, hidden });
+  });
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // Every body this API takes is JSON; anything else is a 415, not a confusing schema error.
@@ -114,8 +166,13 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     eventWeights: config.eventWeights,
     historyLimit: 10_000,
   });
-  const queue = createQueue(config, db, backend, app.log, store);
-  app.decorate('services', { config, db, queue, store, recommender, backend });
+  const jobsRepo = createJobsRepository(db);
+  let metrics: Metrics | null = null;
+  const queue = createQueue(config, db, backend, app.log, store, (model, outcome, seconds) => metrics?.jobDuration.observe({ model, outcome }, seconds));
+  metrics = new Metrics({ store, jobs: jobsRepo, queue });
+  const registry = metrics.registry;
+  app.decorate('services', { config, db, queue, store, recommender, backend, metrics, routes });
+  registerRequestMetrics(app, metrics);
   // Close order: stop the queue (an in-process job is interrupted and requeued), then the database.
   app.addHook('onClose', async () => {
     store.close();
@@ -133,20 +190,31 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     }
   };
 
+  await registerDocs(app);
+  await app.register(rateLimit, { global: false });
+  const limited = config.rateLimitMax > 0 ? { max: config.rateLimitMax, timeWindow: '1 minute' } : null;
   await app.register(healthRoutes, { readiness });
+  await app.register(metaRoutes, { registry, openapiPath: OPENAPI_PATH });
   await app.register(ingestRoutes, {
     ratings: createRatingsRepository(db),
     events: createEventsRepository(db),
     ratingMin: config.ratingMin,
     ratingMax: config.ratingMax,
     maxBatchSize: config.maxBatchSize,
+    rateLimit: limited,
+    onIngest: (kind, _users, written) => {
+      metrics.ingested.inc({ kind }, written);
+      retrainIfDue();
+    },
   });
   await app.register(historyRoutes, { history: createHistoryRepository(db) });
   const adminToken = config.adminToken ?? resolveAdminToken(undefined, config.dataDir).token;
-  await app.register(recommendRoutes, { recommender, adminToken });
+  await app.register(recommendRoutes, { recommender, adminToken, onAnswer: (route, source) => metrics.answers.inc({ route, source }) });
+  const retrainIfDue = autoRetrainer(db, models, queue, config.defaultModel, config.retrainEvery, app.log);
   await app.register(catalogueRoutes, { catalogue: catalogueRepo, onChange: () => catalogue.reload(), maxBatchSize: config.maxBatchSize });
   await app.register(adminRoutes, {
     adminToken,
+    rateLimit: limited,
     queue,
     models,
     defaultModel: config.defaultModel,

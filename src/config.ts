@@ -91,6 +91,7 @@ const envSchema = z.object({
   DISLIKE_THRESHOLD: numFromEnv().default(2),
   QUEUE_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only').default('recflow-train'),
   RATE_LIMIT_MAX: intFromEnv(0, 1_000_000).default(0),
+  WORKER_HEARTBEAT_FILE: z.string().min(1).optional(),
 });
 
 export interface Config {
@@ -133,6 +134,8 @@ export interface Config {
   queueName: string;
   /** Requests per minute per client on ingest and admin routes (0 = unlimited). */
   rateLimitMax: number;
+  /** The worker touches this file every 10 s (container health check); unset = no heartbeat. */
+  workerHeartbeatFile: string | undefined;
 }
 
 /** The migrations shipped with the package: `<root>/migrations`, the same from `src/` and `dist/`. */
@@ -184,5 +187,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dislikeThreshold: e.DISLIKE_THRESHOLD,
     queueName: e.QUEUE_NAME,
     rateLimitMax: e.RATE_LIMIT_MAX,
+    workerHeartbeatFile: e.WORKER_HEARTBEAT_FILE,
   };
 }

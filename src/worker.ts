@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { realpathSync } from 'node:fs';
+import { closeSync, openSync, realpathSync, utimesSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -25,6 +25,7 @@ export async function runWorker(config: Config): Promise<void> {
   const backend = await initBackend(config.tfBackend, log);
   const { close } = startBullmqWorker({ db, config, backend, log }, config.redisUrl);
   log.info({ queue: config.queueName, backend: backend.name }, 'worker started');
+  const heartbeat = config.workerHeartbeatFile ? startHeartbeat(config.workerHeartbeatFile) : null;
   let closing = false;
   const shutdown = (signal: NodeJS.Signals): void => {
     if (closing) return;
@@ -35,6 +36,7 @@ export async function runWorker(config: Config): Promise<void> {
       process.exit(1);
     }, config.shutdownTimeoutMs);
     timer.unref();
+    if (heartbeat) clearInterval(heartbeat);
     close()
       .then(() => {
         closeDb(db);
@@ -48,6 +50,22 @@ export async function runWorker(config: Config): Promise<void> {
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+}
+
+/** Touches `file` every 10 s: the container health check reads its age. */
+function startHeartbeat(file: string): NodeJS.Timeout {
+  const touch = (): void => {
+    const now = new Date();
+    try {
+      utimesSync(file, now, now);
+    } catch {
+      closeSync(openSync(file, 'a'));
+    }
+  };
+  touch();
+  const timer = setInterval(touch, 10_000);
+  timer.unref();
+  return timer;
 }
 
 const invokedPath = process.argv[1] ? realpathSync(process.argv[1]) : '';

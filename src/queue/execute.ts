@@ -13,6 +13,8 @@ export interface WorkerDeps {
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
   /** Called after a job completed (the embedded setup refreshes serving at once). */
   onCompleted?: (result: JobResult) => void;
+  /** Called after every attempt with its outcome and duration (metrics). */
+  onAttempt?: (model: string, outcome: 'completed' | 'failed' | 'cancelled', seconds: number) => void;
 }
 
 /** The job was cancelled (or finished elsewhere) before or while this attempt ran. */
@@ -59,11 +61,13 @@ export async function executeJob(deps: WorkerDeps, id: string, finalAttempt: boo
     deps.log.info({ jobId: id, model: request.model, attempt: record.attempts + 1 }, 'training job started');
     const result = await runTrainingJob(request, { db: deps.db, config: deps.config, backend: deps.backend, jobId: id, signal: controller.signal, onProgress });
     jobs.complete(id, result, Date.now());
+    deps.onAttempt?.(record.model, 'completed', (Date.now() - started) / 1000);
     deps.onCompleted?.(result);
     deps.log.info({ jobId: id, version: result.version, promoted: result.promoted, seconds: (Date.now() - started) / 1000 }, 'training job completed');
     return result;
   } catch (err) {
     if (jobs.get(id)?.state === 'cancelled') {
+      deps.onAttempt?.(record.model, 'cancelled', (Date.now() - started) / 1000);
       deps.log.warn({ jobId: id }, 'training job cancelled');
       throw new JobCancelled(id);
     }
@@ -71,6 +75,7 @@ export async function executeJob(deps: WorkerDeps, id: string, finalAttempt: boo
     const message = (err as Error).message ?? String(err);
     // A shutdown interrupts, it does not fail: the job goes back to queued for another worker.
     jobs.fail(id, message, finalAttempt && !interrupted, Date.now());
+    deps.onAttempt?.(record.model, 'failed', (Date.now() - started) / 1000);
     deps.log.error({ jobId: id, err: message, finalAttempt }, interrupted ? 'training job interrupted' : 'training job failed');
     throw err;
   } finally {

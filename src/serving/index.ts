@@ -40,6 +40,7 @@ export class ServingIndex {
   readonly popularity: Float32Array;
   /** QᵀQ for fold-in of users the snapshot does not know (dot/cosine models). */
   readonly itemGram: Float64Array | null;
+  readonly metrics: LoadedSnapshot['manifest']['metrics'];
   private similar: Csr | null = null;
 
   private constructor(snapshot: LoadedSnapshot) {
@@ -47,6 +48,7 @@ export class ServingIndex {
     this.model = snapshot.model;
     this.modelName = snapshot.manifest.model;
     this.version = snapshot.manifest.version;
+    this.metrics = snapshot.manifest.metrics;
     this.itemIds = snapshot.itemIds;
     this.userIds = snapshot.userIds;
     this.itemIndex = new Map(snapshot.itemIds.map((id, k) => [id, k]));

@@ -35,6 +35,11 @@ export class ModelStore {
     return name ? (this.indexes.get(name) ?? null) : null;
   }
 
+  /** Every loaded index (one per model type). */
+  loaded(): ServingIndex[] {
+    return [...this.indexes.values()];
+  }
+
   get servingVersion(): string | null {
     return this.current()?.version ?? null;
   }

@@ -32,7 +32,12 @@ export interface AdminRoutesOptions {
   servingVersion: () => string | null;
   /** Asks serving to pick up activation changes now instead of at the next poll. */
   refreshServing: () => void;
+  /** Per-client request limit (@fastify/rate-limit), or null for none. */
+  rateLimit?: { max: number; timeWindow: string } | null;
 }
+
+/** OpenAPI: admin routes need the bearer token. */
+const ADMIN_DOC = { tags: ['admin'], security: [{ adminBearer: [] }] };
 
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -59,6 +64,7 @@ function toRetrainRequest(body: z.infer<typeof retrainBody>, fallback: ModelName
 
 export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (fastify, opts) => {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
+  if (opts.rateLimit) app.addHook('onRequest', app.rateLimit(opts.rateLimit));
   app.addHook('preHandler', requireAdminToken(opts.adminToken));
   const errors = { 400: errorResponse, 401: errorResponse };
 
@@ -78,7 +84,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (fastif
 
   app.post(
     '/admin/retrain',
-    { schema: { body: retrainBody, response: { 202: retrainResponse, ...errors, 503: errorResponse } } },
+    { schema: { ...ADMIN_DOC, body: retrainBody, response: { 202: retrainResponse, ...errors, 503: errorResponse } } },
     async (request, reply) => {
       const retrain = toRetrainRequest(request.body, opts.defaultModel);
       try {
@@ -95,11 +101,11 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (fastif
     },
   );
 
-  app.get('/admin/jobs', { schema: { querystring: jobsQuery, response: { 200: jobsResponse, ...errors } } }, async (request) => ({
+  app.get('/admin/jobs', { schema: { ...ADMIN_DOC, querystring: jobsQuery, response: { 200: jobsResponse, ...errors } } }, async (request) => ({
     jobs: opts.queue.list(request.query.limit, request.query.state).map(toJobView),
   }));
 
-  app.get('/admin/jobs/:id', { schema: { params: jobParams, response: { 200: jobView, ...errors, 404: errorResponse } } }, async (request) => {
+  app.get('/admin/jobs/:id', { schema: { ...ADMIN_DOC, params: jobParams, response: { 200: jobView, ...errors, 404: errorResponse } } }, async (request) => {
     const job = opts.queue.get(request.params.id);
     if (!job) throw notFound('job', 'params.id');
     return toJobView(job);
@@ -107,7 +113,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (fastif
 
   app.delete(
     '/admin/jobs/:id',
-    { schema: { params: jobParams, response: { 200: jobView, ...errors, 404: errorResponse, 409: errorResponse } } },
+    { schema: { ...ADMIN_DOC, params: jobParams, response: { 200: jobView, ...errors, 404: errorResponse, 409: errorResponse } } },
     async (request) => {
       const before = opts.queue.get(request.params.id);
       if (!before) throw notFound('job', 'params.id');
@@ -119,13 +125,13 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (fastif
     },
   );
 
-  app.get('/admin/models', { schema: { querystring: modelsQuery, response: { 200: modelsResponse, ...errors } } }, async (request) => ({
+  app.get('/admin/models', { schema: { ...ADMIN_DOC, querystring: modelsQuery, response: { 200: modelsResponse, ...errors } } }, async (request) => ({
     models: opts.models.list(request.query.model).map(toModelView),
   }));
 
   app.post(
     '/admin/models/:model/:version/activate',
-    { schema: { params: activateParams, response: { 200: modelVersionView, ...errors, 404: errorResponse } } },
+    { schema: { ...ADMIN_DOC, params: activateParams, response: { 200: modelVersionView, ...errors, 404: errorResponse } } },
     async (request) => {
       const { model, version } = request.params;
       if (!opts.models.activate(model, version, Date.now())) throw notFound('model version', 'params.version');

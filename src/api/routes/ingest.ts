@@ -12,6 +12,8 @@ export interface IngestRoutesOptions extends RatingLimits {
   events: EventsRepository;
   /** Called after a write commits, e.g. to invalidate caches or count towards a retrain. */
   onIngest?: (kind: 'ratings' | 'events', userIds: readonly string[], inserted: number) => void;
+  /** Per-client request limit (@fastify/rate-limit), or null for none. */
+  rateLimit?: { max: number; timeWindow: string } | null;
 }
 
 function toRatingRecords(body: RatingsBody, now: number): RatingRecord[] {
@@ -35,6 +37,7 @@ const errors = { 400: errorResponse, 413: errorResponse, 415: errorResponse };
 
 export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (fastify, opts) => {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
+  if (opts.rateLimit) app.addHook('onRequest', app.rateLimit(opts.rateLimit));
 
   app.post('/ratings', {
     schema: { body: ratingsBodySchema(opts), response: { 200: writeCountsResponse, ...errors } },

@@ -1,0 +1,84 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { JobsRepository } from './db/jobs-repository.js';
+import type { JobQueue } from './queue/job-queue.js';
+import type { ModelStore } from './serving/model-store.js';
+
+/**
+ * The service's Prometheus metrics, one registry per app instance (tests build many apps in
+ * one process). Gauges about models, jobs and the queue are read when scraped.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly httpDuration = new Histogram({
+    name: 'recflow_http_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly ingested = new Counter({
+    name: 'recflow_ingested_total',
+    help: 'Ratings and events written (inserted or updated)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly answers = new Counter({
+    name: 'recflow_recommendation_answers_total',
+    help: 'Recommendation and similar-item answers by source (model or popularity fallback)',
+    labelNames: ['route', 'source'] as const,
+    registers: [this.registry],
+  });
+  readonly jobDuration = new Histogram({
+    name: 'recflow_training_job_duration_seconds',
+    help: 'Training job attempts run in this process, by model and outcome',
+    labelNames: ['model', 'outcome'] as const,
+    buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600],
+    registers: [this.registry],
+  });
+
+  constructor(sources: { store: ModelStore; jobs: JobsRepository; queue: JobQueue }) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'recflow_' });
+    new Gauge({
+      name: 'recflow_active_model_info',
+      help: 'Model versions loaded for serving (value 1; serving=1 marks the default one)',
+      labelNames: ['model', 'version', 'serving'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const serving = sources.store.servingVersion;
+        for (const index of sources.store.loaded()) this.set({ model: index.modelName, version: index.version, serving: String(index.version === serving) }, 1);
+      },
+    });
+    new Gauge({
+      name: 'recflow_active_model_metric',
+      help: 'Validation and test metrics of the loaded model versions',
+      labelNames: ['model', 'split', 'metric'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const index of sources.store.loaded()) {
+          for (const split of ['valid', 'test'] as const) {
+            for (const [metric, value] of Object.entries(index.metrics[split])) this.set({ model: index.modelName, split, metric }, value);
+          }
+        }
+      },
+    });
+    new Gauge({
+      name: 'recflow_training_jobs',
+      help: 'Training jobs by state (all processes, from the database)',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const [state, n] of Object.entries(sources.jobs.countByState())) this.set({ state }, n);
+      },
+    });
+    new Gauge({
+      name: 'recflow_queue_depth',
+      help: 'Training jobs waiting to run',
+      registers: [this.registry],
+      async collect() {
+        this.set(await sources.queue.depth());
+      },
+    });
+  }
+}

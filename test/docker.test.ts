@@ -1,0 +1,115 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+/** No Docker engine runs here: the files are checked by construction. */
+interface Instruction {
+  op: string;
+  args: string;
+  stage: number;
+}
+
+function parseDockerfile(text: string): Instruction[] {
+  const joined = text.replace(/\\\n/g, ' ');
+  const out: Instruction[] = [];
+  let stage = -1;
+  for (const raw of joined.split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const [op, ...rest] = line.split(/\s+/);
+    if (op.toUpperCase() === 'FROM') stage++;
+    out.push({ op: op.toUpperCase(), args: rest.join(' '), stage });
+  }
+  return out;
+}
+
+const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string>; optionalDependencies: Record<string, string>; main?: string };
+const docker = parseDockerfile(readFileSync('Dockerfile', 'utf8'));
+const compose = parse(readFileSync('docker-compose.yml', 'utf8')) as {
+  services: Record<string, { image?: string; build?: unknown; command?: string[]; environment?: Record<string, string>; volumes?: string[]; ports?: string[]; depends_on?: Record<string, { condition: string }>; healthcheck?: { test: string[] }; restart?: string; stop_grace_period?: string }>;
+  volumes: Record<string, unknown>;
+};
+const finalStage = Math.max(...docker.map((i) => i.stage));
+const inFinal = (op: string) => docker.filter((i) => i.stage === finalStage && i.op === op);
+const execForm = (args: string): string[] => JSON.parse(args) as string[];
+
+describe('Dockerfile', () => {
+  it('is multi-stage on a Node 20 slim base: build with dev dependencies, run with production ones', () => {
+    const froms = docker.filter((i) => i.op === 'FROM');
+    expect(froms.length).toBeGreaterThanOrEqual(2);
+    for (const f of froms) expect(f.args).toMatch(/^node:20[-.\w]*slim/);
+    const buildRuns = docker.filter((i) => i.stage < finalStage && i.op === 'RUN').map((i) => i.args);
+    expect(buildRuns.some((r) => /\bnpm ci\b/.test(r))).toBe(true);
+    expect(buildRuns.some((r) => /npm prune --omit=dev/.test(r))).toBe(true);
+    expect(inFinal('COPY').some((c) => /--from=build/.test(c.args) && /node_modules/.test(c.args))).toBe(true);
+    expect(inFinal('RUN').every((r) => !/npm (ci|install)/.test(r.args))).toBe(true);
+  });
+
+  it('installs and checks @tensorflow/tfjs-node in the image (optional locally)', () => {
+    expect(pkg.optionalDependencies['@tensorflow/tfjs-node']).toBeDefined();
+    expect(docker.some((i) => i.op === 'RUN' && /require\('@tensorflow\/tfjs-node'\)/.test(i.args))).toBe(true);
+  });
+
+  it('runs as a non-root user with data on a volume and a /healthz health check', () => {
+    const user = inFinal('USER');
+    expect(user).toHaveLength(1);
+    expect(user[0].args).not.toMatch(/^(root|0)$/);
+    expect(inFinal('VOLUME')[0].args).toContain('/data');
+    const env = inFinal('ENV').map((e) => e.args).join(' ');
+    expect(env).toMatch(/DATABASE_PATH=\/data\//);
+    expect(env).toMatch(/MODEL_DIR=\/data\//);
+    expect(env).toMatch(/HOST=0\.0\.0\.0/);
+    const health = inFinal('HEALTHCHECK')[0].args;
+    expect(health).toContain('/healthz');
+    expect(execForm(inFinal('CMD')[0].args)).toEqual(pkg.scripts.start.split(' '));
+  });
+
+  it('has a .dockerignore keeping local state and dependencies out of the build context', () => {
+    const ignore = readFileSync('.dockerignore', 'utf8').split('\n').map((l) => l.trim());
+    for (const entry of ['node_modules', 'dist', 'data', '.git']) expect(ignore).toContain(entry);
+  });
+});
+
+describe('docker-compose.yml', () => {
+  const { services } = compose;
+
+  it('has redis, api and worker; api and worker from the same image with different commands', () => {
+    expect(Object.keys(services).sort()).toEqual(['api', 'redis', 'worker']);
+    expect(services.api.image).toBe(services.worker.image);
+    expect(services.api.build).toBeDefined();
+    expect(services.api.command).toEqual(pkg.scripts.start.split(' '));
+    expect(services.worker.command).toEqual(pkg.scripts.worker.split(' '));
+    for (const cmd of [services.api.command!, services.worker.command!]) expect(existsSync(cmd[1].replace(/^dist\//, 'src/').replace(/\.js$/, '.ts'))).toBe(true);
+  });
+
+  it('runs redis with a health check and persistence suited to a job queue', () => {
+    const redis = services.redis;
+    expect(redis.image).toMatch(/^redis:7/);
+    expect(redis.command!.join(' ')).toMatch(/--appendonly yes/);
+    expect(redis.command!.join(' ')).toMatch(/--maxmemory-policy noeviction/);
+    expect(redis.healthcheck!.test.join(' ')).toMatch(/redis-cli ping/);
+    expect(redis.volumes!.some((v) => v.endsWith(':/data'))).toBe(true);
+  });
+
+  it('wires REDIS_URL, the admin token, ports, the shared volume and health-gated startup', () => {
+    for (const name of ['api', 'worker'] as const) {
+      const s = services[name];
+      expect(s.environment!.REDIS_URL).toBe('redis://redis:6379');
+      expect(s.environment!.DATABASE_PATH).toMatch(/^\/data\//);
+      expect(s.environment!.MODEL_DIR).toMatch(/^\/data\//);
+      expect(s.volumes).toContain('recflow-data:/data');
+      expect(s.depends_on!.redis.condition).toBe('service_healthy');
+      expect(s.restart).toBe('unless-stopped');
+      expect(s.healthcheck!.test.length).toBeGreaterThan(0);
+    }
+    expect(services.api.environment!.ADMIN_TOKEN).toMatch(/\$\{ADMIN_TOKEN/);
+    expect(services.api.environment!.HOST).toBe('0.0.0.0');
+    expect(services.api.ports!.some((p) => p.endsWith(':8080'))).toBe(true);
+    expect(services.api.healthcheck!.test.join(' ')).toMatch(/readyz|healthz/);
+    expect(services.worker.depends_on!.api.condition).toBe('service_healthy');
+    expect(services.worker.healthcheck!.test.join(' ')).toContain('WORKER_HEARTBEAT_FILE');
+    expect(services.worker.environment!.WORKER_HEARTBEAT_FILE).toBeDefined();
+    expect(services.worker.stop_grace_period).toBeDefined();
+    expect(Object.keys(compose.volumes).sort()).toEqual(['recflow-data', 'redis-data']);
+  });
+});
