@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import rateLimit from '@fastify/rate-limit';
@@ -9,6 +10,7 @@ import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { metaRoutes } from './api/routes/meta.js';
 import { createJobsRepository } from './db/jobs-repository.js';
 import { Metrics } from './metrics.js';
+import { removeStaleTempDirs } from './serving/snapshots.js';
 import { autoRetrainer } from './queue/auto-retrain.js';
 import type { WorkerDeps } from './queue/execute.js';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -132,6 +134,16 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       return typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
     },
     return503OnClosing: true,
+    // Node checks request timeouts every connectionsCheckingInterval (30 s by default); check
+    // often enough that REQUEST_TIMEOUT_MS means what it says.
+    serverFactory: (handler) =>
+      http.createServer(
+        {
+          requestTimeout: config.requestTimeoutMs,
+          connectionsCheckingInterval: config.requestTimeoutMs > 0 ? Math.min(1000, Math.max(100, Math.floor(config.requestTimeoutMs / 3))) : 30_000,
+        },
+        handler,
+      ),
   }) as unknown as FastifyInstance;
 
   // Every registered route, for the OpenAPI drift test and for operators (GET /docs lists them too).
@@ -170,6 +182,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   let metrics: Metrics | null = null;
   const queue = createQueue(config, db, backend, app.log, store, (model, outcome, seconds) => metrics?.jobDuration.observe({ model, outcome }, seconds));
   metrics = new Metrics({ store, jobs: jobsRepo, queue });
+  if (queue.kind === 'in-process') void removeStaleTempDirs(config.modelDir);
   const registry = metrics.registry;
   app.decorate('services', { config, db, queue, store, recommender, backend, metrics, routes });
   registerRequestMetrics(app, metrics);

@@ -92,6 +92,9 @@ const envSchema = z.object({
   QUEUE_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only').default('recflow-train'),
   RATE_LIMIT_MAX: intFromEnv(0, 1_000_000).default(0),
   WORKER_HEARTBEAT_FILE: z.string().min(1).optional(),
+  JOB_LOCK_MS: intFromEnv(1000, 3_600_000).default(30_000),
+  REQUEST_TIMEOUT_MS: intFromEnv(0, 3_600_000).default(30_000),
+  FAULT_SNAPSHOT_DELAY_MS: intFromEnv(0, 600_000).default(0),
 });
 
 export interface Config {
@@ -136,6 +139,12 @@ export interface Config {
   rateLimitMax: number;
   /** The worker touches this file every 10 s (container health check); unset = no heartbeat. */
   workerHeartbeatFile: string | undefined;
+  /** BullMQ job lock; a worker that dies is noticed (stalled) after about this long. */
+  jobLockMs: number;
+  /** A request not answered in this long gets 408 and its connection closed (0 = no limit). */
+  requestTimeoutMs: number;
+  /** Fault injection for tests only: pause before a snapshot's rename so a kill lands mid-write. */
+  faultSnapshotDelayMs: number;
 }
 
 /** The migrations shipped with the package: `<root>/migrations`, the same from `src/` and `dist/`. */
@@ -188,5 +197,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     queueName: e.QUEUE_NAME,
     rateLimitMax: e.RATE_LIMIT_MAX,
     workerHeartbeatFile: e.WORKER_HEARTBEAT_FILE,
+    jobLockMs: e.JOB_LOCK_MS,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    faultSnapshotDelayMs: e.FAULT_SNAPSHOT_DELAY_MS,
   };
 }

@@ -8,6 +8,7 @@ import { migrate } from './db/migrate.js';
 import { loggerOptions } from './logger.js';
 import { initBackend } from './models/backend.js';
 import { startBullmqWorker } from './queue/bullmq.js';
+import { removeStaleTempDirs, snapshotFaults } from './serving/snapshots.js';
 
 /**
  * The training worker: consumes BullMQ retrain jobs from REDIS_URL and writes snapshots to
@@ -23,6 +24,12 @@ export async function runWorker(config: Config): Promise<void> {
   const db = openDb(config.databasePath, { busyTimeoutMs: config.sqliteBusyTimeoutMs, synchronous: config.sqliteSynchronous });
   migrate(db, config.migrationsDir);
   const backend = await initBackend(config.tfBackend, log);
+  const stale = await removeStaleTempDirs(config.modelDir);
+  if (stale) log.info({ removed: stale }, 'removed temp dirs of snapshot writes that never finished');
+  if (config.faultSnapshotDelayMs > 0) {
+    log.warn({ ms: config.faultSnapshotDelayMs }, 'FAULT_SNAPSHOT_DELAY_MS is set: snapshot writes pause before their rename (testing only)');
+    snapshotFaults.beforeRename = () => new Promise((r) => setTimeout(r, config.faultSnapshotDelayMs));
+  }
   const { close } = startBullmqWorker({ db, config, backend, log }, config.redisUrl);
   log.info({ queue: config.queueName, backend: backend.name }, 'worker started');
   const heartbeat = config.workerHeartbeatFile ? startHeartbeat(config.workerHeartbeatFile) : null;

@@ -120,7 +120,13 @@ export function startBullmqWorker(deps: WorkerDeps, redisUrl: string): { worker:
         throw err;
       }
     },
-    { connection: connection as unknown as ConnectionOptions, concurrency: 1, lockDuration: 30_000, stalledInterval: 15_000, maxStalledCount: 3 },
+    {
+      connection: connection as unknown as ConnectionOptions,
+      concurrency: 1,
+      lockDuration: deps.config.jobLockMs,
+      stalledInterval: Math.max(500, Math.floor(deps.config.jobLockMs / 2)),
+      maxStalledCount: 3,
+    },
   );
   worker.on('error', (err) => deps.log.warn({ err: err.message }, 'worker error'));
   return {

@@ -87,8 +87,41 @@ async function listFiles(dir: string): Promise<string[]> {
 const sha256 = (buf: Uint8Array): string => createHash('sha256').update(buf).digest('hex');
 const bytes = (a: Float32Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
-/** Test hook: lets a fault test stop a snapshot write halfway (never set in production). */
+/** Fault injection for tests: runs after the files are written, before the rename. */
 export const snapshotFaults: { beforeRename?: () => Promise<void> } = {};
+
+const STALE_TEMP_MS = 3600_000;
+
+/**
+ * Removes temp dirs left by writers that died mid-snapshot (never registered, never served).
+ * Only dirs older than an hour: a live writer in another process may be using a newer one.
+ */
+export async function removeStaleTempDirs(modelDir: string, now = Date.now()): Promise<number> {
+  let removed = 0;
+  let models: string[];
+  try {
+    models = await readdir(modelDir);
+  } catch {
+    return 0;
+  }
+  for (const model of models) {
+    let entries: string[];
+    try {
+      entries = await readdir(join(modelDir, model));
+    } catch {
+      continue;
+    }
+    for (const entry of entries.filter((e) => e.startsWith('.tmp-'))) {
+      const dir = join(modelDir, model, entry);
+      const info = await stat(dir).catch(() => null);
+      if (info && now - info.mtimeMs > STALE_TEMP_MS) {
+        await rm(dir, { recursive: true, force: true });
+        removed++;
+      }
+    }
+  }
+  return removed;
+}
 
 /**
  * Writes an immutable snapshot to `<modelDir>/<model>/<version>/`: model weights, id maps,

@@ -1,0 +1,137 @@
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import request from 'supertest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { closeDb, openDb } from '../../src/db/connection.js';
+import { startApp, tempDir, testConfig } from '../helpers/app.js';
+import { exited, freePort, spawnEntry, waitForHttp } from '../helpers/processes.js';
+import { AUTH, ingestSynthetic, REDIS_URL, until } from '../helpers/training.js';
+
+const children: ChildProcess[] = [];
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+describe('SIGKILL of the API during acknowledged ingest', () => {
+  it('keeps every acknowledged rating and event, none duplicated, and restarts cleanly', async () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const port = await freePort();
+    const env = { DATABASE_PATH: join(dir, 'recflow.db'), MODEL_DIR: join(dir, 'models'), ADMIN_TOKEN: 'test-admin-token-0123456789', PORT: String(port) };
+    const api = spawnEntry('src/main.ts', env);
+    children.push(api);
+    const base = `http://127.0.0.1:${port}`;
+    await waitForHttp(`${base}/healthz`);
+
+    const ackedRatings = new Map<string, number>();
+    const ackedEvents = new Set<string>();
+    let stop = false;
+    const post = async (path: string, body: unknown): Promise<boolean> => {
+      try {
+        const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        return res.status === 200;
+      } catch {
+        return false; // killed mid-request: not acknowledged
+      }
+    };
+    const writer = async (w: number) => {
+      for (let seq = 0; !stop; seq++) {
+        const ratings = Array.from({ length: 20 }, (_, k) => ({ userId: `w${w}-u${seq}`, itemId: `i${k}`, rating: 1 + ((seq + k) % 5) }));
+        if (await post('/ratings', { ratings })) for (const r of ratings) ackedRatings.set(`${r.userId}|${r.itemId}`, r.rating);
+        else if (stop) return;
+        const events = Array.from({ length: 10 }, (_, k) => ({ userId: `w${w}-u${seq}`, itemId: `i${k}`, type: 'click', eventId: `w${w}-s${seq}-e${k}` }));
+        // Replays of an acknowledged event id must stay single.
+        if (await post('/events', { events })) for (const e of events) ackedEvents.add(e.eventId);
+        if (seq % 3 === 0) await post('/events', { events });
+      }
+    };
+    const writers = Promise.all([0, 1, 2, 3].map(writer));
+    await until(() => ackedRatings.size > 2000, 20_000, 'acknowledged writes');
+    api.kill('SIGKILL');
+    stop = true;
+    await writers;
+    await exited(api);
+
+    const db = openDb(env.DATABASE_PATH, { busyTimeoutMs: 1000, synchronous: 'NORMAL' });
+    try {
+      const rows = db
+        .prepare('SELECT u.external_id AS u, i.external_id AS i, r.value AS v FROM ratings r JOIN users u ON u.id = r.user_id JOIN items i ON i.id = r.item_id')
+        .all() as { u: string; i: string; v: number }[];
+      const stored = new Map(rows.map((r) => [`${r.u}|${r.i}`, r.v]));
+      const missing = [...ackedRatings].filter(([k, v]) => stored.get(k) !== v);
+      expect(missing).toEqual([]);
+      const eventIds = db.prepare('SELECT event_id FROM events').pluck().all() as string[];
+      expect(new Set(eventIds).size).toBe(eventIds.length);
+      const storedEvents = new Set(eventIds);
+      expect([...ackedEvents].filter((id) => !storedEvents.has(id))).toEqual([]);
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    } finally {
+      closeDb(db);
+    }
+    const app = await startApp(testConfig(dir));
+    cleanups.push(() => app.close());
+    expect((await request(app.server).get('/readyz')).body.status).toBe('ready');
+  }, 60_000);
+});
+
+describe('SIGKILL of the worker', () => {
+  async function setup(faultDelayMs: number) {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const queueName = `crash-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    const env = {
+      DATABASE_PATH: join(dir, 'recflow.db'),
+      MODEL_DIR: join(dir, 'models'),
+      REDIS_URL,
+      QUEUE_NAME: queueName,
+      JOB_LOCK_MS: '2000',
+      JOB_ATTEMPTS: '3',
+    };
+    const app: FastifyInstance = await startApp(testConfig(dir, { ...env, MODEL_POLL_MS: '100' }));
+    cleanups.push(() => app.close());
+    await ingestSynthetic(app, 150, 200, 4);
+    const worker = spawnEntry('src/worker.ts', { ...env, FAULT_SNAPSHOT_DELAY_MS: String(faultDelayMs) });
+    children.push(worker);
+    return { app, env, worker };
+  }
+
+  const jobOf = async (app: FastifyInstance, id: string) => (await request(app.server).get(`/admin/jobs/${id}`).set(AUTH)).body as { state: string; attempts: number; progress: { phase?: string; epoch?: number } | null; result: { version: string } | null };
+  const versions = (app: FastifyInstance) => app.services.db.prepare('SELECT version FROM models').pluck().all() as string[];
+
+  it.each([
+    ['mid-training', 0, (p: { phase?: string; epoch?: number } | null) => p?.phase === 'train' && (p.epoch ?? 0) >= 1],
+    ['mid-snapshot-write', 8000, (p: { phase?: string } | null) => p?.phase === 'saving'],
+  ] as const)('%s: registers no partial version and the job is retried to completion', async (_name, faultDelayMs, killWhen) => {
+    const { app, env, worker } = await setup(faultDelayMs);
+    const res = await request(app.server).post('/admin/retrain').set(AUTH).send({ model: 'gmf', epochs: faultDelayMs ? 2 : 400, factors: 16, lr: 0.01 });
+    expect(res.status).toBe(202);
+    const id = res.body.jobId as string;
+    await until(async () => killWhen((await jobOf(app, id)).progress), 60_000, 'the moment to kill');
+    if (faultDelayMs) await new Promise((r) => setTimeout(r, 300)); // inside the paused write
+    worker.kill('SIGKILL');
+    await exited(worker);
+
+    expect(versions(app)).toEqual([]);
+    const gmfDir = join(env.MODEL_DIR, 'gmf');
+    const onDisk = existsSync(gmfDir) ? readdirSync(gmfDir) : [];
+    expect(onDisk.filter((d) => !d.startsWith('.tmp-'))).toEqual([]);
+    expect((await request(app.server).get('/users/u1/recommendations')).body.source).toBe('fallback');
+
+    // Killed inside the write: the temp dir is there, never renamed, never registered.
+    if (faultDelayMs) expect(onDisk.some((d) => d.startsWith('.tmp-'))).toBe(true);
+
+    // A fresh worker picks the job up once its lock expires (stalled-job recovery). The request
+    // asked for 400 epochs; early stopping (patience 3) ends the retried attempt long before.
+    const second = spawnEntry('src/worker.ts', { ...env, FAULT_SNAPSHOT_DELAY_MS: '0' });
+    children.push(second);
+    await until(async () => ['completed', 'failed'].includes((await jobOf(app, id)).state), 90_000, 'retried job to finish');
+    const job = await jobOf(app, id);
+    expect(job.state).toBe('completed');
+    expect(job.attempts).toBeGreaterThanOrEqual(2);
+    expect(versions(app)).toEqual([job.result!.version]);
+  }, 150_000);
+});

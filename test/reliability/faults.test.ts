@@ -1,0 +1,99 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import request from 'supertest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { snapshotFaults } from '../../src/serving/snapshots.js';
+import { startApp, tempDir, testConfig } from '../helpers/app.js';
+import { exited, freePort } from '../helpers/processes.js';
+import { AUTH, ingestSynthetic, until, waitForJob } from '../helpers/training.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** A private redis-server this test may stop and start (the machine's own stays untouched). */
+function startRedis(port: number): ChildProcess {
+  return spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1'], { stdio: 'ignore' });
+}
+
+async function redisUp(port: number): Promise<void> {
+  const { Redis } = await import('ioredis');
+  await until(async () => {
+    const r = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    r.on('error', () => undefined);
+    try {
+      await r.connect();
+      return (await r.ping()) === 'PONG';
+    } catch {
+      return false;
+    } finally {
+      r.disconnect();
+    }
+  }, 10_000, `redis on ${port}`);
+}
+
+describe('Redis goes away and comes back', () => {
+  it('keeps ingest and serving working, answers retrain with 503 while down, and recovers', async () => {
+    const port = await freePort();
+    let redis = startRedis(port);
+    cleanups.push(() => void redis.kill('SIGKILL'));
+    await redisUp(port);
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const app: FastifyInstance = await startApp(testConfig(dir, { REDIS_URL: `redis://127.0.0.1:${port}`, QUEUE_NAME: `outage-${process.pid}` }));
+    cleanups.push(() => app.close());
+    await request(app.server).post('/ratings').send({ userId: 'a', itemId: 'x', rating: 4 }).expect(200);
+    expect((await request(app.server).post('/admin/retrain').set(AUTH).send({ model: 'pop' })).status).toBe(202);
+
+    redis.kill('SIGKILL');
+    await exited(redis);
+    await request(app.server).post('/ratings').send({ userId: 'b', itemId: 'y', rating: 5 }).expect(200);
+    await request(app.server).post('/events').send({ userId: 'b', itemId: 'x', type: 'view' }).expect(200);
+    await request(app.server).get('/users/b/recommendations').expect(200);
+    await request(app.server).get('/items/x/similar').expect(200);
+    await request(app.server).get('/readyz').expect(200);
+    const down = await request(app.server).post('/admin/retrain').set(AUTH).send({ model: 'gmf' });
+    expect(down.status).toBe(503);
+    expect(down.body).toMatchObject({ code: 'queue_unavailable' });
+    expect(down.headers['retry-after']).toBeDefined();
+    // The refused request left no job record behind that would block the next request.
+    const queued = (await request(app.server).get('/admin/jobs?state=queued').set(AUTH)).body.jobs as { model: string }[];
+    expect(queued.filter((j) => j.model === 'gmf')).toEqual([]);
+
+    redis = startRedis(port);
+    await redisUp(port);
+    await until(async () => (await request(app.server).post('/admin/retrain').set(AUTH).send({ model: 'gmf' })).status === 202, 15_000, 'retrain accepted again');
+  }, 60_000);
+});
+
+describe('snapshot write failure (disk full)', () => {
+  afterEach(() => {
+    delete snapshotFaults.beforeRename;
+  });
+
+  it('fails the job with a clear error, leaves no partial snapshot, and the active model keeps serving', async () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const config = testConfig(dir, { MODEL_POLL_MS: '100', JOB_ATTEMPTS: '1' });
+    const app = await startApp(config);
+    cleanups.push(() => app.close());
+    await ingestSynthetic(app, 80, 100);
+    const first = await waitForJob(app, (await request(app.server).post('/admin/retrain').set(AUTH).send({ model: 'gmf', epochs: 2, factors: 8 })).body.jobId);
+    expect(first.state).toBe('completed');
+    await until(async () => (await request(app.server).get('/users/u1/recommendations')).body.modelVersion === first.result!.version, 10_000, 'v1 served');
+
+    snapshotFaults.beforeRename = async () => {
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    };
+    const failed = await waitForJob(app, (await request(app.server).post('/admin/retrain').set(AUTH).send({ model: 'gmf', epochs: 2, factors: 8, seed: 3 })).body.jobId);
+    expect(failed.state).toBe('failed');
+    expect(failed.error).toMatch(/no space left on device/);
+    expect(readdirSync(join(config.modelDir, 'gmf'))).toEqual([first.result!.version]);
+    expect(app.services.db.prepare('SELECT COUNT(*) FROM models').pluck().get()).toBe(1);
+    const recs = await request(app.server).get('/users/u1/recommendations');
+    expect(recs.body).toMatchObject({ source: 'model', modelVersion: first.result!.version });
+  }, 60_000);
+});
