@@ -6,7 +6,10 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { buildInteractions, type Interactions } from './data/interactions.js';
 import { FILE_FORMATS, loadInteractionsFile } from './data/loaders.js';
 import { generateSynthetic, type SyntheticOptions } from './data/synthetic.js';
-import { loadConfig } from './config.js';
+import { loadConfig, type Config } from './config.js';
+import { createEventsRepository } from './db/events-repository.js';
+import type { EventRecord, RatingRecord } from './db/ingest-types.js';
+import { createRatingsRepository } from './db/ratings-repository.js';
 import { openDb, closeDb } from './db/connection.js';
 import { migrate } from './db/migrate.js';
 import { readTrainingData } from './db/training-data-repository.js';
@@ -79,6 +82,36 @@ async function dataFrom(opts: { file?: string; format: string; db?: string; rati
   }
 }
 
+/** Streams a file into the database in batches, each one transaction, through the ingest repositories. */
+async function importFile(config: Config, file: string, format: (typeof FILE_FORMATS)[number] | 'auto'): Promise<Record<string, number>> {
+  const loaded = await loadInteractionsFile(file, { format });
+  const db = openDb(config.databasePath, { busyTimeoutMs: config.sqliteBusyTimeoutMs, synchronous: config.sqliteSynchronous });
+  try {
+    migrate(db, config.migrationsDir);
+    const ratings = createRatingsRepository(db);
+    const events = createEventsRepository(db);
+    const d = loaded.interactions;
+    const totals = { ratings: 0, events: 0, badLines: loaded.errorCount };
+    const batch = 10_000;
+    for (let start = 0; start < d.user.length; start += batch) {
+      const rated: RatingRecord[] = [];
+      const clicked: EventRecord[] = [];
+      for (let k = start; k < Math.min(d.user.length, start + batch); k++) {
+        const base = { userId: d.userIds[d.user[k]], itemId: d.itemIds[d.item[k]], timestamp: d.ts[k] || Date.now() };
+        if (!Number.isNaN(d.rating[k])) rated.push({ ...base, rating: Math.min(config.ratingMax, Math.max(config.ratingMin, d.rating[k])) });
+        else clicked.push({ ...base, type: 'click', value: d.implicit[k] });
+      }
+      const r = ratings.upsert(rated);
+      const e = events.insert(clicked);
+      totals.ratings += r.inserted + r.updated;
+      totals.events += e.inserted;
+    }
+    return totals;
+  } finally {
+    closeDb(db);
+  }
+}
+
 export function buildCli(): Command {
   const program = new Command('recflow').description('recflow: recommendation service, trainer and tools').showHelpAfterError();
 
@@ -135,6 +168,18 @@ export function buildCli(): Command {
           `test  HR@5 ${m['HR@5'].toFixed(4)}  NDCG@5 ${m['NDCG@5'].toFixed(4)}  HR@10 ${m['HR@10'].toFixed(4)}  NDCG@10 ${m['NDCG@10'].toFixed(4)}  HR@20 ${m['HR@20'].toFixed(4)}  NDCG@20 ${m['NDCG@20'].toFixed(4)}\n`,
       );
     });
+  program
+    .command('import')
+    .description('load an interactions file into the database (ratings; rows without a rating become click events)')
+    .requiredOption('--file <path>', 'interactions file (MovieLens u.data / ratings.dat, RecBole .inter, CSV)')
+    .addOption(new Option('--format <format>', 'file format').choices(['auto', ...FILE_FORMATS]).default('auto'))
+    .option('--db <path>', 'database (default: DATABASE_PATH)')
+    .action(async (o: { file: string; format: string; db?: string }) => {
+      const config = loadConfig(o.db ? { ...process.env, DATABASE_PATH: o.db } : process.env);
+      const counts = await importFile(config, o.file, o.format as (typeof FILE_FORMATS)[number] | 'auto');
+      process.stdout.write(`${JSON.stringify(counts)}\n`);
+    });
+
   program
     .command('worker')
     .description('run the BullMQ training worker (needs REDIS_URL; same as npm run worker)')

@@ -79,6 +79,10 @@ describe('recflow CLI', () => {
     expect(result.data.users).toBe(80);
     expect(result.test['HR@10']).toBeGreaterThan(0);
     expect(readFileSync(join(dir, 'm', 'model.json'), 'utf8')).toContain('itemknn');
+    const imported = await run('node', [...cli, 'import', '--file', file, '--db', join(dir, 'imported.db')]);
+    const counts = JSON.parse(imported.stdout) as { ratings: number; badLines: number };
+    expect(counts.ratings).toBe(readFileSync(file, 'utf8').trim().split('\n').length - 1);
+    expect(counts.badLines).toBe(0);
   }, 60_000);
 
   it('rejects bad arguments with a message naming the option', async () => {

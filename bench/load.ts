@@ -1,0 +1,152 @@
+/**
+ * Mixed-load benchmark (`npm run bench:load`): the API and a BullMQ worker as separate
+ * processes, 60 s of concurrent ingest batches, recommendations and similar items while a
+ * retrain runs and its model is swapped in. Reports throughput, p99 and errors per route, then
+ * checks that every acknowledged rating and event is in the database exactly once.
+ *
+ *   REDIS_URL=redis://127.0.0.1:6379 npx tsx bench/load.ts [--seconds 60]
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { closeDb, openDb } from '../src/db/connection.js';
+import { generateSynthetic } from '../src/data/synthetic.js';
+import { exited, freePort, spawnEntry, waitForHttp } from '../test/helpers/processes.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : fallback;
+}
+
+const seconds = Number(arg('seconds', '60'));
+const token = 'bench-admin-token-0123456789';
+const dir = mkdtempSync(join(tmpdir(), 'recflow-load-'));
+const port = await freePort();
+const env = {
+  DATABASE_PATH: join(dir, 'recflow.db'),
+  MODEL_DIR: join(dir, 'models'),
+  ADMIN_TOKEN: token,
+  PORT: String(port),
+  REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+  QUEUE_NAME: `load-${process.pid}`,
+  MODEL_POLL_MS: '500',
+};
+const api = spawnEntry('src/main.ts', env);
+const worker = spawnEntry('src/worker.ts', env);
+const base = `http://127.0.0.1:${port}`;
+const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+
+async function json(path: string, init?: RequestInit): Promise<Record<string, unknown>> {
+  const res = await fetch(`${base}${path}`, init);
+  return (await res.json()) as Record<string, unknown>;
+}
+
+async function trainAndWait(body: Record<string, unknown>): Promise<string> {
+  const { jobId } = await json('/admin/retrain', { method: 'POST', headers: auth, body: JSON.stringify(body) });
+  for (;;) {
+    const job = await json(`/admin/jobs/${jobId as string}`, { headers: auth });
+    if (job.state === 'completed') return (job.result as { version: string }).version;
+    if (job.state === 'failed' || job.state === 'cancelled') throw new Error(`job ${job.state}: ${job.error as string}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+try {
+  await waitForHttp(`${base}/healthz`, 60_000);
+  const seed = [...generateSynthetic({ users: 943, items: 1682, density: 0.063, seed: 1 })].map((r) => ({ userId: r.user, itemId: r.item, rating: r.rating, timestamp: r.ts }));
+  for (let k = 0; k < seed.length; k += 5000) {
+    await fetch(`${base}/ratings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ratings: seed.slice(k, k + 5000) }) });
+  }
+  const first = await trainAndWait({ model: 'gmf', epochs: 3 });
+  console.error(`seeded ${seed.length} ratings, first model ${first}`);
+
+  const ackedRatings = new Map<string, number>();
+  const ackedEvents = new Set<string>();
+  let ratingSeq = 0;
+  let eventSeq = 0;
+  interface Ctx {
+    ratings?: { userId: string; itemId: string; rating: number }[];
+    events?: string[];
+  }
+  const run = (name: string, connections: number, request: autocannon.Request) =>
+    autocannon({ url: base, connections, duration: seconds, requests: [request] }).then((r) => ({ name, r }));
+
+  const ingestRatings = run('POST /ratings (batches of 50)', 4, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    setupRequest: (req: autocannon.Request, context: Ctx) => {
+      const k = ratingSeq++;
+      context.ratings = Array.from({ length: 50 }, (_, j) => ({ userId: `load-u${k}`, itemId: `i${1 + ((k * 7 + j) % 1682)}`, rating: 1 + ((k + j) % 5) }));
+      return { ...req, body: JSON.stringify({ ratings: context.ratings }) };
+    },
+    onResponse: (status: number, _body: string, context: Ctx) => {
+      if (status === 200) for (const r of context.ratings!) ackedRatings.set(`${r.userId}|${r.itemId}`, r.rating);
+    },
+  } as autocannon.Request);
+  const ingestEvents = run('POST /events (batches of 20)', 2, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    setupRequest: (req: autocannon.Request, context: Ctx) => {
+      const k = eventSeq++;
+      const events = Array.from({ length: 20 }, (_, j) => ({ userId: `u${1 + ((k + j) % 943)}`, itemId: `i${1 + ((k * 13 + j) % 1682)}`, type: 'click', eventId: `load-e${k}-${j}` }));
+      context.events = events.map((e) => e.eventId);
+      return { ...req, body: JSON.stringify({ events }) };
+    },
+    onResponse: (status: number, _body: string, context: Ctx) => {
+      if (status === 200) for (const id of context.events!) ackedEvents.add(id);
+    },
+  } as autocannon.Request);
+  const recs = run('GET /users/:id/recommendations', 8, {
+    method: 'GET',
+    setupRequest: (req: autocannon.Request) => ({ ...req, path: `/users/u${1 + Math.floor(Math.random() * 943)}/recommendations?limit=10` }),
+  } as autocannon.Request);
+  const similar = run('GET /items/:id/similar', 4, {
+    method: 'GET',
+    setupRequest: (req: autocannon.Request) => ({ ...req, path: `/items/i${1 + Math.floor(Math.random() * 1682)}/similar?limit=10` }),
+  } as autocannon.Request);
+  // A retrain during the load; its version is swapped in while requests keep coming.
+  await new Promise((r) => setTimeout(r, 5000));
+  const retrain = trainAndWait({ model: 'gmf', epochs: 4, seed: 7, force: true });
+  const results = await Promise.all([ingestRatings, ingestEvents, recs, similar]);
+  const second = await retrain;
+
+  const db = openDb(env.DATABASE_PATH, { busyTimeoutMs: 5000, synchronous: 'NORMAL' });
+  let missingRatings = 0;
+  let missingEvents = 0;
+  let duplicateEvents = 0;
+  try {
+    const value = db.prepare<[string, string], number>('SELECT r.value FROM ratings r JOIN users u ON u.id = r.user_id JOIN items i ON i.id = r.item_id WHERE u.external_id = ? AND i.external_id = ?').pluck();
+    for (const [key, rating] of ackedRatings) {
+      const [u, i] = key.split('|');
+      if (value.get(u, i) !== rating) missingRatings++;
+    }
+    const count = db.prepare<[string], number>('SELECT COUNT(*) FROM events WHERE event_id = ?').pluck();
+    for (const id of ackedEvents) {
+      const n = count.get(id) ?? 0;
+      if (n === 0) missingEvents++;
+      if (n > 1) duplicateEvents++;
+    }
+  } finally {
+    closeDb(db);
+  }
+
+  console.log(`mixed load, ${seconds} s, API + BullMQ worker + Redis on 2 cores; retrain started at 5 s, version ${second} swapped in during the run\n`);
+  console.log('| route | connections | req/s | p50 ms | p99 ms | errors | non-2xx |');
+  console.log('|---|---|---|---|---|---|---|');
+  const conns: Record<string, number> = { 'POST /ratings (batches of 50)': 4, 'POST /events (batches of 20)': 2, 'GET /users/:id/recommendations': 8, 'GET /items/:id/similar': 4 };
+  for (const { name, r } of results) console.log(`| ${name} | ${conns[name]} | ${Math.round(r.requests.average).toLocaleString('en')} | ${r.latency.p50} | ${r.latency.p99} | ${r.errors} | ${r.non2xx} |`);
+  console.log(`\nacknowledged: ${ackedRatings.size} ratings, ${ackedEvents.size} events; missing ${missingRatings} ratings, ${missingEvents} events; duplicated events ${duplicateEvents}`);
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync(
+    'bench/results/load.json',
+    JSON.stringify({ seconds, rows: results.map(({ name, r }) => ({ name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx })), ackedRatings: ackedRatings.size, ackedEvents: ackedEvents.size, missingRatings, missingEvents, duplicateEvents, swappedVersion: second }, null, 2),
+  );
+  const failed = results.some(({ r }) => r.errors > 0 || r.non2xx > 0) || missingRatings + missingEvents + duplicateEvents > 0;
+  process.exitCode = failed ? 1 : 0;
+} finally {
+  api.kill('SIGTERM');
+  worker.kill('SIGTERM');
+  await Promise.all([exited(api), exited(worker)]);
+  rmSync(dir, { recursive: true, force: true });
+}
