@@ -31,6 +31,14 @@ function heldOut(d: Interactions, indices: number[]): HeldOut {
  * keep all of them in training and are not evaluated.
  */
 export function leaveOneOutSplit(d: Interactions): DataSplit {
+  return splitPerUser(d, (list) => ({ test: list.slice(-1), valid: list.slice(-2, -1), train: list.slice(0, -2) }));
+}
+
+/**
+ * Applies a per-user partition of chronologically ordered pair indices; users with fewer than
+ * three pairs keep all of them in training and are not evaluated.
+ */
+function splitPerUser(d: Interactions, partition: (list: number[]) => { train: number[]; valid: number[]; test: number[] }): DataSplit {
   const train: number[] = [];
   const valid: number[] = [];
   const test: number[] = [];
@@ -39,9 +47,10 @@ export function leaveOneOutSplit(d: Interactions): DataSplit {
       train.push(...list);
       continue;
     }
-    test.push(list[list.length - 1]);
-    valid.push(list[list.length - 2]);
-    train.push(...list.slice(0, -2));
+    const p = partition(list);
+    train.push(...p.train);
+    valid.push(...p.valid);
+    test.push(...p.test);
   }
   train.sort((a, b) => a - b);
   return { train: subset(d, train), valid: heldOut(d, valid), test: heldOut(d, test) };
@@ -53,21 +62,10 @@ export function leaveOneOutSplit(d: Interactions): DataSplit {
  */
 export function ratioSplit(d: Interactions, rng: Rng, validShare = 0.1, testShare = 0.1): DataSplit {
   if (validShare < 0 || testShare < 0 || validShare + testShare >= 1) throw new RangeError('shares must be ≥ 0 and sum below 1');
-  const train: number[] = [];
-  const valid: number[] = [];
-  const test: number[] = [];
-  for (const list of pairsByUserChronological(d)) {
-    if (list.length < 3) {
-      train.push(...list);
-      continue;
-    }
+  return splitPerUser(d, (list) => {
     rng.shuffle(list);
     const nTest = Math.max(1, Math.round(testShare * list.length));
     const nValid = Math.max(1, Math.round(validShare * list.length));
-    test.push(...list.slice(0, nTest));
-    valid.push(...list.slice(nTest, nTest + nValid));
-    train.push(...list.slice(nTest + nValid));
-  }
-  train.sort((a, b) => a - b);
-  return { train: subset(d, train), valid: heldOut(d, valid), test: heldOut(d, test) };
+    return { test: list.slice(0, nTest), valid: list.slice(nTest, nTest + nValid), train: list.slice(nTest + nValid) };
+  });
 }

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createJobsRepository, type JobRecord, type JobState, type JobsRepository } from '../db/jobs-repository.js';
+import { createJobsRepository, type JobRecord } from '../db/jobs-repository.js';
 import type { Db } from '../db/connection.js';
 import type { RetrainRequest } from '../train/job-handler.js';
 import { executeJob, JobCancelled, type WorkerDeps } from './execute.js';
-import { QueueUnavailableError, type JobQueue } from './job-queue.js';
+import { QueueUnavailableError, RecordedJobQueue } from './job-queue.js';
 
 interface Payload {
   jobId: string;
@@ -16,11 +16,10 @@ interface Payload {
  * (`npm run worker`) runs it. Commands fail fast while Redis is down (no offline queue), so a
  * retrain request gets a clear 503 instead of hanging.
  */
-export class BullmqQueue implements JobQueue {
+export class BullmqQueue extends RecordedJobQueue {
   readonly kind = 'bullmq';
   private readonly queue: Queue<Payload>;
   private readonly redis: Redis;
-  private readonly jobs: JobsRepository;
 
   constructor(
     db: Db,
@@ -28,7 +27,7 @@ export class BullmqQueue implements JobQueue {
     queueName: string,
     private readonly options: { attempts: number; backoffMs: number },
   ) {
-    this.jobs = createJobsRepository(db);
+    super(createJobsRepository(db));
     this.redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
     this.redis.on('error', () => undefined); // reconnects by itself; failures surface per command as 503s
     this.queue = new Queue<Payload>(queueName, { connection: this.redis as unknown as ConnectionOptions });
@@ -70,20 +69,9 @@ export class BullmqQueue implements JobQueue {
     });
   }
 
-  get(id: string): JobRecord | undefined {
-    return this.jobs.get(id);
-  }
-
-  list(limit: number, state?: JobState): JobRecord[] {
-    return this.jobs.list(limit, state);
-  }
-
-  async cancel(id: string): Promise<JobRecord | undefined> {
-    if (!this.jobs.get(id)) return undefined;
-    this.jobs.cancel(id, Date.now());
+  protected async withdraw(id: string): Promise<void> {
     // A waiting job leaves Redis now; a running one is locked, and its worker aborts within a second.
     await this.queue.remove(id).catch(() => 0);
-    return this.jobs.get(id);
   }
 
   async depth(): Promise<number> {

@@ -1,17 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { createJobsRepository, type JobRecord, type JobState, type JobsRepository } from '../db/jobs-repository.js';
+import { createJobsRepository, type JobRecord } from '../db/jobs-repository.js';
 import type { RetrainRequest } from '../train/job-handler.js';
 import { executeJob, JobCancelled, type WorkerDeps } from './execute.js';
-import type { JobQueue } from './job-queue.js';
+import { RecordedJobQueue } from './job-queue.js';
 
 /**
  * The embedded queue (no Redis): jobs run one at a time in this process, in order, with the
  * same handler and SQLite records as the BullMQ worker. Failed attempts are retried with
  * exponential backoff; jobs left active or queued by a previous process run again at start.
  */
-export class InProcessQueue implements JobQueue {
+export class InProcessQueue extends RecordedJobQueue {
   readonly kind = 'in-process';
-  private readonly jobs: JobsRepository;
   private readonly pending: string[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private running: Promise<void> | null = null;
@@ -19,7 +18,7 @@ export class InProcessQueue implements JobQueue {
   private closed = false;
 
   constructor(private readonly deps: WorkerDeps) {
-    this.jobs = createJobsRepository(deps.db);
+    super(createJobsRepository(deps.db));
     this.jobs.requeueActive();
     for (const job of this.jobs.list(10_000, 'queued').reverse()) this.pending.push(job.id);
     this.kick();
@@ -34,20 +33,10 @@ export class InProcessQueue implements JobQueue {
     return { job, deduplicated: reused };
   }
 
-  get(id: string): JobRecord | undefined {
-    return this.jobs.get(id);
-  }
-
-  list(limit: number, state?: JobState): JobRecord[] {
-    return this.jobs.list(limit, state);
-  }
-
-  async cancel(id: string): Promise<JobRecord | undefined> {
-    if (!this.jobs.get(id)) return undefined;
-    this.jobs.cancel(id, Date.now());
+  protected async withdraw(id: string): Promise<void> {
+    // A queued job leaves the line; a running one notices its cancelled record within a second.
     const k = this.pending.indexOf(id);
     if (k >= 0) this.pending.splice(k, 1);
-    return this.jobs.get(id);
   }
 
   async depth(): Promise<number> {

@@ -1,4 +1,4 @@
-import type { JobRecord, JobState } from '../db/jobs-repository.js';
+import type { JobRecord, JobState, JobsRepository } from '../db/jobs-repository.js';
 import type { RetrainRequest } from '../train/job-handler.js';
 
 /** The queue is unreachable (Redis down): callers answer 503 and may retry. */
@@ -25,4 +25,35 @@ export interface JobQueue {
   /** Jobs waiting to run. */
   depth(): Promise<number>;
   close(): Promise<void>;
+}
+
+/**
+ * What both queues share: job records in SQLite. Subclasses decide how a job reaches a runner
+ * and how a cancelled one is withdrawn from it.
+ */
+export abstract class RecordedJobQueue implements JobQueue {
+  abstract readonly kind: JobQueue['kind'];
+
+  constructor(protected readonly jobs: JobsRepository) {}
+
+  abstract enqueue(request: RetrainRequest): Promise<{ job: JobRecord; deduplicated: boolean }>;
+  abstract depth(): Promise<number>;
+  abstract close(): Promise<void>;
+  /** Takes a cancelled job out of the runner's hands (it is already marked cancelled). */
+  protected abstract withdraw(id: string): Promise<void>;
+
+  get(id: string): JobRecord | undefined {
+    return this.jobs.get(id);
+  }
+
+  list(limit: number, state?: JobState): JobRecord[] {
+    return this.jobs.list(limit, state);
+  }
+
+  async cancel(id: string): Promise<JobRecord | undefined> {
+    if (!this.jobs.get(id)) return undefined;
+    this.jobs.cancel(id, Date.now());
+    await this.withdraw(id);
+    return this.jobs.get(id);
+  }
 }
