@@ -25,6 +25,7 @@ import type { FastifyInstance } from 'fastify';
 
 const items = Number(process.argv[2] ?? 1700);
 const users = Number(process.argv[3] ?? 2000);
+const cacheSize = process.argv[4] ?? '20000';
 const factors = 64;
 const perUser = 20;
 
@@ -35,6 +36,7 @@ const config = loadConfig({
   ADMIN_TOKEN: 'bench-admin-token-0123456789',
   LOG_LEVEL: 'silent',
   MODEL_POLL_MS: '200',
+  RECOMMENDATION_CACHE_SIZE: cacheSize,
   PORT: '0',
 });
 const backend = await initBackend('auto');
@@ -44,7 +46,6 @@ const itemIds = Array.from({ length: items }, (_, i) => `i${i}`);
 function randomModel(seed: number): RecModel {
   const model = createModel('gmf', users, items, { factors, seed });
   const rng = new Rng(seed);
-  for (const p of model.getState().arrays ? Object.values(model.getState().arrays) : []) void p;
   const state = model.getState();
   for (const a of Object.values(state.arrays)) if (a instanceof Float32Array) for (let k = 0; k < a.length; k++) a[k] = rng.normal() * 0.3;
   model.setState(state);

@@ -35,11 +35,11 @@ function nextJson(lines: Interface): Promise<Record<string, unknown>> {
   return new Promise((resolve) => lines.once('line', (l) => resolve(JSON.parse(l) as Record<string, unknown>)));
 }
 
-async function load(port: number, path: (k: number) => string, duration = seconds): Promise<autocannon.Result> {
+async function load(port: number, path: (k: number) => string, duration = seconds, conns = connections): Promise<autocannon.Result> {
   let k = 0;
   return autocannon({
     url: `http://127.0.0.1:${port}`,
-    connections,
+    connections: conns,
     duration,
     requests: [{ method: 'GET', setupRequest: (req: autocannon.Request) => ({ ...req, path: path(k++) }) }],
   });
@@ -57,16 +57,32 @@ const row = (items: number, scenario: string, r: autocannon.Result): Row => ({
 
 const rows: Row[] = [];
 const extra: Record<string, unknown>[] = [];
-for (const items of catalogues) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/serve-server.ts', String(items), String(users)], { stdio: ['pipe', 'pipe', 'inherit'] });
+async function startServer(items: number, cacheSize: number) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/serve-server.ts', String(items), String(users), String(cacheSize)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });
   const ready = await nextJson(lines);
-  const port = ready.port as number;
+  const stop = async () => {
+    child.stdin.write('quit\n');
+    await new Promise((r) => child.once('exit', r));
+  };
+  return { child, lines, ready, port: ready.port as number, stop };
+}
+
+for (const items of catalogues) {
   const randomUser = () => Math.floor(Math.random() * users);
   const randomItem = () => Math.floor(Math.random() * items);
+  // The answer cache serves repeated (user, query) pairs; 2,000 users over a run repeat a lot, so
+  // it gets its own scenario and every other one runs with the cache off (the compute path).
+  const cached = await startServer(items, 20_000);
+  rows.push(row(items, 'GET /users/:id/recommendations, answer cache on', await load(cached.port, () => `/users/u${randomUser()}/recommendations?limit=10`)));
+  await cached.stop();
+  const { child, lines, ready, port, stop } = await startServer(items, 0);
   rows.push(row(items, 'trivial route (ceiling)', await load(port, () => '/trivial')));
   rows.push(row(items, 'GET /users/:id/recommendations', await load(port, () => `/users/u${randomUser()}/recommendations?limit=10`)));
   rows.push(row(items, 'GET /items/:id/similar', await load(port, () => `/items/i${randomItem()}/similar?limit=10`)));
+  // Latency without queueing: one connection, one request at a time (the others show saturation,
+  // where latency is mostly waiting behind the other 15 connections).
+  rows.push(row(items, 'GET /users/:id/recommendations, 1 connection', await load(port, () => `/users/u${randomUser()}/recommendations?limit=10`, seconds, 1)));
   // Swap a new version in halfway through a run.
   const during = load(port, () => `/users/u${randomUser()}/recommendations?limit=10`);
   await new Promise((r) => setTimeout(r, (seconds * 1000) / 2));
@@ -76,8 +92,7 @@ for (const items of catalogues) {
   child.stdin.write('rss\n');
   const rss = (await nextJson(lines)).rss as number;
   extra.push({ items, initialLoadMs: Math.round(ready.loadMs as number), swapLoadMs: Math.round(swapped.ms as number), serverRssMb: Math.round(rss / 2 ** 20), backend: ready.backend });
-  child.stdin.write('quit\n');
-  await new Promise((r) => child.once('exit', r));
+  await stop();
 }
 
 console.log(`autocannon: ${connections} connections, ${seconds} s per scenario, server and load generator in separate processes on 2 cores\n`);

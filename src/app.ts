@@ -177,11 +177,13 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     dislikeThreshold: config.dislikeThreshold,
     eventWeights: config.eventWeights,
     historyLimit: 10_000,
+    cacheEntries: config.recommendationCacheSize,
+    cacheTtlMs: config.recommendationCacheTtlMs,
   });
   const jobsRepo = createJobsRepository(db);
   let metrics: Metrics | null = null;
   const queue = createQueue(config, db, backend, app.log, store, (model, outcome, seconds) => metrics?.jobDuration.observe({ model, outcome }, seconds));
-  metrics = new Metrics({ store, jobs: jobsRepo, queue });
+  metrics = new Metrics({ store, jobs: jobsRepo, queue, cache: recommender.cache });
   if (queue.kind === 'in-process') void removeStaleTempDirs(config.modelDir);
   const registry = metrics.registry;
   app.decorate('services', { config, db, queue, store, recommender, backend, metrics, routes });
@@ -215,7 +217,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     ratingMax: config.ratingMax,
     maxBatchSize: config.maxBatchSize,
     rateLimit: limited,
-    onIngest: (kind, _users, written) => {
+    onIngest: (kind, users, written) => {
+      recommender.interactionsChanged(users);
       metrics.ingested.inc({ kind }, written);
       retrainIfDue();
     },

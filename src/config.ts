@@ -95,6 +95,8 @@ const envSchema = z.object({
   JOB_LOCK_MS: intFromEnv(1000, 3_600_000).default(30_000),
   REQUEST_TIMEOUT_MS: intFromEnv(0, 3_600_000).default(30_000),
   FAULT_SNAPSHOT_DELAY_MS: intFromEnv(0, 600_000).default(0),
+  RECOMMENDATION_CACHE_SIZE: intFromEnv(0, 10_000_000).default(20_000),
+  RECOMMENDATION_CACHE_TTL_MS: intFromEnv(0, 86_400_000).default(60_000),
 });
 
 export interface Config {
@@ -145,6 +147,10 @@ export interface Config {
   requestTimeoutMs: number;
   /** Fault injection for tests only: pause before a snapshot's rename so a kill lands mid-write. */
   faultSnapshotDelayMs: number;
+  /** Recommendation answers cached per (user, query, model version); 0 = no cache. */
+  recommendationCacheSize: number;
+  /** Cached answers older than this are recomputed (bounds staleness of popularity and of writes from other processes). */
+  recommendationCacheTtlMs: number;
 }
 
 /** The migrations shipped with the package: `<root>/migrations`, the same from `src/` and `dist/`. */
@@ -200,5 +206,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     jobLockMs: e.JOB_LOCK_MS,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     faultSnapshotDelayMs: e.FAULT_SNAPSHOT_DELAY_MS,
+    recommendationCacheSize: e.RECOMMENDATION_CACHE_SIZE,
+    recommendationCacheTtlMs: e.RECOMMENDATION_CACHE_TTL_MS,
   };
 }

@@ -36,7 +36,7 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(sources: { store: ModelStore; jobs: JobsRepository; queue: JobQueue }) {
+  constructor(sources: { store: ModelStore; jobs: JobsRepository; queue: JobQueue; cache: { hits: number; misses: number; size: number } }) {
     collectDefaultMetrics({ register: this.registry, prefix: 'recflow_' });
     new Gauge({
       name: 'recflow_active_model_info',
@@ -70,6 +70,17 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         for (const [state, n] of Object.entries(sources.jobs.countByState())) this.set({ state }, n);
+      },
+    });
+    new Gauge({
+      name: 'recflow_recommendation_cache',
+      help: 'Recommendation answer cache: hits and misses since start, entries held',
+      labelNames: ['stat'] as const,
+      registers: [this.registry],
+      collect() {
+        this.set({ stat: 'hits' }, sources.cache.hits);
+        this.set({ stat: 'misses' }, sources.cache.misses);
+        this.set({ stat: 'entries' }, sources.cache.size);
       },
     });
     new Gauge({

@@ -29,15 +29,14 @@ export interface ServingRepository {
 const DAY_MS = 86_400_000;
 
 export function createServingRepository(db: Db): ServingRepository {
-  const ratings = db.prepare<[string, number], { item: string; value: number; ts: number }>(
-    `SELECT i.external_id AS item, r.value, r.ts FROM ratings r
-       JOIN users u ON u.id = r.user_id JOIN items i ON i.id = r.item_id
-      WHERE u.external_id = ? ORDER BY r.ts DESC LIMIT ?`,
+  const userId = db.prepare<[string], number>('SELECT id FROM users WHERE external_id = ?').pluck();
+  const ratings = db.prepare<[number, number], { item: string; value: number; ts: number }>(
+    `SELECT i.external_id AS item, r.value, r.ts FROM ratings r JOIN items i ON i.id = r.item_id
+      WHERE r.user_id = ? ORDER BY r.ts DESC LIMIT ?`,
   );
-  const events = db.prepare<[string, number], { item: string; type: string; value: number; ts: number }>(
-    `SELECT i.external_id AS item, e.type, e.value, e.ts FROM events e
-       JOIN users u ON u.id = e.user_id JOIN items i ON i.id = e.item_id
-      WHERE u.external_id = ? ORDER BY e.ts DESC LIMIT ?`,
+  const events = db.prepare<[number, number], { item: string; type: string; value: number; ts: number }>(
+    `SELECT i.external_id AS item, e.type, e.value, e.ts FROM events e JOIN items i ON i.id = e.item_id
+      WHERE e.user_id = ? ORDER BY e.ts DESC LIMIT ?`,
   );
   const user = db.prepare<[string], number>('SELECT 1 FROM users WHERE external_id = ?').pluck();
   const item = db.prepare<[string], number>('SELECT 1 FROM items WHERE external_id = ?').pluck();
@@ -49,7 +48,9 @@ export function createServingRepository(db: Db): ServingRepository {
       ) d JOIN items i ON i.id = d.item_id GROUP BY i.external_id, d.day`,
   );
   return {
-    userItems(userId, eventWeights, limit) {
+    userItems(externalId, eventWeights, limit) {
+      const id = userId.get(externalId);
+      if (id === undefined) return [];
       const merged = new Map<string, UserItem & { ts: number }>();
       const entry = (id: string, ts: number) => {
         let e = merged.get(id);
@@ -60,8 +61,8 @@ export function createServingRepository(db: Db): ServingRepository {
         e.ts = Math.max(e.ts, ts);
         return e;
       };
-      for (const r of ratings.all(userId, limit)) entry(r.item, r.ts).rating = r.value;
-      for (const ev of events.all(userId, limit)) {
+      for (const r of ratings.all(id, limit)) entry(r.item, r.ts).rating = r.value;
+      for (const ev of events.all(id, limit)) {
         const e = entry(ev.item, ev.ts);
         const w = (eventWeights[ev.type] ?? 0) * ev.value;
         if (w < 0 || ev.type === 'dislike') e.disliked = true;
@@ -69,7 +70,7 @@ export function createServingRepository(db: Db): ServingRepository {
       }
       return [...merged.values()].sort((a, b) => b.ts - a.ts).slice(0, limit).map(({ item, rating, weight, disliked }) => ({ item, rating, weight, disliked }));
     },
-    userExists: (userId) => user.get(userId) !== undefined,
+    userExists: (externalId) => user.get(externalId) !== undefined,
     itemExists: (itemId) => item.get(itemId) !== undefined,
     dailyCounts: (sinceMs) => daily.all(DAY_MS, sinceMs, DAY_MS, sinceMs),
   };

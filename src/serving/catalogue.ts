@@ -108,6 +108,12 @@ export class Catalogue {
     return bits;
   }
 
+  /** The catalogue version requests currently see (part of cached answers' keys). */
+  get version(): number {
+    this.fresh();
+    return this.rows.version;
+  }
+
   /** A dense-id predicate: true for items the request must not get. */
   skipper(space: ItemSpace, filter: ItemFilter): (i: number) => boolean {
     this.fresh();

@@ -2,6 +2,7 @@ import type { Csr } from '../data/interactions.js';
 import { ItemKnnModel } from '../models/itemknn.js';
 import type { RecModel } from '../models/model.js';
 import { gram } from './fold-in.js';
+import { MatrixScorer } from './kernels/dot.js';
 import type { LoadedSnapshot } from './snapshots.js';
 import { topN, type Scored } from './top-n.js';
 
@@ -41,6 +42,9 @@ export class ServingIndex {
   /** QᵀQ for fold-in of users the snapshot does not know (dot/cosine models). */
   readonly itemGram: Float64Array | null;
   readonly metrics: LoadedSnapshot['manifest']['metrics'];
+  /** user → all items; unit item → all items (the same scorer when the model is cosine already). */
+  private readonly itemScorer: MatrixScorer | null;
+  private readonly unitScorer: MatrixScorer | null;
   private similar: Csr | null = null;
 
   private constructor(snapshot: LoadedSnapshot) {
@@ -64,6 +68,8 @@ export class ServingIndex {
     // DMF scores by cosine: against unit item vectors, user·item ranks exactly as the cosine.
     this.itemVectors = e.kind === 'cosine' && this.itemUnit ? this.itemUnit : e.item.data;
     this.itemGram = this.dims > 0 ? gram(this.itemVectors, this.nItems, this.dims) : null;
+    this.unitScorer = this.itemUnit ? new MatrixScorer(this.itemUnit, this.nItems, this.dims) : null;
+    this.itemScorer = this.dims === 0 ? null : this.itemVectors === this.itemUnit ? this.unitScorer : new MatrixScorer(this.itemVectors, this.nItems, this.dims);
     if (this.model instanceof ItemKnnModel) this.similar = this.model.neighbourLists();
   }
 
@@ -75,17 +81,8 @@ export class ServingIndex {
 
   /** Scores of every item for a user vector (dot product plus item bias). */
   scoreVector(user: Float32Array): Float32Array {
-    const d = this.dims;
-    const n = this.nItems;
-    const Q = this.itemVectors;
-    const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      const o = i * d;
-      for (let f = 0; f < d; f++) s += user[f] * Q[o + f];
-      out[i] = s;
-    }
-    if (this.itemBias && this.kind === 'dot') for (let i = 0; i < n; i++) out[i] += this.itemBias[i];
+    const out = this.itemScorer ? this.itemScorer.scores(user) : new Float32Array(this.nItems);
+    if (this.itemBias && this.kind === 'dot') for (let i = 0; i < this.nItems; i++) out[i] += this.itemBias[i];
     return out;
   }
 
@@ -138,16 +135,7 @@ export class ServingIndex {
 
   private cosineTo(i: number): Float32Array {
     const d = this.dims;
-    const U = this.itemUnit!;
-    const out = new Float32Array(this.nItems);
-    const o = i * d;
-    for (let j = 0; j < this.nItems; j++) {
-      let s = 0;
-      const p = j * d;
-      for (let f = 0; f < d; f++) s += U[o + f] * U[p + f];
-      out[j] = s;
-    }
-    return out;
+    return this.unitScorer!.scores(this.itemUnit!.subarray(i * d, (i + 1) * d));
   }
 
   /** Every item's top similar items, in slices so a model load never stalls request handling. */

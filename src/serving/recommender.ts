@@ -7,6 +7,7 @@ import type { ServingIndex } from './index.js';
 import type { Catalogue, ItemFilter } from './catalogue.js';
 import type { ModelStore } from './model-store.js';
 import type { PopularityRanking } from './popularity.js';
+import { ResultCache } from './result-cache.js';
 import { topN, type Scored } from './top-n.js';
 
 export interface RecommendOptions {
@@ -38,6 +39,9 @@ export interface RecommenderSettings {
   eventWeights: Readonly<Record<string, number>>;
   /** Most recent interactions read per user for exclusion and fold-in. */
   historyLimit: number;
+  /** Answers kept per (user, query); 0 turns the cache off. */
+  cacheEntries: number;
+  cacheTtlMs: number;
 }
 
 export class UnknownModelError extends Error {
@@ -54,13 +58,22 @@ export class UnknownItemError extends Error {}
  * top-N selection; users new since the snapshot are folded in; everyone else gets popularity.
  */
 export class Recommender {
+  readonly cache: ResultCache<Recommendation>;
+
   constructor(
     private readonly store: ModelStore,
     private readonly repo: ServingRepository,
     private readonly popularity: PopularityRanking,
     private readonly catalogue: Catalogue,
     private readonly settings: RecommenderSettings,
-  ) {}
+  ) {
+    this.cache = new ResultCache(settings.cacheEntries, settings.cacheTtlMs);
+  }
+
+  /** New interactions of these users: their cached answers are stale. */
+  interactionsChanged(userIds: readonly string[]): void {
+    for (const u of userIds) this.cache.invalidateUser(u);
+  }
 
   private index(model?: string): ServingIndex | null {
     const index = this.store.current(model);
@@ -74,6 +87,16 @@ export class Recommender {
 
   recommend(userId: string, options: RecommendOptions): Recommendation {
     const index = this.index(options.model);
+    const f = options.filter ?? {};
+    const key = JSON.stringify([userId, options.limit, options.excludeSeen, index?.modelName ?? null, index?.version ?? null, this.catalogue.version, f.categories ?? [], f.exclude ?? [], f.includeHidden ?? false]);
+    const cached = this.cache.get(userId, key);
+    if (cached) return cached;
+    const answer = this.compute(userId, index, options);
+    this.cache.set(userId, key, answer);
+    return answer;
+  }
+
+  private compute(userId: string, index: ServingIndex | null, options: RecommendOptions): Recommendation {
     const history = this.repo.userItems(userId, this.settings.eventWeights, this.settings.historyLimit);
     const hidden = new Set(history.filter((h) => options.excludeSeen || this.isDislike(h)).map((h) => h.item));
     const filter = options.filter ?? {};

@@ -31,7 +31,11 @@ export function topN(scores: ArrayLike<number>, n: number, skip?: (item: number)
   };
   const consider = (i: number): void => {
     const s = scores[i];
-    if (s === -Infinity || Number.isNaN(s) || (skip && skip(i))) return;
+    if (s === -Infinity || Number.isNaN(s)) return;
+    // Ask `skip` only about items that would enter the heap: most never do, and filters
+    // (seen items, catalogue rules) cost more than this comparison.
+    if (size === n && !worse(heapScores[0], heapItems[0], s, i)) return;
+    if (skip && skip(i)) return;
     if (size < n) {
       let k = size++;
       heapItems[k] = i;

@@ -1,0 +1,87 @@
+import { DOT_WASM_BASE64 } from './dot-wasm.js';
+
+// The slice of the WebAssembly API used here (the project's TypeScript lib has no DOM types).
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { exports: unknown };
+}
+const Wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+const PAGE = 65_536;
+const BYTES = Buffer.from(DOT_WASM_BASE64, 'base64');
+const SUPPORTED = Wasm.validate(BYTES);
+let compiled: object | null = null;
+
+interface DotExports {
+  memory: WasmMemory;
+  scores(m: number, v: number, out: number, n: number, d: number): void;
+}
+
+/**
+ * Scores one vector against every row of a fixed matrix: the inner loop of serving (a user
+ * against all items, an item against all items). A WebAssembly SIMD kernel (dot.wat) over a
+ * copy of the matrix in its own memory runs several times faster than a JS loop (measured in
+ * docs/benchmarks.md); where WebAssembly SIMD is unavailable the same computation runs in JS.
+ * Each instance owns its memory, so it is freed with the index that holds it.
+ */
+export class MatrixScorer {
+  private readonly exports: DotExports | null;
+  private readonly padded: number;
+  private readonly vectorPtr: number;
+  private readonly outPtr: number;
+
+  constructor(
+    private readonly matrix: Float32Array,
+    readonly rows: number,
+    readonly dims: number,
+  ) {
+    this.padded = Math.ceil(dims / 8) * 8;
+    const matrixBytes = rows * this.padded * 4;
+    this.vectorPtr = matrixBytes;
+    this.outPtr = matrixBytes + this.padded * 4;
+    this.exports = SUPPORTED && dims > 0 ? this.instantiate(this.outPtr + rows * 4) : null;
+  }
+
+  get simd(): boolean {
+    return this.exports !== null;
+  }
+
+  private instantiate(bytes: number): DotExports {
+    compiled ??= new Wasm.Module(BYTES);
+    const exports = new Wasm.Instance(compiled).exports as DotExports;
+    const pages = Math.ceil(bytes / PAGE);
+    exports.memory.grow(Math.max(0, pages - exports.memory.buffer.byteLength / PAGE));
+    const heap = new Float32Array(exports.memory.buffer);
+    const { padded, dims, rows, matrix } = this;
+    if (padded === dims) heap.set(matrix.subarray(0, rows * dims));
+    else for (let r = 0; r < rows; r++) heap.set(matrix.subarray(r * dims, (r + 1) * dims), r * padded);
+    return exports;
+  }
+
+  /** Row scores for vector `v` (length `dims`), as a new array. */
+  scores(v: Float32Array): Float32Array {
+    const { rows, dims } = this;
+    if (!this.exports) return jsScores(this.matrix, rows, dims, v);
+    const heap = new Float32Array(this.exports.memory.buffer);
+    heap.fill(0, this.vectorPtr / 4, this.vectorPtr / 4 + this.padded);
+    heap.set(v.subarray(0, dims), this.vectorPtr / 4);
+    this.exports.scores(0, this.vectorPtr, this.outPtr, rows, this.padded);
+    return heap.slice(this.outPtr / 4, this.outPtr / 4 + rows);
+  }
+}
+
+export function jsScores(matrix: Float32Array, rows: number, d: number, v: Float32Array): Float32Array {
+  const out = new Float32Array(rows);
+  for (let i = 0; i < rows; i++) {
+    let s = 0;
+    const o = i * d;
+    for (let f = 0; f < d; f++) s += v[f] * matrix[o + f];
+    out[i] = s;
+  }
+  return out;
+}
