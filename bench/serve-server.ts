@@ -14,6 +14,7 @@ import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createModelsRepository } from '../src/db/models-repository.js';
 import { createRatingsRepository } from '../src/db/ratings-repository.js';
+import { createCatalogueRepository } from '../src/db/catalogue-repository.js';
 import { currentWatermark } from '../src/db/training-data-repository.js';
 import { Rng } from '../src/data/rng.js';
 import { initBackend } from '../src/models/backend.js';
@@ -84,6 +85,11 @@ const rng = new Rng(1);
 const ratings = [];
 for (let u = 0; u < users; u++) for (let k = 0; k < perUser; k++) ratings.push({ userId: userIds[u], itemId: itemIds[rng.int(items)], rating: 1 + rng.int(5), timestamp: Date.now() - rng.int(1e9) });
 createRatingsRepository(app.services.db).upsert(ratings);
+// One category holding every tenth item, for the filtered scenario.
+createCatalogueRepository(app.services.db).putItems(
+  itemIds.filter((_, i) => i % 10 === 0).map((itemId) => ({ itemId, categories: ['c10'], hidden: false, availableFrom: null, availableUntil: null, labels: {} })),
+  Date.now(),
+);
 const t0 = performance.now();
 const first = await publish(app, 1);
 const loadMs = performance.now() - t0;

@@ -80,6 +80,9 @@ for (const items of catalogues) {
   rows.push(row(items, 'trivial route (ceiling)', await load(port, () => '/trivial')));
   rows.push(row(items, 'GET /users/:id/recommendations', await load(port, () => `/users/u${randomUser()}/recommendations?limit=10`)));
   rows.push(row(items, 'GET /items/:id/similar', await load(port, () => `/items/i${randomItem()}/similar?limit=10`)));
+  const excluded = () => Array.from({ length: 200 }, () => `i${randomItem()}`).join(',');
+  rows.push(row(items, 'recommendations, category (10% of items) + 200 excluded ids', await load(port, () => `/users/u${randomUser()}/recommendations?limit=10&category=c10&exclude=${excluded()}`)));
+  rows.push(row(items, 'similar, category (10% of items) + 200 excluded ids', await load(port, () => `/items/i${randomItem()}/similar?limit=10&category=c10&exclude=${excluded()}`)));
   // Latency without queueing: one connection, one request at a time (the others show saturation,
   // where latency is mostly waiting behind the other 15 connections).
   rows.push(row(items, 'GET /users/:id/recommendations, 1 connection', await load(port, () => `/users/u${randomUser()}/recommendations?limit=10`, seconds, 1)));

@@ -110,7 +110,7 @@ export class ServingIndex {
     const candidates = topN(scores, Math.max(RERANK_CANDIDATES, n), skip);
     const items = Int32Array.from(candidates, (c) => c.item);
     const exact = this.model.scorePairs(new Int32Array(items.length).fill(u), items);
-    return topN(exact, n, undefined, undefined)
+    return topN(exact, n)
       .map((s) => ({ item: items[s.item], score: s.score }))
       .sort((a, b) => b.score - a.score || a.item - b.item);
   }

@@ -57,6 +57,16 @@ export function positiveRows(rows: TrainingRow[], dislikeThreshold: number): Tra
   return rows.filter((r) => !disliked.has(key(r)));
 }
 
+/**
+ * Job progress uses four phases (loading, training, evaluating, saving); which part of training
+ * (NeuMF's `pretrain-gmf`, `pretrain-mlp`, `train`) goes in `stage`.
+ */
+function jobPhase(p: TrainProgress): TrainProgress {
+  if (p.phase === 'splitting') return { ...p, phase: 'loading', stage: 'splitting' };
+  if (p.phase === 'evaluating') return p;
+  return { ...p, phase: 'training', stage: p.phase };
+}
+
 function itemPopularity(data: Interactions): Float32Array {
   const pop = new Float32Array(data.itemIds.length);
   for (const i of data.item) pop[i]++;
@@ -78,7 +88,7 @@ export async function runTrainingJob(request: RetrainRequest, ctx: JobContext): 
     data,
     { model: request.model, hyper: request.hyper, epochs: request.epochs, patience: request.patience, split: request.split },
     ctx.backend,
-    { signal: ctx.signal, onProgress: (p) => ctx.onProgress?.(p) },
+    { signal: ctx.signal, onProgress: (p) => ctx.onProgress?.(jobPhase(p)) },
   );
   throwIfAborted(ctx.signal);
   ctx.onProgress?.({ phase: 'saving' });

@@ -24,6 +24,8 @@ export interface TrainRequest {
 
 export interface TrainProgress extends Partial<EpochProgress> {
   phase: string;
+  /** Within a phase: e.g. NeuMF's pretraining runs. */
+  stage?: string;
 }
 
 export interface TrainHooks {

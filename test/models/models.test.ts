@@ -76,6 +76,18 @@ describe('determinism and persistence', () => {
     }
   }, 60_000);
 
+  it('leaves no tensors behind after training and scoring', async () => {
+    const tf = await import('@tensorflow/tfjs-core');
+    const before = tf.memory().numTensors;
+    for (const name of ['neumf', 'dmf', 'einmf'] as const) {
+      const m = createModel(name, data.userIds.length, data.itemIds.length, { ...small[name], ...(name === 'neumf' ? { pretrainEpochs: 1 } : {}) });
+      await m.fit(split.train, { epochs: 1, validate: (score) => evaluateSampled(score, test)['HR@10'] });
+      m.scorePairs(Int32Array.of(0, 1), Int32Array.of(2, 3));
+      m.embeddings();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  }, 60_000);
+
   it('refuses unknown hyperparameters and corrupted weight files', async () => {
     expect(() => createModel('gmf', 3, 3, { factor: 8 })).toThrow(/factor/);
     expect(() => createModel('einmf', 3, 3, { factors: 10 })).toThrow(/multiple of 4/);

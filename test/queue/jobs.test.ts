@@ -69,8 +69,15 @@ describe.each(['in-process', 'bullmq'] as const)('training jobs (%s queue)', (ki
 
     const res = await request(app.server).post('/admin/retrain').set(AUTH).send({ model: 'gmf', epochs: 3, factors: 16, lr: 0.01 });
     expect(res.status).toBe(202);
+    let sawTraining = false;
+    await until(async () => {
+      const j = (await request(app.server).get(`/admin/jobs/${res.body.jobId}`).set(AUTH)).body;
+      sawTraining ||= j.progress?.phase === 'training' && j.progress.epochs === 3 && j.progress.samplesPerSec > 0;
+      return j.state === 'completed' || j.state === 'failed';
+    }, 90_000, 'job to finish');
     const job = await waitForJob(app, res.body.jobId);
     expect(job.error).toBeNull();
+    expect(sawTraining || job.progress?.phase === 'evaluating' || job.progress?.phase === 'saving').toBe(true);
     expect(job.state).toBe('completed');
     expect(job.attempts).toBe(1);
     expect(job.result!.promoted).toBe(true);
@@ -163,6 +170,19 @@ describe('promotion, rollback and retention', () => {
     const missing = await request(app.server).post('/admin/models/gmf/20990101-000000000-abcd/activate').set(AUTH);
     expect(missing.status).toBe(404);
   }, 120_000);
+});
+
+describe('automatic retraining', () => {
+  it('queues a retrain of the default model after RETRAIN_EVERY new interactions', async () => {
+    const { app } = await start('in-process', { RETRAIN_EVERY: '200', DEFAULT_MODEL: 'pop' });
+    await request(app.server).post('/ratings').send({ ratings: Array.from({ length: 100 }, (_, k) => ({ userId: `u${k % 9}`, itemId: `i${k}`, rating: 4 })) });
+    expect((await request(app.server).get('/admin/jobs').set(AUTH)).body.jobs).toEqual([]);
+    await ingestSynthetic(app, 30, 40);
+    await until(async () => (await request(app.server).get('/admin/jobs').set(AUTH)).body.jobs.length === 1, 10_000, 'an automatic job');
+    const [job] = (await request(app.server).get('/admin/jobs').set(AUTH)).body.jobs;
+    expect(job.model).toBe('pop');
+    expect((await waitForJob(app, job.id)).state).toBe('completed');
+  });
 });
 
 describe('admin authentication and validation', () => {

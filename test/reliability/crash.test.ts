@@ -103,7 +103,7 @@ describe('SIGKILL of the worker', () => {
   const versions = (app: FastifyInstance) => app.services.db.prepare('SELECT version FROM models').pluck().all() as string[];
 
   it.each([
-    ['mid-training', 0, (p: { phase?: string; epoch?: number } | null) => p?.phase === 'train' && (p.epoch ?? 0) >= 1],
+    ['mid-training', 0, (p: { phase?: string; epoch?: number } | null) => p?.phase === 'training' && (p.epoch ?? 0) >= 1],
     ['mid-snapshot-write', 8000, (p: { phase?: string } | null) => p?.phase === 'saving'],
   ] as const)('%s: registers no partial version and the job is retried to completion', async (_name, faultDelayMs, killWhen) => {
     const { app, env, worker } = await setup(faultDelayMs);
