@@ -74,6 +74,7 @@ try {
 
   const ingestRatings = run('POST /ratings (batches of 50)', 4, {
     method: 'POST',
+    path: '/ratings',
     headers: { 'content-type': 'application/json' },
     setupRequest: (req: autocannon.Request, context: Ctx) => {
       const k = ratingSeq++;
@@ -86,6 +87,7 @@ try {
   } as autocannon.Request);
   const ingestEvents = run('POST /events (batches of 20)', 2, {
     method: 'POST',
+    path: '/events',
     headers: { 'content-type': 'application/json' },
     setupRequest: (req: autocannon.Request, context: Ctx) => {
       const k = eventSeq++;
