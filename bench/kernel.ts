@@ -8,11 +8,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/models/backend.js';
 import { jsScores, MatrixScorer } from '../src/serving/kernels/dot.js';
+import { arg } from './args.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-}
 
 const n = Number(arg('rows', '100000'));
 const d = Number(arg('dims', '64'));

@@ -13,11 +13,8 @@ import autocannon from 'autocannon';
 import { closeDb, openDb } from '../src/db/connection.js';
 import { generateSynthetic } from '../src/data/synthetic.js';
 import { exited, freePort, spawnEntry, waitForHttp } from '../test/helpers/processes.js';
+import { arg } from './args.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-}
 
 const seconds = Number(arg('seconds', '60'));
 const token = 'bench-admin-token-0123456789';

@@ -15,11 +15,8 @@ import { createModel } from '../src/models/registry.js';
 import { RERANK_CANDIDATES, ServingIndex } from '../src/serving/index.js';
 import type { LoadedSnapshot } from '../src/serving/snapshots.js';
 import { topN } from '../src/serving/top-n.js';
+import { arg } from './args.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-}
 
 const users = Number(arg('users', '300'));
 const epochs = Number(arg('epochs', '3'));

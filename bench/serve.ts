@@ -10,11 +10,8 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createInterface, type Interface } from 'node:readline';
 import autocannon from 'autocannon';
+import { arg } from './args.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-}
 
 const seconds = Number(arg('seconds', '10'));
 const connections = Number(arg('connections', '16'));

@@ -11,11 +11,8 @@ import { syntheticInteractions, ML100K_LIKE } from '../src/data/synthetic.js';
 import { initBackend } from '../src/models/backend.js';
 import { MODEL_NAMES, type BackendChoice, type ModelName } from '../src/models/model.js';
 import { trainModel } from '../src/train/trainer.js';
+import { arg } from './args.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-}
 
 const models = arg('models', MODEL_NAMES.join(',')).split(',') as ModelName[];
 const epochs = Number(arg('epochs', '10'));

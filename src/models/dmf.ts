@@ -7,7 +7,7 @@ import { DenseTower } from './nn/dense-tower.js';
 import { createOptimizer, type Optimizer } from './nn/optimizer.js';
 import { initNormal, Param, RowGradAccumulator } from './nn/param.js';
 import { SparseLinear, uniqueIds } from './nn/sparse-linear.js';
-import { arraysToParams, paramsToArrays } from './nn/state.js';
+import { arraysToCsr, arraysToParams, csrToArrays, paramsToArrays } from './nn/state.js';
 import { trainPointwise, type PointwiseBatch, type PointwiseLearner } from './nn/train-loop.js';
 
 export interface DmfHyper {
@@ -251,26 +251,15 @@ export class DmfModel implements RecModel, PointwiseLearner {
     return {
       arrays: {
         ...paramsToArrays(this.params()),
-        'Y.byUser.indptr': u.input.indptr,
-        'Y.byUser.indices': u.input.indices,
-        'Y.byUser.values': u.input.values,
-        'Y.byItem.indptr': i.input.indptr,
-        'Y.byItem.indices': i.input.indices,
-        'Y.byItem.values': i.input.values,
+        ...csrToArrays('Y.byUser', u.input),
+        ...csrToArrays('Y.byItem', i.input),
       },
       meta: { nUsers: this.nUsers, nItems: this.nItems },
     };
   }
 
   setState(state: ModelState): void {
-    const csr = (side: 'byUser' | 'byItem', rows: number, cols: number): Csr => ({
-      rows,
-      cols,
-      indptr: state.arrays[`Y.${side}.indptr`] as Int32Array,
-      indices: state.arrays[`Y.${side}.indices`] as Int32Array,
-      values: state.arrays[`Y.${side}.values`] as Float32Array,
-    });
-    this.build(csr('byUser', this.nUsers, this.nItems), csr('byItem', this.nItems, this.nUsers));
+    this.build(arraysToCsr(state, 'Y.byUser', this.nUsers, this.nItems), arraysToCsr(state, 'Y.byItem', this.nItems, this.nUsers));
     arraysToParams(this.params(), state);
     this.cache = null;
   }

@@ -8,7 +8,7 @@ import { bceWithLogits, sigmoid } from './nn/math.js';
 import { createOptimizer, type Optimizer } from './nn/optimizer.js';
 import { initLecun, initNormal, Param, RowGradAccumulator } from './nn/param.js';
 import { inverseSqrtRowCounts, SparseLinear, uniqueIds } from './nn/sparse-linear.js';
-import { arraysToParams, paramsToArrays } from './nn/state.js';
+import { arraysToCsr, arraysToParams, csrToArrays, paramsToArrays } from './nn/state.js';
 import { trainPointwise, type PointwiseBatch, type PointwiseLearner } from './nn/train-loop.js';
 
 export interface EinmfHyper {
@@ -310,27 +310,18 @@ export class EinmfModel implements RecModel, PointwiseLearner {
     return {
       arrays: {
         ...paramsToArrays(this.params()),
-        'R.byUser.indptr': u.rowsE.indptr,
-        'R.byUser.indices': u.rowsE.indices,
-        'R.byUser.values': u.rowsE.values,
-        'R.byItem.indptr': i.rowsE.indptr,
-        'R.byItem.indices': i.rowsE.indices,
-        'R.byItem.values': i.rowsE.values,
+        ...csrToArrays('R.byUser', u.rowsE),
+        ...csrToArrays('R.byItem', i.rowsE),
       },
       meta: { nUsers: this.nUsers, nItems: this.nItems },
     };
   }
 
   setState(state: ModelState): void {
+    // IR has R's sparsity pattern with every value 1, so only R is stored.
     const pair = (side: 'byUser' | 'byItem', rows: number, cols: number): [Csr, Csr] => {
-      const indptr = state.arrays[`R.${side}.indptr`];
-      const indices = state.arrays[`R.${side}.indices`];
-      const values = state.arrays[`R.${side}.values`];
-      if (!(indptr instanceof Int32Array) || !(indices instanceof Int32Array) || !(values instanceof Float32Array)) {
-        throw new Error(`einmf state lacks R.${side}`);
-      }
-      const R: Csr = { rows, cols, indptr, indices, values };
-      return [R, { ...R, values: new Float32Array(values.length).fill(1) }];
+      const R = arraysToCsr(state, `R.${side}`, rows, cols);
+      return [R, { ...R, values: new Float32Array(R.values.length).fill(1) }];
     };
     const [uR, uIR] = pair('byUser', this.nUsers, this.nItems);
     const [iR, iIR] = pair('byItem', this.nItems, this.nUsers);

@@ -1,6 +1,7 @@
 import { csrHas, nItems, nUsers, toCsr, type Csr, type Interactions } from '../data/interactions.js';
 import type { FitOptions, FitSummary, Hyper, ModelState, RecModel, ServingEmbeddings } from './model.js';
 import { stripUndefined } from './ncf-model.js';
+import { arraysToCsr, csrToArrays } from './nn/state.js';
 
 export interface ItemKnnHyper {
   /** Neighbours kept per item. */
@@ -70,24 +71,12 @@ export class ItemKnnModel implements RecModel {
   }
 
   getState(): ModelState {
-    const n = this.neighbours;
-    const s = this.seen;
-    return {
-      arrays: { 'nn.indptr': n.indptr, 'nn.indices': n.indices, 'nn.values': n.values, 'seen.indptr': s.indptr, 'seen.indices': s.indices, 'seen.values': s.values },
-      meta: {},
-    };
+    return { arrays: { ...csrToArrays('nn', this.neighbours), ...csrToArrays('seen', this.seen) }, meta: {} };
   }
 
   setState(state: ModelState): void {
-    const csr = (prefix: string, rows: number, cols: number): Csr => {
-      const { [`${prefix}.indptr`]: indptr, [`${prefix}.indices`]: indices, [`${prefix}.values`]: values } = state.arrays;
-      if (!(indptr instanceof Int32Array) || !(indices instanceof Int32Array) || !(values instanceof Float32Array) || indptr.length !== rows + 1) {
-        throw new Error(`itemknn state: ${prefix} missing or mis-sized`);
-      }
-      return { rows, cols, indptr, indices, values };
-    };
-    this.neighbours = csr('nn', this.nItems, this.nItems);
-    this.seen = csr('seen', this.nUsers, this.nItems);
+    this.neighbours = arraysToCsr(state, 'nn', this.nItems, this.nItems);
+    this.seen = arraysToCsr(state, 'seen', this.nUsers, this.nItems);
   }
 }
 

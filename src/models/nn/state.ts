@@ -1,3 +1,4 @@
+import type { Csr } from '../../data/interactions.js';
 import type { ModelState } from '../model.js';
 import type { Param } from './param.js';
 
@@ -21,4 +22,21 @@ export function metaNumber(state: ModelState, key: string): number {
   const v = state.meta[key];
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`model state: ${key} must be a number`);
   return v;
+}
+
+/** A sparse matrix as three named arrays (`<prefix>.indptr`, `.indices`, `.values`). */
+export function csrToArrays(prefix: string, m: Csr): Record<string, Float32Array | Int32Array> {
+  return { [`${prefix}.indptr`]: m.indptr, [`${prefix}.indices`]: m.indices, [`${prefix}.values`]: m.values };
+}
+
+/** Reads back {@link csrToArrays}, refusing missing, mistyped or mis-sized arrays. */
+export function arraysToCsr(state: ModelState, prefix: string, rows: number, cols: number): Csr {
+  const { [`${prefix}.indptr`]: indptr, [`${prefix}.indices`]: indices, [`${prefix}.values`]: values } = state.arrays;
+  if (!(indptr instanceof Int32Array) || !(indices instanceof Int32Array) || !(values instanceof Float32Array)) {
+    throw new Error(`model state lacks the sparse matrix ${prefix}`);
+  }
+  if (indptr.length !== rows + 1 || indices.length !== values.length || indptr[rows] !== indices.length) {
+    throw new Error(`model state: ${prefix} does not have ${rows} rows`);
+  }
+  return { rows, cols, indptr, indices, values };
 }
