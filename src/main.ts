@@ -4,6 +4,7 @@ import { resolveAdminToken } from './admin-token.js';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { loggerOptions } from './logger.js';
+import { installShutdown } from './shutdown.js';
 
 /** Starts the API: config from env, listen, and close gracefully on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -23,34 +24,12 @@ async function main(): Promise<void> {
   else log.info({ file: admin.source }, 'admin token generated or read from file (cat it to call /admin routes)');
 
   const app = await buildApp({ ...config, adminToken: admin.token }, { logger: log });
-  installShutdown(app.close.bind(app), config.shutdownTimeoutMs, log);
+  installShutdown(() => app.close(), config.shutdownTimeoutMs, log, {
+    stopping: 'shutting down: no new connections, finishing in-flight requests',
+    timedOut: 'shutdown timed out; exiting',
+    stopped: 'closed cleanly',
+  });
   await app.listen({ port: config.port, host: config.host });
-}
-
-function installShutdown(close: () => Promise<unknown>, timeoutMs: number, log: pino.Logger): void {
-  let closing = false;
-  const shutdown = (signal: NodeJS.Signals): void => {
-    if (closing) return;
-    closing = true;
-    log.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
-    const timer = setTimeout(() => {
-      log.error({ timeoutMs }, 'shutdown timed out; exiting');
-      process.exit(1);
-    }, timeoutMs);
-    timer.unref();
-    close().then(
-      () => {
-        log.info('closed cleanly');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        log.error({ err }, 'error during shutdown');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
 }
 
 main().catch((err: unknown) => {

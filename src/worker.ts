@@ -8,6 +8,7 @@ import { migrate } from './db/migrate.js';
 import { loggerOptions } from './logger.js';
 import { initBackend } from './models/backend.js';
 import { startBullmqWorker } from './queue/bullmq.js';
+import { installShutdown } from './shutdown.js';
 import { removeStaleTempDirs, snapshotFaults } from './serving/snapshots.js';
 
 /**
@@ -33,30 +34,20 @@ export async function runWorker(config: Config): Promise<void> {
   const { close } = startBullmqWorker({ db, config, backend, log }, config.redisUrl);
   log.info({ queue: config.queueName, backend: backend.name }, 'worker started');
   const heartbeat = config.workerHeartbeatFile ? startHeartbeat(config.workerHeartbeatFile) : null;
-  let closing = false;
-  const shutdown = (signal: NodeJS.Signals): void => {
-    if (closing) return;
-    closing = true;
-    log.info({ signal }, 'worker stopping: no new jobs, waiting for the running one');
-    const timer = setTimeout(() => {
-      log.warn({ timeoutMs: config.shutdownTimeoutMs }, 'running job did not finish in time; exiting (it will be retried)');
-      process.exit(1);
-    }, config.shutdownTimeoutMs);
-    timer.unref();
-    if (heartbeat) clearInterval(heartbeat);
-    close()
-      .then(() => {
-        closeDb(db);
-        log.info('worker stopped');
-        process.exit(0);
-      })
-      .catch((err: unknown) => {
-        log.error({ err }, 'error while stopping the worker');
-        process.exit(1);
-      });
-  };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
+  installShutdown(
+    async () => {
+      if (heartbeat) clearInterval(heartbeat);
+      await close();
+      closeDb(db);
+    },
+    config.shutdownTimeoutMs,
+    log,
+    {
+      stopping: 'worker stopping: no new jobs, waiting for the running one',
+      timedOut: 'running job did not finish in time; exiting (it will be retried)',
+      stopped: 'worker stopped',
+    },
+  );
 }
 
 /** Touches `file` every 10 s: the container health check reads its age. */

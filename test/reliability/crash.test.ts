@@ -78,6 +78,34 @@ describe('SIGKILL of the API during acknowledged ingest', () => {
   }, 60_000);
 });
 
+describe('graceful shutdown', () => {
+  it('the API and an idle worker exit 0 on SIGTERM', async () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const port = await freePort();
+    const env = { DATABASE_PATH: join(dir, 'recflow.db'), MODEL_DIR: join(dir, 'models'), ADMIN_TOKEN: 'test-admin-token-0123456789', PORT: String(port) };
+    const api = spawnEntry('src/main.ts', env);
+    children.push(api);
+    await waitForHttp(`http://127.0.0.1:${port}/readyz`);
+    const worker = spawnEntry('src/worker.ts', { ...env, REDIS_URL, QUEUE_NAME: `graceful-${process.pid}`, WORKER_HEARTBEAT_FILE: join(dir, 'alive') });
+    children.push(worker);
+    await until(() => existsSync(join(dir, 'alive')), 20_000, 'worker heartbeat');
+    api.kill('SIGTERM');
+    worker.kill('SIGTERM');
+    expect(await exited(api)).toBe(0);
+    expect(await exited(worker)).toBe(0);
+  }, 60_000);
+
+  it('the worker refuses to start without REDIS_URL, naming it', async () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const worker = spawnEntry('src/worker.ts', { DATABASE_PATH: join(dir, 'recflow.db'), REDIS_URL: '' });
+    children.push(worker);
+    expect(await exited(worker)).toBe(2);
+    expect((worker as unknown as { stderrText: string }).stderrText).toMatch(/REDIS_URL/);
+  }, 30_000);
+});
+
 describe('SIGKILL of the worker', () => {
   async function setup(faultDelayMs: number) {
     const { dir, cleanup } = tempDir();
