@@ -8,7 +8,25 @@
  */
 export function gram(items: Float32Array, rows: number, d: number): Float64Array {
   const G = new Float64Array(d * d);
-  for (let r = 0; r < rows; r++) {
+  accumulateGram(G, items, 0, rows, d);
+  return symmetrize(G, d);
+}
+
+/**
+ * The same in slices that yield to the event loop: QᵀQ of 100,000 × 64 items is ~0.2 G
+ * multiply-adds, which must not stall requests while a new model loads.
+ */
+export async function gramInSlices(items: Float32Array, rows: number, d: number, rowsPerSlice = 4096): Promise<Float64Array> {
+  const G = new Float64Array(d * d);
+  for (let start = 0; start < rows; start += rowsPerSlice) {
+    accumulateGram(G, items, start, Math.min(rows, start + rowsPerSlice), d);
+    await new Promise((r) => setImmediate(r));
+  }
+  return symmetrize(G, d);
+}
+
+function accumulateGram(G: Float64Array, items: Float32Array, from: number, to: number, d: number): void {
+  for (let r = from; r < to; r++) {
     const o = r * d;
     for (let a = 0; a < d; a++) {
       const qa = items[o + a];
@@ -16,6 +34,9 @@ export function gram(items: Float32Array, rows: number, d: number): Float64Array
       for (let b = a; b < d; b++) G[a * d + b] += qa * items[o + b];
     }
   }
+}
+
+function symmetrize(G: Float64Array, d: number): Float64Array {
   for (let a = 0; a < d; a++) for (let b = 0; b < a; b++) G[a * d + b] = G[b * d + a];
   return G;
 }

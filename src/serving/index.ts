@@ -1,7 +1,7 @@
 import type { Csr } from '../data/interactions.js';
 import { ItemKnnModel } from '../models/itemknn.js';
 import type { RecModel } from '../models/model.js';
-import { gram } from './fold-in.js';
+import { gramInSlices } from './fold-in.js';
 import { MatrixScorer } from './kernels/dot.js';
 import type { LoadedSnapshot } from './snapshots.js';
 import { topN, type Scored } from './top-n.js';
@@ -40,7 +40,7 @@ export class ServingIndex {
   readonly exact: boolean;
   readonly popularity: Float32Array;
   /** QᵀQ for fold-in of users the snapshot does not know (dot/cosine models). */
-  readonly itemGram: Float64Array | null;
+  itemGram: Float64Array | null = null;
   readonly metrics: LoadedSnapshot['manifest']['metrics'];
   /** user → all items; unit item → all items (the same scorer when the model is cosine already). */
   private readonly itemScorer: MatrixScorer | null;
@@ -67,7 +67,6 @@ export class ServingIndex {
     this.itemUnit = this.dims > 0 ? normalizeRows(e.item.data, this.nItems, this.dims) : null;
     // DMF scores by cosine: against unit item vectors, user·item ranks exactly as the cosine.
     this.itemVectors = e.kind === 'cosine' && this.itemUnit ? this.itemUnit : e.item.data;
-    this.itemGram = this.dims > 0 ? gram(this.itemVectors, this.nItems, this.dims) : null;
     this.unitScorer = this.itemUnit ? new MatrixScorer(this.itemUnit, this.nItems, this.dims) : null;
     this.itemScorer = this.dims === 0 ? null : this.itemVectors === this.itemUnit ? this.unitScorer : new MatrixScorer(this.itemVectors, this.nItems, this.dims);
     if (this.model instanceof ItemKnnModel) this.similar = this.model.neighbourLists();
@@ -75,6 +74,7 @@ export class ServingIndex {
 
   static async build(snapshot: LoadedSnapshot): Promise<ServingIndex> {
     const index = new ServingIndex(snapshot);
+    if (index.dims > 0) index.itemGram = await gramInSlices(index.itemVectors, index.nItems, index.dims);
     if (!index.similar && index.itemUnit && index.nItems <= PRECOMPUTE_SIMILAR_MAX_ITEMS) await index.precomputeSimilar();
     return index;
   }
