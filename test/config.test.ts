@@ -60,3 +60,13 @@ describe('resolveAdminToken', () => {
     }
   });
 });
+
+describe('README configuration table', () => {
+  it('documents every environment variable the service reads', () => {
+    const readme = fs.readFileSync('README.md', 'utf8');
+    const source = fs.readFileSync('src/config.ts', 'utf8');
+    const names = [...source.matchAll(/^ {2}([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1]);
+    expect(names.length).toBeGreaterThan(30);
+    expect(names.filter((n) => !readme.includes(`\`${n}\``))).toEqual([]);
+  });
+});
