@@ -57,8 +57,14 @@ export interface JobsRepository {
   createOrReuse(id: string, model: string, request: Record<string, unknown>, now: number): { job: JobRecord; reused: boolean };
   get(id: string): JobRecord | undefined;
   list(limit: number, state?: JobState): JobRecord[];
-  /** Marks a job active for a new attempt; false if it was cancelled (or finished) meanwhile. */
-  start(id: string, now: number): boolean;
+  /**
+   * Marks a job active for a new attempt: `started`; `busy` while another job of the same model
+   * is active with a heartbeat newer than `staleMs` (at most one running job per model, across
+   * processes); `gone` if it was cancelled or finished meanwhile.
+   */
+  start(id: string, now: number, staleMs: number): 'started' | 'busy' | 'gone';
+  /** The running attempt is alive. */
+  heartbeat(id: string, now: number): void;
   progress(id: string, progress: Record<string, unknown>): void;
   complete(id: string, result: Record<string, unknown>, now: number): void;
   /** Records an attempt's error; `final` ends the job as failed, else it goes back to queued. */
@@ -80,9 +86,14 @@ export function createJobsRepository(db: Db): JobsRepository {
     insert.run(id, model, JSON.stringify(request), now);
     return { job: toRecord(byId.get(id)!), reused: false };
   });
-  const startStmt = db.prepare<[number, string]>(
-    "UPDATE jobs SET state = 'active', attempts = attempts + 1, started_at = ?, error = NULL WHERE id = ? AND state IN ('queued', 'active')",
+  // One statement, so two workers starting jobs of the same model are serialised by SQLite's lock.
+  const startStmt = db.prepare<{ id: string; now: number; cutoff: number }>(
+    `UPDATE jobs SET state = 'active', attempts = attempts + 1, started_at = @now, heartbeat_at = @now, error = NULL
+      WHERE id = @id AND state IN ('queued', 'active')
+        AND NOT EXISTS (SELECT 1 FROM jobs other WHERE other.model = jobs.model AND other.id != jobs.id
+                          AND other.state = 'active' AND other.heartbeat_at > @cutoff)`,
   );
+  const heartbeatStmt = db.prepare<[number, string]>("UPDATE jobs SET heartbeat_at = ? WHERE id = ? AND state = 'active'");
   const progressStmt = db.prepare<[string, string]>("UPDATE jobs SET progress = ? WHERE id = ? AND state = 'active'");
   const completeStmt = db.prepare<[string, number, string]>("UPDATE jobs SET state = 'completed', result = ?, finished_at = ? WHERE id = ? AND state = 'active'");
   const failStmt = db.prepare<[string, string, number | null, string]>(
@@ -101,7 +112,12 @@ export function createJobsRepository(db: Db): JobsRepository {
         : db.prepare<[number], JobRow>('SELECT * FROM jobs ORDER BY created_at DESC, id DESC LIMIT ?').all(limit);
       return rows.map(toRecord);
     },
-    start: (id, now) => startStmt.run(now, id).changes === 1,
+    start: (id, now, staleMs) => {
+      if (startStmt.run({ id, now, cutoff: now - staleMs }).changes === 1) return 'started';
+      const state = byId.get(id)?.state;
+      return state === 'queued' || state === 'active' ? 'busy' : 'gone';
+    },
+    heartbeat: (id, now) => void heartbeatStmt.run(now, id),
     progress: (id, progress) => void progressStmt.run(JSON.stringify(progress), id),
     complete: (id, result, now) => void completeStmt.run(JSON.stringify(result), now, id),
     fail: (id, error, final, now) => void failStmt.run(final ? 'failed' : 'queued', error, final ? now : null, id),

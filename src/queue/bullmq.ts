@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { Queue, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
+import { DelayedError, Queue, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createJobsRepository, type JobRecord } from '../db/jobs-repository.js';
 import type { Db } from '../db/connection.js';
 import type { RetrainRequest } from '../train/job-handler.js';
-import { executeJob, JobCancelled, type WorkerDeps } from './execute.js';
+import { executeJob, JobBusy, JobCancelled, type WorkerDeps } from './execute.js';
+
+/** How long a job waits before trying again while another job of its model runs. */
+const BUSY_RETRY_MS = 2000;
 import { QueueUnavailableError, RecordedJobQueue } from './job-queue.js';
 
 interface Payload {
@@ -99,12 +102,17 @@ export function startBullmqWorker(deps: WorkerDeps, redisUrl: string): { worker:
   connection.on('error', (err) => deps.log.warn({ err: err.message }, 'redis connection error'));
   const worker = new Worker<Payload>(
     deps.config.queueName,
-    async (job) => {
+    async (job, token) => {
       const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       try {
         return await executeJob(deps, job.data.jobId, final);
       } catch (err) {
         if (err instanceof JobCancelled) throw new UnrecoverableError(err.message);
+        if (err instanceof JobBusy) {
+          // Not an attempt: wait for the other job of this model without using up retries.
+          await job.moveToDelayed(Date.now() + BUSY_RETRY_MS, token);
+          throw new DelayedError();
+        }
         throw err;
       }
     },

@@ -17,6 +17,14 @@ export interface WorkerDeps {
   onAttempt?: (model: string, outcome: 'completed' | 'failed' | 'cancelled', seconds: number) => void;
 }
 
+/** Another job of the same model is running; try this one again a little later. */
+export class JobBusy extends Error {
+  constructor(id: string) {
+    super(`job ${id} waits: another job of its model is running`);
+    this.name = 'JobBusy';
+  }
+}
+
 /** The job was cancelled (or finished elsewhere) before or while this attempt ran. */
 export class JobCancelled extends Error {
   constructor(id: string) {
@@ -38,12 +46,18 @@ const CANCEL_CHECK_MS = 500;
 export async function executeJob(deps: WorkerDeps, id: string, finalAttempt: boolean, outerSignal?: AbortSignal): Promise<JobResult> {
   const jobs: JobsRepository = createJobsRepository(deps.db);
   const record = jobs.get(id);
-  if (!record || !jobs.start(id, Date.now())) throw new JobCancelled(id);
+  if (!record) throw new JobCancelled(id);
+  // A running job whose heartbeat is older than this belongs to a process that died.
+  const staleMs = Math.max(10_000, 2 * deps.config.jobLockMs);
+  const started = jobs.start(id, Date.now(), staleMs);
+  if (started === 'gone') throw new JobCancelled(id);
+  if (started === 'busy') throw new JobBusy(id);
   const controller = new AbortController();
   const abortOuter = (): void => controller.abort(outerSignal?.reason ?? 'worker shutting down');
   outerSignal?.addEventListener('abort', abortOuter);
   const cancelWatch = setInterval(() => {
     if (jobs.get(id)?.state === 'cancelled') controller.abort('cancelled');
+    else jobs.heartbeat(id, Date.now());
   }, CANCEL_CHECK_MS);
   let lastWrite = 0;
   let lastPhase = '';
@@ -55,19 +69,19 @@ export async function executeJob(deps: WorkerDeps, id: string, finalAttempt: boo
       lastPhase = p.phase;
     }
   };
-  const started = Date.now();
+  const startedAt = Date.now();
   try {
     const request = retrainRequestSchema.parse(record.request);
     deps.log.info({ jobId: id, model: request.model, attempt: record.attempts + 1 }, 'training job started');
     const result = await runTrainingJob(request, { db: deps.db, config: deps.config, backend: deps.backend, jobId: id, signal: controller.signal, onProgress });
     jobs.complete(id, result, Date.now());
-    deps.onAttempt?.(record.model, 'completed', (Date.now() - started) / 1000);
+    deps.onAttempt?.(record.model, 'completed', (Date.now() - startedAt) / 1000);
     deps.onCompleted?.(result);
-    deps.log.info({ jobId: id, version: result.version, promoted: result.promoted, seconds: (Date.now() - started) / 1000 }, 'training job completed');
+    deps.log.info({ jobId: id, version: result.version, promoted: result.promoted, seconds: (Date.now() - startedAt) / 1000 }, 'training job completed');
     return result;
   } catch (err) {
     if (jobs.get(id)?.state === 'cancelled') {
-      deps.onAttempt?.(record.model, 'cancelled', (Date.now() - started) / 1000);
+      deps.onAttempt?.(record.model, 'cancelled', (Date.now() - startedAt) / 1000);
       deps.log.warn({ jobId: id }, 'training job cancelled');
       throw new JobCancelled(id);
     }
@@ -75,7 +89,7 @@ export async function executeJob(deps: WorkerDeps, id: string, finalAttempt: boo
     const message = (err as Error).message ?? String(err);
     // A shutdown interrupts, it does not fail: the job goes back to queued for another worker.
     jobs.fail(id, message, finalAttempt && !interrupted, Date.now());
-    deps.onAttempt?.(record.model, 'failed', (Date.now() - started) / 1000);
+    deps.onAttempt?.(record.model, 'failed', (Date.now() - startedAt) / 1000);
     deps.log.error({ jobId: id, err: message, finalAttempt }, interrupted ? 'training job interrupted' : 'training job failed');
     throw err;
   } finally {

@@ -137,6 +137,30 @@ describe.each(['in-process', 'bullmq'] as const)('training jobs (%s queue)', (ki
   }, 60_000);
 });
 
+describe('one running job per model', () => {
+  it('with two BullMQ workers, a second job of the same model waits for the first; other models run alongside', async () => {
+    const h = await start('bullmq', {}, false);
+    await ingestSynthetic(h.app, 150, 200);
+    await h.startWorker();
+    await h.startWorker();
+    const post = (body: Record<string, unknown>) => request(h.app.server).post('/admin/retrain').set(AUTH).send(body);
+    const first = await post({ model: 'gmf', epochs: 30, patience: 30, factors: 16 });
+    await until(async () => (await request(h.app.server).get(`/admin/jobs/${first.body.jobId}`).set(AUTH)).body.state === 'active', 20_000, 'first job running');
+    const second = await post({ model: 'gmf', epochs: 1, factors: 8 });
+    expect(second.body.deduplicated).toBe(false);
+    const other = await post({ model: 'bpr', epochs: 1, factors: 8 });
+    const [a, b, c] = await Promise.all([waitForJob(h.app, first.body.jobId), waitForJob(h.app, second.body.jobId), waitForJob(h.app, other.body.jobId)]);
+    expect([a.state, b.state, c.state]).toEqual(['completed', 'completed', 'completed']);
+    const times = (id: string) => h.app.services.db.prepare('SELECT started_at AS s, finished_at AS f, attempts FROM jobs WHERE id = ?').get(id) as { s: number; f: number; attempts: number };
+    const ta = times(first.body.jobId);
+    const tb = times(second.body.jobId);
+    expect(tb.s).toBeGreaterThanOrEqual(ta.f);
+    expect(tb.attempts).toBe(1);
+    // The other model did not wait for gmf.
+    expect(times(other.body.jobId).f).toBeLessThan(ta.f);
+  }, 120_000);
+});
+
 describe('promotion, rollback and retention', () => {
   it('keeps a worse version inactive, activates any version on request, and prunes old ones', async () => {
     const { app, config } = await start('in-process', { PROMOTE_TOLERANCE: '0', KEEP_VERSIONS: '2' });
