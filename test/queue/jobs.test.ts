@@ -144,7 +144,7 @@ describe('one running job per model', () => {
     await h.startWorker();
     await h.startWorker();
     const post = (body: Record<string, unknown>) => request(h.app.server).post('/admin/retrain').set(AUTH).send(body);
-    const first = await post({ model: 'gmf', epochs: 30, patience: 30, factors: 16 });
+    const first = await post({ model: 'gmf', epochs: 100, patience: 100, factors: 16 });
     await until(async () => (await request(h.app.server).get(`/admin/jobs/${first.body.jobId}`).set(AUTH)).body.state === 'active', 20_000, 'first job running');
     const second = await post({ model: 'gmf', epochs: 1, factors: 8 });
     expect(second.body.deduplicated).toBe(false);
@@ -156,8 +156,8 @@ describe('one running job per model', () => {
     const tb = times(second.body.jobId);
     expect(tb.s).toBeGreaterThanOrEqual(ta.f);
     expect(tb.attempts).toBe(1);
-    // The other model did not wait for gmf.
-    expect(times(other.body.jobId).f).toBeLessThan(ta.f);
+    // The other model did not wait for gmf: it started while the first gmf job was running.
+    expect(times(other.body.jobId).s).toBeLessThan(ta.f);
   }, 120_000);
 });
 
