@@ -31,7 +31,7 @@ export async function runWorker(config: Config): Promise<void> {
     log.warn({ ms: config.faultSnapshotDelayMs }, 'FAULT_SNAPSHOT_DELAY_MS is set: snapshot writes pause before their rename (testing only)');
     snapshotFaults.beforeRename = () => new Promise((r) => setTimeout(r, config.faultSnapshotDelayMs));
   }
-  const { close } = startBullmqWorker({ db, config, backend, log }, config.redisUrl);
+  const { close } = await startBullmqWorker({ db, config, backend, log }, config.redisUrl);
   log.info({ queue: config.queueName, backend: backend.name }, 'worker started');
   const heartbeat = config.workerHeartbeatFile ? startHeartbeat(config.workerHeartbeatFile) : null;
   installShutdown(

@@ -97,7 +97,7 @@ export class BullmqQueue extends RecordedJobQueue {
  * the job's lock expires and BullMQ's stalled-job check hands it to a worker again. Nothing is
  * half-applied either way: a version exists only once its snapshot is complete and registered.
  */
-export function startBullmqWorker(deps: WorkerDeps, redisUrl: string): { worker: Worker<Payload>; close: () => Promise<void> } {
+export async function startBullmqWorker(deps: WorkerDeps, redisUrl: string): Promise<{ worker: Worker<Payload>; close: () => Promise<void> }> {
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
   connection.on('error', (err) => deps.log.warn({ err: err.message }, 'redis connection error'));
   const worker = new Worker<Payload>(
@@ -125,11 +125,15 @@ export function startBullmqWorker(deps: WorkerDeps, redisUrl: string): { worker:
     },
   );
   worker.on('error', (err) => deps.log.warn({ err: err.message }, 'worker error'));
+  // Connected before it counts as started: a shutdown during the handshake would otherwise race it.
+  await worker.waitUntilReady();
+  let closed: Promise<void> | null = null;
   return {
     worker,
-    close: async () => {
-      await worker.close();
-      connection.disconnect();
-    },
+    // Idempotent; the connection is dropped even if closing the worker fails.
+    close: () =>
+      (closed ??= worker.close().finally(() => {
+        connection.disconnect();
+      })),
   };
 }

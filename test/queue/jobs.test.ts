@@ -37,7 +37,7 @@ async function start(kind: 'in-process' | 'bullmq', env: Record<string, string> 
   const startWorker = async (): Promise<void> => {
     const db: Db = openDb(config.databasePath, { busyTimeoutMs: 5000, synchronous: 'NORMAL' });
     const backend = await initBackend('auto');
-    const worker = startBullmqWorker({ db, config, backend, log: pino({ level: 'silent' }) }, REDIS_URL);
+    const worker = await startBullmqWorker({ db, config, backend, log: pino({ level: 'silent' }) }, REDIS_URL);
     closers.push(async () => {
       await worker.close();
       closeDb(db);

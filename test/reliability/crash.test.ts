@@ -92,8 +92,9 @@ describe('graceful shutdown', () => {
     await until(() => existsSync(join(dir, 'alive')), 20_000, 'worker heartbeat');
     api.kill('SIGTERM');
     worker.kill('SIGTERM');
-    expect(await exited(api)).toBe(0);
-    expect(await exited(worker)).toBe(0);
+    const stderr = (c: ChildProcess) => (c as unknown as { stderrText: string }).stderrText;
+    expect(await exited(api), stderr(api)).toBe(0);
+    expect(await exited(worker), stderr(worker)).toBe(0);
   }, 60_000);
 
   it('the worker refuses to start without REDIS_URL, naming it', async () => {
