@@ -39,8 +39,7 @@ export class ServingIndex {
   readonly kind: LoadedSnapshot['embeddings']['kind'];
   readonly exact: boolean;
   readonly popularity: Float32Array;
-  /** QᵀQ for fold-in of users the snapshot does not know (dot/cosine models). */
-  itemGram: Float64Array | null = null;
+  private gram: Float64Array | null = null;
   readonly metrics: LoadedSnapshot['manifest']['metrics'];
   /** user → all items; unit item → all items (the same scorer when the model is cosine already). */
   private readonly itemScorer: MatrixScorer | null;
@@ -74,9 +73,14 @@ export class ServingIndex {
 
   static async build(snapshot: LoadedSnapshot): Promise<ServingIndex> {
     const index = new ServingIndex(snapshot);
-    if (index.dims > 0) index.itemGram = await gramInSlices(index.itemVectors, index.nItems, index.dims);
+    if (index.dims > 0) index.gram = await gramInSlices(index.itemVectors, index.nItems, index.dims);
     if (!index.similar && index.itemUnit && index.nItems <= PRECOMPUTE_SIMILAR_MAX_ITEMS) await index.precomputeSimilar();
     return index;
+  }
+
+  /** QᵀQ for fold-in of users the snapshot does not know (dot/cosine models); set by build(). */
+  get itemGram(): Float64Array | null {
+    return this.gram;
   }
 
   /** Scores of every item for a user vector (dot product plus item bias). */
