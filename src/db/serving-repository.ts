@@ -20,7 +20,6 @@ export interface DailyCount {
 export interface ServingRepository {
   /** The user's items (ratings and events), most recent first, at most `limit`. */
   userItems(userId: string, eventWeights: Readonly<Record<string, number>>, limit: number): UserItem[];
-  userExists(userId: string): boolean;
   itemExists(itemId: string): boolean;
   /** Interactions per item and day (epoch day), for recency-weighted popularity. */
   dailyCounts(sinceMs: number): DailyCount[];
@@ -38,7 +37,6 @@ export function createServingRepository(db: Db): ServingRepository {
     `SELECT i.external_id AS item, e.type, e.value, e.ts FROM events e JOIN items i ON i.id = e.item_id
       WHERE e.user_id = ? ORDER BY e.ts DESC LIMIT ?`,
   );
-  const user = db.prepare<[string], number>('SELECT 1 FROM users WHERE external_id = ?').pluck();
   const item = db.prepare<[string], number>('SELECT 1 FROM items WHERE external_id = ?').pluck();
   const daily = db.prepare<[number, number, number, number], DailyCount>(
     `SELECT i.external_id AS item, d.day, SUM(d.n) AS count FROM (
@@ -70,7 +68,6 @@ export function createServingRepository(db: Db): ServingRepository {
       }
       return [...merged.values()].sort((a, b) => b.ts - a.ts).slice(0, limit).map(({ item, rating, weight, disliked }) => ({ item, rating, weight, disliked }));
     },
-    userExists: (externalId) => user.get(externalId) !== undefined,
     itemExists: (itemId) => item.get(itemId) !== undefined,
     dailyCounts: (sinceMs) => daily.all(DAY_MS, sinceMs, DAY_MS, sinceMs),
   };

@@ -84,9 +84,3 @@ export function initBackend(choice: BackendChoice = 'auto', log?: Logger): Promi
   }
   return selected;
 }
-
-/** The backend chosen by {@link initBackend}; throws if it has not run. */
-export async function currentBackend(): Promise<BackendInfo> {
-  if (!selected) throw new Error('initBackend() has not been called');
-  return selected;
-}

@@ -17,13 +17,6 @@ export function arraysToParams(params: readonly Param[], state: ModelState): voi
   }
 }
 
-/** Reads a number from model metadata, refusing anything else. */
-export function metaNumber(state: ModelState, key: string): number {
-  const v = state.meta[key];
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`model state: ${key} must be a number`);
-  return v;
-}
-
 /** A sparse matrix as three named arrays (`<prefix>.indptr`, `.indices`, `.values`). */
 export function csrToArrays(prefix: string, m: Csr): Record<string, Float32Array | Int32Array> {
   return { [`${prefix}.indptr`]: m.indptr, [`${prefix}.indices`]: m.indices, [`${prefix}.values`]: m.values };
