@@ -163,7 +163,8 @@ export class Recommender {
 
   similar(itemId: string, limit: number, options: { model?: string; filter?: ItemFilter } = {}): Recommendation {
     const index = this.index(options.model);
-    if (!this.repo.itemExists(itemId) && !index?.itemIndex.has(itemId)) throw new UnknownItemError(itemId);
+    // The index answers for every item it knows; only items newer than the snapshot need the database.
+    if (!index?.itemIndex.has(itemId) && !this.repo.itemExists(itemId)) throw new UnknownItemError(itemId);
     const filter = options.filter ?? {};
     const catalogueSkipExt = this.catalogue.skipperByExternalId(filter);
     const excludeExt = (id: string): boolean => id === itemId || catalogueSkipExt(id);
