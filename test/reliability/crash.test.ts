@@ -16,16 +16,22 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+/** The API as a real process on a free port, over a fresh temp dir. */
+async function startApiProcess(ready = '/healthz') {
+  const { dir, cleanup } = tempDir();
+  cleanups.push(cleanup);
+  const port = await freePort();
+  const env = { DATABASE_PATH: join(dir, 'recflow.db'), MODEL_DIR: join(dir, 'models'), ADMIN_TOKEN: 'test-admin-token-0123456789', PORT: String(port) };
+  const api = spawnEntry('src/main.ts', env);
+  children.push(api);
+  const base = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${base}${ready}`);
+  return { dir, env, api, base };
+}
+
 describe('SIGKILL of the API during acknowledged ingest', () => {
   it('keeps every acknowledged rating and event, none duplicated, and restarts cleanly', async () => {
-    const { dir, cleanup } = tempDir();
-    cleanups.push(cleanup);
-    const port = await freePort();
-    const env = { DATABASE_PATH: join(dir, 'recflow.db'), MODEL_DIR: join(dir, 'models'), ADMIN_TOKEN: 'test-admin-token-0123456789', PORT: String(port) };
-    const api = spawnEntry('src/main.ts', env);
-    children.push(api);
-    const base = `http://127.0.0.1:${port}`;
-    await waitForHttp(`${base}/healthz`);
+    const { dir, env, api, base } = await startApiProcess();
 
     const ackedRatings = new Map<string, number>();
     const ackedEvents = new Set<string>();
@@ -80,13 +86,7 @@ describe('SIGKILL of the API during acknowledged ingest', () => {
 
 describe('graceful shutdown', () => {
   it('the API and an idle worker exit 0 on SIGTERM', async () => {
-    const { dir, cleanup } = tempDir();
-    cleanups.push(cleanup);
-    const port = await freePort();
-    const env = { DATABASE_PATH: join(dir, 'recflow.db'), MODEL_DIR: join(dir, 'models'), ADMIN_TOKEN: 'test-admin-token-0123456789', PORT: String(port) };
-    const api = spawnEntry('src/main.ts', env);
-    children.push(api);
-    await waitForHttp(`http://127.0.0.1:${port}/readyz`);
+    const { dir, env, api } = await startApiProcess('/readyz');
     const worker = spawnEntry('src/worker.ts', { ...env, REDIS_URL, QUEUE_NAME: `graceful-${process.pid}`, WORKER_HEARTBEAT_FILE: join(dir, 'alive') });
     children.push(worker);
     await until(() => existsSync(join(dir, 'alive')), 20_000, 'worker heartbeat');
