@@ -4,10 +4,7 @@ import { Redis } from 'ioredis';
 import { createJobsRepository, type JobRecord } from '../db/jobs-repository.js';
 import type { Db } from '../db/connection.js';
 import type { RetrainRequest } from '../train/job-handler.js';
-import { executeJob, JobBusy, JobCancelled, type WorkerDeps } from './execute.js';
-
-/** How long a job waits before trying again while another job of its model runs. */
-const BUSY_RETRY_MS = 2000;
+import { BUSY_RETRY_MS, executeJob, JobBusy, JobCancelled, type WorkerDeps } from './execute.js';
 import { QueueUnavailableError, RecordedJobQueue } from './job-queue.js';
 
 interface Payload {

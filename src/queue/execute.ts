@@ -17,7 +17,10 @@ export interface WorkerDeps {
   onAttempt?: (model: string, outcome: 'completed' | 'failed' | 'cancelled', seconds: number) => void;
 }
 
-/** Another job of the same model is running; try this one again a little later. */
+/** How long a job waits before trying again while another job of its model runs. */
+export const BUSY_RETRY_MS = 2000;
+
+/** Another job of the same model is running; try this one again after {@link BUSY_RETRY_MS}. */
 export class JobBusy extends Error {
   constructor(id: string) {
     super(`job ${id} waits: another job of its model is running`);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createJobsRepository, type JobRecord } from '../db/jobs-repository.js';
 import type { RetrainRequest } from '../train/job-handler.js';
-import { executeJob, JobBusy, JobCancelled, type WorkerDeps } from './execute.js';
+import { BUSY_RETRY_MS, executeJob, JobBusy, JobCancelled, type WorkerDeps } from './execute.js';
 import { RecordedJobQueue } from './job-queue.js';
 
 /**
@@ -72,7 +72,7 @@ export class InProcessQueue extends RecordedJobQueue {
       // Another process (a BullMQ worker on the same database) runs this model: wait, no attempt used.
       const busy = err instanceof JobBusy;
       if (final && !busy) return;
-      const delay = busy ? 2000 : this.deps.config.jobBackoffMs * 2 ** attemptsBefore;
+      const delay = busy ? BUSY_RETRY_MS : this.deps.config.jobBackoffMs * 2 ** attemptsBefore;
       const timer = setTimeout(() => {
         this.timers.delete(timer);
         this.pending.push(id);
