@@ -1,5 +1,5 @@
 import { csrHas, nItems, nUsers, toCsr, type Csr, type Interactions } from '../data/interactions.js';
-import type { FitOptions, FitSummary, Hyper, ModelState, RecModel, ServingEmbeddings } from './model.js';
+import { singlePassFit, type FitOptions, type FitSummary, type Hyper, type ModelState, type RecModel, type ServingEmbeddings } from './model.js';
 import { stripUndefined } from './ncf-model.js';
 import { arraysToCsr, csrToArrays } from './nn/state.js';
 
@@ -40,14 +40,10 @@ export class ItemKnnModel implements RecModel {
 
   async fit(train: Interactions, options: FitOptions): Promise<FitSummary> {
     if (nUsers(train) !== this.nUsers || nItems(train) !== this.nItems) throw new Error('itemknn: data does not match the model size');
-    const t0 = performance.now();
-    this.seen = toCsr(train, 'byUser');
-    this.neighbours = await topKCosine(this.seen, toCsr(train, 'byItem'), this.config, options.signal);
-    const seconds = (performance.now() - t0) / 1000;
-    const samples = train.item.length;
-    const valid = options.validate?.((u, i) => this.scorePairs(u, i));
-    await options.onEpoch?.({ phase: 'similarity', epoch: 1, epochs: 1, loss: 0, samples, samplesPerSec: samples / seconds, seconds, ...(valid !== undefined ? { valid } : {}) });
-    return { epochs: 1, bestEpoch: 1, ...(valid !== undefined ? { bestValid: valid } : {}), samples, seconds, samplesPerSec: samples / seconds };
+    return singlePassFit(this, train, options, 'similarity', async () => {
+      this.seen = toCsr(train, 'byUser');
+      this.neighbours = await topKCosine(this.seen, toCsr(train, 'byItem'), this.config, options.signal);
+    });
   }
 
   scorePairs(users: Int32Array, items: Int32Array): Float32Array {

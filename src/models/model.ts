@@ -118,3 +118,24 @@ export class TrainingAborted extends Error {
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new TrainingAborted(signal.reason);
 }
+
+/**
+ * Fit for models that are one pass over the data (ItemPop, ItemKNN): times `work`, validates
+ * once, reports it as epoch 1 of 1, and summarises it like an iterative model's fit.
+ */
+export async function singlePassFit(
+  model: Pick<RecModel, 'scorePairs'>,
+  train: Interactions,
+  options: FitOptions,
+  phase: string,
+  work: () => void | Promise<void>,
+): Promise<FitSummary> {
+  const t0 = performance.now();
+  await work();
+  const seconds = Math.max((performance.now() - t0) / 1000, 1e-9);
+  const samples = train.item.length;
+  const valid = options.validate?.((u, i) => model.scorePairs(u, i));
+  const validPart = valid !== undefined ? { valid } : {};
+  await options.onEpoch?.({ phase, epoch: 1, epochs: 1, loss: 0, samples, samplesPerSec: samples / seconds, seconds, ...validPart });
+  return { epochs: 1, bestEpoch: 1, ...(valid !== undefined ? { bestValid: valid } : {}), samples, seconds, samplesPerSec: samples / seconds };
+}

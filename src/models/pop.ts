@@ -1,5 +1,5 @@
 import { nItems, nUsers, type Interactions } from '../data/interactions.js';
-import type { FitOptions, FitSummary, Hyper, ModelState, RecModel, ServingEmbeddings } from './model.js';
+import { singlePassFit, type FitOptions, type FitSummary, type Hyper, type ModelState, type RecModel, type ServingEmbeddings } from './model.js';
 
 /** ItemPop: every user gets the items with the most training interactions (the baseline every model must beat). */
 export class PopModel implements RecModel {
@@ -16,13 +16,10 @@ export class PopModel implements RecModel {
 
   async fit(train: Interactions, options: FitOptions): Promise<FitSummary> {
     if (nUsers(train) !== this.nUsers || nItems(train) !== this.nItems) throw new Error('pop: data does not match the model size');
-    const t0 = performance.now();
-    this.counts = new Float32Array(this.nItems);
-    for (const i of train.item) this.counts[i]++;
-    const seconds = (performance.now() - t0) / 1000;
-    const valid = options.validate?.((u, i) => this.scorePairs(u, i));
-    await options.onEpoch?.({ phase: 'count', epoch: 1, epochs: 1, loss: 0, samples: train.item.length, samplesPerSec: train.item.length / Math.max(seconds, 1e-9), seconds, ...(valid !== undefined ? { valid } : {}) });
-    return { epochs: 1, bestEpoch: 1, ...(valid !== undefined ? { bestValid: valid } : {}), samples: train.item.length, seconds, samplesPerSec: train.item.length / Math.max(seconds, 1e-9) };
+    return singlePassFit(this, train, options, 'count', () => {
+      this.counts = new Float32Array(this.nItems);
+      for (const i of train.item) this.counts[i]++;
+    });
   }
 
   scorePairs(_users: Int32Array, items: Int32Array): Float32Array {
