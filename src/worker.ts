@@ -23,21 +23,14 @@ export async function runWorker(config: Config): Promise<void> {
     throw new ConfigError('REDIS_URL', 'is required for the worker (without it, the API runs training jobs in-process)');
   }
   const db = openDb(config.databasePath, { busyTimeoutMs: config.sqliteBusyTimeoutMs, synchronous: config.sqliteSynchronous });
-  migrate(db, config.migrationsDir);
-  const backend = await initBackend(config.tfBackend, log);
-  const stale = await removeStaleTempDirs(config.modelDir);
-  if (stale) log.info({ removed: stale }, 'removed temp dirs of snapshot writes that never finished');
-  if (config.faultSnapshotDelayMs > 0) {
-    log.warn({ ms: config.faultSnapshotDelayMs }, 'FAULT_SNAPSHOT_DELAY_MS is set: snapshot writes pause before their rename (testing only)');
-    snapshotFaults.beforeRename = () => new Promise((r) => setTimeout(r, config.faultSnapshotDelayMs));
-  }
-  const { close } = await startBullmqWorker({ db, config, backend, log }, config.redisUrl);
-  log.info({ queue: config.queueName, backend: backend.name }, 'worker started');
-  const heartbeat = config.workerHeartbeatFile ? startHeartbeat(config.workerHeartbeatFile) : null;
+  // Signals are handled from here on, so a SIGTERM during the slower start-up below (backend,
+  // Redis handshake) still closes whatever has been opened and exits 0.
+  let worker: { close: () => Promise<void> } | null = null;
+  let heartbeat: NodeJS.Timeout | null = null;
   installShutdown(
     async () => {
       if (heartbeat) clearInterval(heartbeat);
-      await close();
+      await worker?.close();
       closeDb(db);
     },
     config.shutdownTimeoutMs,
@@ -48,6 +41,17 @@ export async function runWorker(config: Config): Promise<void> {
       stopped: 'worker stopped',
     },
   );
+  migrate(db, config.migrationsDir);
+  const backend = await initBackend(config.tfBackend, log);
+  const stale = await removeStaleTempDirs(config.modelDir);
+  if (stale) log.info({ removed: stale }, 'removed temp dirs of snapshot writes that never finished');
+  if (config.faultSnapshotDelayMs > 0) {
+    log.warn({ ms: config.faultSnapshotDelayMs }, 'FAULT_SNAPSHOT_DELAY_MS is set: snapshot writes pause before their rename (testing only)');
+    snapshotFaults.beforeRename = () => new Promise((r) => setTimeout(r, config.faultSnapshotDelayMs));
+  }
+  worker = await startBullmqWorker({ db, config, backend, log }, config.redisUrl);
+  log.info({ queue: config.queueName, backend: backend.name }, 'worker started');
+  heartbeat = config.workerHeartbeatFile ? startHeartbeat(config.workerHeartbeatFile) : null;
 }
 
 /** Touches `file` every 10 s: the container health check reads its age. */

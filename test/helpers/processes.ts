@@ -18,20 +18,24 @@ export function freePort(): Promise<number> {
 export function spawnEntry(entry: string, env: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     env: { ...process.env, LOG_LEVEL: 'warn', LOG_PRETTY: 'false', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Logs (stdout) and errors (stderr) together, the latest 10-20 kB, for assertion messages.
   let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => {
+  const keep = (d: Buffer): void => {
     stderr += d.toString();
     if (stderr.length > 20_000) stderr = stderr.slice(-10_000);
-  });
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
   Object.defineProperty(child, 'stderrText', { get: () => stderr });
   return child;
 }
 
-export function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+/** The exit code, or the signal's name when a signal ended the process. */
+export function exited(child: ChildProcess): Promise<number | string | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode ?? child.signalCode);
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
 }
 
 export async function waitForHttp(url: string, timeoutMs = 20_000): Promise<void> {
