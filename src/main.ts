@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { resolveAdminToken } from './admin-token.js';
 import { buildApp } from './app.js';
@@ -19,16 +20,31 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = pino(loggerOptions(config));
+  // Node leaves SIGTERM at the OS default (terminate) until a listener exists, so the handler goes
+  // in before start-up (about a second: migrations, backend, model load). A signal during start-up
+  // waits for it to finish, closes what it opened and exits 0; the port is never opened.
+  let stopping = false;
+  let appReady: Promise<FastifyInstance> | null = null;
+  installShutdown(
+    async () => {
+      stopping = true;
+      if (appReady) await (await appReady).close();
+    },
+    config.shutdownTimeoutMs,
+    log,
+    {
+      stopping: 'shutting down: no new connections, finishing in-flight requests',
+      timedOut: 'shutdown timed out; exiting',
+      stopped: 'closed cleanly',
+    },
+  );
   const admin = resolveAdminToken(config.adminToken, config.dataDir);
   if (admin.source === 'env') log.info('admin token from ADMIN_TOKEN');
   else log.info({ file: admin.source }, 'admin token generated or read from file (cat it to call /admin routes)');
 
-  const app = await buildApp({ ...config, adminToken: admin.token }, { logger: log });
-  installShutdown(() => app.close(), config.shutdownTimeoutMs, log, {
-    stopping: 'shutting down: no new connections, finishing in-flight requests',
-    timedOut: 'shutdown timed out; exiting',
-    stopped: 'closed cleanly',
-  });
+  appReady = buildApp({ ...config, adminToken: admin.token }, { logger: log });
+  const app = await appReady;
+  if (stopping) return;
   await app.listen({ port: config.port, host: config.host });
 }
 

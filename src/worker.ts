@@ -3,7 +3,7 @@ import { closeSync, openSync, realpathSync, utimesSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { closeDb, openDb } from './db/connection.js';
+import { closeDb, openDb, type Db } from './db/connection.js';
 import { migrate } from './db/migrate.js';
 import { loggerOptions } from './logger.js';
 import { initBackend } from './models/backend.js';
@@ -22,16 +22,17 @@ export async function runWorker(config: Config): Promise<void> {
   if (!config.redisUrl) {
     throw new ConfigError('REDIS_URL', 'is required for the worker (without it, the API runs training jobs in-process)');
   }
-  const db = openDb(config.databasePath, { busyTimeoutMs: config.sqliteBusyTimeoutMs, synchronous: config.sqliteSynchronous });
-  // Signals are handled from here on, so a SIGTERM during the slower start-up below (backend,
-  // Redis handshake) still closes whatever has been opened and exits 0.
+  // Node leaves SIGTERM at the OS default (terminate) until a listener exists, so signals are
+  // handled before anything opens: a SIGTERM during start-up (backend, Redis handshake) still
+  // closes whatever has been opened and exits 0.
+  let db: Db | null = null;
   let worker: { close: () => Promise<void> } | null = null;
   let heartbeat: NodeJS.Timeout | null = null;
   installShutdown(
     async () => {
       if (heartbeat) clearInterval(heartbeat);
       await worker?.close();
-      closeDb(db);
+      if (db) closeDb(db);
     },
     config.shutdownTimeoutMs,
     log,
@@ -41,6 +42,7 @@ export async function runWorker(config: Config): Promise<void> {
       stopped: 'worker stopped',
     },
   );
+  db = openDb(config.databasePath, { busyTimeoutMs: config.sqliteBusyTimeoutMs, synchronous: config.sqliteSynchronous });
   migrate(db, config.migrationsDir);
   const backend = await initBackend(config.tfBackend, log);
   const stale = await removeStaleTempDirs(config.modelDir);

@@ -97,6 +97,24 @@ describe('graceful shutdown', () => {
     expect(await exited(worker), stderr(worker)).toBe(0);
   }, 60_000);
 
+  // Each waits for a line logged part-way through start-up (before the app is built; once the
+  // backend is chosen, before the Redis handshake) and then sends the signal.
+  it.each([
+    ['API', 'src/main.ts', 'admin token', 'closed cleanly'],
+    ['worker', 'src/worker.ts', 'tensorflow.js backend', 'worker stopped'],
+  ])('the %s exits 0 on a SIGTERM that arrives during its start-up', async (_name, entry, startupLine, stoppedLine) => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const env = { DATABASE_PATH: join(dir, 'recflow.db'), MODEL_DIR: join(dir, 'models'), PORT: String(await freePort()), LOG_LEVEL: 'info' };
+    const child = spawnEntry(entry, { ...env, REDIS_URL, QUEUE_NAME: `startup-${process.pid}` });
+    children.push(child);
+    const logs = () => (child as unknown as { stderrText: string }).stderrText;
+    await until(() => logs().includes(startupLine), 20_000, 'start-up log');
+    child.kill('SIGTERM');
+    expect(await exited(child), logs()).toBe(0);
+    expect(logs()).toContain(stoppedLine);
+  }, 30_000);
+
   it('the worker refuses to start without REDIS_URL, naming it', async () => {
     const { dir, cleanup } = tempDir();
     cleanups.push(cleanup);
