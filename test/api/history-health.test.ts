@@ -74,6 +74,21 @@ describe('health and routing', () => {
     expect((await request(app.server).get('/readyz')).body).toEqual({ status: 'ready', problems: [] });
   });
 
+  it('reports unready, with the reason, when the applied migrations do not match the code', async () => {
+    const db = app.services.db;
+    const last = db.prepare('SELECT * FROM schema_migrations ORDER BY version DESC LIMIT 1').get() as Record<string, unknown>;
+    db.prepare('DELETE FROM schema_migrations WHERE version = ?').run(last.version);
+    try {
+      const res = await request(app.server).get('/readyz');
+      expect(res.status).toBe(503);
+      expect(res.body.status).toBe('unready');
+      expect(res.body.problems[0]).toMatch(/^migrations applied \d+\/\d+$/);
+    } finally {
+      db.prepare('INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (@version, @name, @checksum, @applied_at)').run(last);
+    }
+    expect((await request(app.server).get('/readyz')).status).toBe(200);
+  });
+
   it('answers unknown routes with JSON 404 and wrong methods with 405 and Allow', async () => {
     const nf = await request(app.server).get('/nothing/here');
     expect(nf.status).toBe(404);

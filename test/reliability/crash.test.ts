@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
@@ -95,6 +96,35 @@ describe('graceful shutdown', () => {
     const stderr = (c: ChildProcess) => (c as unknown as { stderrText: string }).stderrText;
     expect(await exited(api), stderr(api)).toBe(0);
     expect(await exited(worker), stderr(worker)).toBe(0);
+  }, 60_000);
+
+  it('the API finishes a request in flight when SIGTERM arrives and refuses new connections', async () => {
+    const { env, api, base } = await startApiProcess('/readyz');
+    const ratings = Array.from({ length: 500 }, (_, k) => ({ userId: `u${k % 10}`, itemId: `i${k}`, rating: 4 }));
+    const body = Buffer.from(JSON.stringify({ ratings }));
+    const req = httpRequest(`${base}/ratings`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': body.length } });
+    const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      req.on('error', reject);
+      req.on('response', (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      });
+    });
+    // Headers and half the body now; the rest only after the signal has been handled.
+    req.write(body.subarray(0, body.length >> 1));
+    await new Promise((r) => setTimeout(r, 300));
+    api.kill('SIGTERM');
+    await until(async () => !(await fetch(`${base}/healthz`).then(() => true, () => false)), 10_000, 'listener closed');
+    req.end(body.subarray(body.length >> 1));
+    expect(await response).toEqual({ status: 200, body: JSON.stringify({ inserted: 500, updated: 0, ignored: 0 }) });
+    expect(await exited(api)).toBe(0);
+    const db = openDb(env.DATABASE_PATH, { busyTimeoutMs: 1000, synchronous: 'NORMAL' });
+    try {
+      expect(db.prepare('SELECT COUNT(*) FROM ratings').pluck().get()).toBe(500);
+    } finally {
+      closeDb(db);
+    }
   }, 60_000);
 
   // Each waits for a line logged part-way through start-up (before the app is built; once the
