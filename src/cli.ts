@@ -144,15 +144,16 @@ export function buildCli(): Command {
     .option('--full-ranking', 'also evaluate against all unseen items')
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices([...BACKEND_CHOICES]).default('auto'))
     .option('--save <dir>', 'write the trained model to this directory')
+    .option('--refit', 'after evaluation, refit on all data for the kept epoch count (the model --save writes)')
     .option('--json', 'print the result as JSON')
-    .action(async (o: { file?: string; format: string; db?: string; model: ModelName; epochs?: number; patience: number; hyper?: Record<string, unknown>; split: 'loo' | 'ratio'; ratingMax?: number; fullRanking?: boolean; backend: BackendChoice; save?: string; json?: boolean }) => {
+    .action(async (o: { file?: string; format: string; db?: string; model: ModelName; epochs?: number; patience: number; hyper?: Record<string, unknown>; split: 'loo' | 'ratio'; ratingMax?: number; fullRanking?: boolean; backend: BackendChoice; save?: string; refit?: boolean; json?: boolean }) => {
       const backend = await initBackend(o.backend);
       process.stderr.write(`backend: ${backend.name} (${backend.reason})\n`);
       const data = await dataFrom(o);
       const tty = Boolean(process.stderr.isTTY);
       const { model, result } = await trainModel(
         data,
-        { model: o.model, hyper: o.hyper, epochs: o.epochs, patience: o.patience, split: o.split, fullRanking: o.fullRanking },
+        { model: o.model, hyper: o.hyper, epochs: o.epochs, patience: o.patience, split: o.split, fullRanking: o.fullRanking, refit: o.refit },
         backend,
         { onProgress: (p) => void process.stderr.write(tty ? `\r\x1b[K${progressLine(p)}` : `${progressLine(p)}\n`) },
       );

@@ -86,6 +86,7 @@ const envSchema = z.object({
   JOB_BACKOFF_MS: intFromEnv(0, 3_600_000).default(5000),
   PROMOTE_TOLERANCE: numFromEnv().pipe(z.number().min(0).max(1)).default(0.01),
   KEEP_VERSIONS: intFromEnv(1, 1000).default(5),
+  REFIT: boolFromEnv().default(true),
   MODEL_POLL_MS: intFromEnv(50, 600_000).default(2000),
   RETRAIN_EVERY: intFromEnv(0, 1_000_000_000).default(0),
   DISLIKE_THRESHOLD: numFromEnv().default(2),
@@ -130,6 +131,8 @@ export interface Config {
   promoteTolerance: number;
   /** Versions kept per model (the active one is never deleted). */
   keepVersions: number;
+  /** Retrain jobs refit the evaluated configuration on all data before saving (a request's `refit` overrides). */
+  refit: boolean;
   /** How often the API checks for a newly activated model version. */
   modelPollMs: number;
   /** Enqueue a retrain of the default model every N new interactions (0 = never). */
@@ -197,6 +200,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     jobBackoffMs: e.JOB_BACKOFF_MS,
     promoteTolerance: e.PROMOTE_TOLERANCE,
     keepVersions: e.KEEP_VERSIONS,
+    refit: e.REFIT,
     modelPollMs: e.MODEL_POLL_MS,
     retrainEvery: e.RETRAIN_EVERY,
     dislikeThreshold: e.DISLIKE_THRESHOLD,

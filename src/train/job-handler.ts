@@ -18,6 +18,8 @@ export const retrainRequestSchema = z.strictObject({
   hyper: z.record(z.string(), z.unknown()).optional(),
   /** Activate the new version even if it validates worse than the active one. */
   force: z.boolean().optional(),
+  /** Refit on all data after evaluation; default `REFIT`. */
+  refit: z.boolean().optional(),
 });
 export type RetrainRequest = z.infer<typeof retrainRequestSchema>;
 
@@ -29,6 +31,8 @@ export interface JobResult {
   previousVersion: string | null;
   metrics: { valid: Record<string, number>; test: Record<string, number> };
   seconds: number;
+  /** Epochs and pairs of the refit on all data, or null when the evaluated model was saved. */
+  refit: { epochs: number; pairs: number; seconds: number } | null;
   backend: string;
 }
 
@@ -86,7 +90,7 @@ export async function runTrainingJob(request: RetrainRequest, ctx: JobContext): 
   throwIfAborted(ctx.signal);
   const { model, result } = await trainModel(
     data,
-    { model: request.model, hyper: request.hyper, epochs: request.epochs, patience: request.patience, split: request.split },
+    { model: request.model, hyper: request.hyper, epochs: request.epochs, patience: request.patience, split: request.split, refit: request.refit ?? config.refit },
     ctx.backend,
     { signal: ctx.signal, onProgress: (p) => ctx.onProgress?.(jobPhase(p)) },
   );
@@ -131,6 +135,7 @@ export async function runTrainingJob(request: RetrainRequest, ctx: JobContext): 
     previousVersion: previous?.version ?? null,
     metrics: snapshot.manifest.metrics,
     seconds: result.seconds,
+    refit: result.refit ?? null,
     backend: ctx.backend.name,
   };
 }

@@ -20,6 +20,12 @@ export interface TrainRequest {
   /** Also rank against every unseen item (slower; not comparable with the papers). */
   fullRanking?: boolean;
   seed?: number;
+  /**
+   * After evaluation, train a fresh model with the same hyperparameters on all the data (the
+   * held-out interactions included) for the kept epoch count, and return that model. Its metrics
+   * are the evaluated model's: there is nothing left to hold out.
+   */
+  refit?: boolean;
 }
 
 export interface TrainProgress extends Partial<EpochProgress> {
@@ -44,6 +50,8 @@ export interface TrainResult {
   /** Test metrics of the kept epoch: the numbers to report (EVALUATION.md §5). */
   test: RankingMetrics;
   testFull?: RankingMetrics;
+  /** Present when the returned model was refit on all the data after evaluation. */
+  refit?: { epochs: number; pairs: number; seconds: number };
   history: EpochProgress[];
   seconds: number;
   peakRssBytes: number;
@@ -101,6 +109,8 @@ export async function trainModel(data: Interactions, request: TrainRequest, back
   const test = evaluateSampled(score, testSet);
   const testFull = request.fullRanking ? evaluateFullRanking(score, split.test, everSeen) : undefined;
   sampleRss();
+  const refit = request.refit ? await refitOnAllData(data, model, Math.max(1, fit.bestEpoch), hooks) : null;
+  sampleRss();
   const result: TrainResult = {
     model: request.model,
     hyper: { ...model.hyper },
@@ -110,9 +120,33 @@ export async function trainModel(data: Interactions, request: TrainRequest, back
     valid,
     test,
     ...(testFull ? { testFull } : {}),
+    ...(refit ? { refit: refit.summary } : {}),
     history,
     seconds: (performance.now() - started) / 1000,
     peakRssBytes: peakRss,
   };
-  return { model, result };
+  return { model: refit?.model ?? model, result };
+}
+
+/**
+ * The served model should know each user's latest interactions, which evaluation held out. The
+ * epoch count comes from early stopping on the held-out data; with no validation set left, the
+ * refit runs exactly that many epochs and keeps the last.
+ */
+async function refitOnAllData(
+  data: Interactions,
+  evaluated: RecModel,
+  epochs: number,
+  hooks: TrainHooks,
+): Promise<{ model: RecModel; summary: NonNullable<TrainResult['refit']> }> {
+  const started = performance.now();
+  const model = createModel(evaluated.name, nUsers(data), nItems(data), { ...evaluated.hyper });
+  await model.fit(data, {
+    epochs,
+    signal: hooks.signal,
+    onEpoch: async (p) => {
+      await hooks.onProgress?.({ ...p, phase: p.phase === 'train' ? 'refit' : `refit-${p.phase}` });
+    },
+  });
+  return { model, summary: { epochs, pairs: nPairs(data), seconds: (performance.now() - started) / 1000 } };
 }

@@ -20,7 +20,7 @@ export interface JobBody {
   state: string;
   attempts: number;
   error: string | null;
-  result: { version: string; promoted: boolean; metrics: { valid: Record<string, number> } } | null;
+  result: { version: string; promoted: boolean; metrics: { valid: Record<string, number> }; refit: { epochs: number; pairs: number; seconds: number } | null } | null;
   progress: Record<string, unknown> | null;
 }
 

@@ -89,6 +89,9 @@ describe.each(['in-process', 'bullmq'] as const)('training jobs (%s queue)', (ki
     expect(manifest.watermark.ratings).toBeGreaterThan(1000);
     expect(Object.keys(manifest.files)).toEqual(expect.arrayContaining(['item-embeddings.f32', 'user-embeddings.f32', 'users.json', 'items.json', 'model/model.json']));
     expect(manifest.backend.name).toMatch(/wasm|cpu|tensorflow/);
+    // REFIT defaults to true: the saved model was refit on every interaction for the kept epochs.
+    expect(job.result!.refit).toMatchObject({ epochs: manifest.training.bestEpoch, pairs: manifest.training.data.pairs });
+    expect(manifest.training.refit).toEqual(job.result!.refit);
 
     const models = await request(app.server).get('/admin/models').set(AUTH);
     expect(models.body.models).toHaveLength(1);
@@ -182,8 +185,9 @@ describe('promotion, rollback and retention', () => {
     expect(rollback.body.active).toBe(true);
     await until(async () => (await request(app.server).get('/users/u1/recommendations')).body.modelVersion === bad.result!.version, 10_000, 'rollback served');
 
-    const forced = await train({ epochs: 1, lr: 0.00001, seed: 10, force: true });
+    const forced = await train({ epochs: 1, lr: 0.00001, seed: 10, force: true, refit: false });
     expect(forced.result!.promoted).toBe(true);
+    expect(forced.result!.refit).toBeNull();
     // KEEP_VERSIONS=2: the oldest (good) version is gone from disk and from the list.
     const versions = (await request(app.server).get('/admin/models?model=gmf').set(AUTH)).body.models.map((m: { version: string }) => m.version);
     expect(versions).toEqual([forced.result!.version, bad.result!.version]);
@@ -224,6 +228,9 @@ describe('admin authentication and validation', () => {
     const unknownHyper = await request(app.server).post('/admin/retrain').set(AUTH).send({ model: 'gmf', hyper: { layers: [3] } });
     expect(unknownHyper.status).toBe(400);
     expect(unknownHyper.body.details[0].message).toMatch(/layers/);
+    const badRefit = await request(app.server).post('/admin/retrain').set(AUTH).send({ model: 'gmf', refit: 'yes' });
+    expect(badRefit.status).toBe(400);
+    expect(badRefit.body.details[0].path).toBe('body.refit');
     const unknownModel = await request(app.server).post('/admin/retrain').set(AUTH).send({ model: 'svd' });
     expect(unknownModel.status).toBe(400);
     expect(unknownModel.body.details[0].path).toBe('body.model');

@@ -47,7 +47,7 @@ export function toJobView(job: JobRecord): z.infer<typeof jobView> {
 
 /** Merges top-level hyperparameters into `hyper` and validates them with the model's schema (400 naming the field). */
 function toRetrainRequest(body: z.infer<typeof retrainBody>, fallback: ModelName): RetrainRequest {
-  const { model = fallback, epochs, patience, split, force, hyper = {}, ...top } = body;
+  const { model = fallback, epochs, patience, split, force, refit, hyper = {}, ...top } = body;
   const merged: Record<string, unknown> = { ...Object.fromEntries(Object.entries(top).filter(([, v]) => v !== undefined)), ...hyper };
   const parsed = HYPER_SCHEMAS[model].safeParse(merged);
   if (!parsed.success) {
@@ -59,7 +59,7 @@ function toRetrainRequest(body: z.infer<typeof retrainBody>, fallback: ModelName
     });
     throw new AppError(400, 'validation_failed', 'Invalid request', details);
   }
-  return { model, hyper: parsed.data as Record<string, unknown>, ...(epochs ? { epochs } : {}), ...(patience ? { patience } : {}), ...(split ? { split } : {}), ...(force ? { force } : {}) };
+  return { model, hyper: parsed.data as Record<string, unknown>, ...(epochs ? { epochs } : {}), ...(patience ? { patience } : {}), ...(split ? { split } : {}), ...(force ? { force } : {}), ...(refit !== undefined ? { refit } : {}) };
 }
 
 export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (fastify, opts) => {

@@ -14,6 +14,7 @@ export const retrainBody = z
     patience: z.number().int().min(1).max(1000).optional(),
     split: z.enum(['loo', 'ratio']).optional(),
     force: z.boolean().optional(),
+    refit: z.boolean().optional(),
     factors: z.number().optional(),
     lr: z.number().optional(),
     negatives: z.number().optional(),
