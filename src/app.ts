@@ -11,7 +11,7 @@ import { metaRoutes } from './api/routes/meta.js';
 import { createJobsRepository } from './db/jobs-repository.js';
 import { Metrics } from './metrics.js';
 import { removeStaleTempDirs } from './serving/snapshots.js';
-import { autoRetrainer } from './queue/auto-retrain.js';
+import { autoRetrainer, scheduleRetrains } from './queue/auto-retrain.js';
 import type { WorkerDeps } from './queue/execute.js';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler } from 'fastify-type-provider-zod';
@@ -188,8 +188,10 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const registry = metrics.registry;
   app.decorate('services', { config, db, queue, store, recommender, backend, metrics, routes });
   registerRequestMetrics(app, metrics);
-  // Close order: stop the queue (an in-process job is interrupted and requeued), then the database.
+  const schedule = config.retrainCron ? scheduleRetrains(db, models, queue, config.defaultModel, { expression: config.retrainCron, tz: config.retrainCronTz }, app.log) : null;
+  // Close order: stop the schedule and the queue (an in-process job is interrupted and requeued), then the database.
   app.addHook('onClose', async () => {
+    schedule?.stop();
     store.close();
     await queue.close();
     closeDb(db);

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { CronExpressionParser } from 'cron-parser';
 import { BACKEND_CHOICES, MODEL_NAMES, type BackendChoice, type ModelName } from './models/model.js';
 
 /** Event types accepted by `POST /events`. */
@@ -34,6 +35,25 @@ const boolFromEnv = () =>
   z
     .enum(['true', 'false', '1', '0', 'yes', 'no'])
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Why `expression` is not a usable cron schedule, or null when it is. */
+function cronProblem(expression: string, tz: string): string | null {
+  try {
+    CronExpressionParser.parse(expression, { tz }).next();
+    return null;
+  } catch (err) {
+    return `is not a cron expression (${(err as Error).message}); e.g. "0 3 * * *" for 03:00 every day`;
+  }
+}
 
 /** Parses `click=1,view=0.5` into weights; unknown types and non-positive weights are rejected. */
 const eventWeightsFromEnv = z.string().transform((raw, ctx) => {
@@ -89,6 +109,11 @@ const envSchema = z.object({
   REFIT: boolFromEnv().default(true),
   MODEL_POLL_MS: intFromEnv(50, 600_000).default(2000),
   RETRAIN_EVERY: intFromEnv(0, 1_000_000_000).default(0),
+  RETRAIN_CRON: z.string().trim().min(1).optional(),
+  RETRAIN_CRON_TZ: z
+    .string()
+    .refine((tz) => isTimeZone(tz), 'must be an IANA time zone such as UTC or Europe/Berlin')
+    .default('UTC'),
   DISLIKE_THRESHOLD: numFromEnv().default(2),
   QUEUE_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only').default('recflow-train'),
   RATE_LIMIT_MAX: intFromEnv(0, 1_000_000).default(0),
@@ -137,6 +162,9 @@ export interface Config {
   modelPollMs: number;
   /** Enqueue a retrain of the default model every N new interactions (0 = never). */
   retrainEvery: number;
+  /** Cron expression (5 or 6 fields) for scheduled retrains of the default model; unset = none. */
+  retrainCron: string | undefined;
+  retrainCronTz: string;
   /** Ratings at or below this are dislikes: not positives for training, never recommended. */
   dislikeThreshold: number;
   queueName: string;
@@ -174,6 +202,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.RATING_MIN >= e.RATING_MAX) {
     throw new ConfigError('RATING_MIN', `must be below RATING_MAX (${e.RATING_MAX})`);
   }
+  if (e.RETRAIN_CRON !== undefined) {
+    const problem = cronProblem(e.RETRAIN_CRON, e.RETRAIN_CRON_TZ);
+    if (problem) throw new ConfigError('RETRAIN_CRON', problem);
+  }
   const databasePath = e.DATABASE_PATH;
   return {
     port: e.PORT,
@@ -203,6 +235,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     refit: e.REFIT,
     modelPollMs: e.MODEL_POLL_MS,
     retrainEvery: e.RETRAIN_EVERY,
+    retrainCron: e.RETRAIN_CRON,
+    retrainCronTz: e.RETRAIN_CRON_TZ,
     dislikeThreshold: e.DISLIKE_THRESHOLD,
     queueName: e.QUEUE_NAME,
     rateLimitMax: e.RATE_LIMIT_MAX,

@@ -29,6 +29,9 @@ describe('loadConfig', () => {
     ['EVENT_WEIGHTS', { EVENT_WEIGHTS: 'click=1,hover=2' }],
     ['EVENT_WEIGHTS', { EVENT_WEIGHTS: 'click=-1' }],
     ['RATING_MIN', { RATING_MIN: '5', RATING_MAX: '1' }],
+    ['RETRAIN_CRON', { RETRAIN_CRON: '61 * * * *' }],
+    ['RETRAIN_CRON', { RETRAIN_CRON: 'nightly' }],
+    ['RETRAIN_CRON_TZ', { RETRAIN_CRON: '0 3 * * *', RETRAIN_CRON_TZ: 'Mars/Olympus' }],
   ])('names %s when it is bad', (variable, env) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     try {
@@ -37,6 +40,11 @@ describe('loadConfig', () => {
       expect((err as ConfigError).variable).toBe(variable);
       expect((err as Error).message).toContain(variable);
     }
+  });
+
+  it('accepts standard cron expressions in a time zone', () => {
+    expect(loadConfig({ RETRAIN_CRON: '0 3 * * *', RETRAIN_CRON_TZ: 'Europe/Berlin' })).toMatchObject({ retrainCron: '0 3 * * *', retrainCronTz: 'Europe/Berlin' });
+    expect(loadConfig({ RETRAIN_CRON: '*/30 * * * * *' }).retrainCronTz).toBe('UTC');
   });
 
   it('parses event weights over the defaults', () => {

@@ -1,37 +1,54 @@
+import { CronExpressionParser } from 'cron-parser';
 import type { Db } from '../db/connection.js';
 import type { ModelsRepository } from '../db/models-repository.js';
 import type { ModelName } from '../models/model.js';
 import type { JobQueue } from './job-queue.js';
 
 const CHECK_EVERY_MS = 5000;
+/** setTimeout's longest delay; a later cron occurrence is reached in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+interface RetrainLog {
+  info(o: object, m: string): void;
+  warn(o: object, m: string): void;
+}
+
+/** Ratings and events stored since the data watermark of `model`'s active version (all, without one). */
+function interactionsSinceActive(db: Db, models: ModelsRepository): (model: ModelName) => number {
+  const ids = db.prepare<[], { r: number | null; e: number | null }>('SELECT (SELECT MAX(id) FROM ratings) AS r, (SELECT MAX(id) FROM events) AS e');
+  return (model) => {
+    const mark = (models.active(model)?.manifest.watermark ?? {}) as { lastRatingId?: number; lastEventId?: number };
+    const { r, e } = ids.get() ?? { r: 0, e: 0 };
+    return (r ?? 0) - (mark.lastRatingId ?? 0) + ((e ?? 0) - (mark.lastEventId ?? 0));
+  };
+}
+
+function enqueueRetrain(queue: JobQueue, model: ModelName, log: RetrainLog, why: string): void {
+  queue.enqueue({ model }).then(
+    ({ job, deduplicated }) => log.info({ model, jobId: job.id, deduplicated }, `${why}: retrain queued`),
+    (err: unknown) => log.warn({ err: (err as Error).message }, `${why}: retrain could not be queued`),
+  );
+}
 
 /**
  * RETRAIN_EVERY: after at least `every` new ratings and events since the serving version's data
  * watermark, enqueue a retrain of the default model. Checked after ingest, at most every few
  * seconds; the queue's per-model deduplication keeps it to one queued job.
  */
-export function autoRetrainer(db: Db, models: ModelsRepository, queue: JobQueue, model: ModelName, every: number, log: { warn(o: object, m: string): void }): () => void {
+export function autoRetrainer(db: Db, models: ModelsRepository, queue: JobQueue, model: ModelName, every: number, log: RetrainLog): () => void {
   if (every <= 0) return () => undefined;
   let lastCheck = 0;
   let pending: NodeJS.Timeout | null = null;
-  const ids = db.prepare<[], { r: number | null; e: number | null }>('SELECT (SELECT MAX(id) FROM ratings) AS r, (SELECT MAX(id) FROM events) AS e');
+  const fresh = interactionsSinceActive(db, models);
   const check = (): void => {
     pending = null;
     lastCheck = Date.now();
     try {
-      enqueueIfDue();
+      if (fresh(model) >= every) enqueueRetrain(queue, model, log, `RETRAIN_EVERY (${every}) reached`);
     } catch (err) {
       // e.g. the database closed while a deferred check was pending at shutdown
       log.warn({ err: (err as Error).message }, 'automatic retrain check failed');
     }
-  };
-  const enqueueIfDue = (): void => {
-    const active = models.active(model);
-    const mark = (active?.manifest.watermark ?? {}) as { lastRatingId?: number; lastEventId?: number };
-    const { r, e } = ids.get() ?? { r: 0, e: 0 };
-    const fresh = (r ?? 0) - (mark.lastRatingId ?? 0) + ((e ?? 0) - (mark.lastEventId ?? 0));
-    if (fresh < every) return;
-    queue.enqueue({ model }).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'automatic retrain could not be queued'));
   };
   // At most one check per interval; ingest during the interval defers it rather than dropping it.
   return () => {
@@ -40,5 +57,54 @@ export function autoRetrainer(db: Db, models: ModelsRepository, queue: JobQueue,
     if (wait <= 0) return check();
     pending = setTimeout(check, wait);
     pending.unref();
+  };
+}
+
+export interface RetrainSchedule {
+  /** Epoch ms of the next occurrence. */
+  readonly nextAt: number;
+  stop(): void;
+}
+
+/**
+ * RETRAIN_CRON: at every occurrence of the cron expression (in `tz`), enqueue a retrain of the
+ * default model — unless nothing was ingested since its active version's data, since that would
+ * train the same model again. Several API processes with the same schedule fire together and
+ * the per-model deduplication leaves one queued job.
+ */
+export function scheduleRetrains(db: Db, models: ModelsRepository, queue: JobQueue, model: ModelName, cron: { expression: string; tz: string }, log: RetrainLog): RetrainSchedule {
+  const fresh = interactionsSinceActive(db, models);
+  let timer: NodeJS.Timeout | null = null;
+  let nextAt = 0;
+  const arm = (after: number): void => {
+    nextAt = CronExpressionParser.parse(cron.expression, { tz: cron.tz, currentDate: after }).next().getTime();
+    wait();
+  };
+  const wait = (): void => {
+    timer = setTimeout(fire, Math.min(MAX_TIMER_MS, Math.max(0, nextAt - Date.now())));
+    timer.unref();
+  };
+  const fire = (): void => {
+    if (Date.now() < nextAt) return wait();
+    try {
+      const n = fresh(model);
+      if (n > 0) enqueueRetrain(queue, model, log, `RETRAIN_CRON (${cron.expression})`);
+      else log.info({ model }, `RETRAIN_CRON (${cron.expression}): nothing new since the active version; not retrained`);
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'scheduled retrain check failed');
+    }
+    // Occurrences missed while the process was busy or suspended are not caught up one by one:
+    // one retrain covers them.
+    arm(Math.max(nextAt, Date.now()));
+  };
+  arm(Date.now());
+  log.info({ model, cron: cron.expression, tz: cron.tz, next: new Date(nextAt).toISOString() }, 'scheduled retrains');
+  return {
+    get nextAt() {
+      return nextAt;
+    },
+    stop: () => {
+      if (timer) clearTimeout(timer);
+    },
   };
 }

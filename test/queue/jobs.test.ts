@@ -211,6 +211,25 @@ describe('automatic retraining', () => {
     expect(job.model).toBe('pop');
     expect((await waitForJob(app, job.id)).state).toBe('completed');
   });
+
+  it('queues a retrain on the RETRAIN_CRON schedule and skips occurrences with nothing new', async () => {
+    const { app } = await start('in-process', { RETRAIN_CRON: '* * * * * *', DEFAULT_MODEL: 'pop' });
+    const jobs = async () => (await request(app.server).get('/admin/jobs').set(AUTH)).body.jobs as { id: string; model: string }[];
+    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    await pause(2200); // two occurrences with an empty database
+    expect(await jobs()).toEqual([]);
+
+    await ingestSynthetic(app, 30, 40);
+    await until(async () => (await jobs()).length > 0, 5000, 'a scheduled job');
+    for (const job of await jobs()) {
+      expect(job.model).toBe('pop');
+      expect((await waitForJob(app, job.id)).state).toBe('completed');
+    }
+    // The active version's data watermark now covers everything: later occurrences queue nothing.
+    const settled = (await jobs()).length;
+    await pause(2200);
+    expect(await jobs()).toHaveLength(settled);
+  }, 30_000);
 });
 
 describe('admin authentication and validation', () => {
