@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { loadConfig } from '../src/config.js';
 
 /** No Docker engine runs here: the files are checked by construction. */
 interface Instruction {
@@ -111,5 +112,17 @@ describe('docker-compose.yml', () => {
     expect(services.worker.environment!.WORKER_HEARTBEAT_FILE).toBeDefined();
     expect(services.worker.stop_grace_period).toBeDefined();
     expect(Object.keys(compose.volumes).sort()).toEqual(['recflow-data', 'redis-data']);
+  });
+
+  it('sets only variables the service reads, and their defaults pass its config validation', () => {
+    const known = new Set([...readFileSync('src/config.ts', 'utf8').matchAll(/^ {2}([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1]));
+    // Compose interpolation with nothing set in the shell: ${X:-d} and ${X-d} give d, ${X} gives ''.
+    const interpolate = (v: string) => v.replace(/\$\{[A-Z0-9_]+(?::?-([^}]*))?\}/g, (_m, fallback: string | undefined) => fallback ?? '');
+    const envOf = (name: string) => Object.fromEntries(Object.entries(services[name].environment!).map(([k, v]) => [k, interpolate(String(v))]));
+    for (const name of ['api', 'worker']) {
+      expect(Object.keys(envOf(name)).filter((k) => !known.has(k))).toEqual([]);
+      expect(() => loadConfig(envOf(name))).not.toThrow();
+    }
+    expect(loadConfig(envOf('api')).retrainCron).toBe('0 3 * * *');
   });
 });
