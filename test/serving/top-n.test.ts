@@ -29,6 +29,26 @@ describe('topN', () => {
     );
   });
 
+  it('equals the brute force over a candidate subset in any order, ignoring NaN', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.float({ min: -10, max: 10 }), fc.constantFrom(0, 1, -Infinity, Number.NaN)), { minLength: 1, maxLength: 300 }),
+        fc.integer({ min: 0, max: 60 }),
+        fc.integer(),
+        (raw, n, seed) => {
+          const scores = raw.map((x) => Math.fround(x));
+          let x = seed;
+          const candidates = scores.map((_, i) => i).filter(() => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) & 3) !== 0);
+          candidates.reverse();
+          const outside = new Set(scores.map((_, i) => i).filter((i) => !candidates.includes(i)));
+          const expected = bruteForce(scores, n, (i) => outside.has(i) || Number.isNaN(scores[i]));
+          expect(topN(Float32Array.from(scores), n, undefined, Int32Array.from(candidates))).toEqual(expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('dot-product ranking on random embeddings matches exhaustive scoring', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 400 }), fc.integer({ min: 1, max: 16 }), fc.integer({ min: 1, max: 50 }), fc.integer(), (items, d, n, seed) => {
