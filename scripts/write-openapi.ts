@@ -41,6 +41,7 @@ const responseExamples: Record<string, Record<string, unknown>> = {
     similar: { value: { itemId: 'movie-42', model: 'einmf', modelVersion: '20261124-090000123-ab12', source: 'model', items: [{ itemId: 'movie-43', score: 0.88 }] } },
   },
   'POST /ratings': { counts: { value: { inserted: 1, updated: 0, ignored: 0 } } },
+  'DELETE /users/{id}': { erased: { value: { userId: 'alice', erased: { ratings: 42, events: 310 } } } },
 };
 
 const dir = mkdtempSync(join(tmpdir(), 'recflow-openapi-'));

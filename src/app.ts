@@ -229,7 +229,14 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const adminToken = config.adminToken ?? resolveAdminToken(undefined, config.dataDir).token;
   await app.register(recommendRoutes, { recommender, adminToken, onAnswer: (route, source) => metrics.answers.inc({ route, source }) });
   const retrainIfDue = autoRetrainer(db, models, queue, config.defaultModel, config.retrainEvery, app.log);
-  await app.register(catalogueRoutes, { catalogue: catalogueRepo, onChange: () => catalogue.reload(), maxBatchSize: config.maxBatchSize });
+  await app.register(catalogueRoutes, {
+    catalogue: catalogueRepo,
+    onChange: () => catalogue.reload(),
+    onUserErased: (userId) => recommender.interactionsChanged([userId]),
+    maxBatchSize: config.maxBatchSize,
+    adminToken,
+    rateLimit: limited,
+  });
   await app.register(adminRoutes, {
     adminToken,
     rateLimit: limited,

@@ -37,6 +37,11 @@ export interface CatalogueRepository {
   hideItem(itemId: string, now: number): boolean;
   putUser(userId: string, labels: Record<string, string>, now: number): { inserted: boolean };
   getUser(userId: string): UserView | undefined;
+  /**
+   * Right to erasure: deletes the user's record, ratings and events in one transaction (items
+   * stay). Undefined for an unknown user. The id may come back later as a new user.
+   */
+  eraseUser(userId: string): { ratings: number; events: number } | undefined;
   version(): number;
   rows(): CatalogueRows;
 }
@@ -91,6 +96,15 @@ export function createCatalogueRepository(db: Db): CatalogueRepository {
     return { inserted: !existed };
   });
 
+  const erase = db.transaction((userId: string) => {
+    const id = entities.find('users', userId);
+    if (id === undefined) return undefined;
+    const ratings = db.prepare('DELETE FROM ratings WHERE user_id = ?').run(id).changes;
+    const events = db.prepare('DELETE FROM events WHERE user_id = ?').run(id).changes;
+    db.prepare('DELETE FROM users WHERE id = ?').run(id);
+    return { ratings, events };
+  });
+
   return {
     putItems: (items, now) => putItems.immediate(items, now),
     getItem(itemId) {
@@ -114,6 +128,7 @@ export function createCatalogueRepository(db: Db): CatalogueRepository {
       if (!r) return undefined;
       return { userId: r.external_id, labels: r.labels ? (JSON.parse(r.labels) as Record<string, string>) : {}, createdAt: r.created_at, updatedAt: r.updated_at };
     },
+    eraseUser: (userId) => erase.immediate(userId),
     version: () => db.prepare('SELECT version FROM catalogue_version WHERE id = 1').pluck().get() as number,
     rows() {
       const read = db.transaction(() => ({

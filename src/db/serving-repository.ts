@@ -11,6 +11,14 @@ export interface UserItem {
   disliked: boolean;
 }
 
+/** A user's current interactions and when their record was created. */
+export interface UserHistory {
+  /** Creation time of the user's record (epoch ms); a user erased and back again gets a new one. */
+  createdAt: number;
+  /** Most recent first. */
+  items: UserItem[];
+}
+
 export interface DailyCount {
   item: string;
   day: number;
@@ -18,8 +26,8 @@ export interface DailyCount {
 }
 
 export interface ServingRepository {
-  /** The user's items (ratings and events), most recent first, at most `limit`. */
-  userItems(userId: string, eventWeights: Readonly<Record<string, number>>, limit: number): UserItem[];
+  /** The user's items (ratings and events), most recent first, at most `limit`; null for an unknown user. */
+  userHistory(userId: string, eventWeights: Readonly<Record<string, number>>, limit: number): UserHistory | null;
   itemExists(itemId: string): boolean;
   /** Interactions per item and day (epoch day), for recency-weighted popularity. */
   dailyCounts(sinceMs: number): DailyCount[];
@@ -28,7 +36,7 @@ export interface ServingRepository {
 const DAY_MS = 86_400_000;
 
 export function createServingRepository(db: Db): ServingRepository {
-  const userId = db.prepare<[string], number>('SELECT id FROM users WHERE external_id = ?').pluck();
+  const userRow = db.prepare<[string], { id: number; created_at: number }>('SELECT id, created_at FROM users WHERE external_id = ?');
   const ratings = db.prepare<[number, number], { item: string; value: number; ts: number }>(
     `SELECT i.external_id AS item, r.value, r.ts FROM ratings r JOIN items i ON i.id = r.item_id
       WHERE r.user_id = ? ORDER BY r.ts DESC LIMIT ?`,
@@ -46,9 +54,10 @@ export function createServingRepository(db: Db): ServingRepository {
       ) d JOIN items i ON i.id = d.item_id GROUP BY i.external_id, d.day`,
   );
   return {
-    userItems(externalId, eventWeights, limit) {
-      const id = userId.get(externalId);
-      if (id === undefined) return [];
+    userHistory(externalId, eventWeights, limit) {
+      const user = userRow.get(externalId);
+      if (!user) return null;
+      const id = user.id;
       const merged = new Map<string, UserItem & { ts: number }>();
       const entry = (id: string, ts: number) => {
         let e = merged.get(id);
@@ -66,7 +75,8 @@ export function createServingRepository(db: Db): ServingRepository {
         if (w < 0 || ev.type === 'dislike') e.disliked = true;
         else e.weight += w;
       }
-      return [...merged.values()].sort((a, b) => b.ts - a.ts).slice(0, limit).map(({ item, rating, weight, disliked }) => ({ item, rating, weight, disliked }));
+      const items = [...merged.values()].sort((a, b) => b.ts - a.ts).slice(0, limit).map(({ item, rating, weight, disliked }) => ({ item, rating, weight, disliked }));
+      return { createdAt: user.created_at, items };
     },
     itemExists: (itemId) => item.get(itemId) !== undefined,
     dailyCounts: (sinceMs) => daily.all(DAY_MS, sinceMs, DAY_MS, sinceMs),

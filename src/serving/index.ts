@@ -41,6 +41,8 @@ export class ServingIndex {
   readonly popularity: Float32Array;
   private gram: Float64Array | null = null;
   readonly metrics: LoadedSnapshot['manifest']['metrics'];
+  /** Newest ingest (epoch ms) in the snapshot's training data; user records created later are not in it. */
+  readonly dataUntil: number;
   /** user → all items; unit item → all items (the same scorer when the model is cosine already). */
   private readonly itemScorer: MatrixScorer | null;
   private readonly unitScorer: MatrixScorer | null;
@@ -52,6 +54,7 @@ export class ServingIndex {
     this.modelName = snapshot.manifest.model;
     this.version = snapshot.manifest.version;
     this.metrics = snapshot.manifest.metrics;
+    this.dataUntil = snapshot.manifest.watermark.lastIngestAt ?? Number.POSITIVE_INFINITY;
     this.itemIds = snapshot.itemIds;
     this.userIds = snapshot.userIds;
     this.itemIndex = new Map(snapshot.itemIds.map((id, k) => [id, k]));

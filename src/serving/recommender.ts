@@ -1,4 +1,4 @@
-import type { ServingRepository, UserItem } from '../db/serving-repository.js';
+import type { ServingRepository, UserHistory, UserItem } from '../db/serving-repository.js';
 import { DmfModel } from '../models/dmf.js';
 import { EinmfModel } from '../models/einmf.js';
 import { ItemKnnModel } from '../models/itemknn.js';
@@ -97,7 +97,8 @@ export class Recommender {
   }
 
   private compute(userId: string, index: ServingIndex | null, options: RecommendOptions): Recommendation {
-    const history = this.repo.userItems(userId, this.settings.eventWeights, this.settings.historyLimit);
+    const user = this.repo.userHistory(userId, this.settings.eventWeights, this.settings.historyLimit);
+    const history = user?.items ?? [];
     const hidden = new Set(history.filter((h) => options.excludeSeen || this.isDislike(h)).map((h) => h.item));
     const filter = options.filter ?? {};
     const catalogueSkipExt = this.catalogue.skipperByExternalId(filter);
@@ -110,7 +111,7 @@ export class Recommender {
       }
       const catalogueSkip = this.catalogue.skipper(index, filter);
       const skip = (i: number): boolean => catalogueSkip(i) || hiddenDense.has(i);
-      const answer = this.fromModel(index, userId, history, options.limit, skip);
+      const answer = this.fromModel(index, userId, user, options.limit, skip);
       if (answer) return { model: index.modelName, modelVersion: index.version, source: 'model', method: answer.method, items: this.named(index, answer.items) };
     }
     return {
@@ -126,11 +127,14 @@ export class Recommender {
     return items.map((s) => ({ itemId: index.itemIds[s.item], score: s.score }));
   }
 
-  private fromModel(index: ServingIndex, userId: string, history: UserItem[], limit: number, skip: (i: number) => boolean): { method: 'trained' | 'fold-in'; items: Scored[] } | null {
-    if (index.kind === 'popularity') return null;
-    const u = index.userIndex.get(userId);
+  private fromModel(index: ServingIndex, userId: string, user: UserHistory | null, limit: number, skip: (i: number) => boolean): { method: 'trained' | 'fold-in'; items: Scored[] } | null {
+    if (index.kind === 'popularity' || !user) return null;
+    // The snapshot's vector for this id is the user's only if their record predates its data: an
+    // erased user's vector stays in older snapshots, and must not answer for them (or for a
+    // new user of the same id) — they are folded in from what the database holds now.
+    const u = user.createdAt <= index.dataUntil ? index.userIndex.get(userId) : undefined;
     if (u !== undefined) return { method: 'trained', items: index.recommend(u, limit, skip) };
-    const positives = history.filter((h) => !this.isDislike(h) && index.itemIndex.has(h.item));
+    const positives = user.items.filter((h) => !this.isDislike(h) && index.itemIndex.has(h.item));
     if (positives.length === 0) return null;
     const scores = this.foldIn(index, positives);
     return scores ? { method: 'fold-in', items: topN(scores, limit, skip) } : null;

@@ -124,6 +124,38 @@ describe('with a trained model', () => {
     expect(overlap(ids(mine), ids(theirs))).toBeGreaterThan(overlap(ids(mine), ids(stranger)));
   });
 
+  it('erases a user (admin only): their rows go, and the snapshot vector never answers for them again', async () => {
+    const db = app.services.db;
+    const rows = (user: string) =>
+      db.prepare('SELECT (SELECT COUNT(*) FROM ratings r JOIN users u ON u.id = r.user_id WHERE u.external_id = ?) + (SELECT COUNT(*) FROM events e JOIN users u ON u.id = e.user_id WHERE u.external_id = ?)').pluck().get(user, user) as number;
+    await request(app.server).post('/events').send({ userId: 'u11', itemId: 'i1', type: 'click' }).expect(200);
+    expect((await recs('u11')).body).toMatchObject({ source: 'model', method: 'trained' });
+    const before = { u11: rows('u11'), u12: rows('u12'), items: db.prepare('SELECT COUNT(*) FROM items').pluck().get() };
+
+    expect((await request(app.server).delete('/users/u11')).status).toBe(401);
+    expect(rows('u11')).toBe(before.u11);
+    const erased = await request(app.server).delete('/users/u11').set(AUTH);
+    expect(erased.status).toBe(200);
+    expect(erased.body.userId).toBe('u11');
+    expect(erased.body.erased.ratings + erased.body.erased.events).toBe(before.u11);
+    expect(erased.body.erased.events).toBe(1);
+    expect(rows('u11')).toBe(0);
+    expect(db.prepare("SELECT COUNT(*) FROM users WHERE external_id = 'u11'").pluck().get()).toBe(0);
+    // Nobody else's data and no item goes with them.
+    expect(rows('u12')).toBe(before.u12);
+    expect(db.prepare('SELECT COUNT(*) FROM items').pluck().get()).toBe(before.items);
+
+    expect((await request(app.server).get('/users/u11/history')).status).toBe(404);
+    expect((await recs('u11')).body).toMatchObject({ source: 'fallback', method: 'popularity' });
+    const again = await request(app.server).delete('/users/u11').set(AUTH);
+    expect(again.status).toBe(404);
+    expect(again.body.details[0].path).toBe('params.id');
+
+    // The same id coming back is a new user: folded in from its new data, not the old vector.
+    await request(app.server).post('/ratings').send({ userId: 'u11', itemId: 'i2', rating: 5 }).expect(200);
+    expect((await recs('u11')).body).toMatchObject({ source: 'model', method: 'fold-in', modelVersion: version });
+  });
+
   it('serves similar items by cosine over item embeddings', async () => {
     const res = await request(app.server).get('/items/i5/similar?limit=15');
     expect(res.status).toBe(200);

@@ -2,14 +2,20 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { CatalogueRepository, ItemView, UserView } from '../../db/catalogue-repository.js';
 import { notFound } from '../../errors.js';
+import { requireAdminToken } from '../auth.js';
 import { errorResponse } from '../schemas/common.js';
-import { itemParams, itemResponse, putItemBody, putItemsBody, putItemsResponse, putUserBody, userParams, userResponse } from '../schemas/catalogue.js';
+import { erasedUserResponse, itemParams, itemResponse, putItemBody, putItemsBody, putItemsResponse, putUserBody, userParams, userResponse } from '../schemas/catalogue.js';
 
 export interface CatalogueRoutesOptions {
   catalogue: CatalogueRepository;
   /** Serving reloads its in-memory catalogue after a write. */
   onChange: () => void;
+  /** Serving drops what it cached for an erased user. */
+  onUserErased: (userId: string) => void;
   maxBatchSize: number;
+  adminToken: string;
+  /** Applied to the admin-only erasure route, as to the other admin routes. */
+  rateLimit?: { max: number; timeWindow: string } | null;
 }
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -49,6 +55,23 @@ export const catalogueRoutes: FastifyPluginAsync<CatalogueRoutesOptions> = async
     catalogue.putUser(request.params.id, request.body.labels, Date.now());
     return userView(catalogue.getUser(request.params.id)!);
   });
+
+  // Erasure destroys data nobody can restore, so it is an admin operation, unlike the writes above.
+  app.delete(
+    '/users/:id',
+    {
+      schema: { tags: ['admin'], security: [{ adminBearer: [] }], params: userParams, response: { 200: erasedUserResponse, 401: errorResponse, ...errors } },
+      ...(opts.rateLimit ? { onRequest: app.rateLimit(opts.rateLimit) } : {}),
+      preHandler: requireAdminToken(opts.adminToken),
+    },
+    async (request) => {
+      const erased = catalogue.eraseUser(request.params.id);
+      if (!erased) throw notFound('user', 'params.id');
+      opts.onUserErased(request.params.id);
+      request.log.info({ erased }, 'user erased');
+      return { userId: request.params.id, erased };
+    },
+  );
 
   app.get('/users/:id', { schema: { params: userParams, response: { 200: userResponse, ...errors } } }, async (request) => {
     const user = catalogue.getUser(request.params.id);

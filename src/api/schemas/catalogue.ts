@@ -52,6 +52,11 @@ export const putItemsResponse = z.object({ inserted: z.number().int(), updated: 
 
 export const userParams = z.strictObject({ id: pathId });
 export const putUserBody = z.strictObject({ labels: labels.default({}) });
+export const erasedUserResponse = z.object({
+  userId: z.string(),
+  /** Rows deleted with the user's record. */
+  erased: z.object({ ratings: z.number().int(), events: z.number().int() }),
+});
 export const userResponse = z.object({
   userId: z.string(),
   labels: z.record(z.string(), z.string()),
