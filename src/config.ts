@@ -112,7 +112,7 @@ const envSchema = z.object({
   RETRAIN_CRON: z.string().trim().min(1).optional(),
   RETRAIN_CRON_TZ: z
     .string()
-    .refine((tz) => isTimeZone(tz), 'must be an IANA time zone such as UTC or Europe/Berlin')
+    .refine(isTimeZone, 'must be an IANA time zone such as UTC or Europe/Berlin')
     .default('UTC'),
   DISLIKE_THRESHOLD: numFromEnv().default(2),
   QUEUE_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only').default('recflow-train'),
