@@ -44,6 +44,11 @@ export interface FitOptions {
   patience?: number;
   /** Aborting stops after the current batch and rejects with the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * Epochs of earlier phases by name (NeuMF's `pretrain-gmf`, `pretrain-mlp`), overriding their
+   * own hyperparameters: a refit repeats the evaluated run's {@link FitSummary.phaseBestEpochs}.
+   */
+  phaseEpochs?: Readonly<Record<string, number>>;
 }
 
 export interface FitSummary {
@@ -53,6 +58,8 @@ export interface FitSummary {
   bestEpoch: number;
   /** `validate`'s value at `bestEpoch`, when a validator was given. */
   bestValid?: number;
+  /** The kept epoch of each phase before the main one, by phase name (models with such phases). */
+  phaseBestEpochs?: Record<string, number>;
   samples: number;
   seconds: number;
   samplesPerSec: number;

@@ -47,16 +47,17 @@ export class NeumfModel extends NcfModel {
     this.checkData(train);
     if (!this.neumf.pretrain) return this.trainNetwork(this.net, train, options, 'train');
 
-    const pre = { ...options, epochs: this.neumf.pretrainEpochs };
+    const pre = (phase: string): FitOptions => ({ ...options, epochs: options.phaseEpochs?.[phase] ?? this.neumf.pretrainEpochs });
     const gmf = this.buildNetwork({ gmf: true, mlp: false }, new Rng(this.train.seed + 1));
     const mlp = this.buildNetwork({ gmf: false, mlp: true }, new Rng(this.train.seed + 2));
-    const gmfRun = await this.trainNetwork(gmf, train, pre, 'pretrain-gmf');
-    const mlpRun = await this.trainNetwork(mlp, train, pre, 'pretrain-mlp');
+    const gmfRun = await this.trainNetwork(gmf, train, pre('pretrain-gmf'), 'pretrain-gmf');
+    const mlpRun = await this.trainNetwork(mlp, train, pre('pretrain-mlp'), 'pretrain-mlp');
     this.initFromPretrained(gmf, mlp);
     const main = await this.trainNetwork(this.net, train, options, 'train', this.neumf.finetuneOptimizer, this.neumf.finetuneLr);
     const samples = gmfRun.samples + mlpRun.samples + main.samples;
     const seconds = gmfRun.seconds + mlpRun.seconds + main.seconds;
-    return { ...main, samples, seconds, samplesPerSec: samples / seconds };
+    const phaseBestEpochs = { 'pretrain-gmf': gmfRun.bestEpoch, 'pretrain-mlp': mlpRun.bestEpoch };
+    return { ...main, phaseBestEpochs, samples, seconds, samplesPerSec: samples / seconds };
   }
 
   /** Eq. 13: copy embeddings and tower, concatenate the output weights scaled by α and 1−α. */

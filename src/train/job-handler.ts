@@ -7,7 +7,7 @@ import { readTrainingData, type TrainingRow } from '../db/training-data-reposito
 import type { BackendInfo } from '../models/backend.js';
 import { MODEL_NAMES, throwIfAborted } from '../models/model.js';
 import { deleteSnapshot, writeSnapshot } from '../serving/snapshots.js';
-import { trainModel, type TrainProgress } from './trainer.js';
+import { trainModel, type RefitSummary, type TrainProgress } from './trainer.js';
 
 /** What a retrain job carries (validated again by the worker: the payload crossed a process boundary). */
 export const retrainRequestSchema = z.strictObject({
@@ -32,7 +32,7 @@ export interface JobResult {
   metrics: { valid: Record<string, number>; test: Record<string, number> };
   seconds: number;
   /** Epochs and pairs of the refit on all data, or null when the evaluated model was saved. */
-  refit: { epochs: number; pairs: number; seconds: number } | null;
+  refit: RefitSummary | null;
   backend: string;
 }
 

@@ -51,10 +51,19 @@ export interface TrainResult {
   test: RankingMetrics;
   testFull?: RankingMetrics;
   /** Present when the returned model was refit on all the data after evaluation. */
-  refit?: { epochs: number; pairs: number; seconds: number };
+  refit?: RefitSummary;
   history: EpochProgress[];
   seconds: number;
   peakRssBytes: number;
+}
+
+export interface RefitSummary {
+  /** Main-phase epochs: the evaluated run's kept epoch. */
+  epochs: number;
+  /** Earlier phases' epochs (NeuMF pretraining), likewise the evaluated run's kept ones. */
+  phaseEpochs?: Record<string, number>;
+  pairs: number;
+  seconds: number;
 }
 
 export class NotEnoughDataError extends Error {
@@ -109,7 +118,7 @@ export async function trainModel(data: Interactions, request: TrainRequest, back
   const test = evaluateSampled(score, testSet);
   const testFull = request.fullRanking ? evaluateFullRanking(score, split.test, everSeen) : undefined;
   sampleRss();
-  const refit = request.refit ? await refitOnAllData(data, model, Math.max(1, fit.bestEpoch), hooks) : null;
+  const refit = request.refit ? await refitOnAllData(data, model, fit, hooks) : null;
   sampleRss();
   const result: TrainResult = {
     model: request.model,
@@ -130,23 +139,22 @@ export async function trainModel(data: Interactions, request: TrainRequest, back
 
 /**
  * The served model should know each user's latest interactions, which evaluation held out. The
- * epoch count comes from early stopping on the held-out data; with no validation set left, the
- * refit runs exactly that many epochs and keeps the last.
+ * epoch counts come from early stopping on the held-out data (every phase's, for NeuMF's
+ * pretraining too); with no validation set left, the refit runs exactly those and keeps the last.
  */
-async function refitOnAllData(
-  data: Interactions,
-  evaluated: RecModel,
-  epochs: number,
-  hooks: TrainHooks,
-): Promise<{ model: RecModel; summary: NonNullable<TrainResult['refit']> }> {
+async function refitOnAllData(data: Interactions, evaluated: RecModel, fit: FitSummary, hooks: TrainHooks): Promise<{ model: RecModel; summary: RefitSummary }> {
   const started = performance.now();
+  const epochs = Math.max(1, fit.bestEpoch);
+  const phaseEpochs = fit.phaseBestEpochs ? Object.fromEntries(Object.entries(fit.phaseBestEpochs).map(([phase, e]) => [phase, Math.max(1, e)])) : undefined;
   const model = createModel(evaluated.name, nUsers(data), nItems(data), { ...evaluated.hyper });
   await model.fit(data, {
     epochs,
+    ...(phaseEpochs ? { phaseEpochs } : {}),
     signal: hooks.signal,
     onEpoch: async (p) => {
       await hooks.onProgress?.({ ...p, phase: p.phase === 'train' ? 'refit' : `refit-${p.phase}` });
     },
   });
-  return { model, summary: { epochs, pairs: nPairs(data), seconds: (performance.now() - started) / 1000 } };
+  const summary: RefitSummary = { epochs, ...(phaseEpochs ? { phaseEpochs } : {}), pairs: nPairs(data), seconds: (performance.now() - started) / 1000 };
+  return { model, summary };
 }

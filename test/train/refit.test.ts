@@ -42,4 +42,23 @@ describe('refit on all data', () => {
     const after = heldOutRank(refit.model, data);
     expect(after).toBeLessThan(before * 0.5);
   }, 60_000);
+
+  it('repeats every phase of NeuMF for the evaluated run\'s kept epochs, pretraining included', async () => {
+    const backend = await initBackend('auto');
+    const small = syntheticInteractions({ users: 80, items: 120, density: 0.08, seed: 6 });
+    const phases: string[] = [];
+    const { result } = await trainModel(
+      small,
+      { model: 'neumf', hyper: { factors: 8, lr: 0.01, pretrainEpochs: 4 }, epochs: 3, patience: 1, refit: true },
+      backend,
+      { onProgress: (p) => void phases.push(p.phase) },
+    );
+    const kept = result.fit.phaseBestEpochs!;
+    expect(Object.keys(kept).sort()).toEqual(['pretrain-gmf', 'pretrain-mlp']);
+    expect(result.refit).toMatchObject({ epochs: result.fit.bestEpoch, phaseEpochs: kept, pairs: nPairs(small) });
+    const count = (phase: string) => phases.filter((p) => p === phase).length;
+    expect(count('refit-pretrain-gmf')).toBe(kept['pretrain-gmf']);
+    expect(count('refit-pretrain-mlp')).toBe(kept['pretrain-mlp']);
+    expect(count('refit')).toBe(result.fit.bestEpoch);
+  }, 60_000);
 });
