@@ -61,8 +61,6 @@ export function autoRetrainer(db: Db, models: ModelsRepository, queue: JobQueue,
 }
 
 export interface RetrainSchedule {
-  /** Epoch ms of the next occurrence. */
-  readonly nextAt: number;
   stop(): void;
 }
 
@@ -100,9 +98,6 @@ export function scheduleRetrains(db: Db, models: ModelsRepository, queue: JobQue
   arm(Date.now());
   log.info({ model, cron: cron.expression, tz: cron.tz, next: new Date(nextAt).toISOString() }, 'scheduled retrains');
   return {
-    get nextAt() {
-      return nextAt;
-    },
     stop: () => {
       if (timer) clearTimeout(timer);
     },
