@@ -96,12 +96,15 @@ export function createCatalogueRepository(db: Db): CatalogueRepository {
     return { inserted: !existed };
   });
 
+  const deleteRatingsOf = db.prepare<[number]>('DELETE FROM ratings WHERE user_id = ?');
+  const deleteEventsOf = db.prepare<[number]>('DELETE FROM events WHERE user_id = ?');
+  const deleteUser = db.prepare<[number]>('DELETE FROM users WHERE id = ?');
   const erase = db.transaction((userId: string) => {
     const id = entities.find('users', userId);
     if (id === undefined) return undefined;
-    const ratings = db.prepare('DELETE FROM ratings WHERE user_id = ?').run(id).changes;
-    const events = db.prepare('DELETE FROM events WHERE user_id = ?').run(id).changes;
-    db.prepare('DELETE FROM users WHERE id = ?').run(id);
+    const ratings = deleteRatingsOf.run(id).changes;
+    const events = deleteEventsOf.run(id).changes;
+    deleteUser.run(id);
     return { ratings, events };
   });
 
