@@ -121,6 +121,12 @@ const envSchema = z.object({
   JOB_LOCK_MS: intFromEnv(1000, 3_600_000).default(30_000),
   REQUEST_TIMEOUT_MS: intFromEnv(0, 3_600_000).default(30_000),
   FAULT_SNAPSHOT_DELAY_MS: intFromEnv(0, 600_000).default(0),
+  FAULT_SNAPSHOT_ERROR: z.string().regex(/^E[A-Z]{2,15}$/, 'an errno code such as ENOSPC').optional(),
+  HISTORY_LIMIT: intFromEnv(1, 100_000).default(500),
+  INFLIGHT_BODY_BYTES: intFromEnv(1024, 64 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+  RECOMMENDATION_CACHE_BYTES: intFromEnv(0, 64 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+  POPULARITY_REFRESH_MS: intFromEnv(100, 86_400_000).default(30_000),
+  ANN_MIN_ITEMS: intFromEnv(0, 1_000_000_000).default(50_000),
   RECOMMENDATION_CACHE_SIZE: intFromEnv(0, 10_000_000).default(20_000),
   RECOMMENDATION_CACHE_TTL_MS: intFromEnv(0, 86_400_000).default(60_000),
 });
@@ -178,6 +184,18 @@ export interface Config {
   requestTimeoutMs: number;
   /** Fault injection for tests only: pause before a snapshot's rename so a kill lands mid-write. */
   faultSnapshotDelayMs: number;
+  /** Fault injection for tests only: snapshot writes fail with this errno code (e.g. ENOSPC) before their rename. */
+  faultSnapshotError: string | undefined;
+  /** Most recent interactions a recommendation reads per user (exclusion and fold-in): bounds a request's cost. */
+  historyLimit: number;
+  /** Bytes of request bodies being received at once; beyond it new bodies get 503 + Retry-After. */
+  inflightBodyBytes: number;
+  /** Approximate bytes of cached recommendation answers (with RECOMMENDATION_CACHE_SIZE as the entry bound). */
+  recommendationCacheBytes: number;
+  /** How often the popularity fallback is recomputed, off the request path. */
+  popularityRefreshMs: number;
+  /** Catalogues with at least this many items use approximate top-N retrieval (HNSW); 0 = always exact. */
+  annMinItems: number;
   /** Recommendation answers cached per (user, query, model version); 0 = no cache. */
   recommendationCacheSize: number;
   /** Cached answers older than this are recomputed (bounds staleness of popularity and of writes from other processes). */
@@ -244,6 +262,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     jobLockMs: e.JOB_LOCK_MS,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     faultSnapshotDelayMs: e.FAULT_SNAPSHOT_DELAY_MS,
+    faultSnapshotError: e.FAULT_SNAPSHOT_ERROR,
+    historyLimit: e.HISTORY_LIMIT,
+    inflightBodyBytes: e.INFLIGHT_BODY_BYTES,
+    recommendationCacheBytes: e.RECOMMENDATION_CACHE_BYTES,
+    popularityRefreshMs: e.POPULARITY_REFRESH_MS,
+    annMinItems: e.ANN_MIN_ITEMS,
     recommendationCacheSize: e.RECOMMENDATION_CACHE_SIZE,
     recommendationCacheTtlMs: e.RECOMMENDATION_CACHE_TTL_MS,
   };

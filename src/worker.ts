@@ -9,7 +9,7 @@ import { loggerOptions } from './logger.js';
 import { initBackend } from './models/backend.js';
 import { startBullmqWorker } from './queue/bullmq.js';
 import { installShutdown } from './shutdown.js';
-import { removeStaleTempDirs, snapshotFaults } from './serving/snapshots.js';
+import { installSnapshotFaults, removeStaleTempDirs } from './serving/snapshots.js';
 
 /**
  * The training worker: consumes BullMQ retrain jobs from REDIS_URL and writes snapshots to
@@ -47,10 +47,7 @@ export async function runWorker(config: Config): Promise<void> {
   const backend = await initBackend(config.tfBackend, log);
   const stale = await removeStaleTempDirs(config.modelDir);
   if (stale) log.info({ removed: stale }, 'removed temp dirs of snapshot writes that never finished');
-  if (config.faultSnapshotDelayMs > 0) {
-    log.warn({ ms: config.faultSnapshotDelayMs }, 'FAULT_SNAPSHOT_DELAY_MS is set: snapshot writes pause before their rename (testing only)');
-    snapshotFaults.beforeRename = () => new Promise((r) => setTimeout(r, config.faultSnapshotDelayMs));
-  }
+  if (installSnapshotFaults(config)) log.warn({ delayMs: config.faultSnapshotDelayMs, error: config.faultSnapshotError }, 'FAULT_SNAPSHOT_* is set: snapshot writes are faulted before their rename (testing only)');
   worker = await startBullmqWorker({ db, config, backend, log }, config.redisUrl);
   log.info({ queue: config.queueName, backend: backend.name }, 'worker started');
   heartbeat = config.workerHeartbeatFile ? startHeartbeat(config.workerHeartbeatFile) : null;

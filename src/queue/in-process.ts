@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { createJobsRepository, type JobRecord } from '../db/jobs-repository.js';
 import type { RetrainRequest } from '../train/job-handler.js';
-import { BUSY_RETRY_MS, executeJob, JobBusy, JobCancelled, type WorkerDeps } from './execute.js';
+import { BUSY_RETRY_MS, JobBusy, JobCancelled, type WorkerDeps } from './execute.js';
 import { RecordedJobQueue } from './job-queue.js';
+import { executeJobInThread } from './thread-attempt.js';
 
 /**
- * The embedded queue (no Redis): jobs run one at a time in this process, in order, with the
- * same handler and SQLite records as the BullMQ worker. Failed attempts are retried with
+ * The embedded queue (no Redis): jobs run one at a time in a worker thread of this process, in
+ * order, with the same handler and SQLite records as the BullMQ worker. The API's event loop
+ * only enqueues and watches: reading the training data and training happen in the thread, and
+ * a job starts on a later tick, never inside the request that enqueued it. Failed attempts are retried with
  * exponential backoff; jobs left active or queued by a previous process run again at start.
  */
 export class InProcessQueue extends RecordedJobQueue {
@@ -51,14 +54,18 @@ export class InProcessQueue extends RecordedJobQueue {
     await this.running?.catch(() => undefined);
   }
 
+  /** Starts the next job on a later tick (never inside the caller, e.g. a request handler). */
   private kick(): void {
+    setImmediate(() => this.startNext());
+  }
+
+  private startNext(): void {
     if (this.running || this.closed) return;
     const id = this.pending.shift();
     if (!id) return;
     this.running = this.runOne(id).finally(() => {
       this.running = null;
-      // Let request handling run between jobs.
-      setImmediate(() => this.kick());
+      this.kick();
     });
   }
 
@@ -66,7 +73,7 @@ export class InProcessQueue extends RecordedJobQueue {
     const attemptsBefore = this.jobs.get(id)?.attempts ?? 0;
     const final = attemptsBefore + 1 >= this.deps.config.jobAttempts;
     try {
-      await executeJob(this.deps, id, final, this.shutdown.signal);
+      await executeJobInThread(this.deps, id, final, this.shutdown.signal);
     } catch (err) {
       if (err instanceof JobCancelled || this.closed) return;
       // Another process (a BullMQ worker on the same database) runs this model: wait, no attempt used.

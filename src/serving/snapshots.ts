@@ -90,6 +90,21 @@ const bytes = (a: Float32Array): Uint8Array => new Uint8Array(a.buffer, a.byteOf
 /** Fault injection for tests: runs after the files are written, before the rename. */
 export const snapshotFaults: { beforeRename?: () => Promise<void> } = {};
 
+/**
+ * Fault injection from configuration (tests only), for writers in other threads or processes:
+ * pause before the rename so a kill lands mid-write, and/or fail as a full disk would.
+ * Returns whether any fault is now installed.
+ */
+export function installSnapshotFaults(faults: { faultSnapshotDelayMs: number; faultSnapshotError: string | undefined }): boolean {
+  const { faultSnapshotDelayMs: delay, faultSnapshotError: code } = faults;
+  if (delay <= 0 && !code) return false;
+  snapshotFaults.beforeRename = async () => {
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    if (code) throw Object.assign(new Error(`${code}: injected fault (FAULT_SNAPSHOT_ERROR), write`), { code });
+  };
+  return true;
+}
+
 const STALE_TEMP_MS = 3600_000;
 
 /**

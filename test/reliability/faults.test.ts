@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { snapshotFaults } from '../../src/serving/snapshots.js';
 import { startApp, tempDir, testConfig } from '../helpers/app.js';
 import { exited, freePort } from '../helpers/processes.js';
 import { AUTH, ingestSynthetic, until, waitForJob } from '../helpers/training.js';
@@ -70,30 +69,27 @@ describe('Redis goes away and comes back', () => {
 });
 
 describe('snapshot write failure (disk full)', () => {
-  afterEach(() => {
-    delete snapshotFaults.beforeRename;
-  });
-
   it('fails the job with a clear error, leaves no partial snapshot, and the active model keeps serving', async () => {
     const { dir, cleanup } = tempDir();
     cleanups.push(cleanup);
     const config = testConfig(dir, { MODEL_POLL_MS: '100', JOB_ATTEMPTS: '1' });
     const app = await startApp(config);
-    cleanups.push(() => app.close());
     await ingestSynthetic(app, 80, 100);
     const first = await waitForJob(app, (await request(app.server).post('/admin/retrain').set(AUTH).send({ model: 'gmf', epochs: 2, factors: 8 })).body.jobId);
     expect(first.state).toBe('completed');
-    await until(async () => (await request(app.server).get('/users/u1/recommendations')).body.modelVersion === first.result!.version, 10_000, 'v1 served');
+    await app.close();
 
-    snapshotFaults.beforeRename = async () => {
-      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-    };
-    const failed = await waitForJob(app, (await request(app.server).post('/admin/retrain').set(AUTH).send({ model: 'gmf', epochs: 2, factors: 8, seed: 3 })).body.jobId);
+    // The same data dir, restarted with snapshot writes failing as on a full disk (training runs
+    // in a worker thread, so the fault comes in through configuration).
+    const full = await startApp(testConfig(dir, { MODEL_POLL_MS: '100', JOB_ATTEMPTS: '1', FAULT_SNAPSHOT_ERROR: 'ENOSPC' }));
+    cleanups.push(() => full.close());
+    await until(async () => (await request(full.server).get('/users/u1/recommendations')).body.modelVersion === first.result!.version, 10_000, 'v1 served');
+    const failed = await waitForJob(full, (await request(full.server).post('/admin/retrain').set(AUTH).send({ model: 'gmf', epochs: 2, factors: 8, seed: 3 })).body.jobId);
     expect(failed.state).toBe('failed');
-    expect(failed.error).toMatch(/no space left on device/);
+    expect(failed.error).toMatch(/ENOSPC/);
     expect(readdirSync(join(config.modelDir, 'gmf'))).toEqual([first.result!.version]);
-    expect(app.services.db.prepare('SELECT COUNT(*) FROM models').pluck().get()).toBe(1);
-    const recs = await request(app.server).get('/users/u1/recommendations');
+    expect(full.services.db.prepare('SELECT COUNT(*) FROM models').pluck().get()).toBe(1);
+    const recs = await request(full.server).get('/users/u1/recommendations');
     expect(recs.body).toMatchObject({ source: 'model', modelVersion: first.result!.version });
   }, 60_000);
 });
