@@ -16,6 +16,7 @@ import type { WorkerDeps } from './queue/execute.js';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler } from 'fastify-type-provider-zod';
 import { registerErrorHandler } from './api/error-handler.js';
+import { registerInflightBodyLimit } from './api/inflight-bytes.js';
 import { registerNotFound } from './api/not-found.js';
 import { healthRoutes } from './api/routes/health.js';
 import { historyRoutes } from './api/routes/history.js';
@@ -38,7 +39,8 @@ import { BullmqQueue } from './queue/bullmq.js';
 import { InProcessQueue } from './queue/in-process.js';
 import type { JobQueue } from './queue/job-queue.js';
 import { ModelStore } from './serving/model-store.js';
-import { PopularityRanking } from './serving/popularity.js';
+import { BackgroundReader } from './serving/background-reader.js';
+import { POPULARITY_DEFAULTS, PopularityRanking } from './serving/popularity.js';
 import { Recommender } from './serving/recommender.js';
 import { Catalogue } from './serving/catalogue.js';
 import { createCatalogueRepository } from './db/catalogue-repository.js';
@@ -53,6 +55,9 @@ export interface AppServices {
   queue: JobQueue;
   store: ModelStore;
   recommender: Recommender;
+  /** The thread that runs O(data) reads (popularity, catalogue reloads). */
+  reader: BackgroundReader;
+  popularity: PopularityRanking;
   backend: BackendInfo;
   metrics: Metrics;
   routes: readonly RegisteredRoute[];
@@ -159,6 +164,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   app.removeContentTypeParser('text/plain');
   registerErrorHandler(app);
   registerNotFound(app);
+  const inflightBodies = registerInflightBodyLimit(app, config.inflightBodyBytes);
   app.addHook('onSend', async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id);
   });
@@ -169,31 +175,37 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   await store.refresh();
   store.start(config.modelPollMs);
   const servingRepo = createServingRepository(db);
-  const popularity = new PopularityRanking(servingRepo);
+  // O(data) reads (popularity, full catalogue reloads) run on this thread's own connection.
+  const reader = new BackgroundReader(config.databasePath, config.sqliteBusyTimeoutMs);
+  const popularity = new PopularityRanking(reader, config.popularityRefreshMs, POPULARITY_DEFAULTS, app.log);
   const catalogueRepo = createCatalogueRepository(db);
-  const catalogue = new Catalogue(catalogueRepo);
+  const catalogue = new Catalogue({ version: () => catalogueRepo.version(), load: () => reader.catalogueRows() }, Date.now, app.log);
+  await Promise.all([popularity.start(), catalogue.load()]);
   const recommender = new Recommender(store, servingRepo, popularity, catalogue, {
     ratingMax: config.ratingMax,
     dislikeThreshold: config.dislikeThreshold,
     eventWeights: config.eventWeights,
-    historyLimit: 10_000,
+    historyLimit: config.historyLimit,
     cacheEntries: config.recommendationCacheSize,
+    cacheBytes: config.recommendationCacheBytes,
     cacheTtlMs: config.recommendationCacheTtlMs,
   });
   const jobsRepo = createJobsRepository(db);
   let metrics: Metrics | null = null;
   const queue = createQueue(config, db, backend, app.log, store, (model, outcome, seconds) => metrics?.jobDuration.observe({ model, outcome }, seconds));
-  metrics = new Metrics({ store, jobs: jobsRepo, queue, cache: recommender.cache });
+  metrics = new Metrics({ store, jobs: jobsRepo, queue, cache: recommender.cache, inflightBodyBytes: inflightBodies.current });
   if (queue.kind === 'in-process') void removeStaleTempDirs(config.modelDir);
   const registry = metrics.registry;
-  app.decorate('services', { config, db, queue, store, recommender, backend, metrics, routes });
+  app.decorate('services', { config, db, queue, store, recommender, reader, popularity, backend, metrics, routes });
   registerRequestMetrics(app, metrics);
   const schedule = config.retrainCron ? scheduleRetrains(db, models, queue, config.defaultModel, { expression: config.retrainCron, tz: config.retrainCronTz }, app.log) : null;
   // Close order: stop the schedule and the queue (an in-process job is interrupted and requeued), then the database.
   app.addHook('onClose', async () => {
     schedule?.stop();
     store.close();
+    popularity.stop();
     await queue.close();
+    await reader.close();
     closeDb(db);
   });
 
@@ -221,6 +233,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     rateLimit: limited,
     onIngest: (kind, users, written) => {
       recommender.interactionsChanged(users);
+      popularity.changed();
       metrics.ingested.inc({ kind }, written);
       retrainIfDue();
     },
@@ -231,7 +244,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const retrainIfDue = autoRetrainer(db, models, queue, config.defaultModel, config.retrainEvery, app.log);
   await app.register(catalogueRoutes, {
     catalogue: catalogueRepo,
-    onChange: () => catalogue.reload(),
+    onChange: (changes, version) => catalogue.apply(changes, version),
     onUserErased: (userId) => recommender.interactionsChanged([userId]),
     maxBatchSize: config.maxBatchSize,
     adminToken,

@@ -36,7 +36,7 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(sources: { store: ModelStore; jobs: JobsRepository; queue: JobQueue; cache: { hits: number; misses: number; size: number } }) {
+  constructor(sources: { store: ModelStore; jobs: JobsRepository; queue: JobQueue; cache: { hits: number; misses: number; size: number; bytes: number }; inflightBodyBytes: () => number }) {
     collectDefaultMetrics({ register: this.registry, prefix: 'recflow_' });
     new Gauge({
       name: 'recflow_active_model_info',
@@ -74,13 +74,22 @@ export class Metrics {
     });
     new Gauge({
       name: 'recflow_recommendation_cache',
-      help: 'Recommendation answer cache: hits and misses since start, entries held',
+      help: 'Recommendation answer cache: hits and misses since start, entries and estimated bytes held',
       labelNames: ['stat'] as const,
       registers: [this.registry],
       collect() {
         this.set({ stat: 'hits' }, sources.cache.hits);
         this.set({ stat: 'misses' }, sources.cache.misses);
         this.set({ stat: 'entries' }, sources.cache.size);
+        this.set({ stat: 'bytes' }, sources.cache.bytes);
+      },
+    });
+    new Gauge({
+      name: 'recflow_inflight_body_bytes',
+      help: 'Bytes of request bodies being received now (bounded by INFLIGHT_BODY_BYTES)',
+      registers: [this.registry],
+      collect() {
+        this.set(sources.inflightBodyBytes());
       },
     });
     new Gauge({

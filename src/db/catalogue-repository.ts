@@ -30,11 +30,11 @@ export interface CatalogueRows {
 }
 
 export interface CatalogueRepository {
-  /** Creates or replaces items' metadata, all-or-nothing; returns how many were created. */
-  putItems(items: readonly ItemMeta[], now: number): { inserted: number; updated: number };
+  /** Creates or replaces items' metadata, all-or-nothing; returns how many were created and the catalogue version after the write. */
+  putItems(items: readonly ItemMeta[], now: number): { inserted: number; updated: number; version: number };
   getItem(itemId: string): ItemView | undefined;
-  /** Soft delete: the item is hidden and keeps its interactions. False for an unknown item. */
-  hideItem(itemId: string, now: number): boolean;
+  /** Soft delete: the item is hidden and keeps its interactions. The catalogue version after the write; null for an unknown item. */
+  hideItem(itemId: string, now: number): number | null;
   putUser(userId: string, labels: Record<string, string>, now: number): { inserted: boolean };
   getUser(userId: string): UserView | undefined;
   /**
@@ -67,6 +67,7 @@ export function createCatalogueRepository(db: Db): CatalogueRepository {
   const clearCategories = db.prepare<[number]>('DELETE FROM item_categories WHERE item_id = ?');
   const addCategory = db.prepare<[number, string]>('INSERT OR IGNORE INTO item_categories (item_id, category) VALUES (?, ?)');
   const bump = db.prepare('UPDATE catalogue_version SET version = version + 1 WHERE id = 1');
+  const currentVersion = db.prepare<[], number>('SELECT version FROM catalogue_version WHERE id = 1').pluck();
   const labelsJson = (labels: Record<string, string>): string | null => (Object.keys(labels).length ? JSON.stringify(labels) : null);
 
   const putItems = db.transaction((items: readonly ItemMeta[], now: number) => {
@@ -80,14 +81,15 @@ export function createCatalogueRepository(db: Db): CatalogueRepository {
       for (const c of it.categories) addCategory.run(id, c);
     }
     bump.run();
-    return { inserted, updated: items.length - inserted };
+    return { inserted, updated: items.length - inserted, version: currentVersion.get()! };
   });
+  const hideRow = db.prepare<[number, number]>('UPDATE items SET hidden = 1, updated_at = ? WHERE id = ?');
   const hide = db.transaction((itemId: string, now: number) => {
     const row = itemRow.get(itemId);
-    if (!row) return false;
-    db.prepare('UPDATE items SET hidden = 1, updated_at = ? WHERE id = ?').run(now, row.id);
+    if (!row) return null;
+    hideRow.run(now, row.id);
     bump.run();
-    return true;
+    return currentVersion.get()!;
   });
   const putUser = db.transaction((userId: string, labels: Record<string, string>, now: number) => {
     const existed = entities.find('users', userId) !== undefined;
@@ -132,7 +134,7 @@ export function createCatalogueRepository(db: Db): CatalogueRepository {
       return { userId: r.external_id, labels: r.labels ? (JSON.parse(r.labels) as Record<string, string>) : {}, createdAt: r.created_at, updatedAt: r.updated_at };
     },
     eraseUser: (userId) => erase.immediate(userId),
-    version: () => db.prepare('SELECT version FROM catalogue_version WHERE id = 1').pluck().get() as number,
+    version: () => currentVersion.get()!,
     rows() {
       const read = db.transaction(() => ({
         version: db.prepare('SELECT version FROM catalogue_version WHERE id = 1').pluck().get() as number,

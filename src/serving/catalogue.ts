@@ -1,29 +1,25 @@
-import type { CatalogueRepository, CatalogueRows } from '../db/catalogue-repository.js';
+import type { CatalogueRows } from '../db/catalogue-repository.js';
+import { CategoryBitmaps, IndexViews, type ItemSpace } from './catalogue-views.js';
 
-/** Per-category bitmaps kept per model index; beyond this many, the least recently used go. */
-const MAX_CATEGORY_BITMAPS = 256;
+export type { ItemSpace } from './catalogue-views.js';
+
 /** How often requests may check the database for catalogue writes made by other processes. */
 const VERSION_CHECK_MS = 500;
+/** Rows turned into maps per slice of a full reload before yielding to requests. */
+const LOAD_SLICE = 5000;
 
-interface Restriction {
+const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+export interface Restriction {
   hidden: boolean;
   availableFrom: number | null;
   availableUntil: number | null;
 }
 
-/** The catalogue mapped onto one model index's dense item ids. */
-interface IndexView {
-  version: number;
-  /** 1 = hidden; 2 = has an availability window (check `from`/`until`). */
-  flags: Uint8Array;
-  from: Float64Array;
-  until: Float64Array;
-  bitmaps: Map<string, Uint8Array>;
-}
-
-export interface ItemSpace {
-  readonly itemIds: readonly string[];
-  readonly itemIndex: ReadonlyMap<string, number>;
+/** One item's catalogue state after a write in this process. */
+export interface CatalogueChange extends Restriction {
+  itemId: string;
+  categories: readonly string[];
 }
 
 export interface ItemFilter {
@@ -32,107 +28,157 @@ export interface ItemFilter {
   includeHidden?: boolean;
 }
 
-/**
- * Item visibility and categories in memory, shaped for cheap filtering before top-N: per model
- * index a flags array (hidden / availability window) and lazily built per-category bitmaps, so a
- * request's filter is a few array reads per item, never a scan of item metadata. Reloaded when
- * the database's catalogue version changes (writes from any process bump it).
- */
-export class Catalogue {
-  private rows: CatalogueRows = { version: -1, restricted: [], categories: [] };
-  private restrictions = new Map<string, Restriction>();
-  private members = new Map<string, Set<string>>();
-  private readonly views = new WeakMap<ItemSpace, IndexView>();
-  private lastCheck = 0;
+export interface CatalogueSource {
+  /** The catalogue version in the database (one row: cheap). */
+  version(): number;
+  /** Every non-default row, read off the event loop. */
+  load(): Promise<CatalogueRows>;
+}
 
-  constructor(
-    private readonly repo: CatalogueRepository,
-    private readonly now: () => number = Date.now,
-  ) {
-    this.reload();
-  }
+/** The catalogue's in-memory state: restricted items and category members, by external id. */
+export class CatalogueState {
+  readonly restrictions = new Map<string, Restriction>();
+  readonly members = new Map<string, Set<string>>();
+  readonly categoriesOf = new Map<string, readonly string[]>();
 
-  /** Called after a write in this process, so its own requests see it at once. */
-  reload(): void {
-    this.rows = this.repo.rows();
-    this.restrictions = new Map(this.rows.restricted.map((r) => [r.itemId, r]));
-    this.members = new Map();
-    for (const { itemId, category } of this.rows.categories) {
-      let set = this.members.get(category);
-      if (!set) this.members.set(category, (set = new Set()));
+  /** Replaces one item's entries (a write touches only the items it names). */
+  set(change: CatalogueChange): void {
+    const { itemId } = change;
+    for (const c of this.categoriesOf.get(itemId) ?? []) this.members.get(c)?.delete(itemId);
+    if (change.categories.length) this.categoriesOf.set(itemId, [...change.categories]);
+    else this.categoriesOf.delete(itemId);
+    for (const c of change.categories) {
+      let set = this.members.get(c);
+      if (!set) this.members.set(c, (set = new Set()));
       set.add(itemId);
     }
-    this.lastCheck = this.now();
+    if (change.hidden || change.availableFrom !== null || change.availableUntil !== null) {
+      this.restrictions.set(itemId, { hidden: change.hidden, availableFrom: change.availableFrom, availableUntil: change.availableUntil });
+    } else this.restrictions.delete(itemId);
+  }
+
+  /** True when the item must not be shown under this filter at `now`. */
+  skips(id: string, filter: ItemFilter, now: number): boolean {
+    const r = this.restrictions.get(id);
+    if (r) {
+      if (r.hidden && !filter.includeHidden) return true;
+      if ((r.availableFrom !== null && now < r.availableFrom) || (r.availableUntil !== null && now >= r.availableUntil)) return true;
+    }
+    return false;
+  }
+}
+
+/** Builds the state from a full read, in slices that yield to requests. */
+async function stateFromRows(rows: CatalogueRows): Promise<CatalogueState> {
+  const state = new CatalogueState();
+  const grouped = new Map<string, string[]>();
+  for (let k = 0; k < rows.categories.length; k++) {
+    const { itemId, category } = rows.categories[k];
+    let list = grouped.get(itemId);
+    if (!list) grouped.set(itemId, (list = []));
+    list.push(category);
+    if (k % LOAD_SLICE === LOAD_SLICE - 1) await yieldToEventLoop();
+  }
+  const restricted = new Map(rows.restricted.map((r) => [r.itemId, r]));
+  const ids = new Set([...grouped.keys(), ...restricted.keys()]);
+  let k = 0;
+  for (const itemId of ids) {
+    const r = restricted.get(itemId);
+    state.set({ itemId, categories: grouped.get(itemId) ?? [], hidden: r?.hidden ?? false, availableFrom: r?.availableFrom ?? null, availableUntil: r?.availableUntil ?? null });
+    if (++k % LOAD_SLICE === 0) await yieldToEventLoop();
+  }
+  return state;
+}
+
+/**
+ * Item visibility and categories in memory, shaped for cheap filtering before top-N. A write in
+ * this process updates only the items it names; a write by another process (the version in the
+ * database moved on) triggers a full reload in the background reader. Requests never read the
+ * whole catalogue: until a reload or a per-index view is ready they use the state they have.
+ */
+export class Catalogue {
+  private state = new CatalogueState();
+  private loadedVersion = -1;
+  private lastCheck = 0;
+  private loading: Promise<void> | null = null;
+  private readonly views = new IndexViews();
+  private readonly bitmaps = new CategoryBitmaps();
+
+  constructor(
+    private readonly source: CatalogueSource,
+    private readonly now: () => number = Date.now,
+    private readonly log: { error(obj: object, msg: string): void } = { error: () => undefined },
+  ) {}
+
+  /** Reads the whole catalogue off the event loop and swaps it in; concurrent calls coalesce. */
+  load(): Promise<void> {
+    this.loading ??= this.loadOnce().finally(() => {
+      this.loading = null;
+    });
+    return this.loading;
+  }
+
+  private async loadOnce(): Promise<void> {
+    for (;;) {
+      const rows = await this.source.load();
+      // A write applied here while the read ran is newer than what was read: read again.
+      if (rows.version < this.loadedVersion) continue;
+      this.state = await stateFromRows(rows);
+      this.loadedVersion = rows.version;
+      this.views.reset();
+      this.bitmaps.reset();
+      this.lastCheck = this.now();
+      return;
+    }
+  }
+
+  /** Writes made in this process: applied to those items only. `version` is the database's after the write. */
+  apply(changes: readonly CatalogueChange[], version: number): void {
+    for (const c of changes) this.state.set(c);
+    this.views.update(changes, this.state);
+    this.bitmaps.update(changes, this.state);
+    const missedOthers = version !== this.loadedVersion + 1;
+    this.loadedVersion = Math.max(this.loadedVersion, version);
+    if (missedOthers) this.reloadInBackground();
+  }
+
+  private reloadInBackground(): void {
+    this.load().catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'catalogue reload failed; the previous catalogue keeps serving'));
   }
 
   private fresh(): void {
     const now = this.now();
     if (now - this.lastCheck < VERSION_CHECK_MS) return;
     this.lastCheck = now;
-    if (this.repo.version() !== this.rows.version) this.reload();
-  }
-
-  private view(space: ItemSpace): IndexView {
-    let v = this.views.get(space);
-    if (v && v.version === this.rows.version) return v;
-    const n = space.itemIds.length;
-    v = { version: this.rows.version, flags: new Uint8Array(n), from: new Float64Array(n), until: new Float64Array(n), bitmaps: new Map() };
-    for (const [id, r] of this.restrictions) {
-      const i = space.itemIndex.get(id);
-      if (i === undefined) continue;
-      if (r.hidden) v.flags[i] |= 1;
-      if (r.availableFrom !== null || r.availableUntil !== null) {
-        v.flags[i] |= 2;
-        v.from[i] = r.availableFrom ?? -Infinity;
-        v.until[i] = r.availableUntil ?? Infinity;
-      }
-    }
-    this.views.set(space, v);
-    return v;
-  }
-
-  private bitmap(space: ItemSpace, v: IndexView, category: string): Uint8Array {
-    let bits = v.bitmaps.get(category);
-    if (bits) {
-      v.bitmaps.delete(category); // re-insert: most recently used last
-      v.bitmaps.set(category, bits);
-      return bits;
-    }
-    bits = new Uint8Array(space.itemIds.length);
-    for (const id of this.members.get(category) ?? []) {
-      const i = space.itemIndex.get(id);
-      if (i !== undefined) bits[i] = 1;
-    }
-    v.bitmaps.set(category, bits);
-    if (v.bitmaps.size > MAX_CATEGORY_BITMAPS) v.bitmaps.delete(v.bitmaps.keys().next().value!);
-    return bits;
+    if (!this.loading && this.source.version() > this.loadedVersion) this.reloadInBackground();
   }
 
   /** The catalogue version requests currently see (part of cached answers' keys). */
   get version(): number {
     this.fresh();
-    return this.rows.version;
+    return this.loadedVersion;
   }
 
   /** A dense-id predicate: true for items the request must not get. */
   skipper(space: ItemSpace, filter: ItemFilter): (i: number) => boolean {
     this.fresh();
-    const v = this.view(space);
     const now = this.now();
-    const hiddenMask = filter.includeHidden ? 0 : 1;
-    const bitmaps = filter.categories?.length ? filter.categories.map((c) => this.bitmap(space, v, c)) : null;
+    const state = this.state;
+    const view = this.views.ready(space, state);
+    const hiddenMask = filter.includeHidden ? 1 : 0;
+    const restricted = view
+      ? (i: number): boolean => {
+          const f = view.flags[i];
+          if (f === 0) return false;
+          if (f & 1 && !hiddenMask) return true;
+          return (f & 2) !== 0 && (now < view.from[i] || now >= view.until[i]);
+        }
+      : (i: number): boolean => state.skips(space.itemIds[i], filter, now);
+    const inCategory = filter.categories?.length ? filter.categories.map((c) => this.bitmaps.test(space, state, c)) : null;
     const excluded = filter.exclude?.length ? new Set(filter.exclude.map((id) => space.itemIndex.get(id)).filter((i): i is number => i !== undefined)) : null;
     return (i: number): boolean => {
-      const f = v.flags[i];
-      if (f !== 0) {
-        if (f & hiddenMask) return true;
-        if (f & 2 && (now < v.from[i] || now >= v.until[i])) return true;
-      }
-      if (bitmaps) {
-        let any = false;
-        for (const b of bitmaps) if (b[i]) any = true;
-        if (!any) return true;
-      }
+      if (restricted(i)) return true;
+      if (inCategory && !inCategory.some((has) => has(i))) return true;
       return excluded !== null && excluded.has(i);
     };
   }
@@ -141,14 +187,11 @@ export class Catalogue {
   skipperByExternalId(filter: ItemFilter): (itemId: string) => boolean {
     this.fresh();
     const now = this.now();
-    const sets = filter.categories?.length ? filter.categories.map((c) => this.members.get(c) ?? new Set<string>()) : null;
+    const state = this.state;
+    const sets = filter.categories?.length ? filter.categories.map((c) => state.members.get(c) ?? new Set<string>()) : null;
     const excluded = filter.exclude?.length ? new Set(filter.exclude) : null;
     return (id: string): boolean => {
-      const r = this.restrictions.get(id);
-      if (r) {
-        if (r.hidden && !filter.includeHidden) return true;
-        if ((r.availableFrom !== null && now < r.availableFrom) || (r.availableUntil !== null && now >= r.availableUntil)) return true;
-      }
+      if (state.skips(id, filter, now)) return true;
       if (sets && !sets.some((s) => s.has(id))) return true;
       return excluded !== null && excluded.has(id);
     };

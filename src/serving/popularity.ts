@@ -1,4 +1,4 @@
-import type { ServingRepository } from '../db/serving-repository.js';
+import type { DailyCount } from '../db/serving-repository.js';
 import { topN } from './top-n.js';
 
 const DAY_MS = 86_400_000;
@@ -8,56 +8,114 @@ export interface PopularityOptions {
   halfLifeDays: number;
   /** Interactions older than this are ignored. */
   windowDays: number;
-  /** Recomputed at most this often; requests in between read the cached ranking. */
-  ttlMs: number;
+  /** Items kept in the ranking: bounds its memory and the scan of a heavily filtered request. */
+  maxItems: number;
 }
 
-export const POPULARITY_DEFAULTS: PopularityOptions = { halfLifeDays: 14, windowDays: 365, ttlMs: 30_000 };
+export const POPULARITY_DEFAULTS: PopularityOptions = { halfLifeDays: 14, windowDays: 365, maxItems: 20_000 };
 
-interface Ranking {
+/** A ready popularity ranking, best first. */
+export interface Ranking {
   items: string[];
   scores: Float64Array;
+  /** When it was computed (epoch ms). */
   at: number;
 }
 
+export const EMPTY_RANKING: Ranking = { items: [], scores: new Float64Array(0), at: 0 };
+
+/** Recency-weighted popularity (exponential decay by age in days) from per-item daily counts. */
+export function rankPopularity(counts: Iterable<DailyCount>, now: number, options: PopularityOptions): Ranking {
+  const today = Math.floor(now / DAY_MS);
+  const decay = Math.LN2 / options.halfLifeDays;
+  const totals = new Map<string, number>();
+  for (const row of counts) {
+    const age = Math.max(0, today - row.day);
+    totals.set(row.item, (totals.get(row.item) ?? 0) + row.count * Math.exp(-decay * age));
+  }
+  const items = [...totals.keys()];
+  const scores = Float64Array.from(items, (id) => totals.get(id)!);
+  const order = topN(scores, Math.min(items.length, options.maxItems));
+  return { items: order.map((s) => items[s.item]), scores: Float64Array.from(order, (s) => s.score), at: now };
+}
+
+export interface PopularitySource {
+  /** Computes a fresh ranking off the event loop (a worker thread). */
+  ranking(options: PopularityOptions, now: number): Promise<Ranking>;
+}
+
 /**
- * The fallback ranking for users without a model answer: item popularity with recent
- * interactions weighted up (exponential decay by age). One cached ranking, refreshed after the
- * TTL, so its memory is bounded by the catalogue.
+ * The fallback ranking for users without a model answer. Requests only read the ranking that is
+ * ready; it is recomputed in the background every `refreshMs` after new interactions arrived
+ * (at once while it is still empty), never inside a request.
  */
 export class PopularityRanking {
-  private cache: Ranking | null = null;
+  private current: Ranking = EMPTY_RANKING;
+  private dirty = true;
+  private running: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private lastStart = 0;
 
   constructor(
-    private readonly repo: ServingRepository,
+    private readonly source: PopularitySource,
+    private readonly refreshMs: number,
     private readonly options: PopularityOptions = POPULARITY_DEFAULTS,
+    private readonly log: { error(obj: object, msg: string): void } = { error: () => undefined },
     private readonly now: () => number = Date.now,
   ) {}
 
-  invalidate(): void {
-    this.cache = null;
+  /** Computes the first ranking and keeps it fresh on a timer. */
+  async start(): Promise<void> {
+    await this.refresh();
+    this.timer = setInterval(() => this.refreshIfDue(), Math.min(this.refreshMs, 1000));
+    this.timer.unref();
   }
 
-  private ranking(): Ranking {
-    const now = this.now();
-    if (this.cache && now - this.cache.at < this.options.ttlMs) return this.cache;
-    const today = Math.floor(now / DAY_MS);
-    const decay = Math.LN2 / this.options.halfLifeDays;
-    const totals = new Map<string, number>();
-    for (const row of this.repo.dailyCounts(now - this.options.windowDays * DAY_MS)) {
-      const age = Math.max(0, today - row.day);
-      totals.set(row.item, (totals.get(row.item) ?? 0) + row.count * Math.exp(-decay * age));
-    }
-    const items = [...totals.keys()];
-    const scores = Float64Array.from(items, (id) => totals.get(id)!);
-    const order = topN(scores, items.length);
-    this.cache = { items: order.map((s) => items[s.item]), scores: Float64Array.from(order, (s) => s.score), at: now };
-    return this.cache;
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** New interactions arrived: recompute within `refreshMs` (an empty ranking at once). */
+  changed(): void {
+    this.dirty = true;
+    if (this.current.items.length === 0) this.refreshIfDue(true);
+  }
+
+  private refreshIfDue(force = false): void {
+    if (!this.dirty || this.running) return;
+    if (!force && this.now() - this.lastStart < this.refreshMs) return;
+    void this.refresh();
+  }
+
+  /** Recomputes now (coalesced with one already running); requests keep the old ranking meanwhile. */
+  refresh(): Promise<void> {
+    if (this.running) return this.running;
+    this.dirty = false;
+    this.lastStart = this.now();
+    this.running = this.source
+      .ranking(this.options, this.now())
+      .then((r) => {
+        this.current = r;
+      })
+      .catch((err: unknown) => {
+        this.dirty = true;
+        this.log.error({ err: (err as Error).message }, 'popularity refresh failed; the previous ranking keeps serving');
+      })
+      .finally(() => {
+        this.running = null;
+      });
+    return this.running;
+  }
+
+  /** When the ranking being served was computed (epoch ms; 0 before the first). */
+  get computedAt(): number {
+    return this.current.at;
   }
 
   /** The `n` most popular items not excluded, best first. */
   top(n: number, exclude: (itemId: string) => boolean): { itemId: string; score: number }[] {
-    const r = this.ranking();
+    const r = this.current;
     const out: { itemId: string; score: number }[] = [];
     for (let k = 0; k < r.items.length && out.length < n; k++) {
       if (!exclude(r.items[k])) out.push({ itemId: r.items[k], score: r.scores[k] });

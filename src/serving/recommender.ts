@@ -41,6 +41,8 @@ export interface RecommenderSettings {
   historyLimit: number;
   /** Answers kept per (user, query); 0 turns the cache off. */
   cacheEntries: number;
+  /** Estimated bytes of cached answers at most. */
+  cacheBytes: number;
   cacheTtlMs: number;
 }
 
@@ -67,7 +69,7 @@ export class Recommender {
     private readonly catalogue: Catalogue,
     private readonly settings: RecommenderSettings,
   ) {
-    this.cache = new ResultCache(settings.cacheEntries, settings.cacheTtlMs);
+    this.cache = new ResultCache(settings.cacheEntries, settings.cacheTtlMs, Date.now, { maxBytes: settings.cacheBytes, sizeOf: answerBytes });
   }
 
   /** New interactions of these users: their cached answers are stale. */
@@ -88,7 +90,7 @@ export class Recommender {
   recommend(userId: string, options: RecommendOptions): Recommendation {
     const index = this.index(options.model);
     const f = options.filter ?? {};
-    const key = JSON.stringify([userId, options.limit, options.excludeSeen, index?.modelName ?? null, index?.version ?? null, this.catalogue.version, f.categories ?? [], f.exclude ?? [], f.includeHidden ?? false]);
+    const key = JSON.stringify([userId, options.limit, options.excludeSeen, index?.modelName ?? null, index?.version ?? null, this.catalogue.version, this.popularity.computedAt, f.categories ?? [], f.exclude ?? [], f.includeHidden ?? false]);
     const cached = this.cache.get(userId, key);
     if (cached) return cached;
     const answer = this.compute(userId, index, options);
@@ -182,6 +184,13 @@ export class Recommender {
     }
     return { model: 'popularity', modelVersion: index?.version ?? null, source: 'fallback', method: 'popularity', items: this.popularity.top(limit, excludeExt) };
   }
+}
+
+/** Estimated heap bytes of an answer: ~100 per item object plus its id string, ~300 for the rest. */
+function answerBytes(a: Recommendation): number {
+  let bytes = 300 + 2 * (a.model.length + (a.modelVersion?.length ?? 0));
+  for (const it of a.items) bytes += 100 + 2 * it.itemId.length;
+  return bytes;
 }
 
 function sortedOrder(items: Int32Array): number[] {

@@ -35,4 +35,21 @@ describe('ResultCache', () => {
     c.set('a', 'k', 1);
     expect(c.get('a', 'k')).toBeUndefined();
   });
+
+  it('is bounded in estimated bytes as well as entries, and accounts for invalidation', () => {
+    const c = new ResultCache<string>(1_000_000, 60_000, () => 0, { maxBytes: 10_000, sizeOf: (v) => 2 * v.length });
+    for (let k = 0; k < 1000; k++) c.set(`u${k}`, `key-${k}`, 'x'.repeat(500));
+    // Each entry is ~1,180 estimated bytes: no more than 10,000 bytes' worth stay, the newest.
+    expect(c.bytes).toBeLessThanOrEqual(10_000);
+    expect(c.size).toBe(8);
+    expect(c.get('u999', 'key-999')).toBeDefined();
+    expect(c.get('u0', 'key-0')).toBeUndefined();
+    c.invalidateUser('u999');
+    expect(c.size).toBe(7);
+    c.clear();
+    expect(c.bytes).toBe(0);
+    // A single answer larger than the whole budget is not cached at all.
+    c.set('big', 'k', 'y'.repeat(10_000));
+    expect(c.size).toBe(0);
+  });
 });

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { CatalogueRepository, ItemView, UserView } from '../../db/catalogue-repository.js';
+import type { CatalogueRepository, ItemMeta, ItemView, UserView } from '../../db/catalogue-repository.js';
+import type { CatalogueChange } from '../../serving/catalogue.js';
 import { notFound } from '../../errors.js';
 import { requireAdminToken } from '../auth.js';
 import { errorResponse } from '../schemas/common.js';
@@ -8,8 +9,8 @@ import { erasedUserResponse, itemParams, itemResponse, putItemBody, putItemsBody
 
 export interface CatalogueRoutesOptions {
   catalogue: CatalogueRepository;
-  /** Serving reloads its in-memory catalogue after a write. */
-  onChange: () => void;
+  /** Serving applies a write to the items it names (`version`: the catalogue's after the write). */
+  onChange: (changes: CatalogueChange[], version: number) => void;
   /** Serving drops what it cached for an erased user. */
   onUserErased: (userId: string) => void;
   maxBatchSize: number;
@@ -20,6 +21,7 @@ export interface CatalogueRoutesOptions {
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 const itemView = (v: ItemView) => ({ ...v, availableFrom: iso(v.availableFrom), availableUntil: iso(v.availableUntil), createdAt: new Date(v.createdAt).toISOString(), updatedAt: iso(v.updatedAt) });
+const change = (m: ItemMeta): CatalogueChange => ({ itemId: m.itemId, categories: m.categories, hidden: m.hidden, availableFrom: m.availableFrom, availableUntil: m.availableUntil });
 const userView = (v: UserView) => ({ ...v, createdAt: new Date(v.createdAt).toISOString(), updatedAt: iso(v.updatedAt) });
 
 export const catalogueRoutes: FastifyPluginAsync<CatalogueRoutesOptions> = async (fastify, opts) => {
@@ -28,15 +30,16 @@ export const catalogueRoutes: FastifyPluginAsync<CatalogueRoutesOptions> = async
   const errors = { 400: errorResponse, 404: errorResponse };
 
   app.put('/items/:id', { schema: { params: itemParams, body: putItemBody, response: { 200: itemResponse, ...errors } } }, async (request) => {
-    catalogue.putItems([{ itemId: request.params.id, ...request.body }], Date.now());
-    opts.onChange();
+    const meta = { itemId: request.params.id, ...request.body };
+    const { version } = catalogue.putItems([meta], Date.now());
+    opts.onChange([change(meta)], version);
     return itemView(catalogue.getItem(request.params.id)!);
   });
 
   app.put('/items', { schema: { body: putItemsBody(opts.maxBatchSize), response: { 200: putItemsResponse, 400: errorResponse } } }, async (request) => {
-    const counts = catalogue.putItems(request.body.items, Date.now());
-    opts.onChange();
-    return { ...counts, ignored: 0 };
+    const { inserted, updated, version } = catalogue.putItems(request.body.items, Date.now());
+    opts.onChange(request.body.items.map(change), version);
+    return { inserted, updated, ignored: 0 };
   });
 
   app.get('/items/:id', { schema: { params: itemParams, response: { 200: itemResponse, ...errors } } }, async (request) => {
@@ -46,9 +49,11 @@ export const catalogueRoutes: FastifyPluginAsync<CatalogueRoutesOptions> = async
   });
 
   app.delete('/items/:id', { schema: { params: itemParams, response: { 200: itemResponse, ...errors } } }, async (request) => {
-    if (!catalogue.hideItem(request.params.id, Date.now())) throw notFound('item', 'params.id');
-    opts.onChange();
-    return itemView(catalogue.getItem(request.params.id)!);
+    const version = catalogue.hideItem(request.params.id, Date.now());
+    if (version === null) throw notFound('item', 'params.id');
+    const item = catalogue.getItem(request.params.id)!;
+    opts.onChange([change(item)], version);
+    return itemView(item);
   });
 
   app.put('/users/:id', { schema: { params: userParams, body: putUserBody, response: { 200: userResponse, ...errors } } }, async (request) => {
