@@ -171,7 +171,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
 
   const backend = await initBackend(config.tfBackend, app.log);
   const models = createModelsRepository(db);
-  const store = new ModelStore(models, app.log);
+  const store = new ModelStore(models, app.log, { annMinItems: config.annMinItems });
   await store.refresh();
   store.start(config.modelPollMs);
   const servingRepo = createServingRepository(db);

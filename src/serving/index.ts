@@ -1,6 +1,7 @@
 import type { Csr } from '../data/interactions.js';
 import { ItemKnnModel } from '../models/itemknn.js';
 import type { RecModel } from '../models/model.js';
+import { AnnIndex } from './ann.js';
 import { gramInSlices } from './fold-in.js';
 import { MatrixScorer } from './kernels/dot.js';
 import type { LoadedSnapshot } from './snapshots.js';
@@ -13,6 +14,14 @@ export const PRECOMPUTED_NEIGHBOURS = 100;
 export const RERANK_CANDIDATES = 200;
 
 const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+export interface ServingIndexOptions {
+  /** Catalogues with at least this many items get approximate retrieval (0 = never). */
+  annMinItems: number;
+}
+
+/** Candidates asked of the ANN index for a top-n: enough to survive filtering most of the time. */
+const annCandidates = (n: number): number => 2 * n + 100;
 
 /**
  * A snapshot prepared for serving: id maps, item vectors in one contiguous Float32Array
@@ -47,6 +56,9 @@ export class ServingIndex {
   private readonly itemScorer: MatrixScorer | null;
   private readonly unitScorer: MatrixScorer | null;
   private similar: Csr | null = null;
+  /** Approximate retrieval for large catalogues: by score (user vectors), by cosine (similar items). */
+  private ann: AnnIndex | null = null;
+  private annUnit: AnnIndex | null = null;
 
   private constructor(snapshot: LoadedSnapshot) {
     const e = snapshot.embeddings;
@@ -74,11 +86,55 @@ export class ServingIndex {
     if (this.model instanceof ItemKnnModel) this.similar = this.model.neighbourLists();
   }
 
-  static async build(snapshot: LoadedSnapshot): Promise<ServingIndex> {
+  static async build(snapshot: LoadedSnapshot, options: ServingIndexOptions = { annMinItems: 0 }): Promise<ServingIndex> {
     const index = new ServingIndex(snapshot);
     if (index.dims > 0) index.gram = await gramInSlices(index.itemVectors, index.nItems, index.dims);
     if (!index.similar && index.itemUnit && index.nItems <= PRECOMPUTE_SIMILAR_MAX_ITEMS) await index.precomputeSimilar();
+    if (options.annMinItems > 0 && index.nItems >= options.annMinItems && index.dims > 0) await index.buildAnn();
     return index;
+  }
+
+  private async buildAnn(): Promise<void> {
+    const bias = this.kind === 'dot' ? this.itemBias : null;
+    this.ann = await AnnIndex.build(this.itemVectors, this.nItems, this.dims, bias);
+    this.annUnit = this.itemVectors === this.itemUnit && !bias ? this.ann : await AnnIndex.build(this.itemUnit!, this.nItems, this.dims, null);
+  }
+
+  /** Whether top-N runs on approximate retrieval (large catalogues). */
+  get approximate(): boolean {
+    return this.ann !== null;
+  }
+
+  /** Exact score (dot plus bias) of one item for a vector. */
+  private score(vectors: Float32Array, bias: Float32Array | null, v: Float32Array, i: number): number {
+    const d = this.dims;
+    let s = bias ? bias[i] : 0;
+    for (let f = 0; f < d; f++) s += vectors[i * d + f] * v[f];
+    return s;
+  }
+
+  /**
+   * Top-n through the ANN index: candidates are filtered and scored exactly; when filters leave
+   * fewer than n, a wider search is tried, and null sends the caller to the exact scan.
+   */
+  private annTop(ann: AnnIndex, vectors: Float32Array, bias: Float32Array | null, v: Float32Array, n: number, skip: (i: number) => boolean): Scored[] | null {
+    for (let k = annCandidates(n); ; k *= 8) {
+      const found = ann.search(v, k);
+      const kept = found.filter((i) => !skip(i));
+      if (kept.length >= n || found.length >= this.nItems) {
+        const scores = new Float32Array(kept.length);
+        for (let c = 0; c < kept.length; c++) scores[c] = this.score(vectors, bias, v, kept[c]);
+        return topN(scores, n).map((s) => ({ item: kept[s.item], score: s.score }));
+      }
+      if (k >= 4 * annCandidates(n)) return null;
+    }
+  }
+
+  /** Top-n items for a vector in this index's user space (fold-in users): approximate when large. */
+  topForVector(v: Float32Array, n: number, skip: (i: number) => boolean): Scored[] {
+    const bias = this.kind === 'dot' ? this.itemBias : null;
+    const approx = this.ann ? this.annTop(this.ann, this.itemVectors, bias, v, n, skip) : null;
+    return approx ?? topN(this.scoreVector(v), n, skip);
   }
 
   /** QᵀQ for fold-in of users the snapshot does not know (dot/cosine models); set by build(). */
@@ -112,9 +168,10 @@ export class ServingIndex {
    * product part proposes {@link RERANK_CANDIDATES} candidates and the full model reranks them.
    */
   recommend(u: number, n: number, skip: (item: number) => boolean): Scored[] {
-    const scores = this.scoreUser(u);
-    if (this.exact || !this.userVectors) return topN(scores, n, skip);
-    const candidates = topN(scores, Math.max(RERANK_CANDIDATES, n), skip);
+    const v = this.userVector(u);
+    if (!v) return topN(this.scoreUser(u), n, skip);
+    if (this.exact) return this.topForVector(v, n, skip);
+    const candidates = this.topForVector(v, Math.max(RERANK_CANDIDATES, n), skip);
     const items = Int32Array.from(candidates, (c) => c.item);
     const exact = this.model.scorePairs(new Int32Array(items.length).fill(u), items);
     return topN(exact, n)
@@ -136,8 +193,10 @@ export class ServingIndex {
       if (found.length >= n || !this.itemUnit || to - from < PRECOMPUTED_NEIGHBOURS) return found;
     }
     if (!this.itemUnit) return [];
-    const scores = this.cosineTo(i);
-    return topN(scores, n, (j) => j === i || skip(j));
+    const d = this.dims;
+    const skipSelf = (j: number): boolean => j === i || skip(j);
+    const approx = this.annUnit ? this.annTop(this.annUnit, this.itemUnit, null, this.itemUnit.subarray(i * d, (i + 1) * d), n, skipSelf) : null;
+    return approx ?? topN(this.cosineTo(i), n, skipSelf);
   }
 
   private cosineTo(i: number): Float32Array {

@@ -1,5 +1,5 @@
 import type { ModelsRepository, ModelVersion } from '../db/models-repository.js';
-import { ServingIndex } from './index.js';
+import { ServingIndex, type ServingIndexOptions } from './index.js';
 import { readSnapshot } from './snapshots.js';
 
 interface Log {
@@ -27,6 +27,7 @@ export class ModelStore {
   constructor(
     private readonly models: ModelsRepository,
     private readonly log: Log,
+    private readonly indexOptions: ServingIndexOptions = { annMinItems: 0 },
   ) {}
 
   /** The index for a model type, or the default (the most recently activated version). */
@@ -79,9 +80,9 @@ export class ModelStore {
       if (this.indexes.get(v.model)?.version === v.version || this.failed.has(`${v.model}/${v.version}`)) continue;
       try {
         const started = performance.now();
-        const index = await ServingIndex.build(await readSnapshot(v.path));
+        const index = await ServingIndex.build(await readSnapshot(v.path), this.indexOptions);
         this.indexes.set(v.model, index);
-        this.log.info({ model: v.model, version: v.version, ms: Math.round(performance.now() - started) }, 'model version loaded for serving');
+        this.log.info({ model: v.model, version: v.version, approximate: index.approximate, ms: Math.round(performance.now() - started) }, 'model version loaded for serving');
         this.onSwap?.();
       } catch (err) {
         // Keep serving the previous version; do not retry a broken snapshot on every poll.

@@ -138,33 +138,34 @@ export class Recommender {
     if (u !== undefined) return { method: 'trained', items: index.recommend(u, limit, skip) };
     const positives = user.items.filter((h) => !this.isDislike(h) && index.itemIndex.has(h.item));
     if (positives.length === 0) return null;
-    const scores = this.foldIn(index, positives);
-    return scores ? { method: 'fold-in', items: topN(scores, limit, skip) } : null;
+    const folded = this.foldIn(index, positives);
+    if (!folded) return null;
+    return { method: 'fold-in', items: 'vector' in folded ? index.topForVector(folded.vector, limit, skip) : topN(folded.scores, limit, skip) };
   }
 
-  /** Scores for a user the snapshot does not know, from their current interactions. */
-  private foldIn(index: ServingIndex, positives: UserItem[]): Float32Array | null {
+  /** A user the snapshot does not know, from their current interactions: a user vector, or scores of every item. */
+  private foldIn(index: ServingIndex, positives: UserItem[]): { vector: Float32Array } | { scores: Float32Array } | null {
     const items = Int32Array.from(positives, (h) => index.itemIndex.get(h.item)!);
     const { ratingMax } = this.settings;
     const strength = Float32Array.from(positives, (h) => (h.rating !== null ? h.rating : Math.min(h.weight, ratingMax)) / ratingMax);
     const model = index.model;
     if (model instanceof DmfModel) {
       const order = sortedOrder(items);
-      return index.scoreVector(model.userVectorFor(Int32Array.from(order, (k) => items[k]), Float32Array.from(order, (k) => strength[k] * ratingMax)));
+      return { vector: model.userVectorFor(Int32Array.from(order, (k) => items[k]), Float32Array.from(order, (k) => strength[k] * ratingMax)) };
     }
     if (model instanceof EinmfModel) {
       const p = model.userVectorFor(items, Float32Array.from(positives, (h) => h.rating ?? Number.NaN), ratingMax);
       for (let f = 0; f < p.length; f++) p[f] *= model.h.data[f];
-      return index.scoreVector(p);
+      return { vector: p };
     }
     if (model instanceof ItemKnnModel) {
       const lists = model.neighbourLists();
       const scores = new Float32Array(index.nItems);
       for (const j of items) for (let p = lists.indptr[j]; p < lists.indptr[j + 1]; p++) scores[lists.indices[p]] += lists.values[p];
-      return scores;
+      return { scores };
     }
     if (!index.itemGram) return null;
-    return index.scoreVector(foldInUser(index.itemGram, index.itemVectors, index.dims, items, strength));
+    return { vector: foldInUser(index.itemGram, index.itemVectors, index.dims, items, strength) };
   }
 
   similar(itemId: string, limit: number, options: { model?: string; filter?: ItemFilter } = {}): Recommendation {
