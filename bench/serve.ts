@@ -4,7 +4,8 @@
  * ceiling, recommendations, similar items, and recommendations while a new model version is
  * swapped in. Prints a table and writes bench/results/serve.json.
  *
- *   npx tsx bench/serve.ts [--seconds 10] [--connections 16] [--items 1700,100000]
+ *   npx tsx bench/serve.ts [--seconds 10] [--connections 16] [--items 1700,100000] [--cache-scenario yes|no]
+ *   BENCH_ISOTROPIC=1 …   isotropic random factors: approximate retrieval's worst case
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -70,9 +71,11 @@ for (const items of catalogues) {
   const randomItem = () => Math.floor(Math.random() * items);
   // The answer cache serves repeated (user, query) pairs; 2,000 users over a run repeat a lot, so
   // it gets its own scenario and every other one runs with the cache off (the compute path).
-  const cached = await startServer(items, 20_000);
-  rows.push(row(items, 'GET /users/:id/recommendations, answer cache on', await load(cached.port, () => `/users/u${randomUser()}/recommendations?limit=10`)));
-  await cached.stop();
+  if (arg('cache-scenario', 'yes') === 'yes') {
+    const cached = await startServer(items, 20_000);
+    rows.push(row(items, 'GET /users/:id/recommendations, answer cache on', await load(cached.port, () => `/users/u${randomUser()}/recommendations?limit=10`)));
+    await cached.stop();
+  }
   const { child, lines, ready, port, stop } = await startServer(items, 0);
   rows.push(row(items, 'trivial route (ceiling)', await load(port, () => '/trivial')));
   rows.push(row(items, 'GET /users/:id/recommendations', await load(port, () => `/users/u${randomUser()}/recommendations?limit=10`)));
@@ -91,7 +94,7 @@ for (const items of catalogues) {
   rows.push(row(items, 'recommendations during a model swap', await during));
   child.stdin.write('rss\n');
   const rss = (await nextJson(lines)).rss as number;
-  extra.push({ items, initialLoadMs: Math.round(ready.loadMs as number), swapLoadMs: Math.round(swapped.ms as number), serverRssMb: Math.round(rss / 2 ** 20), backend: ready.backend });
+  extra.push({ items, initialLoadMs: Math.round(ready.loadMs as number), swapLoadMs: Math.round(swapped.ms as number), serverRssMb: Math.round(rss / 2 ** 20), backend: ready.backend, approximate: ready.approximate, recallAt10: ready.recall });
   await stop();
 }
 
@@ -100,6 +103,6 @@ console.log('| items | scenario | req/s | p50 ms | p99 ms | errors | non-2xx |')
 console.log('|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(`| ${r.items.toLocaleString('en')} | ${r.scenario} | ${r.requestsPerSec.toLocaleString('en')} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.non2xx} |`);
 console.log('');
-for (const e of extra) console.log(`items ${e.items}: model load ${e.initialLoadMs} ms, swap (write + load) ${e.swapLoadMs} ms, server RSS ${e.serverRssMb} MB, backend ${e.backend}`);
+for (const e of extra) console.log(`items ${e.items}: ${e.approximate ? 'approximate (HNSW)' : 'exact'} top-N, recall@10 ${e.recallAt10}, model load ${e.initialLoadMs} ms, swap (write + load) ${e.swapLoadMs} ms, server RSS ${e.serverRssMb} MB, backend ${e.backend}`);
 mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/serve.json', JSON.stringify({ connections, seconds, rows, extra }, null, 2));

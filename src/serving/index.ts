@@ -60,7 +60,7 @@ export class ServingIndex {
   private ann: AnnIndex | null = null;
   private annUnit: AnnIndex | null = null;
 
-  private constructor(snapshot: LoadedSnapshot) {
+  private constructor(snapshot: LoadedSnapshot, prepared: Prepared) {
     const e = snapshot.embeddings;
     this.model = snapshot.model;
     this.modelName = snapshot.manifest.model;
@@ -69,8 +69,8 @@ export class ServingIndex {
     this.dataUntil = snapshot.manifest.watermark.lastIngestAt ?? Number.POSITIVE_INFINITY;
     this.itemIds = snapshot.itemIds;
     this.userIds = snapshot.userIds;
-    this.itemIndex = new Map(snapshot.itemIds.map((id, k) => [id, k]));
-    this.userIndex = new Map(snapshot.userIds.map((id, k) => [id, k]));
+    this.itemIndex = prepared.itemIndex;
+    this.userIndex = prepared.userIndex;
     this.nItems = snapshot.itemIds.length;
     this.dims = e.item.cols;
     this.kind = e.kind;
@@ -78,7 +78,7 @@ export class ServingIndex {
     this.popularity = snapshot.popularity;
     this.itemBias = e.itemBias ?? null;
     this.userVectors = e.user?.data ?? null;
-    this.itemUnit = this.dims > 0 ? normalizeRows(e.item.data, this.nItems, this.dims) : null;
+    this.itemUnit = prepared.itemUnit;
     // DMF scores by cosine: against unit item vectors, user·item ranks exactly as the cosine.
     this.itemVectors = e.kind === 'cosine' && this.itemUnit ? this.itemUnit : e.item.data;
     this.unitScorer = this.itemUnit ? new MatrixScorer(this.itemUnit, this.nItems, this.dims) : null;
@@ -87,7 +87,14 @@ export class ServingIndex {
   }
 
   static async build(snapshot: LoadedSnapshot, options: ServingIndexOptions = { annMinItems: 0 }): Promise<ServingIndex> {
-    const index = new ServingIndex(snapshot);
+    // The O(catalogue + users) preparation runs in slices: a 1M-item load must not stall requests.
+    const e = snapshot.embeddings;
+    const prepared: Prepared = {
+      itemIndex: await positionsInSlices(snapshot.itemIds),
+      userIndex: await positionsInSlices(snapshot.userIds),
+      itemUnit: e.item.cols > 0 ? await normalizeRowsInSlices(e.item.data, snapshot.itemIds.length, e.item.cols) : null,
+    };
+    const index = new ServingIndex(snapshot, prepared);
     if (index.dims > 0) index.gram = await gramInSlices(index.itemVectors, index.nItems, index.dims);
     if (!index.similar && index.itemUnit && index.nItems <= PRECOMPUTE_SIMILAR_MAX_ITEMS) await index.precomputeSimilar();
     if (options.annMinItems > 0 && index.nItems >= options.annMinItems && index.dims > 0) await index.buildAnn();
@@ -224,9 +231,28 @@ export class ServingIndex {
   }
 }
 
-function normalizeRows(data: Float32Array, rows: number, d: number): Float32Array {
+/** What build() computes in slices before the index exists. */
+interface Prepared {
+  itemIndex: Map<string, number>;
+  userIndex: Map<string, number>;
+  itemUnit: Float32Array | null;
+}
+
+const SLICE_ROWS = 20_000;
+
+async function positionsInSlices(ids: readonly string[]): Promise<Map<string, number>> {
+  const map = new Map<string, number>();
+  for (let k = 0; k < ids.length; k++) {
+    map.set(ids[k], k);
+    if (k % SLICE_ROWS === SLICE_ROWS - 1) await yieldToEventLoop();
+  }
+  return map;
+}
+
+async function normalizeRowsInSlices(data: Float32Array, rows: number, d: number): Promise<Float32Array> {
   const out = new Float32Array(rows * d);
   for (let r = 0; r < rows; r++) {
+    if (r % SLICE_ROWS === SLICE_ROWS - 1) await yieldToEventLoop();
     let norm = 0;
     for (let f = 0; f < d; f++) norm += data[r * d + f] ** 2;
     const s = norm > 0 ? 1 / Math.sqrt(norm) : 0;

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { z } from 'zod';
@@ -85,6 +86,17 @@ async function listFiles(dir: string): Promise<string[]> {
 }
 
 const sha256 = (buf: Uint8Array): string => createHash('sha256').update(buf).digest('hex');
+
+/** Hashes a file chunk by chunk: a 256 MB embedding file must not hold the event loop for a second. */
+async function streamedSha256(path: string): Promise<{ bytes: number; digest: string }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).byteLength;
+  }
+  return { bytes, digest: hash.digest('hex') };
+}
 const bytes = (a: Float32Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
 /** Fault injection for tests: runs after the files are written, before the rename. */
@@ -206,8 +218,8 @@ export async function readSnapshot(dir: string): Promise<LoadedSnapshot> {
   const manifest = manifestSchema.parse(JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')));
   for (const [file, entry] of Object.entries(manifest.files)) {
     if (file.includes('..')) throw new Error(`manifest lists an unsafe path ${file}`);
-    const buf = await readFile(join(dir, file));
-    if (buf.byteLength !== entry.bytes || sha256(buf) !== entry.sha256) throw new Error(`snapshot ${dir}: ${file} does not match its checksum`);
+    const { bytes, digest } = await streamedSha256(join(dir, file));
+    if (bytes !== entry.bytes || digest !== entry.sha256) throw new Error(`snapshot ${dir}: ${file} does not match its checksum`);
   }
   const model = await loadModel(join(dir, 'model'));
   const userIds = z.array(z.string()).parse(JSON.parse(await readFile(join(dir, 'users.json'), 'utf8')));

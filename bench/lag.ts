@@ -1,0 +1,135 @@
+/**
+ * Event-loop lag benchmark (`npm run bench:lag`): the API in the embedded setup on a database of
+ * `--interactions` ratings (default 1M), its event-loop delay and `/healthz` latency measured
+ * while each heavy scenario runs: an embedded retrain, new unknown users arriving (the popularity
+ * path), a 20,000-interaction user's recommendations with varying `limit`, and 1,000-item
+ * catalogue batch writes in a loop. Prints a table and writes bench/results/lag.json.
+ *
+ *   npx tsx bench/lag.ts [--interactions 1000000] [--seconds 20]
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createInterface, type Interface } from 'node:readline';
+import autocannon from 'autocannon';
+import { arg } from './args.js';
+
+const interactions = Number(arg('interactions', '1000000'));
+const seconds = Number(arg('seconds', '20'));
+const AUTH = { authorization: 'Bearer bench-admin-token-0123456789', 'content-type': 'application/json' };
+
+interface Row {
+  scenario: string;
+  loadReqPerSec: number;
+  loadP99Ms: number;
+  healthzP99Ms: number;
+  healthzMaxMs: number;
+  lagP99Ms: number;
+  lagMaxMs: number;
+  peakRssMb: number;
+  errors: number;
+}
+
+const nextJson = (lines: Interface): Promise<Record<string, number>> => new Promise((resolve) => lines.once('line', (l) => resolve(JSON.parse(l) as Record<string, number>)));
+
+const child = spawn(process.execPath, ['--import', 'tsx', 'bench/lag-server.ts', String(interactions), '20000', '2000'], { stdio: ['pipe', 'pipe', 'inherit'] });
+const lines = createInterface({ input: child.stdout });
+const ask = async (cmd: string): Promise<Record<string, number>> => {
+  const answer = nextJson(lines);
+  child.stdin.write(`${cmd}\n`);
+  return answer;
+};
+const started = performance.now();
+const { port, rows: seeded } = await nextJson(lines);
+console.error(`seeded ${seeded} ratings and started in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+const base = `http://127.0.0.1:${port}`;
+
+const healthz = (): Promise<autocannon.Result> => autocannon({ url: `${base}/healthz`, connections: 1, duration: seconds });
+
+async function measure(scenario: string, load: () => Promise<autocannon.Result | null>): Promise<Row> {
+  await ask('reset');
+  const [h, l] = await Promise.all([healthz(), load()]);
+  const lag = await ask('lag');
+  const row: Row = {
+    scenario,
+    loadReqPerSec: l ? Math.round(l.requests.average) : 0,
+    loadP99Ms: l ? l.latency.p99 : 0,
+    healthzP99Ms: h.latency.p99,
+    healthzMaxMs: h.latency.max,
+    lagP99Ms: lag.p99,
+    lagMaxMs: lag.max,
+    peakRssMb: lag.peakRssMb,
+    errors: h.errors + h.non2xx + (l ? l.errors + l.non2xx : 0),
+  };
+  console.error(JSON.stringify(row));
+  return row;
+}
+
+let k = 0;
+const get = (path: (k: number) => string, connections = 4): Promise<autocannon.Result> =>
+  autocannon({ url: base, connections, duration: seconds, requests: [{ method: 'GET', setupRequest: (req: autocannon.Request) => ({ ...req, path: path(k++) }) }] });
+
+const results: Row[] = [];
+results.push(await measure('idle (baseline)', async () => null));
+
+let retrainJob = '';
+results.push(
+  await measure('embedded retrain (gmf, 3 epochs)', async () => {
+    const res = await fetch(`${base}/admin/retrain`, { method: 'POST', headers: AUTH, body: JSON.stringify({ model: 'gmf', epochs: 3 }) });
+    const { jobId } = (await res.json()) as { jobId: string };
+    const deadline = performance.now() + seconds * 1000;
+    while (performance.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+    const job = (await (await fetch(`${base}/admin/jobs/${jobId}`, { headers: AUTH })).json()) as { state: string };
+    console.error(`retrain job after ${seconds} s: ${job.state}`);
+    retrainJob = jobId;
+    return null;
+  }),
+);
+// The next scenarios start once the retrain is over: each measures one source of load.
+for (let state = ''; !['completed', 'failed', 'cancelled'].includes(state); await new Promise((r) => setTimeout(r, 1000))) {
+  state = ((await (await fetch(`${base}/admin/jobs/${retrainJob}`, { headers: AUTH })).json()) as { state: string }).state;
+}
+console.error(`retrain job finished after ${((performance.now() - started) / 1000).toFixed(0)} s since start`);
+
+results.push(
+  await measure('new users + ingest (popularity refresh every 2 s)', async () => {
+    const ingest = autocannon({
+      url: base,
+      connections: 1,
+      duration: seconds,
+      requests: [{ method: 'POST', path: '/ratings', headers: { 'content-type': 'application/json' }, setupRequest: (req: autocannon.Request) => ({ ...req, body: JSON.stringify({ userId: `new${k++}`, itemId: `i${1 + (k % 2000)}`, rating: 5 }) }) }],
+    });
+    const [recs] = await Promise.all([get((n) => `/users/unknown-${n}/recommendations?limit=10`), ingest]);
+    return recs;
+  }),
+);
+
+results.push(await measure('20k-interaction user, limit 1..100', () => get((n) => `/users/heavy/recommendations?limit=${1 + (n % 100)}`)));
+
+results.push(
+  await measure('PUT /items, 1,000 items per request', () =>
+    autocannon({
+      url: base,
+      connections: 2,
+      duration: seconds,
+      requests: [
+        {
+          method: 'PUT',
+          path: '/items',
+          headers: { 'content-type': 'application/json' },
+          setupRequest: (req: autocannon.Request) => {
+            const round = k++;
+            const items = Array.from({ length: 1000 }, (_, j) => ({ itemId: `i${1 + ((round * 1000 + j) % 4000)}`, categories: [`c${(round + j) % 50}`], hidden: (round + j) % 97 === 0 }));
+            return { ...req, body: JSON.stringify({ items }) };
+          },
+        },
+      ],
+    }),
+  ),
+);
+
+await ask('quit').catch(() => undefined);
+const head = '| scenario | load req/s | load p99 ms | /healthz p99 ms | /healthz max ms | loop lag p99 ms | loop lag max ms | peak RSS MB | errors |';
+console.log(`\n${interactions.toLocaleString('en')} interactions, ${seconds} s per scenario\n\n${head}\n|---|---|---|---|---|---|---|---|---|`);
+for (const r of results) console.log(`| ${r.scenario} | ${r.loadReqPerSec} | ${r.loadP99Ms} | ${r.healthzP99Ms} | ${r.healthzMaxMs} | ${r.lagP99Ms} | ${r.lagMaxMs} | ${r.peakRssMb} | ${r.errors} |`);
+mkdirSync('bench/results', { recursive: true });
+writeFileSync('bench/results/lag.json', JSON.stringify({ interactions, seconds, results }, null, 2));
