@@ -69,11 +69,17 @@ const get = (path: (k: number) => string, connections = 4): Promise<autocannon.R
   autocannon({ url: base, connections, duration: seconds, requests: [{ method: 'GET', setupRequest: (req: autocannon.Request) => ({ ...req, path: path(k++) }) }] });
 
 const results: Row[] = [];
+// `--only 1,4` runs just those scenarios (1 = retrain, 2 = new users, 3 = heavy user, 4 = catalogue writes).
+const only = arg('only', '1,2,3,4').split(',').map(Number);
+const scenario = async (n: number, name: string, load: () => Promise<autocannon.Result | null>): Promise<void> => {
+  if (only.includes(n)) results.push(await measure(name, load));
+};
 results.push(await measure('idle (baseline)', async () => null));
 
 let retrainJob = '';
-results.push(
-  await measure('embedded retrain (gmf, 3 epochs)', async () => {
+await scenario(
+  1,
+  'embedded retrain (gmf, 3 epochs)', async () => {
     const res = await fetch(`${base}/admin/retrain`, { method: 'POST', headers: AUTH, body: JSON.stringify({ model: 'gmf', epochs: 3 }) });
     const { jobId } = (await res.json()) as { jobId: string };
     const deadline = performance.now() + seconds * 1000;
@@ -82,16 +88,18 @@ results.push(
     console.error(`retrain job after ${seconds} s: ${job.state}`);
     retrainJob = jobId;
     return null;
-  }),
+  },
 );
 // The next scenarios start once the retrain is over: each measures one source of load.
-for (let state = ''; !['completed', 'failed', 'cancelled'].includes(state); await new Promise((r) => setTimeout(r, 1000))) {
+for (let state = ''; retrainJob && !['completed', 'failed', 'cancelled'].includes(state); await new Promise((r) => setTimeout(r, 1000))) {
   state = ((await (await fetch(`${base}/admin/jobs/${retrainJob}`, { headers: AUTH })).json()) as { state: string }).state;
 }
 console.error(`retrain job finished after ${((performance.now() - started) / 1000).toFixed(0)} s since start`);
 
-results.push(
-  await measure('new users + ingest (popularity refresh every 2 s)', async () => {
+await scenario(
+  2,
+  'new users + ingest (popularity refresh every 2 s)',
+  async () => {
     const ingest = autocannon({
       url: base,
       connections: 1,
@@ -100,13 +108,12 @@ results.push(
     });
     const [recs] = await Promise.all([get((n) => `/users/unknown-${n}/recommendations?limit=10`), ingest]);
     return recs;
-  }),
+  },
 );
 
-results.push(await measure('20k-interaction user, limit 1..100', () => get((n) => `/users/heavy/recommendations?limit=${1 + (n % 100)}`)));
+await scenario(3, '20k-interaction user, limit 1..100', () => get((n) => `/users/heavy/recommendations?limit=${1 + (n % 100)}`));
 
-results.push(
-  await measure('PUT /items, 1,000 items per request', () =>
+await scenario(4, 'PUT /items, 1,000 items per request', () =>
     autocannon({
       url: base,
       connections: 2,
@@ -124,10 +131,10 @@ results.push(
         },
       ],
     }),
-  ),
 );
 
-await ask('quit').catch(() => undefined);
+child.stdin.write('quit\n');
+await new Promise((r) => child.once('exit', r));
 const head = '| scenario | load req/s | load p99 ms | /healthz p99 ms | /healthz max ms | loop lag p99 ms | loop lag max ms | peak RSS MB | errors |';
 console.log(`\n${interactions.toLocaleString('en')} interactions, ${seconds} s per scenario\n\n${head}\n|---|---|---|---|---|---|---|---|---|`);
 for (const r of results) console.log(`| ${r.scenario} | ${r.loadReqPerSec} | ${r.loadP99Ms} | ${r.healthzP99Ms} | ${r.healthzMaxMs} | ${r.lagP99Ms} | ${r.lagMaxMs} | ${r.peakRssMb} | ${r.errors} |`);

@@ -23,7 +23,7 @@ import { historyRoutes } from './api/routes/history.js';
 import { ingestRoutes } from './api/routes/ingest.js';
 import { zodValidatorCompiler } from './api/zod-compiler.js';
 import type { Config } from './config.js';
-import { closeDb, openDb, type Db } from './db/connection.js';
+import { closeDb, handOffCheckpoints, openDb, type Db } from './db/connection.js';
 import { createEventsRepository } from './db/events-repository.js';
 import { createHistoryRepository } from './db/history-repository.js';
 import { migrate, readMigrations } from './db/migrate.js';
@@ -39,7 +39,7 @@ import { BullmqQueue } from './queue/bullmq.js';
 import { InProcessQueue } from './queue/in-process.js';
 import type { JobQueue } from './queue/job-queue.js';
 import { ModelStore } from './serving/model-store.js';
-import { BackgroundReader } from './serving/background-reader.js';
+import { DatabaseThread } from './serving/database-thread.js';
 import { POPULARITY_DEFAULTS, PopularityRanking } from './serving/popularity.js';
 import { Recommender } from './serving/recommender.js';
 import { Catalogue } from './serving/catalogue.js';
@@ -56,7 +56,7 @@ export interface AppServices {
   store: ModelStore;
   recommender: Recommender;
   /** The thread that runs O(data) reads (popularity, catalogue reloads). */
-  reader: BackgroundReader;
+  reader: DatabaseThread;
   popularity: PopularityRanking;
   backend: BackendInfo;
   metrics: Metrics;
@@ -176,7 +176,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   store.start(config.modelPollMs);
   const servingRepo = createServingRepository(db);
   // O(data) reads (popularity, full catalogue reloads) run on this thread's own connection.
-  const reader = new BackgroundReader(config.databasePath, config.sqliteBusyTimeoutMs);
+  const reader = new DatabaseThread(config.databasePath, config.sqliteBusyTimeoutMs);
+  handOffCheckpoints(db);
   const popularity = new PopularityRanking(reader, config.popularityRefreshMs, POPULARITY_DEFAULTS, app.log);
   const catalogueRepo = createCatalogueRepository(db);
   const catalogue = new Catalogue({ version: () => catalogueRepo.version(), load: () => reader.catalogueRows() }, Date.now, app.log);

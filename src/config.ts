@@ -225,12 +225,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (problem) throw new ConfigError('RETRAIN_CRON', problem);
   }
   const databasePath = e.DATABASE_PATH;
+  // Training and the background reader open the database from worker threads: it must be a file.
+  if (databasePath === ':memory:') throw new ConfigError('DATABASE_PATH', 'must be a file path (worker threads share the database; :memory: cannot be shared)');
   return {
     port: e.PORT,
     host: e.HOST,
     databasePath,
     modelDir: e.MODEL_DIR,
-    dataDir: e.DATA_DIR ?? (databasePath === ':memory:' ? './data' : path.dirname(databasePath)),
+    dataDir: e.DATA_DIR ?? path.dirname(databasePath),
     redisUrl: e.REDIS_URL,
     adminToken: e.ADMIN_TOKEN,
     logLevel: e.LOG_LEVEL,

@@ -32,6 +32,10 @@ describe('loadConfig', () => {
     ['RETRAIN_CRON', { RETRAIN_CRON: '61 * * * *' }],
     ['RETRAIN_CRON', { RETRAIN_CRON: 'nightly' }],
     ['RETRAIN_CRON_TZ', { RETRAIN_CRON: '0 3 * * *', RETRAIN_CRON_TZ: 'Mars/Olympus' }],
+    ['DATABASE_PATH', { DATABASE_PATH: ':memory:' }],
+    ['HISTORY_LIMIT', { HISTORY_LIMIT: '0' }],
+    ['INFLIGHT_BODY_BYTES', { INFLIGHT_BODY_BYTES: '10' }],
+    ['FAULT_SNAPSHOT_ERROR', { FAULT_SNAPSHOT_ERROR: 'disk full' }],
   ])('names %s when it is bad', (variable, env) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     try {

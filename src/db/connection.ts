@@ -32,3 +32,17 @@ export function openDb(file: string, options: OpenDbOptions = {}): Db {
 export function closeDb(db: Db): void {
   if (db.open) db.close();
 }
+
+/**
+ * Stops this connection from checkpointing the WAL when it commits (SQLite does that work, and
+ * its fsync, inside the committing call): the API's connection hands it to a background thread
+ * that calls {@link checkpoint}, so a commit on the event loop never pays for one.
+ */
+export function handOffCheckpoints(db: Db): void {
+  db.pragma('wal_autocheckpoint = 0');
+}
+
+/** Copies committed WAL pages into the database without waiting for readers or writers. */
+export function checkpoint(db: Db): void {
+  db.pragma('wal_checkpoint(PASSIVE)');
+}

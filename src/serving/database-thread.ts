@@ -7,13 +7,13 @@ type ReaderAsk = { op: 'popularity'; options: PopularityOptions; now: number } |
 export type ReaderRequest = ReaderAsk & { id: number };
 export type ReaderResponse = { id: number; ok: true; value: Ranking | CatalogueRows } | { id: number; ok: false; message: string };
 
-const THREAD_MODULE = siblingModule(import.meta.url, 'reader-thread');
+const THREAD_MODULE = siblingModule(import.meta.url, 'database-thread-worker');
 
 /**
- * The API side of the reader thread: O(data) reads as promises, answered in order by one
+ * The API side of a database thread: O(data) reads as promises, answered in order by one
  * long-lived thread. Requests only ever read what these promises delivered earlier.
  */
-export class BackgroundReader implements PopularitySource {
+export class DatabaseThread implements PopularitySource {
   private readonly thread: Worker;
   private readonly waiting = new Map<number, { resolve: (v: Ranking | CatalogueRows) => void; reject: (e: Error) => void }>();
   private nextId = 1;
@@ -22,7 +22,6 @@ export class BackgroundReader implements PopularitySource {
   readonly counts = { popularity: 0, catalogue: 0 };
 
   constructor(databasePath: string, busyTimeoutMs: number) {
-    if (databasePath === ':memory:') throw new Error('the background reader needs a database file (DATABASE_PATH=:memory: cannot be shared with a thread)');
     this.thread = spawnThread(THREAD_MODULE, { databasePath, busyTimeoutMs });
     this.thread.on('message', (res: ReaderResponse) => {
       const w = this.waiting.get(res.id);

@@ -1,8 +1,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createCatalogueRepository, type CatalogueRows } from '../db/catalogue-repository.js';
-import { openDb } from '../db/connection.js';
+import { checkpoint, openDb } from '../db/connection.js';
 import { createServingRepository } from '../db/serving-repository.js';
-import type { ReaderRequest, ReaderResponse } from './background-reader.js';
+import type { ReaderRequest, ReaderResponse } from './database-thread.js';
 import { rankPopularity, type Ranking } from './popularity.js';
 
 /**
@@ -12,6 +12,15 @@ import { rankPopularity, type Ranking } from './popularity.js';
  */
 const { databasePath, busyTimeoutMs } = workerData as { databasePath: string; busyTimeoutMs: number };
 const db = openDb(databasePath, { busyTimeoutMs });
+// The API's connection does not checkpoint the WAL on commit (handOffCheckpoints); this thread does.
+const CHECKPOINT_MS = 1000;
+const checkpoints = setInterval(() => {
+  try {
+    checkpoint(db);
+  } catch {
+    // A busy database: the next tick tries again.
+  }
+}, CHECKPOINT_MS);
 const serving = createServingRepository(db);
 const catalogue = createCatalogueRepository(db);
 const DAY_MS = 86_400_000;
@@ -24,6 +33,8 @@ function answer(req: ReaderRequest): Ranking | CatalogueRows {
 
 parentPort!.on('message', (req: ReaderRequest | { op: 'close' }) => {
   if (req.op === 'close') {
+    clearInterval(checkpoints);
+    checkpoint(db);
     db.close();
     parentPort!.close();
     return;
