@@ -1,11 +1,11 @@
 import type { CatalogueChange, CatalogueState } from './catalogue.js';
+import { yieldToEventLoop } from './yield.js';
 
 /** Per-category bitmaps kept per model index; beyond this many, the least recently used go. */
 const MAX_CATEGORY_BITMAPS = 256;
 /** Items per slice of a view build before yielding to requests. */
 const SLICE = 5000;
 
-const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 export interface ItemSpace {
   readonly itemIds: readonly string[];

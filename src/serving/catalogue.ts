@@ -1,5 +1,6 @@
 import type { CatalogueRows } from '../db/catalogue-repository.js';
 import { CategoryBitmaps, IndexViews, type ItemSpace } from './catalogue-views.js';
+import { yieldToEventLoop } from './yield.js';
 
 export type { ItemSpace } from './catalogue-views.js';
 
@@ -8,7 +9,6 @@ const VERSION_CHECK_MS = 500;
 /** Rows turned into maps per slice of a full reload before yielding to requests. */
 const LOAD_SLICE = 5000;
 
-const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 export interface Restriction {
   hidden: boolean;
@@ -165,12 +165,12 @@ export class Catalogue {
     const now = this.now();
     const state = this.state;
     const view = this.views.ready(space, state);
-    const hiddenMask = filter.includeHidden ? 1 : 0;
+    const includeHidden = filter.includeHidden ?? false;
     const restricted = view
       ? (i: number): boolean => {
           const f = view.flags[i];
           if (f === 0) return false;
-          if (f & 1 && !hiddenMask) return true;
+          if (f & 1 && !includeHidden) return true;
           return (f & 2) !== 0 && (now < view.from[i] || now >= view.until[i]);
         }
       : (i: number): boolean => state.skips(space.itemIds[i], filter, now);

@@ -1,3 +1,5 @@
+import { yieldToEventLoop } from './yield.js';
+
 /**
  * A user vector for someone the snapshot does not know (or knows with too little), against the
  * snapshot's fixed item vectors: the implicit-feedback ALS user step (Hu, Koren & Volinsky
@@ -20,7 +22,7 @@ export async function gramInSlices(items: Float32Array, rows: number, d: number,
   const G = new Float64Array(d * d);
   for (let start = 0; start < rows; start += rowsPerSlice) {
     accumulateGram(G, items, start, Math.min(rows, start + rowsPerSlice), d);
-    await new Promise((r) => setImmediate(r));
+    await yieldToEventLoop();
   }
   return symmetrize(G, d);
 }

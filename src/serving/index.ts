@@ -6,6 +6,7 @@ import { gramInSlices } from './fold-in.js';
 import { MatrixScorer } from './kernels/dot.js';
 import type { LoadedSnapshot } from './snapshots.js';
 import { topN, type Scored } from './top-n.js';
+import { yieldToEventLoop } from './yield.js';
 
 /** Catalogues up to this size get every item's similar items precomputed at load. */
 export const PRECOMPUTE_SIMILAR_MAX_ITEMS = 5000;
@@ -13,7 +14,6 @@ export const PRECOMPUTED_NEIGHBOURS = 100;
 /** Candidates taken from the dot-product part before reranking with the full model (NeuMF, EINMF). */
 export const RERANK_CANDIDATES = 200;
 
-const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 export interface ServingIndexOptions {
   /** Catalogues with at least this many items get approximate retrieval (0 = never). */
@@ -102,9 +102,14 @@ export class ServingIndex {
   }
 
   private async buildAnn(): Promise<void> {
-    const bias = this.kind === 'dot' ? this.itemBias : null;
+    const bias = this.dotBias;
     this.ann = await AnnIndex.build(this.itemVectors, this.nItems, this.dims, bias);
     this.annUnit = this.itemVectors === this.itemUnit && !bias ? this.ann : await AnnIndex.build(this.itemUnit!, this.nItems, this.dims, null);
+  }
+
+  /** The item bias added to dot-product scores (only dot models score with it). */
+  private get dotBias(): Float32Array | null {
+    return this.kind === 'dot' ? this.itemBias : null;
   }
 
   /** Whether top-N runs on approximate retrieval (large catalogues). */
@@ -125,7 +130,7 @@ export class ServingIndex {
    * fewer than n, a wider search is tried, and null sends the caller to the exact scan.
    */
   private annTop(ann: AnnIndex, vectors: Float32Array, bias: Float32Array | null, v: Float32Array, n: number, skip: (i: number) => boolean): Scored[] | null {
-    for (let k = annCandidates(n); ; k *= 8) {
+    for (const k of [annCandidates(n), 8 * annCandidates(n)]) {
       const found = ann.search(v, k);
       const kept = found.filter((i) => !skip(i));
       if (kept.length >= n || found.length >= this.nItems) {
@@ -133,14 +138,13 @@ export class ServingIndex {
         for (let c = 0; c < kept.length; c++) scores[c] = this.score(vectors, bias, v, kept[c]);
         return topN(scores, n).map((s) => ({ item: kept[s.item], score: s.score }));
       }
-      if (k >= 4 * annCandidates(n)) return null;
     }
+    return null;
   }
 
   /** Top-n items for a vector in this index's user space (fold-in users): approximate when large. */
   topForVector(v: Float32Array, n: number, skip: (i: number) => boolean): Scored[] {
-    const bias = this.kind === 'dot' ? this.itemBias : null;
-    const approx = this.ann ? this.annTop(this.ann, this.itemVectors, bias, v, n, skip) : null;
+    const approx = this.ann ? this.annTop(this.ann, this.itemVectors, this.dotBias, v, n, skip) : null;
     return approx ?? topN(this.scoreVector(v), n, skip);
   }
 
@@ -152,7 +156,8 @@ export class ServingIndex {
   /** Scores of every item for a user vector (dot product plus item bias). */
   scoreVector(user: Float32Array): Float32Array {
     const out = this.itemScorer ? this.itemScorer.scores(user) : new Float32Array(this.nItems);
-    if (this.itemBias && this.kind === 'dot') for (let i = 0; i < this.nItems; i++) out[i] += this.itemBias[i];
+    const bias = this.dotBias;
+    if (bias) for (let i = 0; i < this.nItems; i++) out[i] += bias[i];
     return out;
   }
 
