@@ -57,6 +57,7 @@ export interface AppServices {
   recommender: Recommender;
   /** The thread that runs O(data) reads (popularity, catalogue reloads). */
   reader: DatabaseThread;
+  writer: DatabaseThread;
   popularity: PopularityRanking;
   backend: BackendInfo;
   metrics: Metrics;
@@ -110,6 +111,8 @@ async function registerDocs(app: FastifyInstance): Promise<void> {
 
 const REQUEST_ID_HEADER = 'x-request-id';
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** How often the reader thread copies the WAL into the database (the API connection hands it that work). */
+const WAL_CHECKPOINT_MS = 1000;
 
 /**
  * Builds the Fastify instance from a config: opens and migrates the database, wires
@@ -175,8 +178,9 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   await store.refresh();
   store.start(config.modelPollMs);
   const servingRepo = createServingRepository(db);
-  // O(data) reads (popularity, full catalogue reloads) run on this thread's own connection.
-  const reader = new DatabaseThread(config.databasePath, config.sqliteBusyTimeoutMs);
+  // O(data) reads (popularity, full catalogue reloads) and batch catalogue writes run on threads with their own connections.
+  const reader = new DatabaseThread(config.databasePath, config.sqliteBusyTimeoutMs, WAL_CHECKPOINT_MS);
+  const writer = new DatabaseThread(config.databasePath, config.sqliteBusyTimeoutMs);
   handOffCheckpoints(db);
   const popularity = new PopularityRanking(reader, config.popularityRefreshMs, POPULARITY_DEFAULTS, app.log);
   const catalogueRepo = createCatalogueRepository(db);
@@ -197,7 +201,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   metrics = new Metrics({ store, jobs: jobsRepo, queue, cache: recommender.cache, inflightBodyBytes: inflightBodies.current });
   if (queue.kind === 'in-process') void removeStaleTempDirs(config.modelDir);
   const registry = metrics.registry;
-  app.decorate('services', { config, db, queue, store, recommender, reader, popularity, backend, metrics, routes });
+  app.decorate('services', { config, db, queue, store, recommender, reader, writer, popularity, backend, metrics, routes });
   registerRequestMetrics(app, metrics);
   const schedule = config.retrainCron ? scheduleRetrains(db, models, queue, config.defaultModel, { expression: config.retrainCron, tz: config.retrainCronTz }, app.log) : null;
   // Close order: stop the schedule and the queue (an in-process job is interrupted and requeued), then the database.
@@ -206,7 +210,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     store.close();
     popularity.stop();
     await queue.close();
-    await reader.close();
+    await Promise.all([reader.close(), writer.close()]);
     closeDb(db);
   });
 
@@ -245,6 +249,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const retrainIfDue = autoRetrainer(db, models, queue, config.defaultModel, config.retrainEvery, app.log);
   await app.register(catalogueRoutes, {
     catalogue: catalogueRepo,
+    writes: writer,
     onChange: (changes, version) => catalogue.apply(changes, version),
     onUserErased: (userId) => recommender.interactionsChanged([userId]),
     maxBatchSize: config.maxBatchSize,

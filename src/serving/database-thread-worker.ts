@@ -2,31 +2,36 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createCatalogueRepository, type CatalogueRows } from '../db/catalogue-repository.js';
 import { checkpoint, openDb } from '../db/connection.js';
 import { createServingRepository } from '../db/serving-repository.js';
-import type { ReaderRequest, ReaderResponse } from './database-thread.js';
+import type { PutItemsResult, ReaderRequest, ReaderResponse } from './database-thread.js';
 import { rankPopularity, type Ranking } from './popularity.js';
 
 /**
- * The API's background reader: a worker thread with its own database connection for reads whose
- * cost grows with the data (the popularity aggregate, a full catalogue reload), so they never
- * hold the event loop that answers requests.
+ * A database thread of the API: a worker thread with its own connection for reads whose cost
+ * grows with the data (the popularity aggregate, a full catalogue reload) and for batch catalogue
+ * writes (a 1,000-item PUT held the loop ~5 ms in SQLite), so they never hold the event loop that
+ * answers requests.
  */
-const { databasePath, busyTimeoutMs } = workerData as { databasePath: string; busyTimeoutMs: number };
+const { databasePath, busyTimeoutMs, checkpointEveryMs } = workerData as { databasePath: string; busyTimeoutMs: number; checkpointEveryMs: number };
 const db = openDb(databasePath, { busyTimeoutMs });
-// The API's connection does not checkpoint the WAL on commit (handOffCheckpoints); this thread does.
-const CHECKPOINT_MS = 1000;
-const checkpoints = setInterval(() => {
-  try {
-    checkpoint(db);
-  } catch {
-    // A busy database: the next tick tries again.
-  }
-}, CHECKPOINT_MS);
+// The API's connection does not checkpoint the WAL on commit (handOffCheckpoints); one thread does.
+const checkpoints =
+  checkpointEveryMs > 0
+    ? setInterval(() => {
+        try {
+          checkpoint(db);
+        } catch {
+          // A busy database: the next tick tries again.
+        }
+      }, checkpointEveryMs)
+    : undefined;
 const serving = createServingRepository(db);
 const catalogue = createCatalogueRepository(db);
 const DAY_MS = 86_400_000;
 
-function answer(req: ReaderRequest): Ranking | CatalogueRows {
+function answer(req: ReaderRequest): Ranking | CatalogueRows | PutItemsResult | number | null {
   if (req.op === 'catalogue') return catalogue.rows();
+  if (req.op === 'putItems') return catalogue.putItems(req.items, req.now);
+  if (req.op === 'hideItem') return catalogue.hideItem(req.itemId, req.now);
   const since = req.now - req.options.windowDays * DAY_MS;
   return rankPopularity(serving.dailyCounts(since), req.now, req.options);
 }
@@ -43,7 +48,8 @@ parentPort!.on('message', (req: ReaderRequest | { op: 'close' }) => {
   try {
     res = { id: req.id, ok: true, value: answer(req) };
   } catch (err) {
-    res = { id: req.id, ok: false, message: (err as Error).message };
+    const { message, code } = err as Error & { code?: unknown };
+    res = { id: req.id, ok: false, message, ...(typeof code === 'string' ? { code } : {}) };
   }
   parentPort!.postMessage(res);
 });

@@ -1,36 +1,53 @@
 import type { Worker } from 'node:worker_threads';
-import type { CatalogueRows } from '../db/catalogue-repository.js';
+import type { CatalogueRows, ItemMeta } from '../db/catalogue-repository.js';
 import { siblingModule, spawnThread } from '../threads/spawn.js';
 import type { PopularityOptions, PopularitySource, Ranking } from './popularity.js';
 
-type ReaderAsk = { op: 'popularity'; options: PopularityOptions; now: number } | { op: 'catalogue' };
+type ReaderAsk =
+  | { op: 'popularity'; options: PopularityOptions; now: number }
+  | { op: 'catalogue' }
+  | { op: 'putItems'; items: readonly ItemMeta[]; now: number }
+  | { op: 'hideItem'; itemId: string; now: number };
+export type PutItemsResult = { inserted: number; updated: number; version: number };
+type Answer = Ranking | CatalogueRows | PutItemsResult | number | null;
 export type ReaderRequest = ReaderAsk & { id: number };
-export type ReaderResponse = { id: number; ok: true; value: Ranking | CatalogueRows } | { id: number; ok: false; message: string };
+export type ReaderResponse = { id: number; ok: true; value: Answer } | { id: number; ok: false; message: string; code?: string };
+
+/** Catalogue writes, answered once committed (by a {@link DatabaseThread} off the event loop). */
+export interface CatalogueWrites {
+  /** Creates or replaces items' metadata, all-or-nothing; the catalogue version after the write. */
+  putItems(items: readonly ItemMeta[], now: number): Promise<PutItemsResult>;
+  /** Hides an item; the catalogue version after the write, null for an unknown item. */
+  hideItem(itemId: string, now: number): Promise<number | null>;
+}
 
 const THREAD_MODULE = siblingModule(import.meta.url, 'database-thread-worker');
 
 /**
- * The API side of a database thread: O(data) reads as promises, answered in order by one
- * long-lived thread. Requests only ever read what these promises delivered earlier.
+ * The API side of a database thread: O(data) reads and batch writes as promises, answered in order
+ * by one long-lived thread with its own connection. Requests only ever read what these promises
+ * delivered earlier. The API runs two: a reader for slow aggregates and a writer, so a write never
+ * queues behind a popularity scan.
  */
-export class DatabaseThread implements PopularitySource {
+export class DatabaseThread implements PopularitySource, CatalogueWrites {
   private readonly thread: Worker;
-  private readonly waiting = new Map<number, { resolve: (v: Ranking | CatalogueRows) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<number, { resolve: (v: Answer) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private closed = false;
   /** Reads answered so far, by operation (tests check what ran where). */
-  readonly counts = { popularity: 0, catalogue: 0 };
+  readonly counts = { popularity: 0, catalogue: 0, writes: 0 };
 
-  constructor(databasePath: string, busyTimeoutMs: number) {
-    this.thread = spawnThread(THREAD_MODULE, { databasePath, busyTimeoutMs });
+  /** `checkpointEveryMs`: this thread checkpoints the WAL for the API's connection (0: it does not). */
+  constructor(databasePath: string, busyTimeoutMs: number, checkpointEveryMs = 0) {
+    this.thread = spawnThread(THREAD_MODULE, { databasePath, busyTimeoutMs, checkpointEveryMs });
     this.thread.on('message', (res: ReaderResponse) => {
       const w = this.waiting.get(res.id);
       this.waiting.delete(res.id);
       if (res.ok) w?.resolve(res.value);
-      else w?.reject(new Error(res.message));
+      else w?.reject(Object.assign(new Error(res.message), res.code ? { code: res.code } : {}));
     });
     this.thread.on('error', (err) => this.failAll(err));
-    this.thread.on('exit', () => this.failAll(new Error('background reader stopped')));
+    this.thread.on('exit', () => this.failAll(new Error('database thread stopped')));
   }
 
   private failAll(err: Error): void {
@@ -39,11 +56,11 @@ export class DatabaseThread implements PopularitySource {
     this.waiting.clear();
   }
 
-  private ask<T extends Ranking | CatalogueRows>(req: ReaderAsk): Promise<T> {
-    if (this.closed) return Promise.reject(new Error('background reader closed'));
+  private ask<T extends Answer>(req: ReaderAsk): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('database thread closed'));
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve as (v: Ranking | CatalogueRows) => void, reject });
+      this.waiting.set(id, { resolve: resolve as (v: Answer) => void, reject });
       this.thread.postMessage({ ...req, id });
     });
   }
@@ -56,6 +73,16 @@ export class DatabaseThread implements PopularitySource {
   catalogueRows(): Promise<CatalogueRows> {
     this.counts.catalogue++;
     return this.ask<CatalogueRows>({ op: 'catalogue' });
+  }
+
+  putItems(items: readonly ItemMeta[], now: number): Promise<PutItemsResult> {
+    this.counts.writes++;
+    return this.ask<PutItemsResult>({ op: 'putItems', items, now });
+  }
+
+  hideItem(itemId: string, now: number): Promise<number | null> {
+    this.counts.writes++;
+    return this.ask<number | null>({ op: 'hideItem', itemId, now });
   }
 
   /** Stops the thread after the reads already asked for; safe twice. */

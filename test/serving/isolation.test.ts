@@ -64,6 +64,7 @@ describe('popularity off the request path', () => {
 describe('catalogue writes', () => {
   it('apply to the items they name without reloading the catalogue; writes by another process arrive through a background reload', async () => {
     const a = await app();
+    const writes = a.services.writer.counts.writes;
     await request(a.server).put('/items').send({ items: Array.from({ length: 1000 }, (_, k) => ({ itemId: `i${k}`, categories: [k % 2 ? 'odd' : 'even'] })) }).expect(200);
     await request(a.server).post('/ratings').send({ ratings: Array.from({ length: 40 }, (_, k) => ({ userId: `u${k}`, itemId: `i${k}`, rating: 5 })) }).expect(200);
     await until(async () => ids((await request(a.server).get('/users/x/recommendations?limit=40')).body).length === 40, 5000, 'ranking');
@@ -71,6 +72,8 @@ describe('catalogue writes', () => {
     await request(a.server).put('/items/i3').send({ categories: ['even'] }).expect(200);
     await request(a.server).delete('/items/i4').expect(200);
     expect(a.services.reader.counts.catalogue).toBe(loads);
+    // The three item writes were committed by the writer thread, not on this event loop.
+    expect(a.services.writer.counts.writes).toBe(writes + 3);
     const even = ids((await request(a.server).get('/users/x/recommendations?limit=40&category=even')).body);
     expect(even).toContain('i3');
     expect(even).not.toContain('i4');

@@ -2,13 +2,17 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { CatalogueRepository, ItemMeta, ItemView, UserView } from '../../db/catalogue-repository.js';
 import type { CatalogueChange } from '../../serving/catalogue.js';
+import type { CatalogueWrites } from '../../serving/database-thread.js';
 import { notFound } from '../../errors.js';
 import { requireAdminToken } from '../auth.js';
-import { errorResponse } from '../schemas/common.js';
+import { bodyErrors, errorResponse } from '../schemas/common.js';
 import { erasedUserResponse, itemParams, itemResponse, putItemBody, putItemsBody, putItemsResponse, putUserBody, userParams, userResponse } from '../schemas/catalogue.js';
 
 export interface CatalogueRoutesOptions {
+  /** Reads and the user-record writes; item writes go through `writes`. */
   catalogue: CatalogueRepository;
+  /** Item writes, committed off the event loop. */
+  writes: CatalogueWrites;
   /** Serving applies a write to the items it names (`version`: the catalogue's after the write). */
   onChange: (changes: CatalogueChange[], version: number) => void;
   /** Serving drops what it cached for an erased user. */
@@ -26,18 +30,18 @@ const userView = (v: UserView) => ({ ...v, createdAt: new Date(v.createdAt).toIS
 
 export const catalogueRoutes: FastifyPluginAsync<CatalogueRoutesOptions> = async (fastify, opts) => {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
-  const { catalogue } = opts;
+  const { catalogue, writes } = opts;
   const errors = { 400: errorResponse, 404: errorResponse };
 
-  app.put('/items/:id', { schema: { params: itemParams, body: putItemBody, response: { 200: itemResponse, ...errors } } }, async (request) => {
+  app.put('/items/:id', { schema: { params: itemParams, body: putItemBody, response: { 200: itemResponse, ...errors, ...bodyErrors } } }, async (request) => {
     const meta = { itemId: request.params.id, ...request.body };
-    const { version } = catalogue.putItems([meta], Date.now());
+    const { version } = await writes.putItems([meta], Date.now());
     opts.onChange([change(meta)], version);
     return itemView(catalogue.getItem(request.params.id)!);
   });
 
-  app.put('/items', { schema: { body: putItemsBody(opts.maxBatchSize), response: { 200: putItemsResponse, 400: errorResponse } } }, async (request) => {
-    const { inserted, updated, version } = catalogue.putItems(request.body.items, Date.now());
+  app.put('/items', { schema: { body: putItemsBody(opts.maxBatchSize), response: { 200: putItemsResponse, ...bodyErrors } } }, async (request) => {
+    const { inserted, updated, version } = await writes.putItems(request.body.items, Date.now());
     opts.onChange(request.body.items.map(change), version);
     return { inserted, updated, ignored: 0 };
   });
@@ -49,14 +53,14 @@ export const catalogueRoutes: FastifyPluginAsync<CatalogueRoutesOptions> = async
   });
 
   app.delete('/items/:id', { schema: { params: itemParams, response: { 200: itemResponse, ...errors } } }, async (request) => {
-    const version = catalogue.hideItem(request.params.id, Date.now());
+    const version = await writes.hideItem(request.params.id, Date.now());
     if (version === null) throw notFound('item', 'params.id');
     const item = catalogue.getItem(request.params.id)!;
     opts.onChange([change(item)], version);
     return itemView(item);
   });
 
-  app.put('/users/:id', { schema: { params: userParams, body: putUserBody, response: { 200: userResponse, ...errors } } }, async (request) => {
+  app.put('/users/:id', { schema: { params: userParams, body: putUserBody, response: { 200: userResponse, ...errors, ...bodyErrors } } }, async (request) => {
     catalogue.putUser(request.params.id, request.body.labels, Date.now());
     return userView(catalogue.getUser(request.params.id)!);
   });

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { EventsRepository } from '../../db/events-repository.js';
 import type { EventRecord, RatingRecord } from '../../db/ingest-types.js';
 import type { RatingsRepository } from '../../db/ratings-repository.js';
-import { errorResponse, writeCountsResponse } from '../schemas/common.js';
+import { bodyErrors, writeCountsResponse } from '../schemas/common.js';
 import { eventsBodySchema, type EventsBody } from '../schemas/events.js';
 import { ratingsBodySchema, type RatingsBody, type RatingLimits } from '../schemas/ratings.js';
 
@@ -33,14 +33,12 @@ function toEventRecords(body: EventsBody, now: number): EventRecord[] {
   }));
 }
 
-const errors = { 400: errorResponse, 413: errorResponse, 415: errorResponse };
-
 export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (fastify, opts) => {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   if (opts.rateLimit) app.addHook('onRequest', app.rateLimit(opts.rateLimit));
 
   app.post('/ratings', {
-    schema: { body: ratingsBodySchema(opts), response: { 200: writeCountsResponse, ...errors } },
+    schema: { body: ratingsBodySchema(opts), response: { 200: writeCountsResponse, ...bodyErrors } },
     handler: async (request) => {
       const records = toRatingRecords(request.body, Date.now());
       const counts = opts.ratings.upsert(records);
@@ -50,7 +48,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (fast
   });
 
   app.post('/events', {
-    schema: { body: eventsBodySchema(opts.maxBatchSize), response: { 200: writeCountsResponse, ...errors } },
+    schema: { body: eventsBodySchema(opts.maxBatchSize), response: { 200: writeCountsResponse, ...bodyErrors } },
     handler: async (request) => {
       const records = toEventRecords(request.body, Date.now());
       const counts = opts.events.insert(records);

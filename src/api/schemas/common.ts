@@ -44,6 +44,9 @@ export const errorResponse = z.object({
   details: z.array(z.object({ path: z.string(), message: z.string() })),
 });
 
+/** What a route with a JSON body can answer besides its own errors: too large, wrong type, or the API's in-flight body bytes are full (503 + Retry-After). */
+export const bodyErrors = { 400: errorResponse, 413: errorResponse, 415: errorResponse, 503: errorResponse };
+
 export const writeCountsResponse = z.object({
   inserted: z.number().int(),
   updated: z.number().int(),
