@@ -17,6 +17,7 @@ import { initBackend } from './models/backend.js';
 import { BACKEND_CHOICES, MODEL_NAMES, type BackendChoice, type ModelName } from './models/model.js';
 import { saveModel } from './models/persist.js';
 import { trainModel, type TrainProgress } from './train/trainer.js';
+import { keysCommand } from './cli/keys.js';
 import { runWorker } from './worker.js';
 
 const int = (name: string, min: number, max: number) => (v: string): number => {
@@ -180,6 +181,8 @@ export function buildCli(): Command {
       const counts = await importFile(config, o.file, o.format as (typeof FILE_FORMATS)[number] | 'auto');
       process.stdout.write(`${JSON.stringify(counts)}\n`);
     });
+
+  program.addCommand(keysCommand());
 
   program
     .command('worker')

@@ -116,7 +116,11 @@ const envSchema = z.object({
     .default('UTC'),
   DISLIKE_THRESHOLD: numFromEnv().default(2),
   QUEUE_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only').default('recflow-train'),
-  RATE_LIMIT_MAX: intFromEnv(0, 1_000_000).default(0),
+  AUTH: z.enum(['on', 'off']).default('on'),
+  METRICS_PUBLIC: boolFromEnv().default(true),
+  DOCS_PUBLIC: boolFromEnv().default(true),
+  RATE_LIMIT_REQUESTS: intFromEnv(0, 100_000_000).default(0),
+  RATE_LIMIT_BYTES: intFromEnv(0, 1024 ** 4).default(0),
   WORKER_HEARTBEAT_FILE: z.string().min(1).optional(),
   JOB_LOCK_MS: intFromEnv(1000, 3_600_000).default(30_000),
   REQUEST_TIMEOUT_MS: intFromEnv(0, 3_600_000).default(30_000),
@@ -174,8 +178,15 @@ export interface Config {
   /** Ratings at or below this are dislikes: not positives for training, never recommended. */
   dislikeThreshold: number;
   queueName: string;
-  /** Requests per minute per client on ingest and admin routes (0 = unlimited). */
-  rateLimitMax: number;
+  /** `off` opens every route to anyone (local experiments only; warned at every start). */
+  auth: 'on' | 'off';
+  /** GET /metrics without a key (Prometheus scrapers); false: it needs a `read` key. */
+  metricsPublic: boolean;
+  /** Swagger UI and its spec at /docs without a key (the spec is the published openapi.yaml). */
+  docsPublic: boolean;
+  /** Default per-key limits per minute, for keys without their own (0 = unlimited). */
+  rateLimitRequests: number;
+  rateLimitBytes: number;
   /** The worker touches this file every 10 s (container health check); unset = no heartbeat. */
   workerHeartbeatFile: string | undefined;
   /** BullMQ job lock; a worker that dies is noticed (stalled) after about this long. */
@@ -259,7 +270,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     retrainCronTz: e.RETRAIN_CRON_TZ,
     dislikeThreshold: e.DISLIKE_THRESHOLD,
     queueName: e.QUEUE_NAME,
-    rateLimitMax: e.RATE_LIMIT_MAX,
+    auth: e.AUTH,
+    metricsPublic: e.METRICS_PUBLIC,
+    docsPublic: e.DOCS_PUBLIC,
+    rateLimitRequests: e.RATE_LIMIT_REQUESTS,
+    rateLimitBytes: e.RATE_LIMIT_BYTES,
     workerHeartbeatFile: e.WORKER_HEARTBEAT_FILE,
     jobLockMs: e.JOB_LOCK_MS,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { resolveAdminToken } from './admin-token.js';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { loggerOptions } from './logger.js';
@@ -38,11 +37,7 @@ async function main(): Promise<void> {
       stopped: 'closed cleanly',
     },
   );
-  const admin = resolveAdminToken(config.adminToken, config.dataDir);
-  if (admin.source === 'env') log.info('admin token from ADMIN_TOKEN');
-  else log.info({ file: admin.source }, 'admin token generated or read from file (cat it to call /admin routes)');
-
-  appReady = buildApp({ ...config, adminToken: admin.token }, { logger: log });
+  appReady = buildApp(config, { logger: log });
   const app = await appReady;
   if (stopping) return;
   await app.listen({ port: config.port, host: config.host });

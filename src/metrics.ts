@@ -28,6 +28,24 @@ export class Metrics {
     labelNames: ['route', 'source'] as const,
     registers: [this.registry],
   });
+  readonly keyRequests = new Counter({
+    name: 'recflow_key_requests_total',
+    help: 'Authenticated requests by key name and outcome (ok, client_error, server_error, rate_limited)',
+    labelNames: ['key', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly keyBytes = new Counter({
+    name: 'recflow_key_request_bytes_total',
+    help: 'Request body bytes declared by authenticated callers, by key name',
+    labelNames: ['key'] as const,
+    registers: [this.registry],
+  });
+  readonly authFailures = new Counter({
+    name: 'recflow_auth_failures_total',
+    help: 'Requests refused before validation: no or unknown key (401), key without the scope (403)',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
   readonly jobDuration = new Histogram({
     name: 'recflow_training_job_duration_seconds',
     help: 'Training job attempts run in this process, by model and outcome',

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveAdminToken } from '../src/admin-token.js';
+import { resolveAdminToken } from '../src/auth/admin-token.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { tempDir } from './helpers/app.js';
 

@@ -106,6 +106,8 @@ describe('docker-compose.yml', () => {
     expect(services.api.environment!.ADMIN_TOKEN).toMatch(/\$\{ADMIN_TOKEN/);
     expect(services.api.environment!.HOST).toBe('0.0.0.0');
     expect(services.api.ports!.some((p) => p.endsWith(':8080'))).toBe(true);
+    // Published on loopback unless the operator says otherwise: keys are not a reason to expose the port.
+    expect(services.api.ports!.every((p) => p.startsWith('${RECFLOW_BIND:-127.0.0.1}:'))).toBe(true);
     expect(services.api.healthcheck!.test.join(' ')).toMatch(/readyz|healthz/);
     expect(services.worker.depends_on!.api.condition).toBe('service_healthy');
     expect(services.worker.healthcheck!.test.join(' ')).toContain('WORKER_HEARTBEAT_FILE');

@@ -1,6 +1,7 @@
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
+import { meterBody } from './metered-body.js';
 
 /** Seconds a client is told to wait when the in-flight body budget is spent. */
 const RETRY_AFTER_SECONDS = 2;
@@ -44,17 +45,11 @@ export function registerInflightBodyLimit(app: FastifyInstance, maxBytes: number
   app.addHook('preParsing', async (request, reply, payload) => {
     if (request.headers['content-length'] !== undefined) return payload;
     // No declared length: count bytes as they arrive.
-    return (payload as Readable).pipe(
-      new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          if (reserve(request, chunk.length)) done(null, chunk);
-          else {
-            reply.header('retry-after', String(RETRY_AFTER_SECONDS)).header('connection', 'close');
-            done(overloaded());
-          }
-        },
-      }),
-    );
+    return meterBody(payload as Readable, (bytes) => {
+      if (reserve(request, bytes)) return;
+      reply.header('retry-after', String(RETRY_AFTER_SECONDS)).header('connection', 'close');
+      throw overloaded();
+    });
   });
   app.addHook('onResponse', async (request) => release(request));
   return { current: () => inflight };

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, tempDir, testConfig } from '../helpers/app.js';
+import { api, startApp, tempDir, testConfig } from '../helpers/app.js';
 
 let app: FastifyInstance;
 let cleanup: () => void;
@@ -12,9 +12,9 @@ beforeAll(async () => {
   app = await startApp(testConfig(t.dir));
   const ratings = Array.from({ length: 7 }, (_, k) => ({ userId: 'u', itemId: `r${k}`, rating: 3, timestamp: Date.UTC(2024, 0, 1 + k) }));
   const events = Array.from({ length: 6 }, (_, k) => ({ userId: 'u', itemId: `e${k}`, type: 'click', timestamp: Date.UTC(2024, 0, 1 + k), eventId: `ev${k}` }));
-  await request(app.server).post('/ratings').send({ ratings });
-  await request(app.server).post('/events').send({ events });
-  await request(app.server).post('/ratings').send({ userId: 'other', itemId: 'zzz', rating: 1 });
+  await api(app).post('/ratings').send({ ratings });
+  await api(app).post('/events').send({ events });
+  await api(app).post('/ratings').send({ userId: 'other', itemId: 'zzz', rating: 1 });
 });
 
 afterAll(async () => {
@@ -28,7 +28,7 @@ describe('GET /users/:id/history', () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const res: request.Response = await request(app.server)
+      const res: request.Response = await api(app)
         .get('/users/u/history')
         .query({ limit: 4, ...(cursor ? { cursor } : {}) });
       expect(res.status).toBe(200);
@@ -46,22 +46,22 @@ describe('GET /users/:id/history', () => {
   });
 
   it('answers 404 for an unknown user and 400 for bad paging input', async () => {
-    expect((await request(app.server).get('/users/nobody/history')).status).toBe(404);
-    const bad = await request(app.server).get('/users/u/history?limit=501');
+    expect((await api(app).get('/users/nobody/history')).status).toBe(404);
+    const bad = await api(app).get('/users/u/history?limit=501');
     expect(bad.status).toBe(400);
     expect(bad.body.details[0].path).toBe('query.limit');
-    const cursor = await request(app.server).get('/users/u/history?cursor=garbage');
+    const cursor = await api(app).get('/users/u/history?cursor=garbage');
     expect(cursor.status).toBe(400);
     expect(cursor.body.details[0].path).toBe('query.cursor');
-    const unknown = await request(app.server).get('/users/u/history?page=2');
+    const unknown = await api(app).get('/users/u/history?page=2');
     expect(unknown.status).toBe(400);
     expect(unknown.body.details[0].path).toBe('query.page');
   });
 
   it('returns ids verbatim, including ones that look like SQL or paths', async () => {
     const weird = "x'; DROP TABLE ratings;--/../é";
-    await request(app.server).post('/ratings').send({ userId: weird, itemId: '../../etc/passwd', rating: 2 });
-    const res = await request(app.server).get(`/users/${encodeURIComponent(weird)}/history`);
+    await api(app).post('/ratings').send({ userId: weird, itemId: '../../etc/passwd', rating: 2 });
+    const res = await api(app).get(`/users/${encodeURIComponent(weird)}/history`);
     expect(res.status).toBe(200);
     expect(res.body.userId).toBe(weird);
     expect(res.body.items[0].itemId).toBe('../../etc/passwd');
@@ -70,8 +70,8 @@ describe('GET /users/:id/history', () => {
 
 describe('health and routing', () => {
   it('reports live and ready', async () => {
-    expect((await request(app.server).get('/healthz')).body).toEqual({ status: 'ok' });
-    expect((await request(app.server).get('/readyz')).body).toEqual({ status: 'ready', problems: [] });
+    expect((await api(app).get('/healthz')).body).toEqual({ status: 'ok' });
+    expect((await api(app).get('/readyz')).body).toEqual({ status: 'ready', problems: [] });
   });
 
   it('reports unready, with the reason, when the applied migrations do not match the code', async () => {
@@ -79,30 +79,30 @@ describe('health and routing', () => {
     const last = db.prepare('SELECT * FROM schema_migrations ORDER BY version DESC LIMIT 1').get() as Record<string, unknown>;
     db.prepare('DELETE FROM schema_migrations WHERE version = ?').run(last.version);
     try {
-      const res = await request(app.server).get('/readyz');
+      const res = await api(app).get('/readyz');
       expect(res.status).toBe(503);
       expect(res.body.status).toBe('unready');
       expect(res.body.problems[0]).toMatch(/^migrations applied \d+\/\d+$/);
     } finally {
       db.prepare('INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (@version, @name, @checksum, @applied_at)').run(last);
     }
-    expect((await request(app.server).get('/readyz')).status).toBe(200);
+    expect((await api(app).get('/readyz')).status).toBe(200);
   });
 
   it('answers unknown routes with JSON 404 and wrong methods with 405 and Allow', async () => {
-    const nf = await request(app.server).get('/nothing/here');
+    const nf = await api(app).get('/nothing/here');
     expect(nf.status).toBe(404);
     expect(nf.body.code).toBe('route_not_found');
-    const na = await request(app.server).delete('/ratings');
+    const na = await api(app).delete('/ratings');
     expect(na.status).toBe(405);
     expect(na.headers.allow).toBe('POST');
     expect(na.body.code).toBe('method_not_allowed');
   });
 
   it('echoes a client request id and mints one otherwise', async () => {
-    const given = await request(app.server).get('/healthz').set('x-request-id', 'abc-123');
+    const given = await api(app).get('/healthz').set('x-request-id', 'abc-123');
     expect(given.headers['x-request-id']).toBe('abc-123');
-    const minted = await request(app.server).get('/healthz');
+    const minted = await api(app).get('/healthz');
     expect(minted.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

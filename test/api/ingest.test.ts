@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startApp, tempDir, testConfig } from '../helpers/app.js';
+import { api, startApp, tempDir, testConfig } from '../helpers/app.js';
 
 let app: FastifyInstance;
 let cleanup: () => void;
@@ -21,7 +20,7 @@ const count = (table: string): number => app.services.db.prepare(`SELECT COUNT(*
 
 describe('POST /ratings', () => {
   it('stores a single rating and reports it inserted', async () => {
-    const res = await request(app.server).post('/ratings').send({ userId: 'u1', itemId: 'i1', rating: 4.5 });
+    const res = await api(app).post('/ratings').send({ userId: 'u1', itemId: 'i1', rating: 4.5 });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ inserted: 1, updated: 0, ignored: 0 });
     const row = app.services.db
@@ -32,7 +31,7 @@ describe('POST /ratings', () => {
 
   it('stores a batch in one go and accepts numeric ids as their decimal string', async () => {
     const ratings = Array.from({ length: 100 }, (_, k) => ({ userId: k % 10, itemId: `item-${k}`, rating: 1 + (k % 5) }));
-    const res = await request(app.server).post('/ratings').send({ ratings });
+    const res = await api(app).post('/ratings').send({ ratings });
     expect(res.body).toEqual({ inserted: 100, updated: 0, ignored: 0 });
     expect(count('ratings')).toBe(100);
     expect(count('users')).toBe(10);
@@ -41,7 +40,7 @@ describe('POST /ratings', () => {
 
   it('keeps the rating with the latest timestamp for a pair', async () => {
     const post = (rating: number, timestamp: string | number) =>
-      request(app.server).post('/ratings').send({ userId: 'u', itemId: 'i', rating, timestamp });
+      api(app).post('/ratings').send({ userId: 'u', itemId: 'i', rating, timestamp });
     expect((await post(3, '2024-01-02T00:00:00Z')).body).toEqual({ inserted: 1, updated: 0, ignored: 0 });
     expect((await post(1, '2024-01-01T00:00:00Z')).body).toEqual({ inserted: 0, updated: 0, ignored: 1 });
     expect((await post(5, Date.UTC(2024, 0, 3))).body).toEqual({ inserted: 0, updated: 1, ignored: 0 });
@@ -66,7 +65,7 @@ describe('POST /ratings', () => {
     ['fractional epoch', { userId: 'u', itemId: 'i', rating: 3, timestamp: 1.5 }, 'body.timestamp'],
   ];
   it.each(badSingles)('rejects %s with a 400 naming the field', async (_name, body, field) => {
-    const res = await request(app.server).post('/ratings').send(body as object);
+    const res = await api(app).post('/ratings').send(body as object);
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('validation_failed');
     expect(res.body.details.map((d: { path: string }) => d.path)).toContain(field);
@@ -75,13 +74,13 @@ describe('POST /ratings', () => {
   });
 
   it('rejects non-finite numbers (JSON overflow to Infinity, NaN literal)', async () => {
-    const inf = await request(app.server)
+    const inf = await api(app)
       .post('/ratings')
       .set('content-type', 'application/json')
       .send('{"userId":"u","itemId":"i","rating":1e999}');
     expect(inf.status).toBe(400);
     expect(inf.body.details[0].path).toBe('body.rating');
-    const nan = await request(app.server)
+    const nan = await api(app)
       .post('/ratings')
       .set('content-type', 'application/json')
       .send('{"userId":"u","itemId":"i","rating":NaN}');
@@ -91,10 +90,10 @@ describe('POST /ratings', () => {
   });
 
   it('stores nothing from a batch with one bad row, and names that row', async () => {
-    await request(app.server).post('/ratings').send({ userId: 'keep', itemId: 'me', rating: 2 });
+    await api(app).post('/ratings').send({ userId: 'keep', itemId: 'me', rating: 2 });
     const ratings = Array.from({ length: 50 }, (_, k) => ({ userId: `u${k}`, itemId: `i${k}`, rating: 3 }));
     ratings[37] = { userId: 'u37', itemId: 'i37', rating: 11 };
-    const res = await request(app.server).post('/ratings').send({ ratings });
+    const res = await api(app).post('/ratings').send({ ratings });
     expect(res.status).toBe(400);
     expect(res.body.details).toEqual([{ path: 'body.ratings.37.rating', message: 'must be between 0.5 and 5' }]);
     expect(count('ratings')).toBe(1);
@@ -103,10 +102,10 @@ describe('POST /ratings', () => {
 
   it('rejects a batch over the limit and an empty batch', async () => {
     const ratings = Array.from({ length: 10_001 }, (_, k) => ({ userId: 'u', itemId: `i${k}`, rating: 3 }));
-    const big = await request(app.server).post('/ratings').send({ ratings });
+    const big = await api(app).post('/ratings').send({ ratings });
     expect(big.status).toBe(400);
     expect(big.body.details[0]).toEqual({ path: 'body.ratings', message: 'must contain at most 10000 ratings' });
-    const empty = await request(app.server).post('/ratings').send({ ratings: [] });
+    const empty = await api(app).post('/ratings').send({ ratings: [] });
     expect(empty.status).toBe(400);
     expect(empty.body.details[0].path).toBe('body.ratings');
     expect(count('ratings')).toBe(0);
@@ -114,15 +113,15 @@ describe('POST /ratings', () => {
 
   it('accepts exactly the batch limit', async () => {
     const ratings = Array.from({ length: 10_000 }, (_, k) => ({ userId: `u${k % 100}`, itemId: `i${k}`, rating: 3 }));
-    const res = await request(app.server).post('/ratings').send({ ratings });
+    const res = await api(app).post('/ratings').send({ ratings });
     expect(res.body).toEqual({ inserted: 10_000, updated: 0, ignored: 0 });
   });
 
   it('answers malformed JSON with 400 and a 20 MB body with 413', async () => {
-    const malformed = await request(app.server).post('/ratings').set('content-type', 'application/json').send('{"userId": "u",');
+    const malformed = await api(app).post('/ratings').set('content-type', 'application/json').send('{"userId": "u",');
     expect(malformed.status).toBe(400);
     expect(malformed.body).toMatchObject({ code: 'malformed_json', details: [{ path: 'body' }] });
-    const huge = await request(app.server)
+    const huge = await api(app)
       .post('/ratings')
       .set('content-type', 'application/json')
       .send(`{"userId":"${'x'.repeat(20 * 1024 * 1024)}","itemId":"i","rating":3}`);
@@ -132,7 +131,7 @@ describe('POST /ratings', () => {
   });
 
   it('refuses bodies that are not JSON', async () => {
-    const res = await request(app.server).post('/ratings').set('content-type', 'text/plain').send('u,i,3');
+    const res = await api(app).post('/ratings').set('content-type', 'text/plain').send('u,i,3');
     expect(res.status).toBe(415);
     expect(res.body.details[0].path).toBe('headers.content-type');
   });
@@ -140,16 +139,16 @@ describe('POST /ratings', () => {
 
 describe('POST /events', () => {
   it('stores events, defaulting value to 1', async () => {
-    const res = await request(app.server).post('/events').send({ userId: 'u', itemId: 'i', type: 'purchase' });
+    const res = await api(app).post('/events').send({ userId: 'u', itemId: 'i', type: 'purchase' });
     expect(res.body).toEqual({ inserted: 1, updated: 0, ignored: 0 });
     expect(app.services.db.prepare('SELECT type, value FROM events').get()).toEqual({ type: 'purchase', value: 1 });
   });
 
   it('stores a replayed batch with eventIds once', async () => {
     const events = Array.from({ length: 20 }, (_, k) => ({ userId: `u${k % 3}`, itemId: `i${k}`, type: 'click', eventId: `e-${k}` }));
-    const first = await request(app.server).post('/events').send({ events });
+    const first = await api(app).post('/events').send({ events });
     expect(first.body).toEqual({ inserted: 20, updated: 0, ignored: 0 });
-    const replay = await request(app.server).post('/events').send({ events });
+    const replay = await api(app).post('/events').send({ events });
     expect(replay.body).toEqual({ inserted: 0, updated: 0, ignored: 20 });
     expect(count('events')).toBe(20);
   });
@@ -161,7 +160,7 @@ describe('POST /events', () => {
       { userId: 'u', itemId: 'i', type: 'view' },
       { userId: 'u', itemId: 'i', type: 'view' },
     ];
-    const res = await request(app.server).post('/events').send({ events });
+    const res = await api(app).post('/events').send({ events });
     expect(res.body).toEqual({ inserted: 3, updated: 0, ignored: 1 });
   });
 
@@ -172,7 +171,7 @@ describe('POST /events', () => {
     ['empty eventId', { userId: 'u', itemId: 'i', type: 'click', eventId: '' }, 'body.eventId'],
     ['bad row in batch', { events: [{ userId: 'u', itemId: 'i', type: 'click' }, { userId: 'u', itemId: 'i', type: 'nope' }] }, 'body.events.1.type'],
   ])('rejects %s naming the field and storing nothing', async (_name, body, field) => {
-    const res = await request(app.server).post('/events').send(body);
+    const res = await api(app).post('/events').send(body);
     expect(res.status).toBe(400);
     expect(res.body.details.map((d: { path: string }) => d.path)).toContain(field);
     expect(count('events')).toBe(0);
@@ -186,8 +185,8 @@ describe('concurrent ingest', () => {
       const ratings = Array.from({ length: 40 }, (_, k) => ({ userId: `u${k % 7}`, itemId: `b${b}-i${k}`, rating: 3 }));
       const events = Array.from({ length: 20 }, (_, k) => ({ userId: `u${k}`, itemId: `shared-${k % 5}`, type: 'view', eventId: `b${b}-e${k}` }));
       return Promise.all([
-        request(app.server).post('/ratings').send({ ratings }),
-        request(app.server).post('/events').send({ events }),
+        api(app).post('/ratings').send({ ratings }),
+        api(app).post('/events').send({ events }),
       ]);
     });
     const results = (await Promise.all(requests)).flat();
@@ -201,11 +200,11 @@ describe('concurrent ingest', () => {
 
 describe('id maps', () => {
   it('are stable across restarts of the service on the same file', async () => {
-    await request(app.server).post('/ratings').send({ ratings: [{ userId: 'alice', itemId: 'x', rating: 3 }, { userId: 'bob', itemId: 'y', rating: 4 }] });
+    await api(app).post('/ratings').send({ ratings: [{ userId: 'alice', itemId: 'x', rating: 3 }, { userId: 'bob', itemId: 'y', rating: 4 }] });
     const before = app.services.db.prepare('SELECT id, external_id FROM users ORDER BY id').all();
     await app.close();
     app = await startApp(testConfig(dir));
-    await request(app.server).post('/ratings').send({ userId: 'carol', itemId: 'x', rating: 5 });
+    await api(app).post('/ratings').send({ userId: 'carol', itemId: 'x', rating: 5 });
     const after = app.services.db.prepare('SELECT id, external_id FROM users ORDER BY id').all();
     expect(after.slice(0, 2)).toEqual(before);
     expect(after).toHaveLength(3);

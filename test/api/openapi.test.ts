@@ -6,7 +6,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { OPENAPI_PATH } from '../../src/app.js';
-import { startApp, tempDir, testConfig } from '../helpers/app.js';
+import { api, startApp, tempDir, testConfig } from '../helpers/app.js';
 import { AUTH, ingestSynthetic, waitForJob } from '../helpers/training.js';
 
 type Schema = Record<string, unknown>;
@@ -50,10 +50,12 @@ describe('openapi.yaml', () => {
     expect(withoutExamples(spec)).toEqual(withoutExamples(live));
   });
 
-  it('marks admin routes with bearer auth and carries examples', () => {
+  it('marks every route but health checks with the key scope it needs, and carries examples', () => {
     for (const [path, ops] of Object.entries(spec.paths)) {
       for (const op of Object.values(ops) as { security?: unknown }[]) {
-        if (path.startsWith('/admin')) expect(op.security, path).toEqual([{ adminBearer: [] }]);
+        if (path.startsWith('/admin')) expect(op.security, path).toEqual([{ apiKey: ['admin'] }]);
+        else if (path === '/healthz' || path === '/readyz') expect(op.security, path).toBeUndefined();
+        else expect(op.security, path).toBeDefined();
       }
     }
     expect(spec.paths['/ratings'].post.requestBody?.content['application/json'].examples).toBeDefined();
@@ -106,13 +108,13 @@ describe('openapi.yaml', () => {
   }, 60_000);
 
   it('is served at /openapi.yaml, with Swagger UI at /docs and Prometheus metrics at /metrics', async () => {
-    const yaml = await request(app.server).get('/openapi.yaml');
+    const yaml = await api(app).get('/openapi.yaml');
     expect(yaml.status).toBe(200);
     expect(yaml.headers['content-type']).toMatch(/yaml/);
     expect(yaml.text).toBe(readFileSync(OPENAPI_PATH, 'utf8'));
-    expect((await request(app.server).get('/docs/')).status).toBe(200);
-    await request(app.server).get('/users/a/recommendations');
-    const metrics = await request(app.server).get('/metrics');
+    expect((await api(app).get('/docs/')).status).toBe(200);
+    await api(app).get('/users/a/recommendations');
+    const metrics = await api(app).get('/metrics');
     expect(metrics.status).toBe(200);
     for (const name of ['recflow_http_request_duration_seconds_bucket', 'recflow_ingested_total', 'recflow_recommendation_answers_total', 'recflow_active_model_info', 'recflow_active_model_metric', 'recflow_training_jobs', 'recflow_queue_depth', 'recflow_training_job_duration_seconds']) {
       expect(metrics.text, name).toContain(name);

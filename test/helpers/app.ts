@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
+import request from 'supertest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 
@@ -12,12 +13,28 @@ export function tempDir(prefix = 'recflow-test-'): { dir: string; cleanup: () =>
   return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** The admin token every test app accepts (an admin key: every route). */
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+/**
+ * supertest against an app, authenticated with `key` (default: the admin token). Use
+ * `request(app.server)` directly for an anonymous caller.
+ */
+export function api(app: FastifyInstance, key: string = ADMIN_TOKEN): ReturnType<typeof request.agent> {
+  return request.agent(app.server).set('authorization', `Bearer ${key}`);
+}
+
+/** The read+write key generated into the data dir on an app's first start. */
+export function defaultKey(app: FastifyInstance): string {
+  return fs.readFileSync(path.join(app.services.config.dataDir, 'api-key'), 'utf8').trim();
+}
+
 /** Config for a test: defaults plus a private data dir, a fixed admin token and silent logs. */
 export function testConfig(dir: string, env: Record<string, string> = {}): Config {
   return loadConfig({
     DATABASE_PATH: path.join(dir, 'recflow.db'),
     MODEL_DIR: path.join(dir, 'models'),
-    ADMIN_TOKEN: 'test-admin-token-0123456789',
+    ADMIN_TOKEN,
     LOG_LEVEL: 'silent',
     LOG_PRETTY: 'false',
     ...env,

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import request from 'supertest';
+import { api } from './app.js';
 import { generateSynthetic } from '../../src/data/synthetic.js';
 
 export const AUTH = { authorization: 'Bearer test-admin-token-0123456789' };
@@ -9,7 +9,7 @@ export const REDIS_URL = 'redis://127.0.0.1:6379';
 export async function ingestSynthetic(app: FastifyInstance, users = 120, items = 150, seed = 3): Promise<number> {
   const ratings = [...generateSynthetic({ users, items, density: 0.1, seed })].map((r) => ({ userId: r.user, itemId: r.item, rating: r.rating, timestamp: r.ts }));
   for (let k = 0; k < ratings.length; k += 5000) {
-    const res = await request(app.server).post('/ratings').send({ ratings: ratings.slice(k, k + 5000) });
+    const res = await api(app).post('/ratings').send({ ratings: ratings.slice(k, k + 5000) });
     if (res.status !== 200) throw new Error(`ingest failed: ${res.status} ${JSON.stringify(res.body)}`);
   }
   return ratings.length;
@@ -28,7 +28,7 @@ export interface JobBody {
 export async function waitForJob(app: FastifyInstance, id: string, states = ['completed', 'failed', 'cancelled'], timeoutMs = 90_000): Promise<JobBody> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const res = await request(app.server).get(`/admin/jobs/${id}`).set(AUTH);
+    const res = await api(app).get(`/admin/jobs/${id}`).set(AUTH);
     if (res.status !== 200) throw new Error(`GET job ${id}: ${res.status}`);
     if (states.includes(res.body.state)) return res.body as JobBody;
     if (Date.now() > deadline) throw new Error(`job ${id} still ${res.body.state} after ${timeoutMs} ms`);

@@ -8,7 +8,7 @@ import { openDb, closeDb, type Db } from '../../src/db/connection.js';
 import { initBackend } from '../../src/models/backend.js';
 import { startBullmqWorker } from '../../src/queue/bullmq.js';
 import type { Config } from '../../src/config.js';
-import { startApp, tempDir, testConfig } from '../helpers/app.js';
+import { api, startApp, tempDir, testConfig } from '../helpers/app.js';
 import { AUTH, ingestSynthetic, REDIS_URL, until, waitForJob } from '../helpers/training.js';
 
 interface Harness {
@@ -64,14 +64,14 @@ describe.each(['in-process', 'bullmq'] as const)('training jobs (%s queue)', (ki
     const { app, config } = await start(kind);
     expect(app.services.queue.kind).toBe(kind);
     await ingestSynthetic(app);
-    const before = await request(app.server).get('/users/u1/recommendations');
+    const before = await api(app).get('/users/u1/recommendations');
     expect(before.body.source).toBe('fallback');
 
-    const res = await request(app.server).post('/admin/retrain').set(AUTH).send({ model: 'gmf', epochs: 3, factors: 16, lr: 0.01 });
+    const res = await api(app).post('/admin/retrain').set(AUTH).send({ model: 'gmf', epochs: 3, factors: 16, lr: 0.01 });
     expect(res.status).toBe(202);
     let sawTraining = false;
     await until(async () => {
-      const j = (await request(app.server).get(`/admin/jobs/${res.body.jobId}`).set(AUTH)).body;
+      const j = (await api(app).get(`/admin/jobs/${res.body.jobId}`).set(AUTH)).body;
       sawTraining ||= j.progress?.phase === 'training' && j.progress.epochs === 3 && j.progress.samplesPerSec > 0;
       return j.state === 'completed' || j.state === 'failed';
     }, 90_000, 'job to finish');
@@ -93,12 +93,12 @@ describe.each(['in-process', 'bullmq'] as const)('training jobs (%s queue)', (ki
     expect(job.result!.refit).toMatchObject({ epochs: manifest.training.bestEpoch, pairs: manifest.training.data.pairs });
     expect(manifest.training.refit).toEqual(job.result!.refit);
 
-    const models = await request(app.server).get('/admin/models').set(AUTH);
+    const models = await api(app).get('/admin/models').set(AUTH);
     expect(models.body.models).toHaveLength(1);
     expect(models.body.models[0]).toMatchObject({ model: 'gmf', version, active: true });
 
-    await until(async () => (await request(app.server).get('/users/u1/recommendations')).body.modelVersion === version, 10_000, 'serving the new version');
-    const recs = await request(app.server).get('/users/u1/recommendations?limit=5');
+    await until(async () => (await api(app).get('/users/u1/recommendations')).body.modelVersion === version, 10_000, 'serving the new version');
+    const recs = await api(app).get('/users/u1/recommendations?limit=5');
     expect(recs.body).toMatchObject({ userId: 'u1', model: 'gmf', modelVersion: version, source: 'model' });
     expect(recs.body.items).toHaveLength(5);
   }, 120_000);
@@ -106,33 +106,33 @@ describe.each(['in-process', 'bullmq'] as const)('training jobs (%s queue)', (ki
   it('returns the queued job for a second request for the same model, and cancels a queued job', async () => {
     const h = await start(kind, {}, false);
     await ingestSynthetic(h.app, 60, 80);
-    const post = (model: string) => request(h.app.server).post('/admin/retrain').set(AUTH).send({ model, epochs: 1, factors: 8 });
+    const post = (model: string) => api(h.app).post('/admin/retrain').set(AUTH).send({ model, epochs: 1, factors: 8 });
     const a = await post('gmf');
     const b = await post('gmf');
     const c = await post('gmf');
     // The in-process runner may already have started the first job; by the third request one is queued.
     expect(c.body.deduplicated).toBe(true);
     expect([a.body.jobId, b.body.jobId]).toContain(c.body.jobId);
-    const queued = (await request(h.app.server).get('/admin/jobs?state=queued').set(AUTH)).body.jobs;
+    const queued = (await api(h.app).get('/admin/jobs?state=queued').set(AUTH)).body.jobs;
     expect(queued.filter((j: { model: string }) => j.model === 'gmf').length).toBeLessThanOrEqual(1);
 
     const other = await post('bpr');
     expect(other.body.deduplicated).toBe(false);
-    const cancelled = await request(h.app.server).delete(`/admin/jobs/${other.body.jobId}`).set(AUTH);
+    const cancelled = await api(h.app).delete(`/admin/jobs/${other.body.jobId}`).set(AUTH);
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.state).toBe('cancelled');
     if (kind === 'bullmq') await h.startWorker();
     const done = await waitForJob(h.app, c.body.jobId);
     expect(done.state).toBe('completed');
     expect((await waitForJob(h.app, other.body.jobId)).state).toBe('cancelled');
-    const again = await request(h.app.server).delete(`/admin/jobs/${c.body.jobId}`).set(AUTH);
+    const again = await api(h.app).delete(`/admin/jobs/${c.body.jobId}`).set(AUTH);
     expect(again.status).toBe(409);
   }, 120_000);
 
   it('retries a failing job with backoff and keeps its error', async () => {
     const { app } = await start(kind, { JOB_ATTEMPTS: '2' });
     // An empty database cannot be trained on: every attempt fails the same way.
-    const res = await request(app.server).post('/admin/retrain').set(AUTH).send({ model: 'gmf', epochs: 1 });
+    const res = await api(app).post('/admin/retrain').set(AUTH).send({ model: 'gmf', epochs: 1 });
     const job = await waitForJob(app, res.body.jobId);
     expect(job.state).toBe('failed');
     expect(job.attempts).toBe(2);
@@ -146,9 +146,9 @@ describe('one running job per model', () => {
     await ingestSynthetic(h.app, 150, 200);
     await h.startWorker();
     await h.startWorker();
-    const post = (body: Record<string, unknown>) => request(h.app.server).post('/admin/retrain').set(AUTH).send(body);
+    const post = (body: Record<string, unknown>) => api(h.app).post('/admin/retrain').set(AUTH).send(body);
     const first = await post({ model: 'gmf', epochs: 100, patience: 100, factors: 16 });
-    await until(async () => (await request(h.app.server).get(`/admin/jobs/${first.body.jobId}`).set(AUTH)).body.state === 'active', 20_000, 'first job running');
+    await until(async () => (await api(h.app).get(`/admin/jobs/${first.body.jobId}`).set(AUTH)).body.state === 'active', 20_000, 'first job running');
     const second = await post({ model: 'gmf', epochs: 1, factors: 8 });
     expect(second.body.deduplicated).toBe(false);
     const other = await post({ model: 'bpr', epochs: 1, factors: 8 });
@@ -169,7 +169,7 @@ describe('promotion, rollback and retention', () => {
     const { app, config } = await start('in-process', { PROMOTE_TOLERANCE: '0', KEEP_VERSIONS: '2' });
     await ingestSynthetic(app);
     const train = async (body: Record<string, unknown>) => {
-      const res = await request(app.server).post('/admin/retrain').set(AUTH).send({ model: 'gmf', factors: 16, ...body });
+      const res = await api(app).post('/admin/retrain').set(AUTH).send({ model: 'gmf', factors: 16, ...body });
       return waitForJob(app, res.body.jobId);
     };
     const good = await train({ epochs: 4, lr: 0.01 });
@@ -177,25 +177,25 @@ describe('promotion, rollback and retention', () => {
     const bad = await train({ epochs: 1, lr: 0.00001, seed: 9 });
     expect(bad.result!.metrics.valid['HR@10']).toBeLessThan(good.result!.metrics.valid['HR@10']);
     expect(bad.result!.promoted).toBe(false);
-    let active = (await request(app.server).get('/admin/models').set(AUTH)).body.models.filter((m: { active: boolean }) => m.active);
+    let active = (await api(app).get('/admin/models').set(AUTH)).body.models.filter((m: { active: boolean }) => m.active);
     expect(active.map((m: { version: string }) => m.version)).toEqual([good.result!.version]);
 
-    const rollback = await request(app.server).post(`/admin/models/gmf/${bad.result!.version}/activate`).set(AUTH);
+    const rollback = await api(app).post(`/admin/models/gmf/${bad.result!.version}/activate`).set(AUTH);
     expect(rollback.status).toBe(200);
     expect(rollback.body.active).toBe(true);
-    await until(async () => (await request(app.server).get('/users/u1/recommendations')).body.modelVersion === bad.result!.version, 10_000, 'rollback served');
+    await until(async () => (await api(app).get('/users/u1/recommendations')).body.modelVersion === bad.result!.version, 10_000, 'rollback served');
 
     const forced = await train({ epochs: 1, lr: 0.00001, seed: 10, force: true, refit: false });
     expect(forced.result!.promoted).toBe(true);
     expect(forced.result!.refit).toBeNull();
     // KEEP_VERSIONS=2: the oldest (good) version is gone from disk and from the list.
-    const versions = (await request(app.server).get('/admin/models?model=gmf').set(AUTH)).body.models.map((m: { version: string }) => m.version);
+    const versions = (await api(app).get('/admin/models?model=gmf').set(AUTH)).body.models.map((m: { version: string }) => m.version);
     expect(versions).toEqual([forced.result!.version, bad.result!.version]);
     expect(existsSync(join(config.modelDir, 'gmf', good.result!.version))).toBe(false);
-    active = (await request(app.server).get('/admin/models').set(AUTH)).body.models.filter((m: { active: boolean }) => m.active);
+    active = (await api(app).get('/admin/models').set(AUTH)).body.models.filter((m: { active: boolean }) => m.active);
     expect(active).toHaveLength(1);
 
-    const missing = await request(app.server).post('/admin/models/gmf/20990101-000000000-abcd/activate').set(AUTH);
+    const missing = await api(app).post('/admin/models/gmf/20990101-000000000-abcd/activate').set(AUTH);
     expect(missing.status).toBe(404);
   }, 120_000);
 });
@@ -203,18 +203,18 @@ describe('promotion, rollback and retention', () => {
 describe('automatic retraining', () => {
   it('queues a retrain of the default model after RETRAIN_EVERY new interactions', async () => {
     const { app } = await start('in-process', { RETRAIN_EVERY: '200', DEFAULT_MODEL: 'pop' });
-    await request(app.server).post('/ratings').send({ ratings: Array.from({ length: 100 }, (_, k) => ({ userId: `u${k % 9}`, itemId: `i${k}`, rating: 4 })) });
-    expect((await request(app.server).get('/admin/jobs').set(AUTH)).body.jobs).toEqual([]);
+    await api(app).post('/ratings').send({ ratings: Array.from({ length: 100 }, (_, k) => ({ userId: `u${k % 9}`, itemId: `i${k}`, rating: 4 })) });
+    expect((await api(app).get('/admin/jobs').set(AUTH)).body.jobs).toEqual([]);
     await ingestSynthetic(app, 30, 40);
-    await until(async () => (await request(app.server).get('/admin/jobs').set(AUTH)).body.jobs.length === 1, 10_000, 'an automatic job');
-    const [job] = (await request(app.server).get('/admin/jobs').set(AUTH)).body.jobs;
+    await until(async () => (await api(app).get('/admin/jobs').set(AUTH)).body.jobs.length === 1, 10_000, 'an automatic job');
+    const [job] = (await api(app).get('/admin/jobs').set(AUTH)).body.jobs;
     expect(job.model).toBe('pop');
     expect((await waitForJob(app, job.id)).state).toBe('completed');
   });
 
   it('queues a retrain on the RETRAIN_CRON schedule and skips occurrences with nothing new', async () => {
     const { app } = await start('in-process', { RETRAIN_CRON: '* * * * * *', DEFAULT_MODEL: 'pop' });
-    const jobs = async () => (await request(app.server).get('/admin/jobs').set(AUTH)).body.jobs as { id: string; model: string }[];
+    const jobs = async () => (await api(app).get('/admin/jobs').set(AUTH)).body.jobs as { id: string; model: string }[];
     const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
     await pause(2200); // two occurrences with an empty database
     expect(await jobs()).toEqual([]);
@@ -236,24 +236,24 @@ describe('admin authentication and validation', () => {
   it('refuses missing or wrong tokens with 401 and validates retrain bodies', async () => {
     const { app } = await start('in-process');
     expect((await request(app.server).get('/admin/jobs')).status).toBe(401);
-    const wrong = await request(app.server).get('/admin/jobs').set({ authorization: 'Bearer nope' });
+    const wrong = await api(app).get('/admin/jobs').set({ authorization: 'Bearer nope' });
     expect(wrong.status).toBe(401);
     expect(wrong.headers['www-authenticate']).toMatch(/Bearer/);
-    expect((await request(app.server).post('/admin/retrain').set({ authorization: 'Basic abc' }).send({})).status).toBe(401);
+    expect((await api(app).post('/admin/retrain').set({ authorization: 'Basic abc' }).send({})).status).toBe(401);
 
-    const bad = await request(app.server).post('/admin/retrain').set(AUTH).send({ model: 'gmf', factors: -3 });
+    const bad = await api(app).post('/admin/retrain').set(AUTH).send({ model: 'gmf', factors: -3 });
     expect(bad.status).toBe(400);
     expect(bad.body.details[0].path).toBe('body.factors');
-    const unknownHyper = await request(app.server).post('/admin/retrain').set(AUTH).send({ model: 'gmf', hyper: { layers: [3] } });
+    const unknownHyper = await api(app).post('/admin/retrain').set(AUTH).send({ model: 'gmf', hyper: { layers: [3] } });
     expect(unknownHyper.status).toBe(400);
     expect(unknownHyper.body.details[0].message).toMatch(/layers/);
-    const badRefit = await request(app.server).post('/admin/retrain').set(AUTH).send({ model: 'gmf', refit: 'yes' });
+    const badRefit = await api(app).post('/admin/retrain').set(AUTH).send({ model: 'gmf', refit: 'yes' });
     expect(badRefit.status).toBe(400);
     expect(badRefit.body.details[0].path).toBe('body.refit');
-    const unknownModel = await request(app.server).post('/admin/retrain').set(AUTH).send({ model: 'svd' });
+    const unknownModel = await api(app).post('/admin/retrain').set(AUTH).send({ model: 'svd' });
     expect(unknownModel.status).toBe(400);
     expect(unknownModel.body.details[0].path).toBe('body.model');
-    expect((await request(app.server).get('/admin/jobs/not-a-uuid').set(AUTH)).status).toBe(400);
-    expect((await request(app.server).get('/admin/jobs/6f1c1f9e-1111-4111-8111-111111111111').set(AUTH)).status).toBe(404);
+    expect((await api(app).get('/admin/jobs/not-a-uuid').set(AUTH)).status).toBe(400);
+    expect((await api(app).get('/admin/jobs/6f1c1f9e-1111-4111-8111-111111111111').set(AUTH)).status).toBe(404);
   });
 });

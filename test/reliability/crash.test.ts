@@ -3,10 +3,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeDb, openDb } from '../../src/db/connection.js';
-import { startApp, tempDir, testConfig } from '../helpers/app.js';
+import { api, startApp, tempDir, testConfig } from '../helpers/app.js';
 import { exited, freePort, spawnEntry, waitForHttp } from '../helpers/processes.js';
 import { AUTH, ingestSynthetic, REDIS_URL, until } from '../helpers/training.js';
 
@@ -23,23 +22,23 @@ async function startApiProcess(ready = '/healthz') {
   cleanups.push(cleanup);
   const port = await freePort();
   const env = { DATABASE_PATH: join(dir, 'recflow.db'), MODEL_DIR: join(dir, 'models'), ADMIN_TOKEN: 'test-admin-token-0123456789', PORT: String(port) };
-  const api = spawnEntry('src/main.ts', env);
-  children.push(api);
+  const server = spawnEntry('src/main.ts', env);
+  children.push(server);
   const base = `http://127.0.0.1:${port}`;
   await waitForHttp(`${base}${ready}`);
-  return { dir, env, api, base };
+  return { dir, env, server, base };
 }
 
 describe('SIGKILL of the API during acknowledged ingest', () => {
   it('keeps every acknowledged rating and event, none duplicated, and restarts cleanly', async () => {
-    const { dir, env, api, base } = await startApiProcess();
+    const { dir, env, server, base } = await startApiProcess();
 
     const ackedRatings = new Map<string, number>();
     const ackedEvents = new Set<string>();
     let stop = false;
     const post = async (path: string, body: unknown): Promise<boolean> => {
       try {
-        const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer test-admin-token-0123456789' }, body: JSON.stringify(body) });
         return res.status === 200;
       } catch {
         return false; // killed mid-request: not acknowledged
@@ -58,10 +57,10 @@ describe('SIGKILL of the API during acknowledged ingest', () => {
     };
     const writers = Promise.all([0, 1, 2, 3].map(writer));
     await until(() => ackedRatings.size > 2000, 20_000, 'acknowledged writes');
-    api.kill('SIGKILL');
+    server.kill('SIGKILL');
     stop = true;
     await writers;
-    await exited(api);
+    await exited(server);
 
     const db = openDb(env.DATABASE_PATH, { busyTimeoutMs: 1000, synchronous: 'NORMAL' });
     try {
@@ -81,28 +80,28 @@ describe('SIGKILL of the API during acknowledged ingest', () => {
     }
     const app = await startApp(testConfig(dir));
     cleanups.push(() => app.close());
-    expect((await request(app.server).get('/readyz')).body.status).toBe('ready');
+    expect((await api(app).get('/readyz')).body.status).toBe('ready');
   }, 60_000);
 });
 
 describe('graceful shutdown', () => {
   it('the API and an idle worker exit 0 on SIGTERM', async () => {
-    const { dir, env, api } = await startApiProcess('/readyz');
+    const { dir, env, server } = await startApiProcess('/readyz');
     const worker = spawnEntry('src/worker.ts', { ...env, REDIS_URL, QUEUE_NAME: `graceful-${process.pid}`, WORKER_HEARTBEAT_FILE: join(dir, 'alive') });
     children.push(worker);
     await until(() => existsSync(join(dir, 'alive')), 20_000, 'worker heartbeat');
-    api.kill('SIGTERM');
+    server.kill('SIGTERM');
     worker.kill('SIGTERM');
     const stderr = (c: ChildProcess) => (c as unknown as { stderrText: string }).stderrText;
-    expect(await exited(api), stderr(api)).toBe(0);
+    expect(await exited(server), stderr(server)).toBe(0);
     expect(await exited(worker), stderr(worker)).toBe(0);
   }, 60_000);
 
   it('the API finishes a request in flight when SIGTERM arrives and refuses new connections', async () => {
-    const { env, api, base } = await startApiProcess('/readyz');
+    const { env, server, base } = await startApiProcess('/readyz');
     const ratings = Array.from({ length: 500 }, (_, k) => ({ userId: `u${k % 10}`, itemId: `i${k}`, rating: 4 }));
     const body = Buffer.from(JSON.stringify({ ratings }));
-    const req = httpRequest(`${base}/ratings`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': body.length } });
+    const req = httpRequest(`${base}/ratings`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': body.length, authorization: 'Bearer test-admin-token-0123456789' } });
     const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
       req.on('error', reject);
       req.on('response', (res) => {
@@ -114,11 +113,11 @@ describe('graceful shutdown', () => {
     // Headers and half the body now; the rest only after the signal has been handled.
     req.write(body.subarray(0, body.length >> 1));
     await new Promise((r) => setTimeout(r, 300));
-    api.kill('SIGTERM');
+    server.kill('SIGTERM');
     await until(async () => !(await fetch(`${base}/healthz`).then(() => true, () => false)), 10_000, 'listener closed');
     req.end(body.subarray(body.length >> 1));
     expect(await response).toEqual({ status: 200, body: JSON.stringify({ inserted: 500, updated: 0, ignored: 0 }) });
-    expect(await exited(api)).toBe(0);
+    expect(await exited(server)).toBe(0);
     const db = openDb(env.DATABASE_PATH, { busyTimeoutMs: 1000, synchronous: 'NORMAL' });
     try {
       expect(db.prepare('SELECT COUNT(*) FROM ratings').pluck().get()).toBe(500);
@@ -176,7 +175,7 @@ describe('SIGKILL of the worker', () => {
     return { app, env, worker };
   }
 
-  const jobOf = async (app: FastifyInstance, id: string) => (await request(app.server).get(`/admin/jobs/${id}`).set(AUTH)).body as { state: string; attempts: number; progress: { phase?: string; epoch?: number } | null; result: { version: string } | null };
+  const jobOf = async (app: FastifyInstance, id: string) => (await api(app).get(`/admin/jobs/${id}`).set(AUTH)).body as { state: string; attempts: number; progress: { phase?: string; epoch?: number } | null; result: { version: string } | null };
   const versions = (app: FastifyInstance) => app.services.db.prepare('SELECT version FROM models').pluck().all() as string[];
 
   it.each([
@@ -184,7 +183,7 @@ describe('SIGKILL of the worker', () => {
     ['mid-snapshot-write', 8000, (p: { phase?: string } | null) => p?.phase === 'saving'],
   ] as const)('%s: registers no partial version and the job is retried to completion', async (_name, faultDelayMs, killWhen) => {
     const { app, env, worker } = await setup(faultDelayMs);
-    const res = await request(app.server).post('/admin/retrain').set(AUTH).send({ model: 'gmf', epochs: faultDelayMs ? 2 : 400, factors: 16, lr: 0.01 });
+    const res = await api(app).post('/admin/retrain').set(AUTH).send({ model: 'gmf', epochs: faultDelayMs ? 2 : 400, factors: 16, lr: 0.01 });
     expect(res.status).toBe(202);
     const id = res.body.jobId as string;
     await until(async () => killWhen((await jobOf(app, id)).progress), 60_000, 'the moment to kill');
@@ -196,7 +195,7 @@ describe('SIGKILL of the worker', () => {
     const gmfDir = join(env.MODEL_DIR, 'gmf');
     const onDisk = existsSync(gmfDir) ? readdirSync(gmfDir) : [];
     expect(onDisk.filter((d) => !d.startsWith('.tmp-'))).toEqual([]);
-    expect((await request(app.server).get('/users/u1/recommendations')).body.source).toBe('fallback');
+    expect((await api(app).get('/users/u1/recommendations')).body.source).toBe('fallback');
 
     // Killed inside the write: the temp dir is there, never renamed, never registered.
     if (faultDelayMs) expect(onDisk.some((d) => d.startsWith('.tmp-'))).toBe(true);

@@ -2,9 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startApp, tempDir, testConfig } from '../helpers/app.js';
+import { api, startApp, tempDir, testConfig } from '../helpers/app.js';
 import { exited, freePort } from '../helpers/processes.js';
 import { AUTH, ingestSynthetic, until, waitForJob } from '../helpers/training.js';
 
@@ -44,27 +43,27 @@ describe('Redis goes away and comes back', () => {
     cleanups.push(cleanup);
     const app: FastifyInstance = await startApp(testConfig(dir, { REDIS_URL: `redis://127.0.0.1:${port}`, QUEUE_NAME: `outage-${process.pid}` }));
     cleanups.push(() => app.close());
-    await request(app.server).post('/ratings').send({ userId: 'a', itemId: 'x', rating: 4 }).expect(200);
-    expect((await request(app.server).post('/admin/retrain').set(AUTH).send({ model: 'pop' })).status).toBe(202);
+    await api(app).post('/ratings').send({ userId: 'a', itemId: 'x', rating: 4 }).expect(200);
+    expect((await api(app).post('/admin/retrain').set(AUTH).send({ model: 'pop' })).status).toBe(202);
 
     redis.kill('SIGKILL');
     await exited(redis);
-    await request(app.server).post('/ratings').send({ userId: 'b', itemId: 'y', rating: 5 }).expect(200);
-    await request(app.server).post('/events').send({ userId: 'b', itemId: 'x', type: 'view' }).expect(200);
-    await request(app.server).get('/users/b/recommendations').expect(200);
-    await request(app.server).get('/items/x/similar').expect(200);
-    await request(app.server).get('/readyz').expect(200);
-    const down = await request(app.server).post('/admin/retrain').set(AUTH).send({ model: 'gmf' });
+    await api(app).post('/ratings').send({ userId: 'b', itemId: 'y', rating: 5 }).expect(200);
+    await api(app).post('/events').send({ userId: 'b', itemId: 'x', type: 'view' }).expect(200);
+    await api(app).get('/users/b/recommendations').expect(200);
+    await api(app).get('/items/x/similar').expect(200);
+    await api(app).get('/readyz').expect(200);
+    const down = await api(app).post('/admin/retrain').set(AUTH).send({ model: 'gmf' });
     expect(down.status).toBe(503);
     expect(down.body).toMatchObject({ code: 'queue_unavailable' });
     expect(down.headers['retry-after']).toBeDefined();
     // The refused request left no job record behind that would block the next request.
-    const queued = (await request(app.server).get('/admin/jobs?state=queued').set(AUTH)).body.jobs as { model: string }[];
+    const queued = (await api(app).get('/admin/jobs?state=queued').set(AUTH)).body.jobs as { model: string }[];
     expect(queued.filter((j) => j.model === 'gmf')).toEqual([]);
 
     redis = startRedis(port);
     await redisUp(port);
-    await until(async () => (await request(app.server).post('/admin/retrain').set(AUTH).send({ model: 'gmf' })).status === 202, 15_000, 'retrain accepted again');
+    await until(async () => (await api(app).post('/admin/retrain').set(AUTH).send({ model: 'gmf' })).status === 202, 15_000, 'retrain accepted again');
   }, 60_000);
 });
 
@@ -75,7 +74,7 @@ describe('snapshot write failure (disk full)', () => {
     const config = testConfig(dir, { MODEL_POLL_MS: '100', JOB_ATTEMPTS: '1' });
     const app = await startApp(config);
     await ingestSynthetic(app, 80, 100);
-    const first = await waitForJob(app, (await request(app.server).post('/admin/retrain').set(AUTH).send({ model: 'gmf', epochs: 2, factors: 8 })).body.jobId);
+    const first = await waitForJob(app, (await api(app).post('/admin/retrain').set(AUTH).send({ model: 'gmf', epochs: 2, factors: 8 })).body.jobId);
     expect(first.state).toBe('completed');
     await app.close();
 
@@ -83,13 +82,13 @@ describe('snapshot write failure (disk full)', () => {
     // in a worker thread, so the fault comes in through configuration).
     const full = await startApp(testConfig(dir, { MODEL_POLL_MS: '100', JOB_ATTEMPTS: '1', FAULT_SNAPSHOT_ERROR: 'ENOSPC' }));
     cleanups.push(() => full.close());
-    await until(async () => (await request(full.server).get('/users/u1/recommendations')).body.modelVersion === first.result!.version, 10_000, 'v1 served');
-    const failed = await waitForJob(full, (await request(full.server).post('/admin/retrain').set(AUTH).send({ model: 'gmf', epochs: 2, factors: 8, seed: 3 })).body.jobId);
+    await until(async () => (await api(full).get('/users/u1/recommendations')).body.modelVersion === first.result!.version, 10_000, 'v1 served');
+    const failed = await waitForJob(full, (await api(full).post('/admin/retrain').set(AUTH).send({ model: 'gmf', epochs: 2, factors: 8, seed: 3 })).body.jobId);
     expect(failed.state).toBe('failed');
     expect(failed.error).toMatch(/ENOSPC/);
     expect(readdirSync(join(config.modelDir, 'gmf'))).toEqual([first.result!.version]);
     expect(full.services.db.prepare('SELECT COUNT(*) FROM models').pluck().get()).toBe(1);
-    const recs = await request(full.server).get('/users/u1/recommendations');
+    const recs = await api(full).get('/users/u1/recommendations');
     expect(recs.body).toMatchObject({ source: 'model', modelVersion: first.result!.version });
   }, 60_000);
 });

@@ -1,8 +1,7 @@
-import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AnnIndex, augmentItems } from '../../src/serving/ann.js';
 import { Rng } from '../../src/data/rng.js';
-import { startApp, tempDir, testConfig } from '../helpers/app.js';
+import { api, startApp, tempDir, testConfig } from '../helpers/app.js';
 import { AUTH, ingestSynthetic, waitForJob } from '../helpers/training.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -56,9 +55,9 @@ describe('approximate retrieval (HNSW over augmented vectors)', () => {
     const exactApp = await startApp(testConfig(dir, { MODEL_POLL_MS: '100' }));
     cleanups.push(() => exactApp.close());
     await ingestSynthetic(exactApp, 120, 150);
-    const job = await waitForJob(exactApp, (await request(exactApp.server).post('/admin/retrain').set(AUTH).send({ model: 'gmf', epochs: 3 })).body.jobId);
+    const job = await waitForJob(exactApp, (await api(exactApp).post('/admin/retrain').set(AUTH).send({ model: 'gmf', epochs: 3 })).body.jobId);
     expect(job.state).toBe('completed');
-    await request(exactApp.server).put('/items').send({ items: Array.from({ length: 150 }, (_, k) => ({ itemId: `i${k + 1}`, categories: k % 10 === 0 ? ['rare'] : [] })) }).expect(200);
+    await api(exactApp).put('/items').send({ items: Array.from({ length: 150 }, (_, k) => ({ itemId: `i${k + 1}`, categories: k % 10 === 0 ? ['rare'] : [] })) }).expect(200);
 
     const approxApp = await startApp(testConfig(dir, { ANN_MIN_ITEMS: '100' }));
     cleanups.push(() => approxApp.close());
@@ -71,20 +70,20 @@ describe('approximate retrieval (HNSW over augmented vectors)', () => {
     for (let u = 1; u <= 30; u++) {
       for (const query of ['limit=10', 'limit=5&category=rare']) {
         const path = `/users/u${u}/recommendations?${query}`;
-        const exact = ids((await request(exactApp.server).get(path)).body);
-        const approx = (await request(approxApp.server).get(path)).body;
+        const exact = ids((await api(exactApp).get(path)).body);
+        const approx = (await api(approxApp).get(path)).body;
         expect(approx.source).toBe('model');
         hits += exact.filter((id) => ids(approx).includes(id)).length;
         total += exact.length;
       }
-      const similarExact = ids((await request(exactApp.server).get(`/items/i${u}/similar?limit=10`)).body);
-      const similarApprox = ids((await request(approxApp.server).get(`/items/i${u}/similar?limit=10`)).body);
+      const similarExact = ids((await api(exactApp).get(`/items/i${u}/similar?limit=10`)).body);
+      const similarApprox = ids((await api(approxApp).get(`/items/i${u}/similar?limit=10`)).body);
       hits += similarExact.filter((id) => similarApprox.includes(id)).length;
       total += similarExact.length;
     }
     expect(hits / total).toBeGreaterThanOrEqual(0.95);
     // Filters hold on the approximate path: only the rare category comes back.
-    const rare = ids((await request(approxApp.server).get('/users/u1/recommendations?limit=5&category=rare')).body);
+    const rare = ids((await api(approxApp).get('/users/u1/recommendations?limit=5&category=rare')).body);
     expect(rare.length).toBeGreaterThan(0);
     expect(rare.every((id) => (Number(id.slice(1)) - 1) % 10 === 0)).toBe(true);
   }, 60_000);

@@ -1,8 +1,7 @@
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
-import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, tempDir, testConfig } from '../helpers/app.js';
+import { api, defaultKey, startApp, tempDir, testConfig } from '../helpers/app.js';
 import { AUTH, ingestSynthetic, until, waitForJob } from '../helpers/training.js';
 
 let app: FastifyInstance;
@@ -14,9 +13,9 @@ beforeAll(async () => {
   ({ dir, cleanup } = tempDir());
   app = await startApp(testConfig(dir, { MODEL_POLL_MS: '100' }));
   await ingestSynthetic(app, 100, 120, 8);
-  const res = await request(app.server).post('/admin/retrain').set(AUTH).send({ model: 'gmf', epochs: 3, factors: 16, lr: 0.01 });
+  const res = await api(app).post('/admin/retrain').set(AUTH).send({ model: 'gmf', epochs: 3, factors: 16, lr: 0.01 });
   const job = await waitForJob(app, res.body.jobId);
-  await until(async () => (await request(app.server).get('/users/u1/recommendations')).body.modelVersion === job.result!.version, 10_000, 'model served');
+  await until(async () => (await api(app).get('/users/u1/recommendations')).body.modelVersion === job.result!.version, 10_000, 'model served');
 }, 120_000);
 
 afterAll(async () => {
@@ -26,32 +25,32 @@ afterAll(async () => {
 
 describe('catalogue routes', () => {
   it('creates, reads, replaces and soft-deletes items; items from ratings exist visible with no categories', async () => {
-    const implicit = await request(app.server).get('/items/i1');
+    const implicit = await api(app).get('/items/i1');
     expect(implicit.status).toBe(200);
     expect(implicit.body).toMatchObject({ itemId: 'i1', categories: [], hidden: false, availableFrom: null, labels: {} });
 
-    const put = await request(app.server)
+    const put = await api(app)
       .put('/items/new-item')
       .send({ categories: ['books', 'sale'], labels: { brand: 'acme' }, availableFrom: '2020-01-01T00:00:00Z' });
     expect(put.status).toBe(200);
     expect(put.body).toMatchObject({ itemId: 'new-item', categories: ['books', 'sale'], labels: { brand: 'acme' }, availableFrom: '2020-01-01T00:00:00.000Z' });
-    const replaced = await request(app.server).put('/items/new-item').send({ categories: ['toys'] });
+    const replaced = await api(app).put('/items/new-item').send({ categories: ['toys'] });
     expect(replaced.body).toMatchObject({ categories: ['toys'], labels: {}, availableFrom: null });
 
-    const del = await request(app.server).delete('/items/new-item');
+    const del = await api(app).delete('/items/new-item');
     expect(del.body.hidden).toBe(true);
-    expect((await request(app.server).delete('/items/missing')).status).toBe(404);
-    expect((await request(app.server).get('/items/missing')).status).toBe(404);
+    expect((await api(app).delete('/items/missing')).status).toBe(404);
+    expect((await api(app).get('/items/missing')).status).toBe(404);
 
-    const batch = await request(app.server).put('/items').send({ items: [{ itemId: 'b1', categories: ['x'] }, { itemId: 'i2' }] });
+    const batch = await api(app).put('/items').send({ items: [{ itemId: 'b1', categories: ['x'] }, { itemId: 'i2' }] });
     expect(batch.body).toEqual({ inserted: 1, updated: 1, ignored: 0 });
-    const user = await request(app.server).put('/users/u1').send({ labels: { tier: 'gold' } });
+    const user = await api(app).put('/users/u1').send({ labels: { tier: 'gold' } });
     expect(user.body).toMatchObject({ userId: 'u1', labels: { tier: 'gold' } });
-    expect((await request(app.server).get('/users/u1')).body.labels).toEqual({ tier: 'gold' });
+    expect((await api(app).get('/users/u1')).body.labels).toEqual({ tier: 'gold' });
   });
 
   it('rejects bad catalogue input naming the field and stores nothing from the request', async () => {
-    const before = (await request(app.server).get('/items/i3')).body;
+    const before = (await api(app).get('/items/i3')).body;
     const cases: [Record<string, unknown>, string][] = [
       [{ categories: [''] }, 'body.categories.0'],
       [{ hidden: 'yes' }, 'body.hidden'],
@@ -60,19 +59,19 @@ describe('catalogue routes', () => {
       [{ colour: 'red' }, 'body.colour'],
     ];
     for (const [body, path] of cases) {
-      const res = await request(app.server).put('/items/i3').send(body);
+      const res = await api(app).put('/items/i3').send(body);
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(res.body.details[0].path, JSON.stringify(body)).toBe(path);
     }
-    const batch = await request(app.server).put('/items').send({ items: [{ itemId: 'i3', categories: ['ok'] }, { itemId: 'i4', hidden: 3 }] });
+    const batch = await api(app).put('/items').send({ items: [{ itemId: 'i3', categories: ['ok'] }, { itemId: 'i4', hidden: 3 }] });
     expect(batch.status).toBe(400);
     expect(batch.body.details[0].path).toBe('body.items.1.hidden');
-    expect((await request(app.server).get('/items/i3')).body).toEqual(before);
+    expect((await api(app).get('/items/i3')).body).toEqual(before);
   });
 });
 
 describe('recommendation controls', () => {
-  it('rejects bad filters: empty category, 501 excluded ids, unknown parameters, include_hidden without the admin token', async () => {
+  it('rejects bad filters: empty category, 501 excluded ids, unknown parameters, include_hidden without an admin key', async () => {
     const tooMany = Array.from({ length: 501 }, (_, k) => `x${k}`).join(',');
     for (const [query, path, status] of [
       ['?category=', 'query.category.0', 400],
@@ -80,11 +79,11 @@ describe('recommendation controls', () => {
       ['?categories=a', 'query.categories', 400],
       ['?include_hidden=true', 'query.include_hidden', 403],
     ] as const) {
-      const res = await request(app.server).get(`/users/u1/recommendations${query}`);
+      const res = await api(app, defaultKey(app)).get(`/users/u1/recommendations${query}`);
       expect(res.status, query).toBe(status);
       expect(res.body.details[0].path, query).toBe(path);
     }
-    const ok = await request(app.server).get('/users/u1/recommendations?include_hidden=true').set(AUTH);
+    const ok = await api(app).get('/users/u1/recommendations?include_hidden=true').set(AUTH);
     expect(ok.status).toBe(200);
   });
 
@@ -109,7 +108,7 @@ describe('recommendation controls', () => {
         fc.boolean(),
         async (meta, categories, excludedIdx, userNo, limit, similar) => {
           const windows = { none: [null, null], past: [null, now - DAY], future: [now + DAY, null], open: [now - DAY, now + DAY] } as const;
-          await request(app.server)
+          await api(app)
             .put('/items')
             .send({ items: meta.map((m, k) => ({ itemId: items[k], categories: m.cats, hidden: m.hidden, availableFrom: windows[m.window][0], availableUntil: windows[m.window][1] })) })
             .expect(200);
@@ -119,7 +118,7 @@ describe('recommendation controls', () => {
           for (const c of categories) q.append('category', c);
           if (excluded.length) q.set('exclude', excluded.join(','));
           const anchor = items[userNo % items.length];
-          const res = similar ? await request(app.server).get(`/items/${anchor}/similar?${q}`) : await request(app.server).get(`/users/${user}/recommendations?${q}`);
+          const res = similar ? await api(app).get(`/items/${anchor}/similar?${q}`) : await api(app).get(`/users/${user}/recommendations?${q}`);
           expect(res.status).toBe(200);
           const eligible = (k: number) => {
             const m = meta[k];

@@ -2,11 +2,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
-import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCatalogueRepository } from '../../src/db/catalogue-repository.js';
 import { closeDb, openDb } from '../../src/db/connection.js';
-import { startApp, tempDir, testConfig } from '../helpers/app.js';
+import { ADMIN_TOKEN, api, startApp, tempDir, testConfig } from '../helpers/app.js';
 import { AUTH, ingestSynthetic, until, waitForJob } from '../helpers/training.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -28,7 +27,7 @@ describe('training off the event loop (embedded queue)', () => {
   it('trains in a worker thread (data read included) while this event loop stays idle', async () => {
     const a = await app();
     await ingestSynthetic(a, 200, 300);
-    const res = await request(a.server).post('/admin/retrain').set(AUTH).send({ model: 'einmf', epochs: 3, refit: false });
+    const res = await api(a).post('/admin/retrain').set(AUTH).send({ model: 'einmf', epochs: 3, refit: false });
     expect(res.status).toBe(202);
     await waitForJob(a, res.body.jobId, ['active']);
     const before = performance.eventLoopUtilization();
@@ -47,17 +46,17 @@ describe('training off the event loop (embedded queue)', () => {
 describe('popularity off the request path', () => {
   it('serves a ranking computed in the background reader; requests never compute one', async () => {
     const a = await app({ POPULARITY_REFRESH_MS: '200' });
-    await request(a.server)
+    await api(a)
       .post('/ratings')
       .send({ ratings: [{ userId: 'a', itemId: 'x', rating: 5 }, { userId: 'b', itemId: 'x', rating: 4 }, { userId: 'b', itemId: 'y', rating: 4 }] })
       .expect(200);
-    await until(async () => ids((await request(a.server).get('/users/new/recommendations')).body).join() === 'x,y', 5000, 'ranking with x, y');
+    await until(async () => ids((await api(a).get('/users/new/recommendations')).body).join() === 'x,y', 5000, 'ranking with x, y');
     const computed = a.services.reader.counts.popularity;
-    for (let k = 0; k < 20; k++) await request(a.server).get(`/users/n${k}/recommendations?limit=${1 + k}`).expect(200);
+    for (let k = 0; k < 20; k++) await api(a).get(`/users/n${k}/recommendations?limit=${1 + k}`).expect(200);
     expect(a.services.reader.counts.popularity).toBe(computed);
     // New interactions reach the ranking within the refresh interval, without a request waiting for it.
-    await request(a.server).post('/ratings').send({ ratings: ['c', 'd', 'e'].map((u) => ({ userId: u, itemId: 'z', rating: 5 })) }).expect(200);
-    await until(async () => ids((await request(a.server).get('/users/other/recommendations')).body)[0] === 'z', 5000, 'z on top');
+    await api(a).post('/ratings').send({ ratings: ['c', 'd', 'e'].map((u) => ({ userId: u, itemId: 'z', rating: 5 })) }).expect(200);
+    await until(async () => ids((await api(a).get('/users/other/recommendations')).body)[0] === 'z', 5000, 'z on top');
   });
 });
 
@@ -65,16 +64,16 @@ describe('catalogue writes', () => {
   it('apply to the items they name without reloading the catalogue; writes by another process arrive through a background reload', async () => {
     const a = await app();
     const writes = a.services.writer.counts.writes;
-    await request(a.server).put('/items').send({ items: Array.from({ length: 1000 }, (_, k) => ({ itemId: `i${k}`, categories: [k % 2 ? 'odd' : 'even'] })) }).expect(200);
-    await request(a.server).post('/ratings').send({ ratings: Array.from({ length: 40 }, (_, k) => ({ userId: `u${k}`, itemId: `i${k}`, rating: 5 })) }).expect(200);
-    await until(async () => ids((await request(a.server).get('/users/x/recommendations?limit=40')).body).length === 40, 5000, 'ranking');
+    await api(a).put('/items').send({ items: Array.from({ length: 1000 }, (_, k) => ({ itemId: `i${k}`, categories: [k % 2 ? 'odd' : 'even'] })) }).expect(200);
+    await api(a).post('/ratings').send({ ratings: Array.from({ length: 40 }, (_, k) => ({ userId: `u${k}`, itemId: `i${k}`, rating: 5 })) }).expect(200);
+    await until(async () => ids((await api(a).get('/users/x/recommendations?limit=40')).body).length === 40, 5000, 'ranking');
     const loads = a.services.reader.counts.catalogue;
-    await request(a.server).put('/items/i3').send({ categories: ['even'] }).expect(200);
-    await request(a.server).delete('/items/i4').expect(200);
+    await api(a).put('/items/i3').send({ categories: ['even'] }).expect(200);
+    await api(a).delete('/items/i4').expect(200);
     expect(a.services.reader.counts.catalogue).toBe(loads);
     // The three item writes were committed by the writer thread, not on this event loop.
     expect(a.services.writer.counts.writes).toBe(writes + 3);
-    const even = ids((await request(a.server).get('/users/x/recommendations?limit=40&category=even')).body);
+    const even = ids((await api(a).get('/users/x/recommendations?limit=40&category=even')).body);
     expect(even).toContain('i3');
     expect(even).not.toContain('i4');
     expect(even.every((id) => Number(id.slice(1)) % 2 === 0 || id === 'i3')).toBe(true);
@@ -83,7 +82,7 @@ describe('catalogue writes', () => {
     const other = openDb(a.services.config.databasePath);
     createCatalogueRepository(other).hideItem('i6', Date.now());
     closeDb(other);
-    await until(async () => !ids((await request(a.server).get('/users/x/recommendations?limit=40')).body).includes('i6'), 5000, 'i6 hidden');
+    await until(async () => !ids((await api(a).get('/users/x/recommendations?limit=40')).body).includes('i6'), 5000, 'i6 hidden');
     expect(a.services.reader.counts.catalogue).toBe(loads + 1);
   });
 });
@@ -93,10 +92,10 @@ describe('bounded work per request', () => {
     const a = await app({ HISTORY_LIMIT: '50' });
     const t0 = Date.parse('2026-01-01T00:00:00Z');
     // Everyone else makes the catalogue popular; the heavy user rated all 120 items, oldest first.
-    await request(a.server).post('/ratings').send({ ratings: Array.from({ length: 120 }, (_, k) => ({ userId: `o${k}`, itemId: `i${k}`, rating: 5 })) }).expect(200);
-    await request(a.server).post('/ratings').send({ ratings: Array.from({ length: 120 }, (_, k) => ({ userId: 'heavy', itemId: `i${k}`, rating: 4, timestamp: t0 + k * 1000 })) }).expect(200);
-    await until(async () => ids((await request(a.server).get('/users/nobody/recommendations?limit=100')).body).length === 100, 5000, 'ranking');
-    const recs = ids((await request(a.server).get('/users/heavy/recommendations?limit=100')).body);
+    await api(a).post('/ratings').send({ ratings: Array.from({ length: 120 }, (_, k) => ({ userId: `o${k}`, itemId: `i${k}`, rating: 5 })) }).expect(200);
+    await api(a).post('/ratings').send({ ratings: Array.from({ length: 120 }, (_, k) => ({ userId: 'heavy', itemId: `i${k}`, rating: 4, timestamp: t0 + k * 1000 })) }).expect(200);
+    await until(async () => ids((await api(a).get('/users/nobody/recommendations?limit=100')).body).length === 100, 5000, 'ranking');
+    const recs = ids((await api(a).get('/users/heavy/recommendations?limit=100')).body);
     // Only the 50 most recent (i70..i119) were read and excluded; older seen items can come back.
     expect(recs.length).toBe(70);
     expect(recs.every((id) => Number(id.slice(1)) < 70)).toBe(true);
@@ -106,7 +105,7 @@ describe('bounded work per request', () => {
 /** Starts a request with a declared body length and sends only part of it. */
 function stalledUpload(port: number, declared: number): Promise<http.ClientRequest> {
   return new Promise((resolve) => {
-    const req = http.request({ port, method: 'POST', path: '/ratings', headers: { 'content-type': 'application/json', 'content-length': declared } });
+    const req = http.request({ port, method: 'POST', path: '/ratings', headers: { 'content-type': 'application/json', 'content-length': declared, authorization: `Bearer ${ADMIN_TOKEN}` } });
     req.on('error', () => undefined);
     req.write('{"ratings":[', () => resolve(req));
   });
@@ -114,7 +113,7 @@ function stalledUpload(port: number, declared: number): Promise<http.ClientReque
 
 function post(port: number, body: string, headers: Record<string, string | number> = {}): Promise<{ status: number; retryAfter?: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ port, method: 'POST', path: '/ratings', headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+    const req = http.request({ port, method: 'POST', path: '/ratings', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}`, ...headers } }, (res) => {
       res.resume();
       res.on('end', () => resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'] }));
     });

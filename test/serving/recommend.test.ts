@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, tempDir, testConfig } from '../helpers/app.js';
+import { api, defaultKey, startApp, tempDir, testConfig } from '../helpers/app.js';
 import { AUTH, ingestSynthetic, until, waitForJob } from '../helpers/training.js';
 
 let app: FastifyInstance;
@@ -9,13 +9,13 @@ let cleanup: () => void;
 let version: string;
 
 async function train(body: Record<string, unknown>): Promise<string> {
-  const res = await request(app.server).post('/admin/retrain').set(AUTH).send(body);
+  const res = await api(app).post('/admin/retrain').set(AUTH).send(body);
   const job = await waitForJob(app, res.body.jobId);
   if (job.state !== 'completed') throw new Error(`training failed: ${job.error}`);
   return job.result!.version;
 }
 
-const recs = (user: string, query = '') => request(app.server).get(`/users/${encodeURIComponent(user)}/recommendations${query}`);
+const recs = (user: string, query = '') => api(app).get(`/users/${encodeURIComponent(user)}/recommendations${query}`);
 
 beforeAll(async () => {
   let dir: string;
@@ -30,7 +30,7 @@ afterAll(async () => {
 
 describe('before any model exists', () => {
   it('answers from popularity, excluding what the user has seen', async () => {
-    await request(app.server).post('/ratings').send({
+    await api(app).post('/ratings').send({
       ratings: [
         { userId: 'a', itemId: 'x', rating: 5 },
         { userId: 'b', itemId: 'x', rating: 4 },
@@ -44,7 +44,7 @@ describe('before any model exists', () => {
     expect(res.body.items.map((i: { itemId: string }) => i.itemId)).toEqual(['y', 'z']);
     const unknown = await recs('never-seen');
     expect(unknown.body.items[0].itemId).toBe('x');
-    const similar = await request(app.server).get('/items/x/similar');
+    const similar = await api(app).get('/items/x/similar');
     expect(similar.status).toBe(200);
     expect(similar.body).toMatchObject({ itemId: 'x', source: 'fallback' });
     expect(similar.body.items.map((i: { itemId: string }) => i.itemId)).not.toContain('x');
@@ -63,7 +63,7 @@ describe('before any model exists', () => {
       expect(res.status, query).toBe(400);
       expect(res.body.details[0].path, query).toBe(path);
     }
-    expect((await request(app.server).get('/items/nope/similar')).status).toBe(404);
+    expect((await api(app).get('/items/nope/similar')).status).toBe(404);
     expect((await recs('a', '?model=einmf')).status).toBe(404);
   });
 });
@@ -100,11 +100,11 @@ describe('with a trained model', () => {
 
   it('never recommends disliked items, even with exclude_seen=false', async () => {
     const top = (await recs('u9', '?exclude_seen=false&limit=1')).body.items[0].itemId;
-    await request(app.server).post('/ratings').send({ userId: 'u9', itemId: top, rating: 1 });
+    await api(app).post('/ratings').send({ userId: 'u9', itemId: top, rating: 1 });
     const after = await recs('u9', '?exclude_seen=false&limit=50');
     expect(after.body.items.map((i: { itemId: string }) => i.itemId)).not.toContain(top);
     const next = after.body.items[0].itemId;
-    await request(app.server).post('/events').send({ userId: 'u9', itemId: next, type: 'dislike' }).expect(200);
+    await api(app).post('/events').send({ userId: 'u9', itemId: next, type: 'dislike' }).expect(200);
     const afterEvent = await recs('u9', '?exclude_seen=false&limit=50');
     expect(afterEvent.body.items.map((i: { itemId: string }) => i.itemId)).not.toContain(next);
   });
@@ -113,7 +113,7 @@ describe('with a trained model', () => {
     const history = app.services.db
       .prepare("SELECT i.external_id AS item, r.value FROM ratings r JOIN users u ON u.id = r.user_id JOIN items i ON i.id = r.item_id WHERE u.external_id = 'u3' AND r.value >= 4")
       .all() as { item: string; value: number }[];
-    await request(app.server).post('/ratings').send({ ratings: history.slice(0, 8).map((h) => ({ userId: 'newcomer', itemId: h.item, rating: h.value })) });
+    await api(app).post('/ratings').send({ ratings: history.slice(0, 8).map((h) => ({ userId: 'newcomer', itemId: h.item, rating: h.value })) });
     const mine = await recs('newcomer', '?limit=20&exclude_seen=false');
     expect(mine.body).toMatchObject({ source: 'model', method: 'fold-in', modelVersion: version });
     const theirs = await recs('u3', '?limit=20&exclude_seen=false');
@@ -128,13 +128,14 @@ describe('with a trained model', () => {
     const db = app.services.db;
     const rows = (user: string) =>
       db.prepare('SELECT (SELECT COUNT(*) FROM ratings r JOIN users u ON u.id = r.user_id WHERE u.external_id = ?) + (SELECT COUNT(*) FROM events e JOIN users u ON u.id = e.user_id WHERE u.external_id = ?)').pluck().get(user, user) as number;
-    await request(app.server).post('/events').send({ userId: 'u11', itemId: 'i1', type: 'click' }).expect(200);
+    await api(app).post('/events').send({ userId: 'u11', itemId: 'i1', type: 'click' }).expect(200);
     expect((await recs('u11')).body).toMatchObject({ source: 'model', method: 'trained' });
     const before = { u11: rows('u11'), u12: rows('u12'), items: db.prepare('SELECT COUNT(*) FROM items').pluck().get() };
 
     expect((await request(app.server).delete('/users/u11')).status).toBe(401);
+    expect((await api(app, defaultKey(app)).delete('/users/u11')).status).toBe(403);
     expect(rows('u11')).toBe(before.u11);
-    const erased = await request(app.server).delete('/users/u11').set(AUTH);
+    const erased = await api(app).delete('/users/u11').set(AUTH);
     expect(erased.status).toBe(200);
     expect(erased.body.userId).toBe('u11');
     expect(erased.body.erased.ratings + erased.body.erased.events).toBe(before.u11);
@@ -145,27 +146,27 @@ describe('with a trained model', () => {
     expect(rows('u12')).toBe(before.u12);
     expect(db.prepare('SELECT COUNT(*) FROM items').pluck().get()).toBe(before.items);
 
-    expect((await request(app.server).get('/users/u11/history')).status).toBe(404);
+    expect((await api(app).get('/users/u11/history')).status).toBe(404);
     expect((await recs('u11')).body).toMatchObject({ source: 'fallback', method: 'popularity' });
-    const again = await request(app.server).delete('/users/u11').set(AUTH);
+    const again = await api(app).delete('/users/u11').set(AUTH);
     expect(again.status).toBe(404);
     expect(again.body.details[0].path).toBe('params.id');
 
     // The same id coming back is a new user: folded in from its new data, not the old vector.
-    await request(app.server).post('/ratings').send({ userId: 'u11', itemId: 'i2', rating: 5 }).expect(200);
+    await api(app).post('/ratings').send({ userId: 'u11', itemId: 'i2', rating: 5 }).expect(200);
     expect((await recs('u11')).body).toMatchObject({ source: 'model', method: 'fold-in', modelVersion: version });
   });
 
   it('serves similar items by cosine over item embeddings', async () => {
-    const res = await request(app.server).get('/items/i5/similar?limit=15');
+    const res = await api(app).get('/items/i5/similar?limit=15');
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ itemId: 'i5', source: 'model', model: 'gmf', modelVersion: version });
     expect(res.body.items).toHaveLength(15);
     expect(res.body.items.map((i: { itemId: string }) => i.itemId)).not.toContain('i5');
     for (const s of res.body.items) expect(Math.abs(s.score)).toBeLessThanOrEqual(1.0001);
     // A new item (no snapshot embedding yet) is served from the fallback.
-    await request(app.server).post('/events').send({ userId: 'u1', itemId: 'brand-new', type: 'click' });
-    const fresh = await request(app.server).get('/items/brand-new/similar');
+    await api(app).post('/events').send({ userId: 'u1', itemId: 'brand-new', type: 'click' });
+    const fresh = await api(app).get('/items/brand-new/similar');
     expect(fresh.body.source).toBe('fallback');
   });
 
@@ -178,14 +179,14 @@ describe('with a trained model', () => {
         const r = await recs(user, '?limit=10');
         statuses.push(r.status);
         if (r.body.modelVersion) versions.add(r.body.modelVersion);
-        const s = await request(app.server).get('/items/i3/similar');
+        const s = await api(app).get('/items/i3/similar');
         statuses.push(s.status);
       }
     };
     const traffic = Promise.all(['u1', 'u2', 'u3', 'newcomer'].map(loop));
     const next = await train({ model: 'gmf', epochs: 2, factors: 16, lr: 0.01, seed: 77 });
     await until(() => versions.has(next), 15_000, 'new version observed by traffic');
-    await request(app.server).post(`/admin/models/gmf/${version}/activate`).set(AUTH);
+    await api(app).post(`/admin/models/gmf/${version}/activate`).set(AUTH);
     await until(async () => (await recs('u1')).body.modelVersion === version, 10_000, 'rollback observed');
     stop = true;
     await traffic;

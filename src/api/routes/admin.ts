@@ -8,7 +8,6 @@ import type { ModelName } from '../../models/model.js';
 import { HYPER_SCHEMAS } from '../../models/registry.js';
 import { QueueUnavailableError, type JobQueue } from '../../queue/job-queue.js';
 import type { RetrainRequest } from '../../train/job-handler.js';
-import { requireAdminToken } from '../auth.js';
 import { errorResponse } from '../schemas/common.js';
 import {
   activateParams,
@@ -24,7 +23,6 @@ import {
 } from '../schemas/admin.js';
 
 export interface AdminRoutesOptions {
-  adminToken: string;
   queue: JobQueue;
   models: ModelsRepository;
   defaultModel: ModelName;
@@ -32,12 +30,11 @@ export interface AdminRoutesOptions {
   servingVersion: () => string | null;
   /** Asks serving to pick up activation changes now instead of at the next poll. */
   refreshServing: () => void;
-  /** Per-client request limit (@fastify/rate-limit), or null for none. */
-  rateLimit?: { max: number; timeWindow: string } | null;
 }
 
-/** OpenAPI: admin routes need the bearer token. */
-const ADMIN_DOC = { tags: ['admin'], security: [{ adminBearer: [] }] };
+const ADMIN_DOC = { tags: ['admin'] };
+/** Every route here needs an admin key (api/access.ts enforces and documents it). */
+const ADMIN = { scope: 'admin' as const };
 
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -64,9 +61,7 @@ function toRetrainRequest(body: z.infer<typeof retrainBody>, fallback: ModelName
 
 export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (fastify, opts) => {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
-  if (opts.rateLimit) app.addHook('onRequest', app.rateLimit(opts.rateLimit));
-  app.addHook('preHandler', requireAdminToken(opts.adminToken));
-  const errors = { 400: errorResponse, 401: errorResponse };
+  const errors = { 400: errorResponse };
 
   const toModelView = (v: ModelVersion): z.infer<typeof modelVersionView> => ({
     model: v.model,
@@ -84,7 +79,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (fastif
 
   app.post(
     '/admin/retrain',
-    { schema: { ...ADMIN_DOC, body: retrainBody, response: { 202: retrainResponse, ...errors, 503: errorResponse } } },
+    { config: ADMIN, schema: { ...ADMIN_DOC, body: retrainBody, response: { 202: retrainResponse, ...errors, 503: errorResponse } } },
     async (request, reply) => {
       const retrain = toRetrainRequest(request.body, opts.defaultModel);
       try {
@@ -101,11 +96,11 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (fastif
     },
   );
 
-  app.get('/admin/jobs', { schema: { ...ADMIN_DOC, querystring: jobsQuery, response: { 200: jobsResponse, ...errors } } }, async (request) => ({
+  app.get('/admin/jobs', { config: ADMIN, schema: { ...ADMIN_DOC, querystring: jobsQuery, response: { 200: jobsResponse, ...errors } } }, async (request) => ({
     jobs: opts.queue.list(request.query.limit, request.query.state).map(toJobView),
   }));
 
-  app.get('/admin/jobs/:id', { schema: { ...ADMIN_DOC, params: jobParams, response: { 200: jobView, ...errors, 404: errorResponse } } }, async (request) => {
+  app.get('/admin/jobs/:id', { config: ADMIN, schema: { ...ADMIN_DOC, params: jobParams, response: { 200: jobView, ...errors, 404: errorResponse } } }, async (request) => {
     const job = opts.queue.get(request.params.id);
     if (!job) throw notFound('job', 'params.id');
     return toJobView(job);
@@ -113,7 +108,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (fastif
 
   app.delete(
     '/admin/jobs/:id',
-    { schema: { ...ADMIN_DOC, params: jobParams, response: { 200: jobView, ...errors, 404: errorResponse, 409: errorResponse } } },
+    { config: ADMIN, schema: { ...ADMIN_DOC, params: jobParams, response: { 200: jobView, ...errors, 404: errorResponse, 409: errorResponse } } },
     async (request) => {
       const before = opts.queue.get(request.params.id);
       if (!before) throw notFound('job', 'params.id');
@@ -125,13 +120,13 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (fastif
     },
   );
 
-  app.get('/admin/models', { schema: { ...ADMIN_DOC, querystring: modelsQuery, response: { 200: modelsResponse, ...errors } } }, async (request) => ({
+  app.get('/admin/models', { config: ADMIN, schema: { ...ADMIN_DOC, querystring: modelsQuery, response: { 200: modelsResponse, ...errors } } }, async (request) => ({
     models: opts.models.list(request.query.model).map(toModelView),
   }));
 
   app.post(
     '/admin/models/:model/:version/activate',
-    { schema: { ...ADMIN_DOC, params: activateParams, response: { 200: modelVersionView, ...errors, 404: errorResponse } } },
+    { config: ADMIN, schema: { ...ADMIN_DOC, params: activateParams, response: { 200: modelVersionView, ...errors, 404: errorResponse } } },
     async (request) => {
       const { model, version } = request.params;
       if (!opts.models.activate(model, version, Date.now())) throw notFound('model version', 'params.version');

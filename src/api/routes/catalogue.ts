@@ -4,7 +4,6 @@ import type { CatalogueRepository, ItemMeta, ItemView, UserView } from '../../db
 import type { CatalogueChange } from '../../serving/catalogue.js';
 import type { CatalogueWrites } from '../../serving/database-thread.js';
 import { notFound } from '../../errors.js';
-import { requireAdminToken } from '../auth.js';
 import { bodyErrors, errorResponse } from '../schemas/common.js';
 import { erasedUserResponse, itemParams, itemResponse, putItemBody, putItemsBody, putItemsResponse, putUserBody, userParams, userResponse } from '../schemas/catalogue.js';
 
@@ -18,11 +17,10 @@ export interface CatalogueRoutesOptions {
   /** Serving drops what it cached for an erased user. */
   onUserErased: (userId: string) => void;
   maxBatchSize: number;
-  adminToken: string;
-  /** Applied to the admin-only erasure route, as to the other admin routes. */
-  rateLimit?: { max: number; timeWindow: string } | null;
 }
 
+const READ = { scope: 'read' as const };
+const WRITE = { scope: 'write' as const };
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 const itemView = (v: ItemView) => ({ ...v, availableFrom: iso(v.availableFrom), availableUntil: iso(v.availableUntil), createdAt: new Date(v.createdAt).toISOString(), updatedAt: iso(v.updatedAt) });
 const change = (m: ItemMeta): CatalogueChange => ({ itemId: m.itemId, categories: m.categories, hidden: m.hidden, availableFrom: m.availableFrom, availableUntil: m.availableUntil });
@@ -33,26 +31,26 @@ export const catalogueRoutes: FastifyPluginAsync<CatalogueRoutesOptions> = async
   const { catalogue, writes } = opts;
   const errors = { 400: errorResponse, 404: errorResponse };
 
-  app.put('/items/:id', { schema: { params: itemParams, body: putItemBody, response: { 200: itemResponse, ...errors, ...bodyErrors } } }, async (request) => {
+  app.put('/items/:id', { config: WRITE, schema: { params: itemParams, body: putItemBody, response: { 200: itemResponse, ...errors, ...bodyErrors } } }, async (request) => {
     const meta = { itemId: request.params.id, ...request.body };
     const { version } = await writes.putItems([meta], Date.now());
     opts.onChange([change(meta)], version);
     return itemView(catalogue.getItem(request.params.id)!);
   });
 
-  app.put('/items', { schema: { body: putItemsBody(opts.maxBatchSize), response: { 200: putItemsResponse, ...bodyErrors } } }, async (request) => {
+  app.put('/items', { config: WRITE, schema: { body: putItemsBody(opts.maxBatchSize), response: { 200: putItemsResponse, ...bodyErrors } } }, async (request) => {
     const { inserted, updated, version } = await writes.putItems(request.body.items, Date.now());
     opts.onChange(request.body.items.map(change), version);
     return { inserted, updated, ignored: 0 };
   });
 
-  app.get('/items/:id', { schema: { params: itemParams, response: { 200: itemResponse, ...errors } } }, async (request) => {
+  app.get('/items/:id', { config: READ, schema: { params: itemParams, response: { 200: itemResponse, ...errors } } }, async (request) => {
     const item = catalogue.getItem(request.params.id);
     if (!item) throw notFound('item', 'params.id');
     return itemView(item);
   });
 
-  app.delete('/items/:id', { schema: { params: itemParams, response: { 200: itemResponse, ...errors } } }, async (request) => {
+  app.delete('/items/:id', { config: WRITE, schema: { params: itemParams, response: { 200: itemResponse, ...errors } } }, async (request) => {
     const version = await writes.hideItem(request.params.id, Date.now());
     if (version === null) throw notFound('item', 'params.id');
     const item = catalogue.getItem(request.params.id)!;
@@ -60,7 +58,7 @@ export const catalogueRoutes: FastifyPluginAsync<CatalogueRoutesOptions> = async
     return itemView(item);
   });
 
-  app.put('/users/:id', { schema: { params: userParams, body: putUserBody, response: { 200: userResponse, ...errors, ...bodyErrors } } }, async (request) => {
+  app.put('/users/:id', { config: WRITE, schema: { params: userParams, body: putUserBody, response: { 200: userResponse, ...errors, ...bodyErrors } } }, async (request) => {
     catalogue.putUser(request.params.id, request.body.labels, Date.now());
     return userView(catalogue.getUser(request.params.id)!);
   });
@@ -69,9 +67,8 @@ export const catalogueRoutes: FastifyPluginAsync<CatalogueRoutesOptions> = async
   app.delete(
     '/users/:id',
     {
-      schema: { tags: ['admin'], security: [{ adminBearer: [] }], params: userParams, response: { 200: erasedUserResponse, 401: errorResponse, ...errors } },
-      ...(opts.rateLimit ? { onRequest: app.rateLimit(opts.rateLimit) } : {}),
-      preHandler: requireAdminToken(opts.adminToken),
+      config: { scope: 'admin' },
+      schema: { tags: ['admin'], params: userParams, response: { 200: erasedUserResponse, ...errors } },
     },
     async (request) => {
       const erased = catalogue.eraseUser(request.params.id);
@@ -82,7 +79,7 @@ export const catalogueRoutes: FastifyPluginAsync<CatalogueRoutesOptions> = async
     },
   );
 
-  app.get('/users/:id', { schema: { params: userParams, response: { 200: userResponse, ...errors } } }, async (request) => {
+  app.get('/users/:id', { config: READ, schema: { params: userParams, response: { 200: userResponse, ...errors } } }, async (request) => {
     const user = catalogue.getUser(request.params.id);
     if (!user) throw notFound('user', 'params.id');
     return userView(user);

@@ -12,8 +12,8 @@ const readyResponse = z.object({ status: z.enum(['ready', 'unready']), problems:
 
 export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (fastify, opts) => {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
-  app.get('/healthz', { schema: { response: { 200: healthResponse } }, logLevel: 'warn' }, async () => ({ status: 'ok' as const }));
-  app.get('/readyz', { schema: { response: { 200: readyResponse, 503: readyResponse } }, logLevel: 'warn' }, async (_req, reply) => {
+  app.get('/healthz', { config: { scope: 'public' }, schema: { response: { 200: healthResponse } }, logLevel: 'warn' }, async () => ({ status: 'ok' as const }));
+  app.get('/readyz', { config: { scope: 'public' }, schema: { response: { 200: readyResponse, 503: readyResponse } }, logLevel: 'warn' }, async (_req, reply) => {
     const problems = opts.readiness();
     return reply.code(problems.length ? 503 : 200).send({ status: problems.length ? 'unready' : 'ready', problems });
   });

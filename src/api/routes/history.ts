@@ -29,6 +29,7 @@ function decodeCursor(raw: string): HistoryCursor {
 export const historyRoutes: FastifyPluginAsync<HistoryRoutesOptions> = async (fastify, opts) => {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   app.get('/users/:id/history', {
+    config: { scope: 'read' },
     schema: {
       params: historyParams,
       querystring: historyQuery,

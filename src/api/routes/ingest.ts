@@ -13,7 +13,6 @@ export interface IngestRoutesOptions extends RatingLimits {
   /** Called after a write commits, e.g. to invalidate caches or count towards a retrain. */
   onIngest?: (kind: 'ratings' | 'events', userIds: readonly string[], inserted: number) => void;
   /** Per-client request limit (@fastify/rate-limit), or null for none. */
-  rateLimit?: { max: number; timeWindow: string } | null;
 }
 
 function toRatingRecords(body: RatingsBody, now: number): RatingRecord[] {
@@ -35,9 +34,9 @@ function toEventRecords(body: EventsBody, now: number): EventRecord[] {
 
 export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (fastify, opts) => {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
-  if (opts.rateLimit) app.addHook('onRequest', app.rateLimit(opts.rateLimit));
 
   app.post('/ratings', {
+    config: { scope: 'write' },
     schema: { body: ratingsBodySchema(opts), response: { 200: writeCountsResponse, ...bodyErrors } },
     handler: async (request) => {
       const records = toRatingRecords(request.body, Date.now());
@@ -48,6 +47,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (fast
   });
 
   app.post('/events', {
+    config: { scope: 'write' },
     schema: { body: eventsBodySchema(opts.maxBatchSize), response: { 200: writeCountsResponse, ...bodyErrors } },
     handler: async (request) => {
       const records = toEventRecords(request.body, Date.now());

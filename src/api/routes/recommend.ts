@@ -1,33 +1,22 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { AppError, notFound } from '../../errors.js';
 import type { ItemFilter } from '../../serving/catalogue.js';
-import { requireAdminToken } from '../auth.js';
+import { grants } from '../../auth/keys.js';
 import { Recommender, UnknownItemError, UnknownModelError } from '../../serving/recommender.js';
 import { errorResponse } from '../schemas/common.js';
 import { recommendParams, recommendQuery, recommendResponse, similarParams, similarQuery, similarResponse } from '../schemas/recommend.js';
 
 export interface RecommendRoutesOptions {
   recommender: Recommender;
-  /** `include_hidden` is honoured only with this bearer token. */
-  adminToken: string;
   /** Counts answers by source (metrics). */
   onAnswer?: (route: 'recommendations' | 'similar', source: 'model' | 'fallback') => void;
 }
 
-/** Catalogue filters from the query; hidden items only for an admin (403 otherwise). */
-async function filterFrom(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  query: { category?: string[]; exclude?: string[]; include_hidden: boolean },
-  admin: ReturnType<typeof requireAdminToken>,
-): Promise<ItemFilter> {
-  if (query.include_hidden) {
-    try {
-      await admin(request, reply);
-    } catch {
-      throw new AppError(403, 'forbidden', 'include_hidden requires the admin token', [{ path: 'query.include_hidden', message: 'requires the admin token' }]);
-    }
+/** Catalogue filters from the query; hidden items only for an admin key (403 otherwise). */
+function filterFrom(request: FastifyRequest, query: { category?: string[]; exclude?: string[]; include_hidden: boolean }): ItemFilter {
+  if (query.include_hidden && !grants(request.principal?.scopes ?? [], 'admin')) {
+    throw new AppError(403, 'forbidden', 'include_hidden requires an admin key', [{ path: 'query.include_hidden', message: 'requires a key with the admin scope' }]);
   }
   return { categories: query.category, exclude: query.exclude, includeHidden: query.include_hidden };
 }
@@ -41,14 +30,13 @@ function translate(err: unknown): never {
 export const recommendRoutes: FastifyPluginAsync<RecommendRoutesOptions> = async (fastify, opts) => {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const errors = { 400: errorResponse, 403: errorResponse, 404: errorResponse };
-  const admin = requireAdminToken(opts.adminToken);
 
   app.get(
     '/users/:id/recommendations',
-    { schema: { params: recommendParams, querystring: recommendQuery, response: { 200: recommendResponse, ...errors } } },
-    async (request, reply) => {
+    { config: { scope: 'read' }, schema: { params: recommendParams, querystring: recommendQuery, response: { 200: recommendResponse, ...errors } } },
+    async (request) => {
       const { limit, exclude_seen: excludeSeen, model } = request.query;
-      const filter = await filterFrom(request, reply, request.query, admin);
+      const filter = filterFrom(request, request.query);
       try {
         const answer = opts.recommender.recommend(request.params.id, { limit, excludeSeen, model, filter });
         opts.onAnswer?.('recommendations', answer.source);
@@ -61,9 +49,9 @@ export const recommendRoutes: FastifyPluginAsync<RecommendRoutesOptions> = async
 
   app.get(
     '/items/:id/similar',
-    { schema: { params: similarParams, querystring: similarQuery, response: { 200: similarResponse, ...errors } } },
-    async (request, reply) => {
-      const filter = await filterFrom(request, reply, request.query, admin);
+    { config: { scope: 'read' }, schema: { params: similarParams, querystring: similarQuery, response: { 200: similarResponse, ...errors } } },
+    async (request) => {
+      const filter = filterFrom(request, request.query);
       try {
         const { method: _method, ...answer } = opts.recommender.similar(request.params.id, request.query.limit, { model: request.query.model, filter });
         opts.onAnswer?.('similar', answer.source);

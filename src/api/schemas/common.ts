@@ -6,9 +6,20 @@ export const MAX_ID_LENGTH = 256;
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
+// In a `u` regex this class matches only unpaired surrogates: a paired one is a single code point.
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
 /**
- * An external user or item id: a non-empty string without control characters, or a
- * non-negative integer (converted to its decimal string, so `42` and `"42"` are the same id).
+ * The one id rule, for bodies and paths alike: 1–256 UTF-16 code units of well-formed Unicode
+ * without control characters. Lone surrogates are refused because JSON parsers and databases
+ * replace them differently (three distinct stored ids once collapsed into one user in training).
+ */
+const wellFormed = <T extends z.ZodType<string>>(s: T) =>
+  s.refine((v) => !CONTROL_CHARS.test(v), 'must not contain control characters').refine((v) => !LONE_SURROGATE.test(v), 'must be well-formed Unicode (no lone surrogate)');
+
+/**
+ * An external user or item id: a string under the id rule, or a non-negative integer (converted
+ * to its decimal string, so `42` and `"42"` are the same id).
  */
 export const externalId = z
   .union([
@@ -16,14 +27,10 @@ export const externalId = z
     z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
   ])
   .transform((v) => String(v))
-  .refine((v) => !CONTROL_CHARS.test(v), 'must not contain control characters');
+  .pipe(wellFormed(z.string()));
 
-/** An id taken from the URL path (always a string there). */
-export const pathId = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`)
-  .refine((v) => !CONTROL_CHARS.test(v), 'must not contain control characters');
+/** An id taken from the URL path (always a string there; percent-decoded), under the same rule. */
+export const pathId = wellFormed(z.string().min(1, 'must not be empty').max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`));
 
 const MAX_FUTURE_MS = 24 * 3600 * 1000;
 const MIN_TIMESTAMP_MS = Date.UTC(1970, 0, 1);
