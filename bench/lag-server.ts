@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import pino from 'pino';
+import { BENCH_TOKEN } from './args.js';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { openDb, closeDb } from '../src/db/connection.js';
@@ -27,7 +28,7 @@ const dir = mkdtempSync(join(tmpdir(), 'recflow-lag-'));
 const env = {
   DATABASE_PATH: join(dir, 'lag.db'),
   MODEL_DIR: join(dir, 'models'),
-  ADMIN_TOKEN: 'bench-admin-token-0123456789',
+  ADMIN_TOKEN: BENCH_TOKEN,
   LOG_LEVEL: 'warn',
   LOG_PRETTY: 'false',
   PORT: '0',

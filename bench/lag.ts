@@ -11,11 +11,11 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createInterface, type Interface } from 'node:readline';
 import autocannon from 'autocannon';
-import { arg } from './args.js';
+import { arg, BENCH_AUTH } from './args.js';
 
 const interactions = Number(arg('interactions', '1000000'));
 const seconds = Number(arg('seconds', '20'));
-const AUTH = { authorization: 'Bearer bench-admin-token-0123456789', 'content-type': 'application/json' };
+const AUTH = { ...BENCH_AUTH, 'content-type': 'application/json' };
 
 interface Row {
   scenario: string;
@@ -66,7 +66,7 @@ async function measure(scenario: string, load: () => Promise<autocannon.Result |
 
 let k = 0;
 const get = (path: (k: number) => string, connections = 4): Promise<autocannon.Result> =>
-  autocannon({ url: base, connections, duration: seconds, requests: [{ method: 'GET', setupRequest: (req: autocannon.Request) => ({ ...req, path: path(k++) }) }] });
+  autocannon({ url: base, connections, duration: seconds, headers: BENCH_AUTH, requests: [{ method: 'GET', setupRequest: (req: autocannon.Request) => ({ ...req, path: path(k++) }) }] });
 
 const results: Row[] = [];
 // `--only 1,4` runs just those scenarios (1 = retrain, 2 = new users, 3 = heavy user, 4 = catalogue writes).
@@ -104,7 +104,7 @@ await scenario(
       url: base,
       connections: 1,
       duration: seconds,
-      requests: [{ method: 'POST', path: '/ratings', headers: { 'content-type': 'application/json' }, setupRequest: (req: autocannon.Request) => ({ ...req, body: JSON.stringify({ userId: `new${k++}`, itemId: `i${1 + (k % 2000)}`, rating: 5 }) }) }],
+      requests: [{ method: 'POST', path: '/ratings', headers: { 'content-type': 'application/json', ...BENCH_AUTH }, setupRequest: (req: autocannon.Request) => ({ ...req, body: JSON.stringify({ userId: `new${k++}`, itemId: `i${1 + (k % 2000)}`, rating: 5 }) }) }],
     });
     const [recs] = await Promise.all([get((n) => `/users/unknown-${n}/recommendations?limit=10`), ingest]);
     return recs;
@@ -122,7 +122,7 @@ await scenario(4, 'PUT /items, 1,000 items per request', () =>
         {
           method: 'PUT',
           path: '/items',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...BENCH_AUTH },
           setupRequest: (req: autocannon.Request) => {
             const round = k++;
             const items = Array.from({ length: 1000 }, (_, j) => ({ itemId: `i${1 + ((round * 1000 + j) % 4000)}`, categories: [`c${(round + j) % 50}`], hidden: (round + j) % 97 === 0 }));

@@ -53,7 +53,7 @@ try {
   await waitForHttp(`${base}/healthz`, 60_000);
   const seed = [...generateSynthetic({ users: 943, items: 1682, density: 0.063, seed: 1 })].map((r) => ({ userId: r.user, itemId: r.item, rating: r.rating, timestamp: r.ts }));
   for (let k = 0; k < seed.length; k += 5000) {
-    await fetch(`${base}/ratings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ratings: seed.slice(k, k + 5000) }) });
+    await fetch(`${base}/ratings`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ ratings: seed.slice(k, k + 5000) }) });
   }
   const first = await trainAndWait({ model: 'gmf', epochs: 3 });
   console.error(`seeded ${seed.length} ratings, first model ${first}`);
@@ -67,12 +67,12 @@ try {
     events?: string[];
   }
   const run = (name: string, connections: number, request: autocannon.Request) =>
-    autocannon({ url: base, connections, duration: seconds, requests: [request] }).then((r) => ({ name, r }));
+    autocannon({ url: base, connections, duration: seconds, headers: { authorization: `Bearer ${token}` }, requests: [request] }).then((r) => ({ name, r }));
 
   const ingestRatings = run('POST /ratings (batches of 50)', 4, {
     method: 'POST',
     path: '/ratings',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     setupRequest: (req: autocannon.Request, context: Ctx) => {
       const k = ratingSeq++;
       context.ratings = Array.from({ length: 50 }, (_, j) => ({ userId: `load-u${k}`, itemId: `i${1 + ((k * 7 + j) % 1682)}`, rating: 1 + ((k + j) % 5) }));
@@ -85,7 +85,7 @@ try {
   const ingestEvents = run('POST /events (batches of 20)', 2, {
     method: 'POST',
     path: '/events',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     setupRequest: (req: autocannon.Request, context: Ctx) => {
       const k = eventSeq++;
       const events = Array.from({ length: 20 }, (_, j) => ({ userId: `u${1 + ((k + j) % 943)}`, itemId: `i${1 + ((k * 13 + j) % 1682)}`, type: 'click', eventId: `load-e${k}-${j}` }));

@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { createInterface, type Interface } from 'node:readline';
 import autocannon from 'autocannon';
-import { arg } from './args.js';
+import { arg, BENCH_AUTH } from './args.js';
 
 const uploads = Number(arg('uploads', '400'));
 const answers = Number(arg('answers', '100000'));
@@ -39,7 +39,7 @@ const sockets: http.ClientRequest[] = [];
 await Promise.all(
   Array.from({ length: uploads }, () =>
     new Promise<void>((resolve) => {
-      const req = http.request({ port, method: 'POST', path: '/ratings', headers: { 'content-type': 'application/json', 'content-length': 5 * MB } });
+      const req = http.request({ port, method: 'POST', path: '/ratings', headers: { 'content-type': 'application/json', 'content-length': 5 * MB, ...BENCH_AUTH } });
       req.on('response', (res) => {
         if (res.statusCode === 503) refused++;
         res.resume();
@@ -58,7 +58,7 @@ for (const s of sockets) s.destroy();
 
 await ask('reset');
 let k = 0;
-await autocannon({ url: base, connections: 8, amount: answers, requests: [{ method: 'GET', setupRequest: (req: autocannon.Request) => ({ ...req, path: `/users/cache-${k++}/recommendations?limit=20` }) }] });
+await autocannon({ url: base, connections: 8, amount: answers, headers: BENCH_AUTH, requests: [{ method: 'GET', setupRequest: (req: autocannon.Request) => ({ ...req, path: `/users/cache-${k++}/recommendations?limit=20` }) }] });
 const cached = await ask('lag');
 const metrics = await (await fetch(`${base}/metrics`)).text();
 const stat = (name: string): number => Number(new RegExp(`recflow_recommendation_cache\\{stat="${name}"\\} (\\S+)`).exec(metrics)?.[1] ?? 0);

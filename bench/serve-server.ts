@@ -13,6 +13,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import pino from 'pino';
+import { BENCH_TOKEN } from './args.js';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createModelsRepository } from '../src/db/models-repository.js';
@@ -38,7 +39,7 @@ const dir = mkdtempSync(join(tmpdir(), 'recflow-bench-'));
 const config = loadConfig({
   DATABASE_PATH: join(dir, 'bench.db'),
   MODEL_DIR: join(dir, 'models'),
-  ADMIN_TOKEN: 'bench-admin-token-0123456789',
+  ADMIN_TOKEN: BENCH_TOKEN,
   LOG_LEVEL: 'silent',
   MODEL_POLL_MS: '200',
   RECOMMENDATION_CACHE_SIZE: cacheSize,
@@ -92,7 +93,7 @@ async function publish(app: FastifyInstance, seed: number): Promise<string> {
 }
 
 const app = await buildApp(config, { logger: pino({ level: 'silent' }) });
-app.get('/trivial', async () => ({ ok: true }));
+app.get('/trivial', { config: { scope: 'read' } }, async () => ({ ok: true }));
 const rng = new Rng(1);
 const ratings = [];
 for (let u = 0; u < users; u++) for (let k = 0; k < perUser; k++) ratings.push({ userId: userIds[u], itemId: itemIds[rng.int(items)], rating: 1 + rng.int(5), timestamp: Date.now() - rng.int(1e9) });

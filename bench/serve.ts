@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createInterface, type Interface } from 'node:readline';
 import autocannon from 'autocannon';
-import { arg } from './args.js';
+import { arg, BENCH_AUTH } from './args.js';
 
 
 const seconds = Number(arg('seconds', '10'));
@@ -39,6 +39,7 @@ async function load(port: number, path: (k: number) => string, duration = second
     url: `http://127.0.0.1:${port}`,
     connections: conns,
     duration,
+    headers: BENCH_AUTH,
     requests: [{ method: 'GET', setupRequest: (req: autocannon.Request) => ({ ...req, path: path(k++) }) }],
   });
 }
