@@ -21,16 +21,20 @@ const wellFormed = <T extends z.ZodType<string>>(s: T) =>
  * An external user or item id: a string under the id rule, or a non-negative integer (converted
  * to its decimal string, so `42` and `"42"` are the same id).
  */
+const ID_RULE =
+  'A user or item id: 1–256 UTF-16 code units of well-formed Unicode (no lone surrogates) without control characters, or a non-negative integer (stored as its decimal string). The same rule holds in bodies and paths; percent-encode ids in paths.';
+
 export const externalId = z
   .union([
     z.string().min(1, 'must not be empty').max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`),
     z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
   ])
   .transform((v) => String(v))
-  .pipe(wellFormed(z.string()));
+  .pipe(wellFormed(z.string()))
+  .describe(ID_RULE);
 
 /** An id taken from the URL path (always a string there; percent-decoded), under the same rule. */
-export const pathId = wellFormed(z.string().min(1, 'must not be empty').max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`));
+export const pathId = wellFormed(z.string().min(1, 'must not be empty').max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`)).describe(ID_RULE);
 
 const MAX_FUTURE_MS = 24 * 3600 * 1000;
 const MIN_TIMESTAMP_MS = Date.UTC(1970, 0, 1);
