@@ -74,7 +74,13 @@ export interface BuildAppOptions {
 
 /** The embedded queue runs jobs in this process; with REDIS_URL the API only enqueues to BullMQ. */
 function createQueue(config: Config, db: Db, backend: BackendInfo, log: FastifyBaseLogger, store: ModelStore, onAttempt: WorkerDeps['onAttempt']): JobQueue {
-  if (config.redisUrl) return new BullmqQueue(db, config.redisUrl, config.queueName, { attempts: config.jobAttempts, backoffMs: config.jobBackoffMs });
+  if (config.redisUrl) return new BullmqQueue(db, config.redisUrl, config.queueName, {
+      attempts: config.jobAttempts,
+      backoffMs: config.jobBackoffMs,
+      jobLockMs: config.jobLockMs,
+      reconcileMs: config.jobReconcileMs,
+      log,
+    });
   return new InProcessQueue({ db, config, backend, log, onAttempt, onCompleted: () => void store.refresh() });
 }
 

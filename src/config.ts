@@ -123,6 +123,7 @@ const envSchema = z.object({
   RATE_LIMIT_BYTES: intFromEnv(0, 1024 ** 4).default(0),
   WORKER_HEARTBEAT_FILE: z.string().min(1).optional(),
   JOB_LOCK_MS: intFromEnv(1000, 3_600_000).default(30_000),
+  JOB_RECONCILE_MS: intFromEnv(1000, 86_400_000).default(30_000),
   REQUEST_TIMEOUT_MS: intFromEnv(0, 3_600_000).default(30_000),
   FAULT_SNAPSHOT_DELAY_MS: intFromEnv(0, 600_000).default(0),
   FAULT_SNAPSHOT_ERROR: z.string().regex(/^E[A-Z]{2,15}$/, 'an errno code such as ENOSPC').optional(),
@@ -191,6 +192,8 @@ export interface Config {
   workerHeartbeatFile: string | undefined;
   /** BullMQ job lock; a worker that dies is noticed (stalled) after about this long. */
   jobLockMs: number;
+  /** How often the API reconciles unfinished job records with what Redis holds (BullMQ mode). */
+  jobReconcileMs: number;
   /** A request not answered in this long gets 408 and its connection closed (0 = no limit). */
   requestTimeoutMs: number;
   /** Fault injection for tests only: pause before a snapshot's rename so a kill lands mid-write. */
@@ -277,6 +280,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimitBytes: e.RATE_LIMIT_BYTES,
     workerHeartbeatFile: e.WORKER_HEARTBEAT_FILE,
     jobLockMs: e.JOB_LOCK_MS,
+    jobReconcileMs: e.JOB_RECONCILE_MS,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     faultSnapshotDelayMs: e.FAULT_SNAPSHOT_DELAY_MS,
     faultSnapshotError: e.FAULT_SNAPSHOT_ERROR,

@@ -15,6 +15,10 @@ export interface JobRecord {
   createdAt: number;
   startedAt: number | null;
   finishedAt: number | null;
+  /** When the running attempt last said it was alive. */
+  heartbeatAt: number | null;
+  /** How often the queue lost the job and it was enqueued again. */
+  requeued: number;
 }
 
 interface JobRow {
@@ -29,6 +33,8 @@ interface JobRow {
   created_at: number;
   started_at: number | null;
   finished_at: number | null;
+  heartbeat_at: number | null;
+  requeued: number;
 }
 
 const parse = (s: string | null): Record<string, unknown> | null => (s === null ? null : (JSON.parse(s) as Record<string, unknown>));
@@ -46,6 +52,8 @@ function toRecord(r: JobRow): JobRecord {
     createdAt: r.created_at,
     startedAt: r.started_at,
     finishedAt: r.finished_at,
+    heartbeatAt: r.heartbeat_at,
+    requeued: r.requeued,
   };
 }
 
@@ -58,11 +66,12 @@ export interface JobsRepository {
   get(id: string): JobRecord | undefined;
   list(limit: number, state?: JobState): JobRecord[];
   /**
-   * Marks a job active for a new attempt: `started`; `busy` while another job of the same model
-   * is active with a heartbeat newer than `staleMs` (at most one running job per model, across
-   * processes); `gone` if it was cancelled or finished meanwhile.
+   * Marks a job active for a new attempt: `started`; `running` while its own previous attempt is
+   * still alive (heartbeat newer than `staleMs`: at most one execution per job); `busy` while
+   * another job of the same model is (at most one running job per model, across processes);
+   * `gone` if it was cancelled or finished meanwhile.
    */
-  start(id: string, now: number, staleMs: number): 'started' | 'busy' | 'gone';
+  start(id: string, now: number, staleMs: number): 'started' | 'running' | 'busy' | 'gone';
   /** The running attempt is alive. */
   heartbeat(id: string, now: number): void;
   progress(id: string, progress: Record<string, unknown>): void;
@@ -71,8 +80,8 @@ export interface JobsRepository {
   fail(id: string, error: string, final: boolean, now: number): void;
   /** Cancels a queued or active job; false when it already finished. */
   cancel(id: string, now: number): boolean;
-  /** Jobs left active by a process that died: back to queued so they run again. */
-  requeueActive(): number;
+  /** The queue lost this queued job and it was enqueued again; `note` says so in its error. */
+  markRequeued(id: string, note: string): void;
   countByState(): Record<JobState, number>;
 }
 
@@ -90,6 +99,7 @@ export function createJobsRepository(db: Db): JobsRepository {
   const startStmt = db.prepare<{ id: string; now: number; cutoff: number }>(
     `UPDATE jobs SET state = 'active', attempts = attempts + 1, started_at = @now, heartbeat_at = @now, error = NULL
       WHERE id = @id AND state IN ('queued', 'active')
+        AND NOT (state = 'active' AND heartbeat_at > @cutoff)
         AND NOT EXISTS (SELECT 1 FROM jobs other WHERE other.model = jobs.model AND other.id != jobs.id
                           AND other.state = 'active' AND other.heartbeat_at > @cutoff)`,
   );
@@ -113,16 +123,18 @@ export function createJobsRepository(db: Db): JobsRepository {
       return rows.map(toRecord);
     },
     start: (id, now, staleMs) => {
-      if (startStmt.run({ id, now, cutoff: now - staleMs }).changes === 1) return 'started';
-      const state = byId.get(id)?.state;
-      return state === 'queued' || state === 'active' ? 'busy' : 'gone';
+      const cutoff = now - staleMs;
+      if (startStmt.run({ id, now, cutoff }).changes === 1) return 'started';
+      const row = byId.get(id);
+      if (row?.state === 'active' && (row.heartbeat_at ?? 0) > cutoff) return 'running';
+      return row?.state === 'queued' || row?.state === 'active' ? 'busy' : 'gone';
     },
     heartbeat: (id, now) => void heartbeatStmt.run(now, id),
     progress: (id, progress) => void progressStmt.run(JSON.stringify(progress), id),
     complete: (id, result, now) => void completeStmt.run(JSON.stringify(result), now, id),
     fail: (id, error, final, now) => void failStmt.run(final ? 'failed' : 'queued', error, final ? now : null, id),
     cancel: (id, now) => cancelStmt.run(now, id).changes === 1,
-    requeueActive: () => db.prepare("UPDATE jobs SET state = 'queued' WHERE state = 'active'").run().changes,
+    markRequeued: (id, note) => void db.prepare<[string, string]>("UPDATE jobs SET requeued = requeued + 1, error = ? WHERE id = ? AND state = 'queued'").run(note, id),
     countByState: () => {
       const out = Object.fromEntries(['queued', 'active', 'completed', 'failed', 'cancelled'].map((s) => [s, 0])) as Record<JobState, number>;
       for (const r of db.prepare<[], { state: JobState; n: number }>('SELECT state, COUNT(*) AS n FROM jobs GROUP BY state').all()) out[r.state] = r.n;

@@ -59,6 +59,7 @@ export interface ModelsRepository {
   /**
    * Registers a complete snapshot and, in the same transaction, activates it when the policy
    * says so (no active version yet, good enough, or forced). Returns whether it was promoted.
+   * Throws {@link JobVersionExists} when the job already registered one (one version per job).
    */
   register(v: NewVersion, policy: PromotionPolicy, now: number): { promoted: boolean; previous: ModelVersion | null };
   list(model?: string): ModelVersion[];
@@ -73,7 +74,19 @@ export interface ModelsRepository {
   remove(model: string, version: string): void;
 }
 
+/** The job already registered a version: a second execution of the same job must not add one. */
+export class JobVersionExists extends Error {
+  constructor(
+    readonly jobId: string,
+    readonly version: string,
+  ) {
+    super(`job ${jobId} already registered version ${version}`);
+    this.name = 'JobVersionExists';
+  }
+}
+
 export function createModelsRepository(db: Db): ModelsRepository {
+  const byJob = db.prepare<[string], { version: string }>('SELECT version FROM models WHERE job_id = ?');
   const get = db.prepare<[string, string], ModelRow>('SELECT * FROM models WHERE model = ? AND version = ?');
   const active = db.prepare<[string], ModelRow>('SELECT * FROM models WHERE model = ? AND active = 1');
   const deactivate = db.prepare<[string]>('UPDATE models SET active = 0 WHERE model = ? AND active = 1');
@@ -83,6 +96,8 @@ export function createModelsRepository(db: Db): ModelsRepository {
      VALUES (@model, @version, @path, @createdAt, @validHr10, @metrics, @manifest, @jobId)`,
   );
   const register = db.transaction((v: NewVersion, policy: PromotionPolicy, now: number) => {
+    const earlier = v.jobId === null ? undefined : byJob.get(v.jobId);
+    if (earlier) throw new JobVersionExists(v.jobId!, earlier.version);
     const currentRow = active.get(v.model);
     const current = currentRow ? toVersion(currentRow) : null;
     insert.run({ ...v, createdAt: now, metrics: JSON.stringify(v.metrics), manifest: JSON.stringify(v.manifest) });

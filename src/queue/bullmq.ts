@@ -4,53 +4,111 @@ import { Redis } from 'ioredis';
 import { createJobsRepository, type JobRecord } from '../db/jobs-repository.js';
 import type { Db } from '../db/connection.js';
 import type { RetrainRequest } from '../train/job-handler.js';
-import { BUSY_RETRY_MS, executeJob, JobBusy, JobCancelled, type WorkerDeps } from './execute.js';
+import { BUSY_RETRY_MS, executeJob, JobBusy, JobGone, staleAfterMs, type WorkerDeps } from './execute.js';
 import { QueueUnavailableError, RecordedJobQueue } from './job-queue.js';
+import { Reconciler } from './reconcile.js';
 
 interface Payload {
   jobId: string;
 }
 
+export interface BullmqQueueOptions {
+  attempts: number;
+  backoffMs: number;
+  jobLockMs: number;
+  /** How often records are reconciled with Redis (and once at start). */
+  reconcileMs: number;
+  log: { warn(obj: object, msg: string): void };
+}
+
 /**
  * The API's side of BullMQ: it records the job in SQLite and adds it to Redis; a worker process
  * (`npm run worker`) runs it. Commands fail fast while Redis is down (no offline queue), so a
- * retrain request gets a clear 503 instead of hanging.
+ * retrain request gets a clear 503 instead of hanging. Records are reconciled with what Redis
+ * holds at start, every `reconcileMs`, and before a queued job is reused by deduplication.
  */
 export class BullmqQueue extends RecordedJobQueue {
   readonly kind = 'bullmq';
   private readonly queue: Queue<Payload>;
   private readonly redis: Redis;
+  private readonly reconciler: Reconciler;
+  private readonly reconcileTimer: NodeJS.Timeout;
+  private reconciling: Promise<unknown> | null = null;
 
   constructor(
     db: Db,
     redisUrl: string,
     queueName: string,
-    private readonly options: { attempts: number; backoffMs: number },
+    private readonly options: BullmqQueueOptions,
   ) {
     super(createJobsRepository(db));
     this.redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
     this.redis.on('error', () => undefined); // reconnects by itself; failures surface per command as 503s
     this.queue = new Queue<Payload>(queueName, { connection: this.redis as unknown as ConnectionOptions });
     this.queue.on('error', () => undefined);
+    this.reconciler = new Reconciler(
+      this.jobs,
+      {
+        state: (id) => this.queue.getJobState(id),
+        failedReason: async (id) => (await this.queue.getJob(id))?.failedReason,
+        // A finished job with this id would make `add` a no-op: it goes first.
+        add: async (id) => {
+          await this.queue.remove(id).catch(() => 0);
+          await this.addToRedis(id);
+        },
+      },
+      { maxAttempts: options.attempts, staleMs: staleAfterMs({ jobLockMs: options.jobLockMs }), log: options.log },
+    );
+    this.redis.once('ready', () => void this.reconcile());
+    this.reconcileTimer = setInterval(() => void this.reconcile(), options.reconcileMs);
+    this.reconcileTimer.unref();
+  }
+
+  /** One reconciliation pass; skipped while Redis is down or a pass runs. */
+  async reconcile(): Promise<void> {
+    if (this.reconciling || this.redis.status !== 'ready') return;
+    this.reconciling = this.reconciler.pass().catch(() => undefined);
+    await this.reconciling;
+    this.reconciling = null;
   }
 
   async enqueue(request: RetrainRequest): Promise<{ job: JobRecord; deduplicated: boolean }> {
     await this.ready();
-    const { job, reused } = this.jobs.createOrReuse(randomUUID(), request.model, request, Date.now());
-    if (reused) return { job, deduplicated: true };
+    for (;;) {
+      const { job, reused } = this.jobs.createOrReuse(randomUUID(), request.model, request, Date.now());
+      if (reused) {
+        // Reuse only a job the queue really holds; a lost one is enqueued again or failed, and
+        // in the second case a new job is created.
+        const checked = await this.withQueue(() => this.reconciler.check(job));
+        if (checked.state === 'queued') return { job: checked, deduplicated: true };
+        continue;
+      }
+      try {
+        await this.addToRedis(job.id);
+      } catch (err) {
+        this.jobs.fail(job.id, `could not reach the queue: ${(err as Error).message}`, true, Date.now());
+        throw new QueueUnavailableError(err);
+      }
+      return { job, deduplicated: false };
+    }
+  }
+
+  private async withQueue<T>(run: () => Promise<T>): Promise<T> {
     try {
-      await this.queue.add('retrain', { jobId: job.id }, {
-        jobId: job.id,
-        attempts: this.options.attempts,
-        backoff: { type: 'exponential', delay: this.options.backoffMs },
-        removeOnComplete: 1000,
-        removeOnFail: 1000,
-      });
+      return await run();
     } catch (err) {
-      this.jobs.fail(job.id, `could not reach the queue: ${(err as Error).message}`, true, Date.now());
       throw new QueueUnavailableError(err);
     }
-    return { job, deduplicated: false };
+  }
+
+  private async addToRedis(id: string): Promise<void> {
+    await this.queue.add('retrain', { jobId: id }, {
+      jobId: id,
+      attempts: this.options.attempts,
+      backoff: { type: 'exponential', delay: this.options.backoffMs },
+      removeOnComplete: 1000,
+      removeOnFail: 1000,
+    });
   }
 
   /** Waits briefly for a (re)connecting Redis; a Redis that stays down is a 503, not a hang. */
@@ -83,6 +141,8 @@ export class BullmqQueue extends RecordedJobQueue {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.reconcileTimer);
+    await this.reconciling;
     await this.queue.close().catch(() => undefined);
     this.redis.disconnect();
   }
@@ -97,19 +157,27 @@ export class BullmqQueue extends RecordedJobQueue {
 export async function startBullmqWorker(deps: WorkerDeps, redisUrl: string): Promise<{ worker: Worker<Payload>; close: () => Promise<void> }> {
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
   connection.on('error', (err) => deps.log.warn({ err: err.message }, 'redis connection error'));
+  const jobs = createJobsRepository(deps.db);
   const worker = new Worker<Payload>(
     deps.config.queueName,
     async (job, token) => {
-      const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       try {
-        return await executeJob(deps, job.data.jobId, final);
+        return await executeJob(deps, job.data.jobId);
       } catch (err) {
-        if (err instanceof JobCancelled) throw new UnrecoverableError(err.message);
+        // Finished elsewhere (e.g. by the attempt that lost its lock in a Redis outage): BullMQ
+        // completes the job with that result, or fails it without retrying.
+        if (err instanceof JobGone) {
+          if (err.record?.state === 'completed') return err.record.result;
+          throw new UnrecoverableError(err.record?.error ?? err.message);
+        }
         if (err instanceof JobBusy) {
-          // Not an attempt: wait for the other job of this model without using up retries.
+          // Not an attempt: wait for the other execution without using up retries.
           await job.moveToDelayed(Date.now() + BUSY_RETRY_MS, token);
           throw new DelayedError();
         }
+        // The record decides whether another attempt follows (crashed attempts count there,
+        // which BullMQ's attemptsMade does not see).
+        if (jobs.get(job.data.jobId)?.state !== 'queued') throw new UnrecoverableError((err as Error).message);
         throw err;
       }
     },
@@ -118,7 +186,9 @@ export async function startBullmqWorker(deps: WorkerDeps, redisUrl: string): Pro
       concurrency: 1,
       lockDuration: deps.config.jobLockMs,
       stalledInterval: Math.max(500, Math.floor(deps.config.jobLockMs / 2)),
-      maxStalledCount: 3,
+      // Stalls are crashed attempts: the record counts them and fails the job after JOB_ATTEMPTS,
+      // so BullMQ gives it back that many times rather than failing it on its own first.
+      maxStalledCount: deps.config.jobAttempts,
     },
   );
   worker.on('error', (err) => deps.log.warn({ err: err.message }, 'worker error'));

@@ -1,8 +1,10 @@
 import type { Config } from '../config.js';
 import type { Db } from '../db/connection.js';
-import { createJobsRepository, type JobsRepository } from '../db/jobs-repository.js';
+import { ZodError } from 'zod';
+import { createJobsRepository, type JobRecord, type JobsRepository } from '../db/jobs-repository.js';
 import type { BackendInfo } from '../models/backend.js';
 import { TrainingAborted } from '../models/model.js';
+import { PermanentJobError } from '../train/errors.js';
 import { retrainRequestSchema, runTrainingJob, type JobResult } from '../train/job-handler.js';
 import type { TrainProgress } from '../train/trainer.js';
 
@@ -17,23 +19,47 @@ export interface WorkerDeps {
   onAttempt?: (model: string, outcome: 'completed' | 'failed' | 'cancelled', seconds: number) => void;
 }
 
-/** How long a job waits before trying again while another job of its model runs. */
+/** How long a job waits before trying again while another execution (of it or its model) runs. */
 export const BUSY_RETRY_MS = 2000;
 
-/** Another job of the same model is running; try this one again after {@link BUSY_RETRY_MS}. */
+/** Another job of the same model runs, or this job's own previous attempt is still alive: try again after {@link BUSY_RETRY_MS}, without using an attempt. */
 export class JobBusy extends Error {
-  constructor(id: string) {
-    super(`job ${id} waits: another job of its model is running`);
+  constructor(id: string, why: string) {
+    super(`job ${id} waits: ${why}`);
     this.name = 'JobBusy';
   }
 }
 
-/** The job was cancelled (or finished elsewhere) before or while this attempt ran. */
-export class JobCancelled extends Error {
-  constructor(id: string) {
-    super(`job ${id} was cancelled`);
-    this.name = 'JobCancelled';
+/** The job has nothing left to run: cancelled, or finished (completed or failed) elsewhere. */
+export class JobGone extends Error {
+  constructor(
+    id: string,
+    readonly record: JobRecord | undefined,
+  ) {
+    super(`job ${id} is ${record?.state ?? 'unknown'}`);
+    this.name = 'JobGone';
   }
+}
+
+/** A running attempt whose heartbeat is older than this belongs to a process that died. */
+export const staleAfterMs = (config: Pick<Config, 'jobLockMs'>): number => Math.max(10_000, 2 * config.jobLockMs);
+
+/**
+ * A job left active by a process (or thread) that died: that attempt counts. The job fails with
+ * "process died during attempt N" when N was the last attempt allowed, else it goes back to
+ * queued with that note. Returns the record after.
+ */
+export function settleDeadAttempt(jobs: JobsRepository, record: JobRecord, maxAttempts: number, now: number, what = 'process'): JobRecord {
+  const final = record.attempts >= maxAttempts;
+  jobs.fail(record.id, `${what} died during attempt ${record.attempts}${final ? '' : '; retrying'}`, final, now);
+  return jobs.get(record.id) ?? record;
+}
+
+/** Errors another attempt cannot fix: they fail the job at once. */
+function permanentError(err: unknown): PermanentJobError | null {
+  if (err instanceof PermanentJobError) return err;
+  if (err instanceof ZodError) return new PermanentJobError(`invalid request: ${err.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; ')}`);
+  return null;
 }
 
 // Progress goes to SQLite at most this often (and on every phase change); cancellation is
@@ -43,18 +69,27 @@ const CANCEL_CHECK_MS = 500;
 
 /**
  * Runs one attempt of a job whichever queue delivered it: marks it active, trains with progress
- * and cancellation wired to its SQLite record, records the result or the error. `finalAttempt`
- * decides whether a failure ends the job or sends it back to queued for a retry.
+ * and cancellation wired to its SQLite record, records the result or the error. The record
+ * decides everything: how many attempts were made (crashed ones included), whether one still
+ * runs, and whether a failure ends the job (the last attempt, or an error no retry can fix) or
+ * sends it back to queued for a retry.
  */
-export async function executeJob(deps: WorkerDeps, id: string, finalAttempt: boolean, outerSignal?: AbortSignal): Promise<JobResult> {
+export async function executeJob(deps: WorkerDeps, id: string, outerSignal?: AbortSignal): Promise<JobResult> {
   const jobs: JobsRepository = createJobsRepository(deps.db);
-  const record = jobs.get(id);
-  if (!record) throw new JobCancelled(id);
-  // A running job whose heartbeat is older than this belongs to a process that died.
-  const staleMs = Math.max(10_000, 2 * deps.config.jobLockMs);
+  const staleMs = staleAfterMs(deps.config);
+  const maxAttempts = deps.config.jobAttempts;
+  let record = jobs.get(id);
+  if (!record || !['queued', 'active'].includes(record.state)) throw new JobGone(id, record);
+  if (record.state === 'active' && (record.heartbeatAt ?? 0) <= Date.now() - staleMs) {
+    record = settleDeadAttempt(jobs, record, maxAttempts, Date.now());
+    deps.log.warn({ jobId: id, err: record.error }, 'previous attempt of this job died');
+    if (record.state !== 'queued') throw new JobGone(id, record);
+  }
+  const finalAttempt = record.attempts + 1 >= maxAttempts;
   const started = jobs.start(id, Date.now(), staleMs);
-  if (started === 'gone') throw new JobCancelled(id);
-  if (started === 'busy') throw new JobBusy(id);
+  if (started === 'gone') throw new JobGone(id, jobs.get(id));
+  if (started === 'running') throw new JobBusy(id, 'its previous attempt is still running');
+  if (started === 'busy') throw new JobBusy(id, 'another job of its model is running');
   const controller = new AbortController();
   const abortOuter = (): void => controller.abort(outerSignal?.reason ?? 'worker shutting down');
   outerSignal?.addEventListener('abort', abortOuter);
@@ -83,18 +118,20 @@ export async function executeJob(deps: WorkerDeps, id: string, finalAttempt: boo
     deps.log.info({ jobId: id, version: result.version, promoted: result.promoted, seconds: (Date.now() - startedAt) / 1000 }, 'training job completed');
     return result;
   } catch (err) {
-    if (jobs.get(id)?.state === 'cancelled') {
+    const now = jobs.get(id);
+    if (now?.state === 'cancelled') {
       deps.onAttempt?.(record.model, 'cancelled', (Date.now() - startedAt) / 1000);
       deps.log.warn({ jobId: id }, 'training job cancelled');
-      throw new JobCancelled(id);
+      throw new JobGone(id, now);
     }
     const interrupted = err instanceof TrainingAborted && outerSignal?.aborted;
-    const message = (err as Error).message ?? String(err);
+    const permanent = permanentError(err);
+    const message = permanent?.message ?? (err as Error).message ?? String(err);
     // A shutdown interrupts, it does not fail: the job goes back to queued for another worker.
-    jobs.fail(id, message, finalAttempt && !interrupted, Date.now());
+    jobs.fail(id, message, (finalAttempt || permanent !== null) && !interrupted, Date.now());
     deps.onAttempt?.(record.model, 'failed', (Date.now() - startedAt) / 1000);
-    deps.log.error({ jobId: id, err: message, finalAttempt }, interrupted ? 'training job interrupted' : 'training job failed');
-    throw err;
+    deps.log.error({ jobId: id, err: message, finalAttempt, permanent: permanent !== null }, interrupted ? 'training job interrupted' : 'training job failed');
+    throw permanent ?? err;
   } finally {
     clearInterval(cancelWatch);
     outerSignal?.removeEventListener('abort', abortOuter);

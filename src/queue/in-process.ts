@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createJobsRepository, type JobRecord } from '../db/jobs-repository.js';
 import type { RetrainRequest } from '../train/job-handler.js';
-import { BUSY_RETRY_MS, JobBusy, JobCancelled, type WorkerDeps } from './execute.js';
+import { BUSY_RETRY_MS, JobBusy, settleDeadAttempt, type WorkerDeps } from './execute.js';
 import { RecordedJobQueue } from './job-queue.js';
 import { executeJobInThread } from './thread-attempt.js';
 
@@ -10,7 +10,10 @@ import { executeJobInThread } from './thread-attempt.js';
  * order, with the same handler and SQLite records as the BullMQ worker. The API's event loop
  * only enqueues and watches: reading the training data and training happen in the thread, and
  * a job starts on a later tick, never inside the request that enqueued it. Failed attempts are retried with
- * exponential backoff; jobs left active or queued by a previous process run again at start.
+ * exponential backoff. Jobs run only in the process that owns the embedded queue, so at start a
+ * job left active was killed with this process's previous run: that attempt counts (a job that
+ * keeps killing the process fails after JOB_ATTEMPTS instead of crash-looping it), and queued
+ * jobs run again.
  */
 export class InProcessQueue extends RecordedJobQueue {
   readonly kind = 'in-process';
@@ -22,7 +25,10 @@ export class InProcessQueue extends RecordedJobQueue {
 
   constructor(private readonly deps: WorkerDeps) {
     super(createJobsRepository(deps.db));
-    this.jobs.requeueActive();
+    for (const job of this.jobs.list(10_000, 'active')) {
+      const after = settleDeadAttempt(this.jobs, job, deps.config.jobAttempts, Date.now());
+      deps.log.warn({ jobId: job.id, state: after.state, err: after.error }, 'job was running when the process stopped');
+    }
     for (const job of this.jobs.list(10_000, 'queued').reverse()) this.pending.push(job.id);
     this.kick();
   }
@@ -70,16 +76,16 @@ export class InProcessQueue extends RecordedJobQueue {
   }
 
   private async runOne(id: string): Promise<void> {
-    const attemptsBefore = this.jobs.get(id)?.attempts ?? 0;
-    const final = attemptsBefore + 1 >= this.deps.config.jobAttempts;
     try {
-      await executeJobInThread(this.deps, id, final, this.shutdown.signal);
+      await executeJobInThread(this.deps, id, this.shutdown.signal);
     } catch (err) {
-      if (err instanceof JobCancelled || this.closed) return;
-      // Another process (a BullMQ worker on the same database) runs this model: wait, no attempt used.
+      if (this.closed) return;
+      // The record decides: only a job back in queued runs again (failed, cancelled and
+      // completed ones are done; an active one runs elsewhere and will settle there).
+      const record = this.jobs.get(id);
+      if (record?.state !== 'queued') return;
       const busy = err instanceof JobBusy;
-      if (final && !busy) return;
-      const delay = busy ? BUSY_RETRY_MS : this.deps.config.jobBackoffMs * 2 ** attemptsBefore;
+      const delay = busy ? BUSY_RETRY_MS : this.deps.config.jobBackoffMs * 2 ** Math.max(0, record.attempts - 1);
       const timer = setTimeout(() => {
         this.timers.delete(timer);
         this.pending.push(id);

@@ -1,19 +1,19 @@
 import { createJobsRepository } from '../db/jobs-repository.js';
 import { siblingModule, spawnThread } from '../threads/spawn.js';
 import type { JobResult } from '../train/job-handler.js';
-import { JobBusy, JobCancelled, type WorkerDeps } from './execute.js';
+import { JobBusy, JobGone, settleDeadAttempt, type WorkerDeps } from './execute.js';
 import type { ThreadJobData, ThreadMessage } from './thread-messages.js';
 
 const THREAD_MODULE = siblingModule(import.meta.url, 'training-thread');
 
 /**
  * Runs one attempt of a job in a worker thread and settles as `executeJob` would have: the
- * result, or JobCancelled / JobBusy / the failure. Aborting `signal` asks the thread to stop
- * (the job goes back to queued); a thread that dies without answering fails the attempt here,
- * since its own error handling never ran.
+ * result, or JobGone / JobBusy / the failure. Aborting `signal` asks the thread to stop
+ * (the job goes back to queued); a thread that dies without answering has its attempt settled
+ * here (counted; the job fails if it was the last), since its own error handling never ran.
  */
-export function executeJobInThread(deps: WorkerDeps, id: string, finalAttempt: boolean, signal: AbortSignal): Promise<JobResult> {
-  const data: ThreadJobData = { config: deps.config, jobId: id, finalAttempt };
+export function executeJobInThread(deps: WorkerDeps, id: string, signal: AbortSignal): Promise<JobResult> {
+  const data: ThreadJobData = { config: deps.config, jobId: id };
   const thread = spawnThread(THREAD_MODULE, data);
   return new Promise<JobResult>((resolve, reject) => {
     let settled = false;
@@ -32,14 +32,18 @@ export function executeJobInThread(deps: WorkerDeps, id: string, finalAttempt: b
       else if (m.type === 'done') {
         settle(() => resolve(m.result));
         deps.onCompleted?.(m.result);
-      } else settle(() => reject(m.kind === 'cancelled' ? new JobCancelled(id) : m.kind === 'busy' ? new JobBusy(id) : new Error(m.message)));
+      } else {
+        const jobs = createJobsRepository(deps.db);
+        settle(() => reject(m.kind === 'gone' ? new JobGone(id, jobs.get(id)) : m.kind === 'busy' ? new JobBusy(id, m.message) : new Error(m.message)));
+      }
     });
     const died = (why: string): void =>
       settle(() => {
-        const message = `training thread died: ${why}`;
-        createJobsRepository(deps.db).fail(id, message, finalAttempt, Date.now());
-        deps.log.error({ jobId: id, err: message }, 'training job failed');
-        reject(new Error(message));
+        const jobs = createJobsRepository(deps.db);
+        const record = jobs.get(id);
+        const after = record?.state === 'active' ? settleDeadAttempt(jobs, record, deps.config.jobAttempts, Date.now(), `training thread (${why})`) : record;
+        deps.log.error({ jobId: id, err: after?.error ?? why }, 'training thread died');
+        reject(new Error(after?.error ?? `training thread died: ${why}`));
       });
     thread.on('error', (err) => died(err.message));
     thread.on('exit', (code) => died(`exit code ${code}`));

@@ -5,7 +5,6 @@ import type { JobResult } from '../train/job-handler.js';
 export interface ThreadJobData {
   config: Config;
   jobId: string;
-  finalAttempt: boolean;
 }
 
 /** What a training thread tells the API thread. */
@@ -13,4 +12,4 @@ export type ThreadMessage =
   | { type: 'log'; level: 'info' | 'warn' | 'error'; obj: object; msg: string }
   | { type: 'attempt'; model: string; outcome: 'completed' | 'failed' | 'cancelled'; seconds: number }
   | { type: 'done'; result: JobResult }
-  | { type: 'error'; kind: 'cancelled' | 'busy' | 'failed'; message: string };
+  | { type: 'error'; kind: 'gone' | 'busy' | 'failed'; message: string };

@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { closeDb, openDb } from '../db/connection.js';
 import { initBackend } from '../models/backend.js';
 import { installSnapshotFaults } from '../serving/snapshots.js';
-import { executeJob, JobBusy, JobCancelled } from './execute.js';
+import { executeJob, JobBusy, JobGone } from './execute.js';
 import type { ThreadJobData, ThreadMessage } from './thread-messages.js';
 
 /**
@@ -11,7 +11,7 @@ import type { ThreadJobData, ThreadMessage } from './thread-messages.js';
  * training itself never run on the event loop that answers requests.
  */
 const port = parentPort!;
-const { config, jobId, finalAttempt } = workerData as ThreadJobData;
+const { config, jobId } = workerData as ThreadJobData;
 const post = (m: ThreadMessage): void => port.postMessage(m);
 const controller = new AbortController();
 port.on('message', (m: { type: 'abort'; reason: string }) => {
@@ -30,10 +30,10 @@ async function run(): Promise<void> {
     installSnapshotFaults(config);
     const backend = await initBackend(config.tfBackend);
     const deps = { db, config, backend, log, onAttempt: (model: string, outcome: 'completed' | 'failed' | 'cancelled', seconds: number) => post({ type: 'attempt', model, outcome, seconds }) };
-    const result = await executeJob(deps, jobId, finalAttempt, controller.signal);
+    const result = await executeJob(deps, jobId, controller.signal);
     post({ type: 'done', result });
   } catch (err) {
-    const kind = err instanceof JobCancelled ? 'cancelled' : err instanceof JobBusy ? 'busy' : 'failed';
+    const kind = err instanceof JobGone ? 'gone' : err instanceof JobBusy ? 'busy' : 'failed';
     post({ type: 'error', kind, message: (err as Error).message ?? String(err) });
   } finally {
     closeDb(db);

@@ -104,12 +104,15 @@ export const snapshotFaults: { beforeRename?: () => Promise<void> } = {};
 
 /**
  * Fault injection from configuration (tests only), for writers in other threads or processes:
- * pause before the rename so a kill lands mid-write, and/or fail as a full disk would.
- * Returns whether any fault is now installed.
+ * pause before the rename so a kill lands mid-write, and/or fail as a full disk would. Sets
+ * exactly the configured faults (none clears them). Returns whether any fault is now installed.
  */
 export function installSnapshotFaults(faults: { faultSnapshotDelayMs: number; faultSnapshotError: string | undefined }): boolean {
   const { faultSnapshotDelayMs: delay, faultSnapshotError: code } = faults;
-  if (delay <= 0 && !code) return false;
+  if (delay <= 0 && !code) {
+    delete snapshotFaults.beforeRename;
+    return false;
+  }
   snapshotFaults.beforeRename = async () => {
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     if (code) throw Object.assign(new Error(`${code}: injected fault (FAULT_SNAPSHOT_ERROR), write`), { code });

@@ -2,11 +2,12 @@ import { z } from 'zod';
 import type { Config } from '../config.js';
 import { buildInteractions, type Interactions } from '../data/interactions.js';
 import type { Db } from '../db/connection.js';
-import { createModelsRepository } from '../db/models-repository.js';
+import { createModelsRepository, JobVersionExists, type ModelsRepository, type NewVersion } from '../db/models-repository.js';
 import { readTrainingData, type TrainingRow } from '../db/training-data-repository.js';
 import type { BackendInfo } from '../models/backend.js';
 import { MODEL_NAMES, throwIfAborted } from '../models/model.js';
 import { deleteSnapshot, writeSnapshot } from '../serving/snapshots.js';
+import { PermanentJobError } from './errors.js';
 import { trainModel, type RefitSummary, type TrainProgress } from './trainer.js';
 
 /** What a retrain job carries (validated again by the worker: the payload crossed a process boundary). */
@@ -78,6 +79,20 @@ function itemPopularity(data: Interactions): Float32Array {
 }
 
 /**
+ * Registers a written snapshot. A job registers at most one version: when another execution of
+ * the same job got there first, this one's snapshot is deleted and the job fails permanently.
+ */
+async function registerOnce(models: ModelsRepository, v: NewVersion, policy: { tolerance: number; force: boolean }, modelDir: string): Promise<ReturnType<ModelsRepository['register']>> {
+  try {
+    return models.register(v, policy, Date.now());
+  } catch (err) {
+    if (!(err instanceof JobVersionExists)) throw err;
+    await deleteSnapshot(modelDir, v.model, v.version);
+    throw new PermanentJobError(`${err.message}; this execution's snapshot ${v.version} was removed`);
+  }
+}
+
+/**
  * The retrain job, the same for both queues: read the database up to a watermark, train and
  * evaluate, write the snapshot (atomically), register it and maybe promote it, prune old
  * versions. A job that fails or is cancelled at any point registers nothing.
@@ -111,7 +126,8 @@ export async function runTrainingJob(request: RetrainRequest, ctx: JobContext): 
     throwIfAborted(ctx.signal);
   }
   const models = createModelsRepository(db);
-  const { promoted, previous } = models.register(
+  const { promoted, previous } = await registerOnce(
+    models,
     {
       model: request.model,
       version,
@@ -122,7 +138,7 @@ export async function runTrainingJob(request: RetrainRequest, ctx: JobContext): 
       jobId: ctx.jobId,
     },
     { tolerance: config.promoteTolerance, force: request.force ?? false },
-    Date.now(),
+    config.modelDir,
   );
   for (const old of models.expendable(request.model, config.keepVersions)) {
     await deleteSnapshot(config.modelDir, old.model, old.version);

@@ -5,6 +5,7 @@ import type { BackendInfo } from '../models/backend.js';
 import type { EpochProgress, FitSummary, ModelName, RecModel } from '../models/model.js';
 import { createModel, DEFAULT_EPOCHS } from '../models/registry.js';
 import { buildEvalSet, evaluateFullRanking, evaluateSampled, type RankingMetrics } from './evaluate.js';
+import { PermanentJobError } from './errors.js';
 
 export type SplitKind = 'loo' | 'ratio';
 
@@ -66,7 +67,7 @@ export interface RefitSummary {
   seconds: number;
 }
 
-export class NotEnoughDataError extends Error {
+export class NotEnoughDataError extends PermanentJobError {
   constructor(message: string) {
     super(message);
     this.name = 'NotEnoughDataError';

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openDb, closeDb, type Db } from '../../src/db/connection.js';
 import { initBackend } from '../../src/models/backend.js';
 import { startBullmqWorker } from '../../src/queue/bullmq.js';
+import { installSnapshotFaults } from '../../src/serving/snapshots.js';
 import type { Config } from '../../src/config.js';
 import { api, startApp, tempDir, testConfig } from '../helpers/app.js';
 import { AUTH, ingestSynthetic, REDIS_URL, until, waitForJob } from '../helpers/training.js';
@@ -37,6 +38,8 @@ async function start(kind: 'in-process' | 'bullmq', env: Record<string, string> 
   const startWorker = async (): Promise<void> => {
     const db: Db = openDb(config.databasePath, { busyTimeoutMs: 5000, synchronous: 'NORMAL' });
     const backend = await initBackend('auto');
+    // This worker shares the test process: its snapshot faults are this process's.
+    installSnapshotFaults(config);
     const worker = await startBullmqWorker({ db, config, backend, log: pino({ level: 'silent' }) }, REDIS_URL);
     closers.push(async () => {
       await worker.close();
@@ -129,15 +132,30 @@ describe.each(['in-process', 'bullmq'] as const)('training jobs (%s queue)', (ki
     expect(again.status).toBe(409);
   }, 120_000);
 
-  it('retries a failing job with backoff and keeps its error', async () => {
-    const { app } = await start(kind, { JOB_ATTEMPTS: '2' });
-    // An empty database cannot be trained on: every attempt fails the same way.
-    const res = await api(app).post('/admin/retrain').set(AUTH).send({ model: 'gmf', epochs: 1 });
-    const job = await waitForJob(app, res.body.jobId);
-    expect(job.state).toBe('failed');
-    expect(job.attempts).toBe(2);
-    expect(job.error).toMatch(/not enough data/);
+  it('retries a transient failure (a full disk) with backoff and keeps its error', async () => {
+    const { app } = await start(kind, { JOB_ATTEMPTS: '2', FAULT_SNAPSHOT_ERROR: 'ENOSPC' });
+    try {
+      await ingestSynthetic(app, 40, 60);
+      const res = await api(app).post('/admin/retrain').set(AUTH).send({ model: 'gmf', epochs: 1, factors: 4 });
+      const job = await waitForJob(app, res.body.jobId);
+      expect(job.state).toBe('failed');
+      expect(job.attempts).toBe(2);
+      expect(job.error).toMatch(/ENOSPC/);
+    } finally {
+      installSnapshotFaults({ faultSnapshotDelayMs: 0, faultSnapshotError: undefined });
+    }
   }, 60_000);
+
+  it('fails a job no retry can fix at once: not enough data, one attempt', async () => {
+    const { app } = await start(kind, { JOB_ATTEMPTS: '3', JOB_BACKOFF_MS: '60000' });
+    await api(app).post('/ratings').send({ userId: 'a', itemId: 'x', rating: 4 }).expect(200);
+    const res = await api(app).post('/admin/retrain').set(AUTH).send({ model: 'gmf', epochs: 1 });
+    // With a minute of backoff, a retry would leave the job queued long past this wait.
+    const job = await waitForJob(app, res.body.jobId, ['failed', 'completed'], 20_000);
+    expect(job.state).toBe('failed');
+    expect(job.attempts).toBe(1);
+    expect(job.error).toMatch(/not enough data/);
+  }, 30_000);
 });
 
 describe('one running job per model', () => {
