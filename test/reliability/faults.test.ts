@@ -1,37 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { api, startApp, tempDir, testConfig } from '../helpers/app.js';
 import { exited, freePort } from '../helpers/processes.js';
+import { redisUp, startRedis } from '../helpers/redis.js';
 import { AUTH, ingestSynthetic, until, waitForJob } from '../helpers/training.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-/** A private redis-server this test may stop and start (the machine's own stays untouched). */
-function startRedis(port: number): ChildProcess {
-  return spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1'], { stdio: 'ignore' });
-}
-
-async function redisUp(port: number): Promise<void> {
-  const { Redis } = await import('ioredis');
-  await until(async () => {
-    const r = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    r.on('error', () => undefined);
-    try {
-      await r.connect();
-      return (await r.ping()) === 'PONG';
-    } catch {
-      return false;
-    } finally {
-      r.disconnect();
-    }
-  }, 10_000, `redis on ${port}`);
-}
 
 describe('Redis goes away and comes back', () => {
   it('keeps ingest and serving working, answers retrain with 503 while down, and recovers', async () => {
