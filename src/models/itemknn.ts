@@ -1,5 +1,5 @@
 import { csrHas, nItems, nUsers, toCsr, type Csr, type Interactions } from '../data/interactions.js';
-import { singlePassFit, type FitOptions, type FitSummary, type Hyper, type ModelState, type RecModel, type ServingEmbeddings } from './model.js';
+import { singlePassFit, type FitOptions, type ItemBasedModel, type FitSummary, type Hyper, type ModelState, type RecModel, type ServingEmbeddings } from './model.js';
 import { stripUndefined } from './ncf-model.js';
 import { arraysToCsr, csrToArrays } from './nn/state.js';
 
@@ -17,7 +17,7 @@ export const ITEMKNN_DEFAULTS: ItemKnnHyper = { neighbours: 100, shrink: 10 };
  * binary user columns, each item's top-K neighbours kept; score(u, i) = Σ sim(i, j) over the
  * neighbours j of i that u interacted with.
  */
-export class ItemKnnModel implements RecModel {
+export class ItemKnnModel implements ItemBasedModel {
   readonly name = 'itemknn' as const;
   readonly config: ItemKnnHyper;
   private neighbours: Csr;
@@ -55,6 +55,17 @@ export class ItemKnnModel implements RecModel {
       out[k] = s;
     }
     return out;
+  }
+
+  /** Σ of the neighbour weights of the user's items, for every item. */
+  scoresFor(items: ArrayLike<number>): Float32Array {
+    const { indptr, indices, values } = this.neighbours;
+    const scores = new Float32Array(this.nItems);
+    for (let k = 0; k < items.length; k++) {
+      const j = items[k];
+      for (let p = indptr[j]; p < indptr[j + 1]; p++) scores[indices[p]] += values[p];
+    }
+    return scores;
   }
 
   /** The neighbour lists: item i's row holds its most similar items. */

@@ -1,6 +1,6 @@
-import type { Interactions } from '../data/interactions.js';
+import type { Csr, Interactions } from '../data/interactions.js';
 
-export const MODEL_NAMES = ['dmf', 'gmf', 'mlp', 'neumf', 'einmf', 'bpr', 'pop', 'itemknn'] as const;
+export const MODEL_NAMES = ['dmf', 'gmf', 'mlp', 'neumf', 'einmf', 'bpr', 'pop', 'itemknn', 'ease', 'ials'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
 /** TensorFlow.js backends (`tensorflow` = tfjs-node); `auto` picks the best that loads. */
@@ -112,6 +112,32 @@ export interface RecModel {
   embeddings(): ServingEmbeddings;
   getState(): ModelState;
   setState(state: ModelState): void;
+}
+
+/**
+ * A model that scores a user from the items they interacted with (ItemKNN, EASE): no user
+ * vectors, so scoring someone the model was not trained on is exact.
+ */
+export interface ItemBasedModel extends RecModel {
+  /** Scores of every item for a user who interacted with `items` (dense ids). */
+  scoresFor(items: ArrayLike<number>): Float32Array;
+  /** Each item's most similar items (row i: its neighbours and weights). */
+  neighbourLists(): Csr;
+}
+
+export function isItemBased(model: RecModel): model is ItemBasedModel {
+  return typeof (model as Partial<ItemBasedModel>).scoresFor === 'function' && typeof (model as Partial<ItemBasedModel>).neighbourLists === 'function';
+}
+
+/**
+ * The model cannot be built for this data or these settings (e.g. EASE on a catalogue too large
+ * for its dense matrices): retrying cannot help, the job fails at once.
+ */
+export class ModelInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelInputError';
+  }
 }
 
 /** Thrown when training is cancelled through `FitOptions.signal`. */

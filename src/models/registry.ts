@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { BprModel } from './bpr.js';
 import { DmfModel } from './dmf.js';
+import { EaseModel } from './ease.js';
 import { EinmfModel } from './einmf.js';
+import { IalsModel } from './ials.js';
 import { GmfModel } from './gmf.js';
 import { ItemKnnModel } from './itemknn.js';
 import { MlpModel } from './mlp.js';
@@ -57,12 +59,21 @@ export const HYPER_SCHEMAS = {
   bpr: z.strictObject({ factors: positiveInt(512), lr: rate, reg: z.number().min(0).max(1), seed }).partial(),
   pop: z.strictObject({}),
   itemknn: z.strictObject({ neighbours: positiveInt(10_000), shrink: z.number().min(0).max(1e6) }).partial(),
+  ease: z.strictObject({ lambda: z.number().positive().max(1e7) }).partial(),
+  ials: z.strictObject({
+    factors: positiveInt(1024),
+    reg: z.number().min(0).max(100),
+    alpha0: z.number().min(0).max(100),
+    nu: z.number().min(0).max(2),
+    initStd: z.number().positive().max(10),
+    seed,
+  }).partial(),
 } satisfies Record<ModelName, z.ZodType>;
 
 export type HyperInput<M extends ModelName> = z.infer<(typeof HYPER_SCHEMAS)[M]>;
 
 /** Default epochs of the main training phase per model (one pass for the non-iterative baselines). */
-export const DEFAULT_EPOCHS: Record<ModelName, number> = { dmf: 20, gmf: 20, mlp: 20, neumf: 20, einmf: 20, bpr: 30, pop: 1, itemknn: 1 };
+export const DEFAULT_EPOCHS: Record<ModelName, number> = { dmf: 20, gmf: 20, mlp: 20, neumf: 20, einmf: 20, bpr: 30, pop: 1, itemknn: 1, ease: 1, ials: 16 };
 
 /** Builds a model of the given kind; `hyper` is validated against {@link HYPER_SCHEMAS}. */
 export function createModel(name: ModelName, nUsers: number, nItems: number, hyper: unknown = {}): RecModel {
@@ -84,5 +95,9 @@ export function createModel(name: ModelName, nUsers: number, nItems: number, hyp
       return new PopModel(nUsers, nItems);
     case 'itemknn':
       return new ItemKnnModel(nUsers, nItems, HYPER_SCHEMAS.itemknn.parse(hyper));
+    case 'ease':
+      return new EaseModel(nUsers, nItems, HYPER_SCHEMAS.ease.parse(hyper));
+    case 'ials':
+      return new IalsModel(nUsers, nItems, HYPER_SCHEMAS.ials.parse(hyper));
   }
 }

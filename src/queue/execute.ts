@@ -3,7 +3,7 @@ import type { Db } from '../db/connection.js';
 import { ZodError } from 'zod';
 import { createJobsRepository, type JobRecord, type JobsRepository } from '../db/jobs-repository.js';
 import type { BackendInfo } from '../models/backend.js';
-import { TrainingAborted } from '../models/model.js';
+import { ModelInputError, TrainingAborted } from '../models/model.js';
 import { PermanentJobError } from '../train/errors.js';
 import { retrainRequestSchema, runTrainingJob, type JobResult } from '../train/job-handler.js';
 import type { TrainProgress } from '../train/trainer.js';
@@ -58,6 +58,7 @@ export function settleDeadAttempt(jobs: JobsRepository, record: JobRecord, maxAt
 /** Errors another attempt cannot fix: they fail the job at once. */
 function permanentError(err: unknown): PermanentJobError | null {
   if (err instanceof PermanentJobError) return err;
+  if (err instanceof ModelInputError) return new PermanentJobError(err.message);
   if (err instanceof ZodError) return new PermanentJobError(`invalid request: ${err.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; ')}`);
   return null;
 }

@@ -1,21 +1,8 @@
+import { solveSpd } from '../models/linalg.js';
 import { yieldToEventLoop } from './yield.js';
 
 /**
- * A user vector for someone the snapshot does not know (or knows with too little), against the
- * snapshot's fixed item vectors: the implicit-feedback ALS user step (Hu, Koren & Volinsky
- * 2008). Every item is a weak "no" (preference 0, confidence 1) except the user's items
- * (preference 1, confidence 1 + α·strength):
- *   x = (QᵀQ + Q_Sᵀ(C_S − I)Q_S + λI)⁻¹ Q_Sᵀ C_S 1.
- * QᵀQ is precomputed once per snapshot, so a fold-in costs O(|S|·d² + d³), not O(items).
- */
-export function gram(items: Float32Array, rows: number, d: number): Float64Array {
-  const G = new Float64Array(d * d);
-  accumulateGram(G, items, 0, rows, d);
-  return symmetrize(G, d);
-}
-
-/**
- * The same in slices that yield to the event loop: QᵀQ of 100,000 × 64 items is ~0.2 G
+ * QᵀQ of the item vectors in slices that yield to the event loop: QᵀQ of 100,000 × 64 items is ~0.2 G
  * multiply-adds, which must not stall requests while a new model loads.
  */
 export async function gramInSlices(items: Float32Array, rows: number, d: number, rowsPerSlice = 4096): Promise<Float64Array> {
@@ -43,6 +30,14 @@ function symmetrize(G: Float64Array, d: number): Float64Array {
   return G;
 }
 
+/**
+ * A user vector for someone the snapshot does not know (or knows with too little), against the
+ * snapshot's fixed item vectors: the implicit-feedback ALS user step (Hu, Koren & Volinsky
+ * 2008). Every item is a weak "no" (preference 0, confidence 1) except the user's items
+ * (preference 1, confidence 1 + α·strength):
+ *   x = (QᵀQ + Q_Sᵀ(C_S − I)Q_S + λI)⁻¹ Q_Sᵀ C_S 1.
+ * QᵀQ is precomputed once per snapshot, so a fold-in costs O(|S|·d² + d³), not O(items).
+ */
 export function foldInUser(
   G: Float64Array,
   items: Float32Array,
@@ -65,29 +60,4 @@ export function foldInUser(
   }
   for (let x = 0; x < d; x++) A[x * d + x] += lambda;
   return Float32Array.from(solveSpd(A, b, d));
-}
-
-/** Solves A x = b for symmetric positive definite A by Cholesky decomposition. */
-function solveSpd(A: Float64Array, b: Float64Array, n: number): Float64Array {
-  const L = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = A[i * n + j];
-      for (let k = 0; k < j; k++) s -= L[i * n + k] * L[j * n + k];
-      L[i * n + j] = i === j ? Math.sqrt(Math.max(s, 1e-12)) : s / L[j * n + j];
-    }
-  }
-  const y = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = b[i];
-    for (let k = 0; k < i; k++) s -= L[i * n + k] * y[k];
-    y[i] = s / L[i * n + i];
-  }
-  const x = new Float64Array(n);
-  for (let i = n - 1; i >= 0; i--) {
-    let s = y[i];
-    for (let k = i + 1; k < n; k++) s -= L[k * n + i] * x[k];
-    x[i] = s / L[i * n + i];
-  }
-  return x;
 }

@@ -1,6 +1,5 @@
 import type { Csr } from '../data/interactions.js';
-import { ItemKnnModel } from '../models/itemknn.js';
-import type { RecModel } from '../models/model.js';
+import { isItemBased, type RecModel } from '../models/model.js';
 import { AnnIndex } from './ann.js';
 import { gramInSlices } from './fold-in.js';
 import { MatrixScorer } from './kernels/dot.js';
@@ -83,7 +82,7 @@ export class ServingIndex {
     this.itemVectors = e.kind === 'cosine' && this.itemUnit ? this.itemUnit : e.item.data;
     this.unitScorer = this.itemUnit ? new MatrixScorer(this.itemUnit, this.nItems, this.dims) : null;
     this.itemScorer = this.dims === 0 ? null : this.itemVectors === this.itemUnit ? this.unitScorer : new MatrixScorer(this.itemVectors, this.nItems, this.dims);
-    if (this.model instanceof ItemKnnModel) this.similar = this.model.neighbourLists();
+    if (isItemBased(this.model)) this.similar = this.model.neighbourLists();
   }
 
   static async build(snapshot: LoadedSnapshot, options: ServingIndexOptions = { annMinItems: 0 }): Promise<ServingIndex> {
@@ -191,7 +190,7 @@ export class ServingIndex {
       .sort((a, b) => b.score - a.score || a.item - b.item);
   }
 
-  /** Items most similar to item i (cosine over item vectors, or ItemKNN's neighbour lists). */
+  /** Items most similar to item i (cosine over item vectors, or an item-based model's neighbour lists). */
   similarTo(i: number, n: number, skip: (item: number) => boolean): Scored[] {
     const lists = this.similar;
     if (lists) {

@@ -1,7 +1,8 @@
 import type { ServingRepository, UserHistory, UserItem } from '../db/serving-repository.js';
 import { DmfModel } from '../models/dmf.js';
 import { EinmfModel } from '../models/einmf.js';
-import { ItemKnnModel } from '../models/itemknn.js';
+import { IalsModel } from '../models/ials.js';
+import { isItemBased } from '../models/model.js';
 import { foldInUser } from './fold-in.js';
 import type { ServingIndex } from './index.js';
 import type { Catalogue, ItemFilter } from './catalogue.js';
@@ -158,13 +159,9 @@ export class Recommender {
       for (let f = 0; f < p.length; f++) p[f] *= model.h.data[f];
       return { vector: p };
     }
-    if (model instanceof ItemKnnModel) {
-      const lists = model.neighbourLists();
-      const scores = new Float32Array(index.nItems);
-      for (const j of items) for (let p = lists.indptr[j]; p < lists.indptr[j + 1]; p++) scores[lists.indices[p]] += lists.values[p];
-      return { scores };
-    }
+    if (isItemBased(model)) return { scores: model.scoresFor(items) };
     if (!index.itemGram) return null;
+    if (model instanceof IalsModel) return { vector: model.userVectorFor(items, index.itemGram) };
     return { vector: foldInUser(index.itemGram, index.itemVectors, index.dims, items, strength) };
   }
 

@@ -24,8 +24,10 @@ const small: Record<ModelName, Record<string, unknown>> = {
   bpr: { factors: 16 },
   pop: {},
   itemknn: {},
+  ease: { lambda: 50 },
+  ials: { factors: 16 },
 };
-const epochs: Record<ModelName, number> = { dmf: 6, gmf: 15, mlp: 10, neumf: 4, einmf: 6, bpr: 40, pop: 1, itemknn: 1 };
+const epochs: Record<ModelName, number> = { dmf: 6, gmf: 15, mlp: 10, neumf: 4, einmf: 6, bpr: 40, pop: 1, itemknn: 1, ease: 1, ials: 10 };
 
 let backend: BackendInfo;
 beforeAll(async () => {
@@ -50,7 +52,7 @@ describe('every model learns the planted structure', () => {
 });
 
 describe('determinism and persistence', () => {
-  it.each(['gmf', 'dmf', 'einmf', 'neumf'] as const)('%s: the same seed gives the same model', async (name) => {
+  it.each(['gmf', 'dmf', 'einmf', 'neumf', 'ials'] as const)('%s: the same seed gives the same model', async (name) => {
     const run = async () => {
       const m = createModel(name, data.userIds.length, data.itemIds.length, { ...small[name], seed: 5, ...(name === 'neumf' ? { pretrainEpochs: 1 } : {}) });
       await m.fit(split.train, { epochs: 1 });

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { foldInUser, gram } from '../../src/serving/fold-in.js';
+import { gramOf as gram } from '../../src/models/linalg.js';
+import { foldInUser } from '../../src/serving/fold-in.js';
 import { topN } from '../../src/serving/top-n.js';
 
 /** The reference: sort everything, stable by id on ties. */
