@@ -1,5 +1,5 @@
 import { csrHas, nItems, nUsers, toCsr, type Csr, type Interactions } from '../data/interactions.js';
-import { singlePassFit, type FitOptions, type ItemBasedModel, type FitSummary, type Hyper, type ModelState, type RecModel, type ServingEmbeddings } from './model.js';
+import { singlePassFit, type FitOptions, type ItemBasedModel, type FitSummary, type Hyper, type ModelState, type ServingEmbeddings } from './model.js';
 import { stripUndefined } from './ncf-model.js';
 import { arraysToCsr, csrToArrays } from './nn/state.js';
 
