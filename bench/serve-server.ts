@@ -28,6 +28,7 @@ import { writeSnapshot } from '../src/serving/snapshots.js';
 import { topN } from '../src/serving/top-n.js';
 import type { TrainResult } from '../src/train/trainer.js';
 import type { FastifyInstance } from 'fastify';
+import { promotionPolicy } from '../src/train/promotion.js';
 
 const items = Number(process.argv[2] ?? 1700);
 const users = Number(process.argv[3] ?? 2000);
@@ -73,7 +74,7 @@ async function publish(app: FastifyInstance, seed: number): Promise<string> {
     model: 'gmf',
     hyper: { ...model.hyper },
     backend,
-    data: { users, items, pairs: users * perUser, train: 0, valid: 0, test: 0, split: 'loo' },
+    data: { users, items, pairs: users * perUser, train: 0, valid: 0, test: 0, split: 'loo', seed: 42 },
     fit: { epochs: 0, bestEpoch: 0, samples: 0, seconds: 0, samplesPerSec: 0 },
     valid: metrics,
     test: metrics,
@@ -85,7 +86,7 @@ async function publish(app: FastifyInstance, seed: number): Promise<string> {
   const snap = await writeSnapshot(config.modelDir, { model, result, userIds, itemIds, popularity, watermark: currentWatermark(app.services.db), jobId: null });
   createModelsRepository(app.services.db).register(
     { model: 'gmf', version: snap.manifest.version, path: snap.dir, validHr10: 0.5, metrics: snap.manifest.metrics, manifest: snap.manifest, jobId: null },
-    { tolerance: 1, force: true },
+    promotionPolicy({ tolerance: 1, force: true }),
     Date.now(),
   );
   await app.services.store.refresh();

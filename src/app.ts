@@ -14,6 +14,8 @@ import { metaRoutes } from './api/routes/meta.js';
 import { recommendRoutes } from './api/routes/recommend.js';
 import { createServer, registerDocs, registerRequestMetrics, type RegisteredRoute } from './api/server.js';
 import { setUpAccess, type Access } from './auth/setup.js';
+import { servingAdminRoutes } from './api/routes/serving-admin.js';
+import { chooseServing } from './serving/serving-choice.js';
 import type { Config } from './config.js';
 import { createCatalogueRepository } from './db/catalogue-repository.js';
 import { closeDb, handOffCheckpoints, openDb, type Db } from './db/connection.js';
@@ -87,6 +89,14 @@ function createQueue(config: Config, db: Db, backend: BackendInfo, log: FastifyB
 /** How often the reader thread copies the WAL into the database (the API connection hands it that work). */
 const WAL_CHECKPOINT_MS = 1000;
 
+/** An explicit SERVING_MODEL is applied at every start; a model with nothing trained yet is pinned anyway (it serves once trained). */
+function applyServingModel(models: ReturnType<typeof createModelsRepository>, config: Config, log: FastifyBaseLogger): void {
+  if (!config.servingModel) return;
+  if (config.servingModel === 'auto' || models.active(config.servingModel)) chooseServing(models, config.servingModel, undefined, 'SERVING_MODEL', Date.now());
+  else models.setServing({ mode: 'pinned', model: config.servingModel, setBy: 'SERVING_MODEL' }, Date.now());
+  log.info({ serving: models.servingChoice() }, 'serving model from SERVING_MODEL');
+}
+
 /**
  * Builds the Fastify instance from a config: opens and migrates the database, wires
  * repositories into the routes. It never listens; `main.ts` does (tests call it in-process).
@@ -122,6 +132,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
 
   const backend = await initBackend(config.tfBackend, app.log);
   const models = createModelsRepository(db);
+  applyServingModel(models, config, app.log);
   const store = new ModelStore(models, app.log, { annMinItems: config.annMinItems });
   await store.refresh();
   store.start(config.modelPollMs);
@@ -189,7 +200,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     },
   });
   await app.register(historyRoutes, { history: createHistoryRepository(db) });
-  await app.register(recommendRoutes, { recommender, onAnswer: (route, source) => metrics.answers.inc({ route, source }) });
+  await app.register(recommendRoutes, { recommender, onAnswer: (route, source, model) => metrics.answers.inc({ route, source, model }) });
   const retrainIfDue = autoRetrainer(db, models, queue, config.defaultModel, config.retrainEvery, app.log);
   await app.register(catalogueRoutes, {
     catalogue: catalogueRepo,
@@ -199,6 +210,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     maxBatchSize: config.maxBatchSize,
   });
   await app.register(keyRoutes, { keys: createKeysRepository(db) });
+  await app.register(servingAdminRoutes, { models, loadedVersion: () => store.servingVersion, refreshServing: () => store.refresh() });
   await app.register(adminRoutes, {
     queue,
     models,

@@ -102,6 +102,7 @@ const envSchema = z.object({
   MIGRATIONS_DIR: z.string().min(1).optional(),
   TF_BACKEND: z.enum(BACKEND_CHOICES).default('auto'),
   DEFAULT_MODEL: z.enum(MODEL_NAMES).default('gmf'),
+  SERVING_MODEL: z.enum(['auto', ...MODEL_NAMES]).optional(),
   JOB_ATTEMPTS: intFromEnv(1, 20).default(3),
   JOB_BACKOFF_MS: intFromEnv(0, 3_600_000).default(5000),
   PROMOTE_TOLERANCE: numFromEnv().pipe(z.number().min(0).max(1)).default(0.01),
@@ -160,6 +161,12 @@ export interface Config {
   /** TensorFlow.js backend: auto = tfjs-node, else wasm, else cpu. */
   tfBackend: BackendChoice;
   /** The model `POST /admin/retrain` trains when none is named, and the one serving prefers. */
+  /**
+   * What serves by default, applied at every start when set: `auto` (the best model by validation
+   * HR@10, then the promotion rules) or a model name (pinned). Unset: the last choice stands
+   * (POST /admin/serving; `auto` on a new database).
+   */
+  servingModel: 'auto' | ModelName | undefined;
   defaultModel: ModelName;
   jobAttempts: number;
   jobBackoffMs: number;
@@ -262,6 +269,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     migrationsDir: e.MIGRATIONS_DIR ?? DEFAULT_MIGRATIONS_DIR,
     tfBackend: e.TF_BACKEND,
     defaultModel: e.DEFAULT_MODEL,
+    servingModel: e.SERVING_MODEL,
     jobAttempts: e.JOB_ATTEMPTS,
     jobBackoffMs: e.JOB_BACKOFF_MS,
     promoteTolerance: e.PROMOTE_TOLERANCE,

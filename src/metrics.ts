@@ -24,8 +24,8 @@ export class Metrics {
   });
   readonly answers = new Counter({
     name: 'recflow_recommendation_answers_total',
-    help: 'Recommendation and similar-item answers by source (model or popularity fallback)',
-    labelNames: ['route', 'source'] as const,
+    help: 'Recommendation and similar-item answers by source (model or popularity fallback) and the model that answered',
+    labelNames: ['route', 'source', 'model'] as const,
     registers: [this.registry],
   });
   readonly keyRequests = new Counter({

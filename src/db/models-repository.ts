@@ -49,10 +49,31 @@ export interface NewVersion {
   jobId: string | null;
 }
 
+/**
+ * The promotion decisions, made inside the registration's transaction so two workers finishing
+ * together decide on a consistent state (the rules themselves live in train/promotion.ts).
+ */
 export interface PromotionPolicy {
-  /** Promote when validHr10 ≥ active's − tolerance. */
-  tolerance: number;
-  force: boolean;
+  /** Whether the new version becomes its model type's active version. */
+  activates(candidate: NewVersion, active: ModelVersion | null): boolean;
+  /** In `auto` mode, whether its model type takes over serving from what serves now. */
+  serves(candidate: NewVersion, serving: ModelVersion | null): { serve: boolean; reason: string };
+}
+
+export interface ServingChoice {
+  mode: 'auto' | 'pinned';
+  /** The model type serving by default (its active version answers). */
+  model: string | null;
+  setBy: string;
+  updatedAt: number;
+}
+
+export interface Registration {
+  promoted: boolean;
+  previous: ModelVersion | null;
+  /** Whether this version now serves by default, and why (or why not). */
+  serving: boolean;
+  servingReason: string;
 }
 
 export interface ModelsRepository {
@@ -61,12 +82,15 @@ export interface ModelsRepository {
    * says so (no active version yet, good enough, or forced). Returns whether it was promoted.
    * Throws {@link JobVersionExists} when the job already registered one (one version per job).
    */
-  register(v: NewVersion, policy: PromotionPolicy, now: number): { promoted: boolean; previous: ModelVersion | null };
+  register(v: NewVersion, policy: PromotionPolicy, now: number): Registration;
+  /** What serves by default. */
+  servingChoice(): ServingChoice;
+  /** The version serving by default: the active version of the serving model type. */
+  servingVersion(): ModelVersion | undefined;
+  setServing(choice: Omit<ServingChoice, 'updatedAt'>, now: number): void;
   list(model?: string): ModelVersion[];
   get(model: string, version: string): ModelVersion | undefined;
   active(model: string): ModelVersion | undefined;
-  /** The active version that was activated last, across model types: what serving answers with by default. */
-  latestActive(): ModelVersion | undefined;
   allActive(): ModelVersion[];
   activate(model: string, version: string, now: number): boolean;
   /** Versions beyond the newest `keep` that are not active (for retention). */
@@ -95,18 +119,35 @@ export function createModelsRepository(db: Db): ModelsRepository {
     `INSERT INTO models (model, version, path, created_at, valid_hr10, metrics, manifest, job_id)
      VALUES (@model, @version, @path, @createdAt, @validHr10, @metrics, @manifest, @jobId)`,
   );
-  const register = db.transaction((v: NewVersion, policy: PromotionPolicy, now: number) => {
+  const choiceRow = db.prepare<[], { mode: 'auto' | 'pinned'; model: string | null; set_by: string; updated_at: number }>('SELECT mode, model, set_by, updated_at FROM serving WHERE id = 1');
+  const writeChoice = db.prepare<[string, string | null, string, number]>(
+    'INSERT INTO serving (id, mode, model, set_by, updated_at) VALUES (1, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET mode = excluded.mode, model = excluded.model, set_by = excluded.set_by, updated_at = excluded.updated_at',
+  );
+  const readChoice = (): ServingChoice => {
+    const r = choiceRow.get();
+    return r ? { mode: r.mode, model: r.model, setBy: r.set_by, updatedAt: r.updated_at } : { mode: 'auto', model: null, setBy: 'default', updatedAt: 0 };
+  };
+  const register = db.transaction((v: NewVersion, policy: PromotionPolicy, now: number): Registration => {
     const earlier = v.jobId === null ? undefined : byJob.get(v.jobId);
     if (earlier) throw new JobVersionExists(v.jobId!, earlier.version);
     const currentRow = active.get(v.model);
     const current = currentRow ? toVersion(currentRow) : null;
     insert.run({ ...v, createdAt: now, metrics: JSON.stringify(v.metrics), manifest: JSON.stringify(v.manifest) });
-    const promoted = policy.force || !current || v.validHr10 >= current.validHr10 - policy.tolerance;
+    const promoted = policy.activates(v, current);
     if (promoted) {
       deactivate.run(v.model);
       setActive.run(now, v.model, v.version);
     }
-    return { promoted, previous: current };
+    const choice = readChoice();
+    const servingNow = choice.model ? active.get(choice.model) : undefined;
+    if (!promoted) return { promoted, previous: current, serving: false, servingReason: 'not activated: it does not validate as well as its model\'s active version' };
+    if (choice.mode === 'pinned') {
+      const serving = choice.model === v.model;
+      return { promoted, previous: current, serving, servingReason: serving ? 'a new version of the pinned model' : `serving is pinned to ${choice.model}` };
+    }
+    const decision = policy.serves(v, servingNow ? toVersion(servingNow) : null);
+    if (decision.serve) writeChoice.run('auto', v.model, 'promotion', now);
+    return { promoted, previous: current, serving: decision.serve, servingReason: decision.reason };
   });
   const activate = db.transaction((model: string, version: string, now: number) => {
     if (!get.get(model, version)) return false;
@@ -116,6 +157,13 @@ export function createModelsRepository(db: Db): ModelsRepository {
   });
   return {
     register: (v, policy, now) => register.immediate(v, policy, now),
+    servingChoice: readChoice,
+    servingVersion: () => {
+      const model = readChoice().model;
+      const r = model ? active.get(model) : undefined;
+      return r ? toVersion(r) : undefined;
+    },
+    setServing: (c, now) => void writeChoice.run(c.mode, c.model, c.setBy, now),
     list: (model) =>
       (model
         ? db.prepare<[string], ModelRow>('SELECT * FROM models WHERE model = ? ORDER BY created_at DESC, id DESC').all(model)
@@ -127,10 +175,6 @@ export function createModelsRepository(db: Db): ModelsRepository {
     },
     active: (model) => {
       const r = active.get(model);
-      return r ? toVersion(r) : undefined;
-    },
-    latestActive: () => {
-      const r = db.prepare<[], ModelRow>('SELECT * FROM models WHERE active = 1 ORDER BY activated_at DESC, id DESC LIMIT 1').get();
       return r ? toVersion(r) : undefined;
     },
     allActive: () => db.prepare<[], ModelRow>('SELECT * FROM models WHERE active = 1').all().map(toVersion),

@@ -8,7 +8,8 @@ interface Log {
 }
 
 /**
- * The active model versions held in memory, one {@link ServingIndex} per model type. A poll
+ * The active model versions held in memory, one {@link ServingIndex} per model type, and which
+ * of them serves by default (the `serving` choice in the database, so every process agrees). A poll
  * (or `refresh()` after an activation) notices a new active version, loads and verifies it in
  * the background and swaps the reference in one assignment: requests hold the index they
  * started with, so none ever sees a half-loaded model, and serving never pauses for a load.
@@ -30,7 +31,7 @@ export class ModelStore {
     private readonly indexOptions: ServingIndexOptions = { annMinItems: 0 },
   ) {}
 
-  /** The index for a model type, or the default (the most recently activated version). */
+  /** The index for a model type, or the default: the serving model's (SERVING_MODEL, POST /admin/serving, promotion). */
   current(model?: string): ServingIndex | null {
     const name = model ?? this.defaultModel;
     return name ? (this.indexes.get(name) ?? null) : null;
@@ -68,10 +69,10 @@ export class ModelStore {
 
   private async sync(): Promise<void> {
     let active: ModelVersion[];
-    let latest: ModelVersion | undefined;
+    let serving: string | null;
     try {
       active = this.models.allActive();
-      latest = this.models.latestActive();
+      serving = this.models.servingChoice().model;
     } catch (err) {
       this.log.error({ err: (err as Error).message }, 'reading active models failed');
       return;
@@ -91,7 +92,8 @@ export class ModelStore {
       }
     }
     for (const name of [...this.indexes.keys()]) if (!active.some((v) => v.model === name)) this.indexes.delete(name);
-    const nextDefault = latest && this.indexes.has(latest.model) ? latest.model : (this.defaultModel && this.indexes.has(this.defaultModel) ? this.defaultModel : null);
+    // The serving model type once its version is loaded; until then (or if it failed) the previous one.
+    const nextDefault = serving && this.indexes.has(serving) ? serving : this.defaultModel && this.indexes.has(this.defaultModel) ? this.defaultModel : null;
     if (nextDefault !== this.defaultModel) {
       this.defaultModel = nextDefault;
       this.onSwap?.();

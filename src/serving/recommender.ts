@@ -131,7 +131,9 @@ export class Recommender {
   }
 
   private fromModel(index: ServingIndex, userId: string, user: UserHistory | null, limit: number, skip: (i: number) => boolean): { method: 'trained' | 'fold-in'; items: Scored[] } | null {
-    if (index.kind === 'popularity' || !user) return null;
+    // ItemPop ranks everyone alike, by its snapshot's popularity: it answers as the model it is.
+    if (index.kind === 'popularity') return { method: 'trained', items: topN(index.popularity, limit, skip) };
+    if (!user) return null;
     // The snapshot's vector for this id is the user's only if their record predates its data: an
     // erased user's vector stays in older snapshots, and must not answer for them (or for a
     // new user of the same id) — they are folded in from what the database holds now.

@@ -2,12 +2,13 @@ import { z } from 'zod';
 import type { Config } from '../config.js';
 import { buildInteractions, type Interactions } from '../data/interactions.js';
 import type { Db } from '../db/connection.js';
-import { createModelsRepository, JobVersionExists, type ModelsRepository, type NewVersion } from '../db/models-repository.js';
+import { createModelsRepository, JobVersionExists, type ModelsRepository, type NewVersion, type PromotionPolicy } from '../db/models-repository.js';
 import { readTrainingData, type TrainingRow } from '../db/training-data-repository.js';
 import type { BackendInfo } from '../models/backend.js';
 import { MODEL_NAMES, throwIfAborted } from '../models/model.js';
 import { deleteSnapshot, writeSnapshot } from '../serving/snapshots.js';
 import { PermanentJobError } from './errors.js';
+import { promotionPolicy } from './promotion.js';
 import { trainModel, type RefitSummary, type TrainProgress } from './trainer.js';
 
 /** What a retrain job carries (validated again by the worker: the payload crossed a process boundary). */
@@ -30,6 +31,9 @@ export interface JobResult {
   version: string;
   promoted: boolean;
   previousVersion: string | null;
+  /** Whether this version now serves by default (SERVING_MODEL=auto may keep another model type), and why. */
+  serving: boolean;
+  servingReason: string;
   metrics: { valid: Record<string, number>; test: Record<string, number> };
   seconds: number;
   /** Epochs and pairs of the refit on all data, or null when the evaluated model was saved. */
@@ -82,7 +86,7 @@ function itemPopularity(data: Interactions): Float32Array {
  * Registers a written snapshot. A job registers at most one version: when another execution of
  * the same job got there first, this one's snapshot is deleted and the job fails permanently.
  */
-async function registerOnce(models: ModelsRepository, v: NewVersion, policy: { tolerance: number; force: boolean }, modelDir: string): Promise<ReturnType<ModelsRepository['register']>> {
+async function registerOnce(models: ModelsRepository, v: NewVersion, policy: PromotionPolicy, modelDir: string): Promise<ReturnType<ModelsRepository['register']>> {
   try {
     return models.register(v, policy, Date.now());
   } catch (err) {
@@ -126,7 +130,7 @@ export async function runTrainingJob(request: RetrainRequest, ctx: JobContext): 
     throwIfAborted(ctx.signal);
   }
   const models = createModelsRepository(db);
-  const { promoted, previous } = await registerOnce(
+  const { promoted, previous, serving, servingReason } = await registerOnce(
     models,
     {
       model: request.model,
@@ -137,7 +141,7 @@ export async function runTrainingJob(request: RetrainRequest, ctx: JobContext): 
       manifest: snapshot.manifest,
       jobId: ctx.jobId,
     },
-    { tolerance: config.promoteTolerance, force: request.force ?? false },
+    promotionPolicy({ tolerance: config.promoteTolerance, force: request.force ?? false }),
     config.modelDir,
   );
   for (const old of models.expendable(request.model, config.keepVersions)) {
@@ -149,6 +153,8 @@ export async function runTrainingJob(request: RetrainRequest, ctx: JobContext): 
     version,
     promoted,
     previousVersion: previous?.version ?? null,
+    serving,
+    servingReason,
     metrics: snapshot.manifest.metrics,
     seconds: result.seconds,
     refit: result.refit ?? null,

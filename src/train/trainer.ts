@@ -44,7 +44,7 @@ export interface TrainResult {
   model: ModelName;
   hyper: Record<string, unknown>;
   backend: BackendInfo;
-  data: { users: number; items: number; pairs: number; train: number; valid: number; test: number; split: SplitKind };
+  data: { users: number; items: number; pairs: number; train: number; valid: number; test: number; split: SplitKind; seed: number };
   fit: FitSummary;
   /** Validation metrics of the kept epoch (selection data). */
   valid: RankingMetrics;
@@ -125,7 +125,7 @@ export async function trainModel(data: Interactions, request: TrainRequest, back
     model: request.model,
     hyper: { ...model.hyper },
     backend,
-    data: { users: nUsers(data), items: nItems(data), pairs: nPairs(data), train: nPairs(split.train), valid: split.valid.user.length, test: split.test.user.length, split: kind },
+    data: { users: nUsers(data), items: nItems(data), pairs: nPairs(data), train: nPairs(split.train), valid: split.valid.user.length, test: split.test.user.length, split: kind, seed },
     fit,
     valid,
     test,

@@ -36,6 +36,8 @@ const EXPECTED: Record<string, RouteScope> = {
   'DELETE /admin/jobs/:id': 'admin',
   'GET /admin/models': 'admin',
   'POST /admin/models/:model/:version/activate': 'admin',
+  'GET /admin/serving': 'admin',
+  'POST /admin/serving': 'admin',
   'POST /admin/keys': 'admin',
   'GET /admin/keys': 'admin',
   'DELETE /admin/keys/:id': 'admin',

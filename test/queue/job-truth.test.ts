@@ -9,6 +9,7 @@ import { createModelsRepository, JobVersionExists } from '../../src/db/models-re
 import { initBackend } from '../../src/models/backend.js';
 import { PermanentJobError } from '../../src/train/errors.js';
 import { runTrainingJob } from '../../src/train/job-handler.js';
+import { promotionPolicy } from '../../src/train/promotion.js';
 import { api, startApp, tempDir, testConfig } from '../helpers/app.js';
 import { exited, freePort, spawnEntry } from '../helpers/processes.js';
 import { redisUp, startRedis } from '../helpers/redis.js';
@@ -63,7 +64,7 @@ describe('one version per job', () => {
     expect(versionsOf(app)).toEqual([{ version: first.version, jobId: 'job-1' }]);
     expect(readdirSync(join(app.services.config.modelDir, 'gmf'))).toEqual([first.version]);
     expect(() =>
-      createModelsRepository(app.services.db).register({ model: 'gmf', version: 'v-other', path: '/x', validHr10: 0.9, metrics: {}, manifest: {}, jobId: 'job-1' }, { tolerance: 0, force: false }, Date.now()),
+      createModelsRepository(app.services.db).register({ model: 'gmf', version: 'v-other', path: '/x', validHr10: 0.9, metrics: {}, manifest: {}, jobId: 'job-1' }, promotionPolicy({ tolerance: 0, force: false }), Date.now()),
     ).toThrow(JobVersionExists);
   }, 60_000);
 });

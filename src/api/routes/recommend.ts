@@ -9,8 +9,8 @@ import { recommendParams, recommendQuery, recommendResponse, similarParams, simi
 
 export interface RecommendRoutesOptions {
   recommender: Recommender;
-  /** Counts answers by source (metrics). */
-  onAnswer?: (route: 'recommendations' | 'similar', source: 'model' | 'fallback') => void;
+  /** Counts answers by source and the model that gave them (metrics). */
+  onAnswer?: (route: 'recommendations' | 'similar', source: 'model' | 'fallback', model: string) => void;
 }
 
 /** Catalogue filters from the query; hidden items only for an admin key (403 otherwise). */
@@ -39,7 +39,7 @@ export const recommendRoutes: FastifyPluginAsync<RecommendRoutesOptions> = async
       const filter = filterFrom(request, request.query);
       try {
         const answer = opts.recommender.recommend(request.params.id, { limit, excludeSeen, model, filter });
-        opts.onAnswer?.('recommendations', answer.source);
+        opts.onAnswer?.('recommendations', answer.source, answer.model);
         return { userId: request.params.id, ...answer };
       } catch (err) {
         translate(err);
@@ -54,7 +54,7 @@ export const recommendRoutes: FastifyPluginAsync<RecommendRoutesOptions> = async
       const filter = filterFrom(request, request.query);
       try {
         const { method: _method, ...answer } = opts.recommender.similar(request.params.id, request.query.limit, { model: request.query.model, filter });
-        opts.onAnswer?.('similar', answer.source);
+        opts.onAnswer?.('similar', answer.source, answer.model);
         return { itemId: request.params.id, ...answer };
       } catch (err) {
         translate(err);

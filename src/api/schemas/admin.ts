@@ -66,3 +66,21 @@ export const activateParams = z.strictObject({
   model: z.enum(MODEL_NAMES),
   version: z.string().regex(VERSION_PATTERN, 'must be a version id'),
 });
+
+export const servingBody = z.strictObject({
+  model: z.enum(['auto', ...MODEL_NAMES]).describe('`auto` (best validation HR@10, then the promotion rules) or a model to pin'),
+  version: z.string().regex(VERSION_PATTERN, 'must be a version id').optional().describe('Activate this version of `model` first (rollback or roll forward)'),
+}).refine((b) => b.model !== 'auto' || b.version === undefined, { message: 'a version needs a model, not auto', path: ['version'] });
+
+export const servingView = z.object({
+  mode: z.enum(['auto', 'pinned']),
+  /** The model type serving by default, and its active version (null when none is trained yet). */
+  model: z.string().nullable(),
+  version: z.string().nullable(),
+  validHr10: z.number().nullable(),
+  /** Who chose: SERVING_MODEL, an admin, promotion after a retrain, the migration. */
+  setBy: z.string(),
+  updatedAt: z.string(),
+  /** The version serving processes have loaded (may lag `version` by a poll, MODEL_POLL_MS). */
+  loadedVersion: z.string().nullable(),
+});
