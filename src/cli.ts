@@ -16,7 +16,9 @@ import { readTrainingData } from './db/training-data-repository.js';
 import { initBackend } from './models/backend.js';
 import { BACKEND_CHOICES, MODEL_NAMES, type BackendChoice, type ModelName } from './models/model.js';
 import { saveModel } from './models/persist.js';
+import { DEFAULT_AUTO_BUDGET_MINUTES, searchModels } from './train/auto.js';
 import { trainModel, type TrainProgress } from './train/trainer.js';
+import { formatLeaderboard } from './cli/leaderboard.js';
 import { keysCommand } from './cli/keys.js';
 import { runWorker } from './worker.js';
 
@@ -59,8 +61,9 @@ async function writeSynthetic(options: SyntheticOptions, out: string): Promise<n
 }
 
 function progressLine(p: TrainProgress): string {
-  if (p.epoch === undefined) return `${p.phase}…`;
-  const bits = [`${p.phase} epoch ${p.epoch}/${p.epochs}`, `loss ${p.loss?.toFixed(4)}`, `${Math.round(p.samplesPerSec ?? 0).toLocaleString('en')} samples/s`];
+  const where = p.stage ? `${p.stage}: ` : '';
+  if (p.epoch === undefined) return `${where}${p.phase}…`;
+  const bits = [`${where}${p.phase} epoch ${p.epoch}/${p.epochs}`, `loss ${p.loss?.toFixed(4)}`, `${Math.round(p.samplesPerSec ?? 0).toLocaleString('en')} samples/s`];
   if (p.valid !== undefined) bits.push(`valid HR@10 ${p.valid.toFixed(4)}`);
   return bits.join('  ');
 }
@@ -136,7 +139,8 @@ export function buildCli(): Command {
     .option('--file <path>', 'interactions file (MovieLens u.data / ratings.dat, RecBole .inter, CSV)')
     .addOption(new Option('--format <format>', 'file format').choices(['auto', ...FILE_FORMATS]).default('auto'))
     .option('--db <path>', 'train on this SQLite database instead of a file (default: DATABASE_PATH)')
-    .addOption(new Option('--model <name>', 'model').choices([...MODEL_NAMES]).default('gmf'))
+    .addOption(new Option('--model <name>', 'model, or auto: search the candidates and keep the best by validation HR@10').choices(['auto', ...MODEL_NAMES]).default('gmf'))
+    .option('--budget-minutes <x>', 'auto: minutes the search may take', num('--budget-minutes', 0.01, 1440), DEFAULT_AUTO_BUDGET_MINUTES)
     .option('--epochs <n>', 'epochs of the main phase', int('--epochs', 1, 10_000))
     .option('--patience <n>', 'early stopping patience (epochs)', int('--patience', 1, 1000), 3)
     .option('--hyper <json>', 'model hyperparameters as JSON', json)
@@ -147,16 +151,24 @@ export function buildCli(): Command {
     .option('--save <dir>', 'write the trained model to this directory')
     .option('--refit', 'after evaluation, refit on all data for the kept epoch count (the model --save writes)')
     .option('--json', 'print the result as JSON')
-    .action(async (o: { file?: string; format: string; db?: string; model: ModelName; epochs?: number; patience: number; hyper?: Record<string, unknown>; split: 'loo' | 'ratio'; ratingMax?: number; fullRanking?: boolean; backend: BackendChoice; save?: string; refit?: boolean; json?: boolean }) => {
+    .action(async (o: { file?: string; format: string; db?: string; model: ModelName | 'auto'; budgetMinutes: number; epochs?: number; patience: number; hyper?: Record<string, unknown>; split: 'loo' | 'ratio'; ratingMax?: number; fullRanking?: boolean; backend: BackendChoice; save?: string; refit?: boolean; json?: boolean }) => {
       const backend = await initBackend(o.backend);
       process.stderr.write(`backend: ${backend.name} (${backend.reason})\n`);
       const data = await dataFrom(o);
       const tty = Boolean(process.stderr.isTTY);
+      const hooks = { onProgress: (p: TrainProgress) => void process.stderr.write(tty ? `\r\x1b[K${progressLine(p)}` : `${progressLine(p)}\n`) };
+      if (o.model === 'auto') {
+        const auto = await searchModels(data, { budgetMinutes: o.budgetMinutes, refit: o.refit ?? false, patience: o.patience }, backend, hooks);
+        if (tty) process.stderr.write('\n');
+        if (o.save) await saveModel(auto.model, o.save);
+        process.stdout.write(o.json ? `${JSON.stringify({ winner: auto.leaderboard[auto.winner], leaderboard: auto.leaderboard }, null, 2)}\n` : `${formatLeaderboard(auto.leaderboard, auto.winner)}\n`);
+        return;
+      }
       const { model, result } = await trainModel(
         data,
         { model: o.model, hyper: o.hyper, epochs: o.epochs, patience: o.patience, split: o.split, fullRanking: o.fullRanking, refit: o.refit },
         backend,
-        { onProgress: (p) => void process.stderr.write(tty ? `\r\x1b[K${progressLine(p)}` : `${progressLine(p)}\n`) },
+        hooks,
       );
       if (tty) process.stderr.write('\n');
       if (o.save) await saveModel(model, o.save);

@@ -101,7 +101,7 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: intFromEnv(100, 600_000).default(10_000),
   MIGRATIONS_DIR: z.string().min(1).optional(),
   TF_BACKEND: z.enum(BACKEND_CHOICES).default('auto'),
-  DEFAULT_MODEL: z.enum(MODEL_NAMES).default('gmf'),
+  DEFAULT_MODEL: z.enum(['auto', ...MODEL_NAMES]).default('gmf'),
   SERVING_MODEL: z.enum(['auto', ...MODEL_NAMES]).optional(),
   JOB_ATTEMPTS: intFromEnv(1, 20).default(3),
   JOB_BACKOFF_MS: intFromEnv(0, 3_600_000).default(5000),
@@ -167,7 +167,8 @@ export interface Config {
    * (POST /admin/serving; `auto` on a new database).
    */
   servingModel: 'auto' | ModelName | undefined;
-  defaultModel: ModelName;
+  /** What POST /admin/retrain, RETRAIN_EVERY and RETRAIN_CRON train when no model is named (`auto` searches). */
+  defaultModel: ModelName | 'auto';
   jobAttempts: number;
   jobBackoffMs: number;
   /** A new version is promoted when its validation HR@10 ≥ the active one's minus this. */

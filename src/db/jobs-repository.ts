@@ -19,6 +19,8 @@ export interface JobRecord {
   heartbeatAt: number | null;
   /** How often the queue lost the job and it was enqueued again. */
   requeued: number;
+  /** Per-epoch progress of the current (or last) attempt, oldest first. */
+  history: Record<string, unknown>[];
 }
 
 interface JobRow {
@@ -35,6 +37,7 @@ interface JobRow {
   finished_at: number | null;
   heartbeat_at: number | null;
   requeued: number;
+  history: string | null;
 }
 
 const parse = (s: string | null): Record<string, unknown> | null => (s === null ? null : (JSON.parse(s) as Record<string, unknown>));
@@ -54,6 +57,7 @@ function toRecord(r: JobRow): JobRecord {
     finishedAt: r.finished_at,
     heartbeatAt: r.heartbeat_at,
     requeued: r.requeued,
+    history: r.history ? (JSON.parse(r.history) as Record<string, unknown>[]) : [],
   };
 }
 
@@ -75,6 +79,8 @@ export interface JobsRepository {
   /** The running attempt is alive. */
   heartbeat(id: string, now: number): void;
   progress(id: string, progress: Record<string, unknown>): void;
+  /** Appends one epoch's progress to the running attempt's history (bounded: the first 5,000 epochs). */
+  appendHistory(id: string, entry: Record<string, unknown>): void;
   complete(id: string, result: Record<string, unknown>, now: number): void;
   /** Records an attempt's error; `final` ends the job as failed, else it goes back to queued. */
   fail(id: string, error: string, final: boolean, now: number): void;
@@ -97,13 +103,16 @@ export function createJobsRepository(db: Db): JobsRepository {
   });
   // One statement, so two workers starting jobs of the same model are serialised by SQLite's lock.
   const startStmt = db.prepare<{ id: string; now: number; cutoff: number }>(
-    `UPDATE jobs SET state = 'active', attempts = attempts + 1, started_at = @now, heartbeat_at = @now, error = NULL
+    `UPDATE jobs SET state = 'active', attempts = attempts + 1, started_at = @now, heartbeat_at = @now, error = NULL, history = NULL
       WHERE id = @id AND state IN ('queued', 'active')
         AND NOT (state = 'active' AND heartbeat_at > @cutoff)
         AND NOT EXISTS (SELECT 1 FROM jobs other WHERE other.model = jobs.model AND other.id != jobs.id
                           AND other.state = 'active' AND other.heartbeat_at > @cutoff)`,
   );
   const heartbeatStmt = db.prepare<[number, string]>("UPDATE jobs SET heartbeat_at = ? WHERE id = ? AND state = 'active'");
+  const historyStmt = db.prepare<[string, string]>(
+    "UPDATE jobs SET history = json_insert(coalesce(history, '[]'), '$[#]', json(?)) WHERE id = ? AND state = 'active' AND json_array_length(coalesce(history, '[]')) < 5000",
+  );
   const progressStmt = db.prepare<[string, string]>("UPDATE jobs SET progress = ? WHERE id = ? AND state = 'active'");
   const completeStmt = db.prepare<[string, number, string]>("UPDATE jobs SET state = 'completed', result = ?, finished_at = ? WHERE id = ? AND state = 'active'");
   const failStmt = db.prepare<[string, string, number | null, string]>(
@@ -131,6 +140,7 @@ export function createJobsRepository(db: Db): JobsRepository {
     },
     heartbeat: (id, now) => void heartbeatStmt.run(now, id),
     progress: (id, progress) => void progressStmt.run(JSON.stringify(progress), id),
+    appendHistory: (id, entry) => void historyStmt.run(JSON.stringify(entry), id),
     complete: (id, result, now) => void completeStmt.run(JSON.stringify(result), now, id),
     fail: (id, error, final, now) => void failStmt.run(final ? 'failed' : 'queued', error, final ? now : null, id),
     cancel: (id, now) => cancelStmt.run(now, id).changes === 1,

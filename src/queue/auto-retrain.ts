@@ -13,17 +13,20 @@ interface RetrainLog {
   warn(o: object, m: string): void;
 }
 
-/** Ratings and events stored since the data watermark of `model`'s active version (all, without one). */
-function interactionsSinceActive(db: Db, models: ModelsRepository): (model: ModelName) => number {
+type Target = ModelName | 'auto';
+
+/** Ratings and events stored since the data watermark of `model`'s active version (`auto`: the serving one; all, without one). */
+function interactionsSinceActive(db: Db, models: ModelsRepository): (model: Target) => number {
   const ids = db.prepare<[], { r: number | null; e: number | null }>('SELECT (SELECT MAX(id) FROM ratings) AS r, (SELECT MAX(id) FROM events) AS e');
   return (model) => {
-    const mark = (models.active(model)?.manifest.watermark ?? {}) as { lastRatingId?: number; lastEventId?: number };
+    const version = model === 'auto' ? models.servingVersion() : models.active(model);
+    const mark = (version?.manifest.watermark ?? {}) as { lastRatingId?: number; lastEventId?: number };
     const { r, e } = ids.get() ?? { r: 0, e: 0 };
     return (r ?? 0) - (mark.lastRatingId ?? 0) + ((e ?? 0) - (mark.lastEventId ?? 0));
   };
 }
 
-function enqueueRetrain(queue: JobQueue, model: ModelName, log: RetrainLog, why: string): void {
+function enqueueRetrain(queue: JobQueue, model: Target, log: RetrainLog, why: string): void {
   queue.enqueue({ model }).then(
     ({ job, deduplicated }) => log.info({ model, jobId: job.id, deduplicated }, `${why}: retrain queued`),
     (err: unknown) => log.warn({ err: (err as Error).message }, `${why}: retrain could not be queued`),
@@ -35,7 +38,7 @@ function enqueueRetrain(queue: JobQueue, model: ModelName, log: RetrainLog, why:
  * watermark, enqueue a retrain of the default model. Checked after ingest, at most every few
  * seconds; the queue's per-model deduplication keeps it to one queued job.
  */
-export function autoRetrainer(db: Db, models: ModelsRepository, queue: JobQueue, model: ModelName, every: number, log: RetrainLog): () => void {
+export function autoRetrainer(db: Db, models: ModelsRepository, queue: JobQueue, model: Target, every: number, log: RetrainLog): () => void {
   if (every <= 0) return () => undefined;
   let lastCheck = 0;
   let pending: NodeJS.Timeout | null = null;
@@ -70,7 +73,7 @@ export interface RetrainSchedule {
  * train the same model again. Several API processes with the same schedule fire together and
  * the per-model deduplication leaves one queued job.
  */
-export function scheduleRetrains(db: Db, models: ModelsRepository, queue: JobQueue, model: ModelName, cron: { expression: string; tz: string }, log: RetrainLog): RetrainSchedule {
+export function scheduleRetrains(db: Db, models: ModelsRepository, queue: JobQueue, model: Target, cron: { expression: string; tz: string }, log: RetrainLog): RetrainSchedule {
   const fresh = interactionsSinceActive(db, models);
   let timer: NodeJS.Timeout | null = null;
   let nextAt = 0;

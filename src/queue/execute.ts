@@ -55,6 +55,12 @@ export function settleDeadAttempt(jobs: JobsRepository, record: JobRecord, maxAt
   return jobs.get(record.id) ?? record;
 }
 
+/** What a training curve needs of an epoch's progress. */
+function historyEntry(p: TrainProgress): Record<string, unknown> {
+  const { phase, stage, epoch, epochs, loss, valid, samplesPerSec, seconds } = p;
+  return Object.fromEntries(Object.entries({ phase, stage, epoch, epochs, loss, valid, samplesPerSec, seconds, at: Date.now() }).filter(([, v]) => v !== undefined));
+}
+
 /** Errors another attempt cannot fix: they fail the job at once. */
 function permanentError(err: unknown): PermanentJobError | null {
   if (err instanceof PermanentJobError) return err;
@@ -101,6 +107,7 @@ export async function executeJob(deps: WorkerDeps, id: string, outerSignal?: Abo
   let lastWrite = 0;
   let lastPhase = '';
   const onProgress = (p: TrainProgress): void => {
+    if (p.epoch !== undefined) jobs.appendHistory(id, historyEntry(p));
     const now = Date.now();
     if (p.phase !== lastPhase || now - lastWrite >= PROGRESS_WRITE_MS) {
       jobs.progress(id, { ...p });

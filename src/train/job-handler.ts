@@ -9,11 +9,15 @@ import { MODEL_NAMES, throwIfAborted } from '../models/model.js';
 import { deleteSnapshot, writeSnapshot } from '../serving/snapshots.js';
 import { PermanentJobError } from './errors.js';
 import { promotionPolicy } from './promotion.js';
+import { DEFAULT_AUTO_BUDGET_MINUTES, searchModels, type LeaderboardEntry } from './auto.js';
 import { trainModel, type RefitSummary, type TrainProgress } from './trainer.js';
 
 /** What a retrain job carries (validated again by the worker: the payload crossed a process boundary). */
 export const retrainRequestSchema = z.strictObject({
-  model: z.enum(MODEL_NAMES),
+  /** A model, or `auto`: search the candidates and keep the best by validation HR@10. */
+  model: z.enum(['auto', ...MODEL_NAMES]),
+  /** `auto` only: minutes the search may take (checked at epoch ends; the refit comes after). */
+  budgetMinutes: z.number().positive().max(24 * 60).optional(),
   epochs: z.number().int().min(1).max(1000).optional(),
   patience: z.number().int().min(1).max(1000).optional(),
   split: z.enum(['loo', 'ratio']).optional(),
@@ -39,6 +43,8 @@ export interface JobResult {
   /** Epochs and pairs of the refit on all data, or null when the evaluated model was saved. */
   refit: RefitSummary | null;
   backend: string;
+  /** `auto` jobs: every candidate tried, with validation and test metrics and seconds. */
+  leaderboard?: LeaderboardEntry[];
 }
 
 export interface JobContext {
@@ -73,7 +79,7 @@ export function positiveRows(rows: TrainingRow[], dislikeThreshold: number): Tra
 function jobPhase(p: TrainProgress): TrainProgress {
   if (p.phase === 'splitting') return { ...p, phase: 'loading', stage: 'splitting' };
   if (p.phase === 'evaluating') return p;
-  return { ...p, phase: 'training', stage: p.phase };
+  return { ...p, phase: 'training', stage: p.stage ? `${p.stage} · ${p.phase}` : p.phase };
 }
 
 function itemPopularity(data: Interactions): Float32Array {
@@ -107,12 +113,12 @@ export async function runTrainingJob(request: RetrainRequest, ctx: JobContext): 
   const { rows, watermark } = readTrainingData(db, config.eventWeights);
   const data = buildInteractions(positiveRows(rows, config.dislikeThreshold), config.ratingMax);
   throwIfAborted(ctx.signal);
-  const { model, result } = await trainModel(
-    data,
-    { model: request.model, hyper: request.hyper, epochs: request.epochs, patience: request.patience, split: request.split, refit: request.refit ?? config.refit },
-    ctx.backend,
-    { signal: ctx.signal, onProgress: (p) => ctx.onProgress?.(jobPhase(p)) },
-  );
+  const hooks = { signal: ctx.signal, onProgress: (p: TrainProgress) => ctx.onProgress?.(jobPhase(p)) };
+  const refit = request.refit ?? config.refit;
+  const { model, result, leaderboard } =
+    request.model === 'auto'
+      ? await searchModels(data, { budgetMinutes: request.budgetMinutes ?? DEFAULT_AUTO_BUDGET_MINUTES, refit, ...(request.patience ? { patience: request.patience } : {}) }, ctx.backend, hooks)
+      : { ...(await trainModel(data, { model: request.model, hyper: request.hyper, epochs: request.epochs, patience: request.patience, split: request.split, refit }, ctx.backend, hooks)), leaderboard: null };
   throwIfAborted(ctx.signal);
   ctx.onProgress?.({ phase: 'saving' });
   const snapshot = await writeSnapshot(config.modelDir, {
@@ -126,14 +132,14 @@ export async function runTrainingJob(request: RetrainRequest, ctx: JobContext): 
   });
   const version = snapshot.manifest.version;
   if (ctx.signal?.aborted) {
-    await deleteSnapshot(config.modelDir, request.model, version);
+    await deleteSnapshot(config.modelDir, model.name, version);
     throwIfAborted(ctx.signal);
   }
   const models = createModelsRepository(db);
   const { promoted, previous, serving, servingReason } = await registerOnce(
     models,
     {
-      model: request.model,
+      model: model.name,
       version,
       path: snapshot.dir,
       validHr10: result.valid['HR@10'],
@@ -144,12 +150,12 @@ export async function runTrainingJob(request: RetrainRequest, ctx: JobContext): 
     promotionPolicy({ tolerance: config.promoteTolerance, force: request.force ?? false }),
     config.modelDir,
   );
-  for (const old of models.expendable(request.model, config.keepVersions)) {
+  for (const old of models.expendable(model.name, config.keepVersions)) {
     await deleteSnapshot(config.modelDir, old.model, old.version);
     models.remove(old.model, old.version);
   }
   return {
-    model: request.model,
+    model: model.name,
     version,
     promoted,
     previousVersion: previous?.version ?? null,
@@ -159,5 +165,6 @@ export async function runTrainingJob(request: RetrainRequest, ctx: JobContext): 
     seconds: result.seconds,
     refit: result.refit ?? null,
     backend: ctx.backend.name,
+    ...(leaderboard ? { leaderboard } : {}),
   };
 }

@@ -38,6 +38,8 @@ export interface TrainProgress extends Partial<EpochProgress> {
 export interface TrainHooks {
   onProgress?: (p: TrainProgress) => void | Promise<void>;
   signal?: AbortSignal;
+  /** Epoch ms after which training stops at the end of the current epoch, keeping the best one so far (a time budget). */
+  stopAt?: number;
 }
 
 export interface TrainResult {
@@ -111,6 +113,7 @@ export async function trainModel(data: Interactions, request: TrainRequest, back
       sampleRss();
       history.push(p);
       await hooks.onProgress?.(p);
+      return hooks.stopAt !== undefined && Date.now() >= hooks.stopAt ? 'stop' : undefined;
     },
   });
   await hooks.onProgress?.({ phase: 'evaluating' });
@@ -119,7 +122,7 @@ export async function trainModel(data: Interactions, request: TrainRequest, back
   const test = evaluateSampled(score, testSet);
   const testFull = request.fullRanking ? evaluateFullRanking(score, split.test, everSeen) : undefined;
   sampleRss();
-  const refit = request.refit ? await refitOnAllData(data, model, fit, hooks) : null;
+  const refit = request.refit ? await refitModel(data, model, fit, hooks) : null;
   sampleRss();
   const result: TrainResult = {
     model: request.model,
@@ -143,7 +146,7 @@ export async function trainModel(data: Interactions, request: TrainRequest, back
  * epoch counts come from early stopping on the held-out data (every phase's, for NeuMF's
  * pretraining too); with no validation set left, the refit runs exactly those and keeps the last.
  */
-async function refitOnAllData(data: Interactions, evaluated: RecModel, fit: FitSummary, hooks: TrainHooks): Promise<{ model: RecModel; summary: RefitSummary }> {
+export async function refitModel(data: Interactions, evaluated: RecModel, fit: FitSummary, hooks: TrainHooks): Promise<{ model: RecModel; summary: RefitSummary }> {
   const started = performance.now();
   const epochs = Math.max(1, fit.bestEpoch);
   const phaseEpochs = fit.phaseBestEpochs ? Object.fromEntries(Object.entries(fit.phaseBestEpochs).map(([phase, e]) => [phase, Math.max(1, e)])) : undefined;

@@ -158,6 +158,41 @@ describe.each(['in-process', 'bullmq'] as const)('training jobs (%s queue)', (ki
   }, 30_000);
 });
 
+describe('model auto', () => {
+  it('searches the candidates, registers and serves the winner, and keeps a leaderboard and per-epoch history', async () => {
+    const { app } = await start('in-process');
+    await ingestSynthetic(app, 80, 100);
+    const res = await api(app).post('/admin/retrain').set(AUTH).send({ model: 'auto', budgetMinutes: 1 });
+    expect(res.status).toBe(202);
+    expect(res.body.job.model).toBe('auto');
+    const job = await waitForJob(app, res.body.jobId);
+    expect(job.state, JSON.stringify(job.error)).toBe('completed');
+    const result = job.result as unknown as { model: string; version: string; serving: boolean; leaderboard: { model: string; status: string; valid: { 'HR@10': number } | null; test: unknown; seconds: number }[] };
+    expect(result.leaderboard.length).toBeGreaterThanOrEqual(8);
+    const done = result.leaderboard.filter((e) => e.valid);
+    const best = Math.max(...done.map((e) => e.valid!['HR@10']));
+    expect(done.find((e) => e.valid!['HR@10'] === best)!.model).toBe(result.model);
+    expect(result.serving).toBe(true);
+    await until(async () => (await api(app).get('/users/u1/recommendations')).body.model === result.model, 5000, 'the winner to serve');
+    const stored = app.services.db.prepare('SELECT model FROM models WHERE version = ?').pluck().get(result.version);
+    expect(stored).toBe(result.model);
+    // Training curves: every epoch of every candidate, in order.
+    const full = (await api(app).get(`/admin/jobs/${res.body.jobId}`).set(AUTH)).body as { history: { stage?: string; epoch: number; valid?: number; loss: number }[] };
+    expect(full.history.length).toBeGreaterThanOrEqual(done.length);
+    expect(full.history.filter((h) => h.valid !== undefined).length).toBeGreaterThan(0);
+    expect(new Set(full.history.map((h) => h.stage)).size).toBeGreaterThanOrEqual(done.length);
+  }, 120_000);
+
+  it('refuses hyperparameters for auto and a budget for a named model', async () => {
+    const { app } = await start('in-process');
+    const fixed = await api(app).post('/admin/retrain').set(AUTH).send({ model: 'auto', factors: 8 });
+    expect(fixed.status).toBe(400);
+    expect(fixed.body.details[0].path).toBe('body.factors');
+    const budget = await api(app).post('/admin/retrain').set(AUTH).send({ model: 'gmf', budgetMinutes: 3 });
+    expect(budget.body.details[0].path).toBe('body.budgetMinutes');
+  });
+});
+
 describe('one running job per model', () => {
   it('with two BullMQ workers, a second job of the same model waits for the first; other models run alongside', async () => {
     const h = await start('bullmq', {}, false);

@@ -83,6 +83,13 @@ describe('recflow CLI', () => {
     const counts = JSON.parse(imported.stdout) as { ratings: number; badLines: number };
     expect(counts.ratings).toBe(readFileSync(file, 'utf8').trim().split('\n').length - 1);
     expect(counts.badLines).toBe(0);
+
+    // auto: a leaderboard, the winner starred, chosen by validation.
+    const auto = await run('node', [...cli, 'train', '--file', file, '--model', 'auto', '--budget-minutes', '0.02']);
+    const lines = auto.stdout.split('\n');
+    expect(lines[0]).toMatch(/model\s+hyperparameters\s+valid HR@10\s+valid NDCG@10\s+test HR@10/);
+    expect(lines[1]).toMatch(/^\*\s+(ease|ials|itemknn|bpr|gmf|einmf)\s/);
+    expect(auto.stdout).toMatch(/chosen by validation HR@10; test metrics are reported, never used/);
   }, 60_000);
 
   it('rejects bad arguments with a message naming the option', async () => {

@@ -25,7 +25,7 @@ import {
 export interface AdminRoutesOptions {
   queue: JobQueue;
   models: ModelsRepository;
-  defaultModel: ModelName;
+  defaultModel: ModelName | 'auto';
   /** Which version serving answers with right now, per model (for the `serving` flag). */
   servingVersion: () => string | null;
   /** Asks serving to pick up activation changes now instead of at the next poll. */
@@ -42,9 +42,20 @@ export function toJobView(job: JobRecord): z.infer<typeof jobView> {
   return { ...job, createdAt: new Date(job.createdAt).toISOString(), startedAt: isoOrNull(job.startedAt), finishedAt: isoOrNull(job.finishedAt) };
 }
 
+/** `auto` picks models and hyperparameters itself: a request may give it only a budget, patience, refit and force. */
+function toAutoRequest(body: z.infer<typeof retrainBody>): RetrainRequest {
+  const { model: _model, budgetMinutes, patience, force, refit, ...rest } = body;
+  const fixed = Object.entries(rest).filter(([, v]) => v !== undefined).map(([k]) => k);
+  if (fixed.length) throw new AppError(400, 'validation_failed', 'Invalid request', fixed.map((k) => ({ path: `body.${k}`, message: 'auto chooses this itself; name a model to set it' })));
+  return { model: 'auto', ...(budgetMinutes ? { budgetMinutes } : {}), ...(patience ? { patience } : {}), ...(force ? { force } : {}), ...(refit !== undefined ? { refit } : {}) };
+}
+
 /** Merges top-level hyperparameters into `hyper` and validates them with the model's schema (400 naming the field). */
-function toRetrainRequest(body: z.infer<typeof retrainBody>, fallback: ModelName): RetrainRequest {
-  const { model = fallback, epochs, patience, split, force, refit, hyper = {}, ...top } = body;
+function toRetrainRequest(body: z.infer<typeof retrainBody>, fallback: ModelName | 'auto'): RetrainRequest {
+  const model = body.model ?? fallback;
+  if (model === 'auto') return toAutoRequest(body);
+  if (body.budgetMinutes !== undefined) throw new AppError(400, 'validation_failed', 'Invalid request', [{ path: 'body.budgetMinutes', message: 'only for model "auto"' }]);
+  const { model: _model, budgetMinutes: _budget, epochs, patience, split, force, refit, hyper = {}, ...top } = body;
   const merged: Record<string, unknown> = { ...Object.fromEntries(Object.entries(top).filter(([, v]) => v !== undefined)), ...hyper };
   const parsed = HYPER_SCHEMAS[model].safeParse(merged);
   if (!parsed.success) {

@@ -9,7 +9,8 @@ import { VERSION_PATTERN } from '../../serving/snapshots.js';
  */
 export const retrainBody = z
   .strictObject({
-    model: z.enum(MODEL_NAMES).optional(),
+    model: z.enum(['auto', ...MODEL_NAMES]).optional().describe('A model, or `auto`: search the candidates within `budgetMinutes` and keep the best by validation HR@10'),
+    budgetMinutes: z.number().positive().max(1440).optional(),
     epochs: z.number().int().min(1).max(1000).optional(),
     patience: z.number().int().min(1).max(1000).optional(),
     split: z.enum(['loo', 'ratio']).optional(),
@@ -30,6 +31,8 @@ export const jobView = z.object({
   model: z.string(),
   state: z.enum(JOB_STATES),
   progress: z.record(z.string(), z.unknown()).nullable(),
+  /** Per-epoch progress of the current or last attempt (phase, stage, epoch, loss, valid HR@10, samples/s), for training curves. */
+  history: z.array(z.record(z.string(), z.unknown())),
   result: z.record(z.string(), z.unknown()).nullable(),
   error: z.string().nullable(),
   attempts: z.number().int(),

@@ -1,0 +1,114 @@
+import type { Interactions } from '../data/interactions.js';
+import type { BackendInfo } from '../models/backend.js';
+import { ModelInputError, TrainingAborted, type ModelName, type RecModel } from '../models/model.js';
+import type { RankingMetrics } from './evaluate.js';
+import { refitModel, trainModel, type TrainHooks, type TrainResult } from './trainer.js';
+
+/** One configuration `auto` tries. */
+export interface AutoCandidate {
+  model: ModelName;
+  hyper: Record<string, unknown>;
+}
+
+/**
+ * What `auto` tries, cheapest and strongest first, so a short budget still covers the models that
+ * usually win (Rendle et al. 2020, Dacrema et al. 2019, Steck 2019): EASE and iALS, each over a
+ * small grid, then ItemKNN, the dot-product baselines and the neural models.
+ */
+export const AUTO_CANDIDATES: readonly AutoCandidate[] = [
+  { model: 'ease', hyper: { lambda: 250 } },
+  { model: 'ease', hyper: { lambda: 100 } },
+  { model: 'ease', hyper: { lambda: 600 } },
+  { model: 'ials', hyper: { factors: 64, reg: 0.005, alpha0: 0.1 } },
+  { model: 'ials', hyper: { factors: 64, reg: 0.02, alpha0: 0.3 } },
+  { model: 'ials', hyper: { factors: 128, reg: 0.01, alpha0: 0.1 } },
+  { model: 'itemknn', hyper: { neighbours: 100, shrink: 10 } },
+  { model: 'itemknn', hyper: { neighbours: 400, shrink: 50 } },
+  { model: 'bpr', hyper: { factors: 64 } },
+  { model: 'gmf', hyper: { factors: 32, lr: 0.005 } },
+  { model: 'einmf', hyper: {} },
+];
+
+/** Default search budget: enough for the grid above on MovieLens-100K-sized data on 2 cores. */
+export const DEFAULT_AUTO_BUDGET_MINUTES = 15;
+
+export interface LeaderboardEntry extends AutoCandidate {
+  /** `done`; `stopped` (the budget ended it early, best epoch kept); `skipped` (no budget left); `unsuitable` (the model refused the data). */
+  status: 'done' | 'stopped' | 'skipped' | 'unsuitable';
+  valid: RankingMetrics | null;
+  /** Reported, never used for choosing. */
+  test: RankingMetrics | null;
+  seconds: number;
+  bestEpoch: number | null;
+  note?: string;
+}
+
+export interface AutoResult {
+  leaderboard: LeaderboardEntry[];
+  /** Index of the winner in the leaderboard. */
+  winner: number;
+  /** The winner, refit on all data when asked. */
+  model: RecModel;
+  result: TrainResult;
+}
+
+/**
+ * The winner: highest validation HR@10, ties to the faster. Only validation metrics are read —
+ * the test split stays a report.
+ */
+export function pickWinner(entries: readonly Pick<LeaderboardEntry, 'valid' | 'seconds'>[]): number {
+  let best = -1;
+  for (let k = 0; k < entries.length; k++) {
+    const v = entries[k].valid;
+    if (!v) continue;
+    const incumbent = best >= 0 ? entries[best] : null;
+    if (!incumbent || v['HR@10'] > incumbent.valid!['HR@10'] || (v['HR@10'] === incumbent.valid!['HR@10'] && entries[k].seconds < incumbent.seconds)) best = k;
+  }
+  return best;
+}
+
+export interface AutoOptions {
+  budgetMinutes: number;
+  refit: boolean;
+  candidates?: readonly AutoCandidate[];
+  patience?: number;
+}
+
+/**
+ * `model: "auto"`: trains every candidate on the same leave-one-out split (same seed) within the
+ * time budget (checked at epoch ends), keeps the one with the best validation HR@10 and refits it
+ * on all data. Memory holds the current best model and the one training.
+ */
+export async function searchModels(data: Interactions, options: AutoOptions, backend: BackendInfo, hooks: TrainHooks = {}): Promise<AutoResult> {
+  const deadline = Date.now() + options.budgetMinutes * 60_000;
+  const leaderboard: LeaderboardEntry[] = [];
+  let best: { index: number; model: RecModel; result: TrainResult } | null = null;
+  for (const candidate of options.candidates ?? AUTO_CANDIDATES) {
+    // The first candidate that can be trained always is, whatever the budget: auto must answer.
+    if (Date.now() >= deadline && best) {
+      leaderboard.push({ ...candidate, status: 'skipped', valid: null, test: null, seconds: 0, bestEpoch: null, note: 'budget spent' });
+      continue;
+    }
+    const stage = `${candidate.model} ${JSON.stringify(candidate.hyper)}`;
+    const started = performance.now();
+    try {
+      const trained = await trainModel(
+        data,
+        { model: candidate.model, hyper: candidate.hyper, split: 'loo', patience: options.patience ?? 3 },
+        backend,
+        { signal: hooks.signal, stopAt: deadline, onProgress: (p) => hooks.onProgress?.({ ...p, stage: `candidate ${leaderboard.length + 1}: ${stage}` }) },
+      );
+      const stopped = Date.now() >= deadline && trained.result.fit.epochs < (trained.result.history.at(-1)?.epochs ?? 0);
+      leaderboard.push({ ...candidate, status: stopped ? 'stopped' : 'done', valid: trained.result.valid, test: trained.result.test, seconds: trained.result.seconds, bestEpoch: trained.result.fit.bestEpoch });
+      if (pickWinner(leaderboard) === leaderboard.length - 1) best = { index: leaderboard.length - 1, ...trained };
+    } catch (err) {
+      if (err instanceof TrainingAborted) throw err;
+      if (!(err instanceof ModelInputError)) throw err;
+      leaderboard.push({ ...candidate, status: 'unsuitable', valid: null, test: null, seconds: (performance.now() - started) / 1000, bestEpoch: null, note: err.message });
+    }
+  }
+  if (!best) throw new ModelInputError('auto: no candidate could be trained within the budget');
+  if (!options.refit) return { leaderboard, winner: best.index, model: best.model, result: best.result };
+  const refit = await refitModel(data, best.model, best.result.fit, hooks);
+  return { leaderboard, winner: best.index, model: refit.model, result: { ...best.result, refit: refit.summary } };
+}
