@@ -9,7 +9,7 @@ export interface EaseHyper {
   lambda: number;
 }
 
-export const EASE_DEFAULTS: EaseHyper = { lambda: 250 };
+export const EASE_DEFAULTS: EaseHyper = { lambda: 600 };
 
 /**
  * Largest catalogue EASE trains on. The closed form needs dense items × items matrices: the Gram

@@ -20,7 +20,7 @@ export interface IalsHyper {
   seed: number;
 }
 
-export const IALS_DEFAULTS: IalsHyper = { factors: 64, reg: 0.005, alpha0: 0.1, nu: 1, initStd: 0.1, seed: 42 };
+export const IALS_DEFAULTS: IalsHyper = { factors: 64, reg: 0.02, alpha0: 0.3, nu: 1, initStd: 0.1, seed: 42 };
 
 /**
  * Implicit ALS (Hu, Koren & Volinsky 2008) in the formulation of Rendle et al. 2021, "Revisiting
