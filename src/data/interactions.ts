@@ -195,6 +195,11 @@ export function toCsr(d: Interactions, orientation: 'byUser' | 'byItem'): Csr {
   return { rows, cols, indptr, indices, values };
 }
 
+/** A rows × cols matrix with no entries. */
+export function emptyCsr(rows: number, cols: number): Csr {
+  return { rows, cols, indptr: new Int32Array(rows + 1), indices: new Int32Array(0), values: new Float32Array(0) };
+}
+
 /** Whether row r has column c (binary search in the sorted row). */
 export function csrHas(m: Csr, r: number, c: number): boolean {
   let lo = m.indptr[r];

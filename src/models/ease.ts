@@ -1,4 +1,4 @@
-import { nItems, nUsers, toCsr, type Csr, type Interactions } from '../data/interactions.js';
+import { emptyCsr, nItems, nUsers, toCsr, type Csr, type Interactions } from '../data/interactions.js';
 import { invertSpdInPlace } from './linalg.js';
 import { ModelInputError, singlePassFit, throwIfAborted, type FitOptions, type FitSummary, type Hyper, type ItemBasedModel, type ModelState, type ServingEmbeddings } from './model.js';
 import { stripUndefined } from './ncf-model.js';
@@ -46,9 +46,8 @@ export class EaseModel implements ItemBasedModel {
     }
     this.config = { ...EASE_DEFAULTS, ...stripUndefined(hyper) };
     this.B = new Float32Array(nItems * nItems);
-    const empty = (rows: number, cols: number): Csr => ({ rows, cols, indptr: new Int32Array(rows + 1), indices: new Int32Array(0), values: new Float32Array(0) });
-    this.seen = empty(nUsers, nItems);
-    this.neighbours = empty(nItems, nItems);
+    this.seen = emptyCsr(nUsers, nItems);
+    this.neighbours = emptyCsr(nItems, nItems);
   }
 
   get hyper(): Hyper {

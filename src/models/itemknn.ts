@@ -1,4 +1,4 @@
-import { csrHas, nItems, nUsers, toCsr, type Csr, type Interactions } from '../data/interactions.js';
+import { csrHas, emptyCsr, nItems, nUsers, toCsr, type Csr, type Interactions } from '../data/interactions.js';
 import { singlePassFit, type FitOptions, type ItemBasedModel, type FitSummary, type Hyper, type ModelState, type ServingEmbeddings } from './model.js';
 import { stripUndefined } from './ncf-model.js';
 import { arraysToCsr, csrToArrays } from './nn/state.js';
@@ -29,9 +29,8 @@ export class ItemKnnModel implements ItemBasedModel {
     hyper: Partial<ItemKnnHyper> = {},
   ) {
     this.config = { ...ITEMKNN_DEFAULTS, ...stripUndefined(hyper) };
-    const empty = (rows: number, cols: number): Csr => ({ rows, cols, indptr: new Int32Array(rows + 1), indices: new Int32Array(0), values: new Float32Array(0) });
-    this.neighbours = empty(nItems, nItems);
-    this.seen = empty(nUsers, nItems);
+    this.neighbours = emptyCsr(nItems, nItems);
+    this.seen = emptyCsr(nUsers, nItems);
   }
 
   get hyper(): Hyper {
