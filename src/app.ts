@@ -141,7 +141,12 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const reader = new DatabaseThread(config.databasePath, config.sqliteBusyTimeoutMs, WAL_CHECKPOINT_MS);
   const writer = new DatabaseThread(config.databasePath, config.sqliteBusyTimeoutMs);
   handOffCheckpoints(db);
-  const popularity = new PopularityRanking(reader, config.popularityRefreshMs, POPULARITY_DEFAULTS, app.log);
+  const popularity = new PopularityRanking(
+    reader,
+    config.popularityRefreshMs,
+    { ...POPULARITY_DEFAULTS, windowDays: config.popularityWindowDays, dislikeThreshold: config.dislikeThreshold, eventWeights: config.eventWeights },
+    app.log,
+  );
   const catalogueRepo = createCatalogueRepository(db);
   const catalogue = new Catalogue({ version: () => catalogueRepo.version(), load: () => reader.catalogueRows() }, Date.now, app.log);
   await Promise.all([popularity.start(), catalogue.load()]);

@@ -132,6 +132,7 @@ const envSchema = z.object({
   INFLIGHT_BODY_BYTES: intFromEnv(1024, 64 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
   RECOMMENDATION_CACHE_BYTES: intFromEnv(0, 64 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
   POPULARITY_REFRESH_MS: intFromEnv(100, 86_400_000).default(30_000),
+  POPULARITY_WINDOW_DAYS: intFromEnv(0, 100_000).default(0),
   ANN_MIN_ITEMS: intFromEnv(0, 1_000_000_000).default(50_000),
   RECOMMENDATION_CACHE_SIZE: intFromEnv(0, 10_000_000).default(20_000),
   RECOMMENDATION_CACHE_TTL_MS: intFromEnv(0, 86_400_000).default(60_000),
@@ -215,6 +216,8 @@ export interface Config {
   /** Approximate bytes of cached recommendation answers (with RECOMMENDATION_CACHE_SIZE as the entry bound). */
   recommendationCacheBytes: number;
   /** How often the popularity fallback is recomputed, off the request path. */
+  /** Days of interactions before the newest one that popularity counts; 0 = all time. */
+  popularityWindowDays: number;
   popularityRefreshMs: number;
   /** Catalogues with at least this many items use approximate top-N retrieval (HNSW); 0 = always exact. */
   annMinItems: number;
@@ -297,6 +300,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     inflightBodyBytes: e.INFLIGHT_BODY_BYTES,
     recommendationCacheBytes: e.RECOMMENDATION_CACHE_BYTES,
     popularityRefreshMs: e.POPULARITY_REFRESH_MS,
+    popularityWindowDays: e.POPULARITY_WINDOW_DAYS,
     annMinItems: e.ANN_MIN_ITEMS,
     recommendationCacheSize: e.RECOMMENDATION_CACHE_SIZE,
     recommendationCacheTtlMs: e.RECOMMENDATION_CACHE_TTL_MS,

@@ -19,10 +19,17 @@ export interface UserHistory {
   items: UserItem[];
 }
 
+/** Interactions with an item on one day: positive ratings (`type` null) or events of one type. */
 export interface DailyCount {
   item: string;
   day: number;
   count: number;
+  type: string | null;
+}
+
+export interface LatestItem {
+  item: string;
+  createdAt: number;
 }
 
 export interface ServingRepository {
@@ -30,7 +37,12 @@ export interface ServingRepository {
   userHistory(userId: string, eventWeights: Readonly<Record<string, number>>, limit: number): UserHistory | null;
   itemExists(itemId: string): boolean;
   /** Interactions per item and day (epoch day), for recency-weighted popularity. */
-  dailyCounts(sinceMs: number): DailyCount[];
+  /** Per item and day since `sinceMs`: ratings above `dislikeAt`, and events by type. */
+  dailyCounts(sinceMs: number, dislikeAt: number): DailyCount[];
+  /** Newest interaction (epoch ms), 0 without any: popularity's clock for old data. */
+  newestInteraction(): number;
+  /** The `limit` most recently created items that are not hidden, newest first. */
+  latestItems(limit: number): LatestItem[];
 }
 
 const DAY_MS = 86_400_000;
@@ -46,13 +58,15 @@ export function createServingRepository(db: Db): ServingRepository {
       WHERE e.user_id = ? ORDER BY e.ts DESC LIMIT ?`,
   );
   const item = db.prepare<[string], number>('SELECT 1 FROM items WHERE external_id = ?').pluck();
-  const daily = db.prepare<[number, number, number, number], DailyCount>(
-    `SELECT i.external_id AS item, d.day, SUM(d.n) AS count FROM (
-        SELECT item_id, ts / ? AS day, COUNT(*) AS n FROM ratings WHERE ts >= ? GROUP BY item_id, day
+  const daily = db.prepare<[number, number, number, number, number], DailyCount>(
+    `SELECT i.external_id AS item, d.day, d.type, d.n AS count FROM (
+        SELECT item_id, ts / ? AS day, NULL AS type, COUNT(*) AS n FROM ratings WHERE ts >= ? AND value > ? GROUP BY item_id, day
         UNION ALL
-        SELECT item_id, ts / ? AS day, COUNT(*) AS n FROM events WHERE ts >= ? GROUP BY item_id, day
-      ) d JOIN items i ON i.id = d.item_id GROUP BY i.external_id, d.day`,
+        SELECT item_id, ts / ? AS day, type, COUNT(*) AS n FROM events WHERE ts >= ? GROUP BY item_id, day, type
+      ) d JOIN items i ON i.id = d.item_id`,
   );
+  const newest = db.prepare<[], number | null>('SELECT MAX(ts) FROM (SELECT MAX(ts) AS ts FROM ratings UNION ALL SELECT MAX(ts) FROM events)').pluck();
+  const latest = db.prepare<[number], LatestItem>('SELECT external_id AS item, created_at AS createdAt FROM items WHERE hidden = 0 ORDER BY created_at DESC, id DESC LIMIT ?');
   return {
     userHistory(externalId, eventWeights, limit) {
       const user = userRow.get(externalId);
@@ -79,6 +93,8 @@ export function createServingRepository(db: Db): ServingRepository {
       return { createdAt: user.created_at, items };
     },
     itemExists: (itemId) => item.get(itemId) !== undefined,
-    dailyCounts: (sinceMs) => daily.all(DAY_MS, sinceMs, DAY_MS, sinceMs),
+    dailyCounts: (sinceMs, dislikeAt) => daily.all(DAY_MS, sinceMs, dislikeAt, DAY_MS, sinceMs),
+    newestInteraction: () => newest.get() ?? 0,
+    latestItems: (limit) => latest.all(limit),
   };
 }

@@ -3,7 +3,7 @@ import { createCatalogueRepository, type CatalogueRows } from '../db/catalogue-r
 import { checkpoint, openDb } from '../db/connection.js';
 import { createServingRepository } from '../db/serving-repository.js';
 import type { PutItemsResult, ReaderRequest, ReaderResponse } from './database-thread.js';
-import { rankPopularity, type Ranking } from './popularity.js';
+import { rankPopularity, type PopularityOptions, type Ranking } from './popularity.js';
 
 /**
  * A database thread of the API: a worker thread with its own connection for reads whose cost
@@ -28,12 +28,20 @@ const serving = createServingRepository(db);
 const catalogue = createCatalogueRepository(db);
 const DAY_MS = 86_400_000;
 
+/** Popularity (positive feedback, clock at the newest interaction) and the newest items, in one pass. */
+function popularityAndLatest(options: PopularityOptions, now: number): Ranking {
+  const reference = serving.newestInteraction() || now;
+  const since = options.windowDays > 0 ? reference - options.windowDays * DAY_MS : 0;
+  const ranking = rankPopularity(serving.dailyCounts(since, options.dislikeThreshold), reference, options, now);
+  const latest = serving.latestItems(options.maxItems);
+  return { ...ranking, latest: { items: latest.map((l) => l.item), createdAt: latest.map((l) => l.createdAt) } };
+}
+
 function answer(req: ReaderRequest): Ranking | CatalogueRows | PutItemsResult | number | null {
   if (req.op === 'catalogue') return catalogue.rows();
   if (req.op === 'putItems') return catalogue.putItems(req.items, req.now);
   if (req.op === 'hideItem') return catalogue.hideItem(req.itemId, req.now);
-  const since = req.now - req.options.windowDays * DAY_MS;
-  return rankPopularity(serving.dailyCounts(since), req.now, req.options);
+  return popularityAndLatest(req.options, req.now);
 }
 
 parentPort!.on('message', (req: ReaderRequest | { op: 'close' }) => {

@@ -6,13 +6,17 @@ const DAY_MS = 86_400_000;
 export interface PopularityOptions {
   /** Days after which an interaction counts half. */
   halfLifeDays: number;
-  /** Interactions older than this are ignored. */
+  /** Interactions older than this many days before the newest one are ignored; 0 = all time. */
   windowDays: number;
   /** Items kept in the ranking: bounds its memory and the scan of a heavily filtered request. */
   maxItems: number;
+  /** Ratings at or below this are dislikes and count for nothing. */
+  dislikeThreshold: number;
+  /** Events count by their type's weight; types with a negative weight (dislike) count for nothing. */
+  eventWeights: Readonly<Record<string, number>>;
 }
 
-export const POPULARITY_DEFAULTS: PopularityOptions = { halfLifeDays: 14, windowDays: 365, maxItems: 20_000 };
+export const POPULARITY_DEFAULTS: Pick<PopularityOptions, 'halfLifeDays' | 'windowDays' | 'maxItems'> = { halfLifeDays: 14, windowDays: 0, maxItems: 20_000 };
 
 /** A ready popularity ranking, best first. */
 export interface Ranking {
@@ -20,18 +24,27 @@ export interface Ranking {
   scores: Float64Array;
   /** When it was computed (epoch ms). */
   at: number;
+  /** The newest items of the catalogue (not hidden), newest first, with when they were created. */
+  latest: { items: string[]; createdAt: number[] };
 }
 
-export const EMPTY_RANKING: Ranking = { items: [], scores: new Float64Array(0), at: 0 };
+export const EMPTY_RANKING: Ranking = { items: [], scores: new Float64Array(0), at: 0, latest: { items: [], createdAt: [] } };
 
-/** Recency-weighted popularity (exponential decay by age in days) from per-item daily counts. */
-export function rankPopularity(counts: Iterable<DailyCount>, now: number, options: PopularityOptions): Ranking {
-  const today = Math.floor(now / DAY_MS);
+/**
+ * Recency-weighted popularity from per-item daily counts of positive feedback: a positive rating
+ * counts 1, an event its type's weight (negative types nothing). Ages are measured from
+ * `reference`, the newest interaction — not the wall clock, so an imported data set from 1998
+ * still has a ranking.
+ */
+export function rankPopularity(counts: Iterable<DailyCount>, reference: number, options: PopularityOptions, now = reference): Omit<Ranking, 'latest'> {
+  const today = Math.floor(reference / DAY_MS);
   const decay = Math.LN2 / options.halfLifeDays;
   const totals = new Map<string, number>();
   for (const row of counts) {
+    const weight = row.type === null ? 1 : (options.eventWeights[row.type] ?? 0);
+    if (weight <= 0) continue;
     const age = Math.max(0, today - row.day);
-    totals.set(row.item, (totals.get(row.item) ?? 0) + row.count * Math.exp(-decay * age));
+    totals.set(row.item, (totals.get(row.item) ?? 0) + weight * row.count * Math.exp(-decay * age));
   }
   const items = [...totals.keys()];
   const scores = Float64Array.from(items, (id) => totals.get(id)!);
@@ -59,7 +72,7 @@ export class PopularityRanking {
   constructor(
     private readonly source: PopularitySource,
     private readonly refreshMs: number,
-    private readonly options: PopularityOptions = POPULARITY_DEFAULTS,
+    private readonly options: PopularityOptions,
     private readonly log: { error(obj: object, msg: string): void } = { error: () => undefined },
     private readonly now: () => number = Date.now,
   ) {}
@@ -111,6 +124,14 @@ export class PopularityRanking {
   /** When the ranking being served was computed (epoch ms; 0 before the first). */
   get computedAt(): number {
     return this.current.at;
+  }
+
+  /** The `n` newest items not excluded, newest first. */
+  latest(n: number, exclude: (itemId: string) => boolean): { itemId: string; createdAt: number }[] {
+    const { items, createdAt } = this.current.latest;
+    const out: { itemId: string; createdAt: number }[] = [];
+    for (let k = 0; k < items.length && out.length < n; k++) if (!exclude(items[k])) out.push({ itemId: items[k], createdAt: createdAt[k] });
+    return out;
   }
 
   /** The `n` most popular items not excluded, best first. */

@@ -94,13 +94,37 @@ export class Recommender {
     const key = JSON.stringify([userId, options.limit, options.excludeSeen, index?.modelName ?? null, index?.version ?? null, this.catalogue.version, this.popularity.computedAt, f.categories ?? [], f.exclude ?? [], f.includeHidden ?? false]);
     const cached = this.cache.get(userId, key);
     if (cached) return cached;
-    const answer = this.compute(userId, index, options);
+    const user = this.repo.userHistory(userId, this.settings.eventWeights, this.settings.historyLimit);
+    const answer = this.compute(userId, user, index, options);
     this.cache.set(userId, key, answer);
     return answer;
   }
 
-  private compute(userId: string, index: ServingIndex | null, options: RecommendOptions): Recommendation {
-    const user = this.repo.userHistory(userId, this.settings.eventWeights, this.settings.historyLimit);
+  /**
+   * An anonymous session (nothing stored, nothing cached): the items someone interacted with,
+   * optionally rated, folded into the model like a user new since the snapshot; its own items
+   * and dislikes are left out of the answer.
+   */
+  session(items: readonly string[], ratings: readonly number[] | undefined, options: Omit<RecommendOptions, 'excludeSeen'>): Recommendation {
+    const index = this.index(options.model);
+    const history: UserHistory = {
+      createdAt: Number.POSITIVE_INFINITY,
+      items: items.slice(0, this.settings.historyLimit).map((item, k) => ({ item, rating: ratings?.[k] ?? null, weight: ratings ? 0 : 1, disliked: false })),
+    };
+    return this.compute('', history, index, { ...options, excludeSeen: true });
+  }
+
+  /** The most popular items (positive feedback), filtered like recommendations. */
+  popular(limit: number, filter: ItemFilter = {}): { computedAt: number; items: RecommendedItem[] } {
+    return { computedAt: this.popularity.computedAt, items: this.popularity.top(limit, this.catalogue.skipperByExternalId(filter)) };
+  }
+
+  /** The newest items of the catalogue, filtered like recommendations. */
+  latest(limit: number, filter: ItemFilter = {}): { itemId: string; createdAt: number }[] {
+    return this.popularity.latest(limit, this.catalogue.skipperByExternalId(filter));
+  }
+
+  private compute(userId: string, user: UserHistory | null, index: ServingIndex | null, options: RecommendOptions): Recommendation {
     const history = user?.items ?? [];
     const hidden = new Set(history.filter((h) => options.excludeSeen || this.isDislike(h)).map((h) => h.item));
     const filter = options.filter ?? {};

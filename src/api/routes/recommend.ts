@@ -4,13 +4,13 @@ import { AppError, notFound } from '../../errors.js';
 import type { ItemFilter } from '../../serving/catalogue.js';
 import { grants } from '../../auth/keys.js';
 import { Recommender, UnknownItemError, UnknownModelError } from '../../serving/recommender.js';
-import { errorResponse } from '../schemas/common.js';
-import { recommendParams, recommendQuery, recommendResponse, similarParams, similarQuery, similarResponse } from '../schemas/recommend.js';
+import { bodyErrors, errorResponse } from '../schemas/common.js';
+import { latestResponse, listQuery, popularResponse, recommendParams, recommendQuery, recommendResponse, sessionBody, sessionQuery, sessionResponse, similarParams, similarQuery, similarResponse } from '../schemas/recommend.js';
 
 export interface RecommendRoutesOptions {
   recommender: Recommender;
   /** Counts answers by source and the model that gave them (metrics). */
-  onAnswer?: (route: 'recommendations' | 'similar', source: 'model' | 'fallback', model: string) => void;
+  onAnswer?: (route: 'recommendations' | 'similar' | 'session', source: 'model' | 'fallback', model: string) => void;
 }
 
 /** Catalogue filters from the query; hidden items only for an admin key (403 otherwise). */
@@ -61,4 +61,28 @@ export const recommendRoutes: FastifyPluginAsync<RecommendRoutesOptions> = async
       }
     },
   );
+
+  app.post(
+    '/recommendations',
+    { config: { scope: 'read' }, schema: { body: sessionBody, querystring: sessionQuery, response: { 200: sessionResponse, ...errors, ...bodyErrors } } },
+    async (request) => {
+      const filter = filterFrom(request, request.query);
+      try {
+        const answer = opts.recommender.session(request.body.items, request.body.ratings, { limit: request.query.limit, model: request.query.model, filter });
+        opts.onAnswer?.('session', answer.source, answer.model);
+        return answer;
+      } catch (err) {
+        translate(err);
+      }
+    },
+  );
+
+  app.get('/popular', { config: { scope: 'read' }, schema: { querystring: listQuery, response: { 200: popularResponse, ...errors } } }, async (request) => {
+    const { computedAt, items } = opts.recommender.popular(request.query.limit, filterFrom(request, request.query));
+    return { computedAt: computedAt ? new Date(computedAt).toISOString() : null, items };
+  });
+
+  app.get('/latest', { config: { scope: 'read' }, schema: { querystring: listQuery, response: { 200: latestResponse, ...errors } } }, async (request) => ({
+    items: opts.recommender.latest(request.query.limit, filterFrom(request, request.query)).map((i) => ({ itemId: i.itemId, createdAt: new Date(i.createdAt).toISOString() })),
+  }));
 };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MODEL_NAMES } from '../../models/model.js';
-import { pathId } from './common.js';
+import { externalId, pathId } from './common.js';
 
 const booleanParam = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const limit = z.coerce.number().int('must be an integer').min(1, 'must be between 1 and 100').max(100, 'must be between 1 and 100').default(10);
@@ -60,3 +60,27 @@ export const similarResponse = z.object({
   source: z.enum(['model', 'fallback']),
   items: scoredItems,
 });
+
+/** Non-personalised lists: the same filters as recommendations. */
+export const listQuery = z.strictObject({ limit, ...filters });
+export const popularResponse = z.object({
+  /** When the ranking was computed (positive feedback, recency-weighted; see README). */
+  computedAt: z.string().nullable(),
+  items: scoredItems,
+});
+export const latestResponse = z.object({
+  items: z.array(z.object({ itemId: z.string(), createdAt: z.string() })),
+});
+
+/**
+ * An anonymous session: the items someone interacted with (optionally with ratings, same order),
+ * folded into the serving model without storing anything.
+ */
+export const sessionBody = z
+  .strictObject({
+    items: z.array(externalId).min(1, 'must name at least one item').max(500, 'at most 500 items'),
+    ratings: z.array(z.number().finite()).max(500).optional(),
+  })
+  .refine((b) => b.ratings === undefined || b.ratings.length === b.items.length, { message: 'must have one rating per item', path: ['ratings'] });
+export const sessionQuery = z.strictObject({ limit, model: z.enum(MODEL_NAMES).optional(), ...filters });
+export const sessionResponse = recommendResponse.omit({ userId: true });

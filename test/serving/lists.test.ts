@@ -1,0 +1,97 @@
+import type { FastifyInstance } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { api, startApp, tempDir, testConfig } from '../helpers/app.js';
+import { AUTH, ingestSynthetic, until, waitForJob } from '../helpers/training.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function app(env: Record<string, string> = {}): Promise<FastifyInstance> {
+  const { dir, cleanup } = tempDir();
+  cleanups.push(cleanup);
+  const a = await startApp(testConfig(dir, { POPULARITY_REFRESH_MS: '100', MODEL_POLL_MS: '100', ...env }));
+  cleanups.push(() => a.close());
+  return a;
+}
+const ids = (body: { items: { itemId: string }[] }) => body.items.map((i) => i.itemId);
+const rowCount = (a: FastifyInstance) => a.services.db.prepare('SELECT (SELECT COUNT(*) FROM ratings) + (SELECT COUNT(*) FROM events) + (SELECT COUNT(*) FROM users)').pluck().get() as number;
+
+describe('GET /popular', () => {
+  it('counts positive feedback only, events by weight, and ranks data from 1998 as if it were today', async () => {
+    const a = await app();
+    const t = Date.UTC(1998, 3, 1);
+    const ratings = [
+      ...Array.from({ length: 6 }, (_, k) => ({ userId: `u${k}`, itemId: 'disliked', rating: 1, timestamp: t })),
+      ...Array.from({ length: 2 }, (_, k) => ({ userId: `u${k}`, itemId: 'liked', rating: 5, timestamp: t })),
+    ];
+    await api(a).post('/ratings').send({ ratings }).expect(200);
+    await api(a)
+      .post('/events')
+      .send({ events: [{ userId: 'u9', itemId: 'bought', type: 'purchase', timestamp: t }, ...Array.from({ length: 5 }, (_, k) => ({ userId: `v${k}`, itemId: 'hated', type: 'dislike', timestamp: t }))] })
+      .expect(200);
+    await until(async () => ids((await api(a).get('/popular')).body).length === 2, 5000, 'ranking');
+    const res = await api(a).get('/popular');
+    // purchase weighs 4, two 5-star ratings 2; six 1-star ratings and five dislikes count for nothing.
+    expect(ids(res.body)).toEqual(['bought', 'liked']);
+    expect(res.body.items[0].score).toBeCloseTo(4, 6);
+    expect(res.body.computedAt).toMatch(/^\d{4}-/);
+    // New users get the same fallback.
+    expect(ids((await api(a).get('/users/nobody/recommendations')).body)).toEqual(['bought', 'liked']);
+  });
+
+  it('filters by category like recommendations', async () => {
+    const a = await app();
+    await api(a).put('/items').send({ items: [{ itemId: 'x', categories: ['c1'] }, { itemId: 'y', categories: ['c2'] }] }).expect(200);
+    await api(a).post('/ratings').send({ ratings: [{ userId: 'u', itemId: 'x', rating: 5 }, { userId: 'u', itemId: 'y', rating: 5 }, { userId: 'v', itemId: 'y', rating: 5 }] }).expect(200);
+    await until(async () => ids((await api(a).get('/popular')).body).length === 2, 5000, 'ranking');
+    expect(ids((await api(a).get('/popular?category=c1')).body)).toEqual(['x']);
+    expect(ids((await api(a).get('/popular?exclude=y')).body)).toEqual(['x']);
+  });
+});
+
+describe('GET /latest', () => {
+  it('lists the newest items first, without hidden ones, with filters', async () => {
+    const a = await app();
+    for (const [itemId, categories] of [['old', ['a']], ['mid', ['b']], ['new', ['a']]] as const) {
+      await api(a).put(`/items/${itemId}`).send({ categories }).expect(200);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await api(a).put('/items/hidden').send({ hidden: true }).expect(200);
+    a.services.popularity.changed();
+    await until(async () => ids((await api(a).get('/latest')).body).length === 3, 5000, 'latest list');
+    const res = await api(a).get('/latest');
+    expect(ids(res.body)).toEqual(['new', 'mid', 'old']);
+    expect(ids((await api(a).get('/latest?category=a&limit=1')).body)).toEqual(['new']);
+  });
+});
+
+describe('POST /recommendations (anonymous session)', () => {
+  it('folds the session into the serving model, leaves its own items out, and stores nothing', async () => {
+    const a = await app();
+    await ingestSynthetic(a, 80, 100);
+    const job = await waitForJob(a, (await api(a).post('/admin/retrain').set(AUTH).send({ model: 'ease' })).body.jobId);
+    expect(job.state).toBe('completed');
+    await until(async () => (await api(a).get('/users/u1/recommendations')).body.model === 'ease', 5000, 'ease serving');
+    const before = rowCount(a);
+    const res = await api(a).post('/recommendations?limit=5').send({ items: ['i1', 'i2', 'i3'], ratings: [5, 4, 5] });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ model: 'ease', source: 'model', method: 'fold-in' });
+    expect(ids(res.body)).toHaveLength(5);
+    expect(ids(res.body).filter((id) => ['i1', 'i2', 'i3'].includes(id))).toEqual([]);
+    expect(rowCount(a)).toBe(before);
+    const bad = await api(a).post('/recommendations').send({ items: ['i1'], ratings: [5, 4] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.details[0].path).toBe('body.ratings');
+  }, 60_000);
+
+  it('without a model, answers popular items other than the session\'s', async () => {
+    const a = await app();
+    await api(a).post('/ratings').send({ ratings: [{ userId: 'u', itemId: 'p', rating: 5 }, { userId: 'u', itemId: 'q', rating: 5 }, { userId: 'v', itemId: 'p', rating: 5 }] }).expect(200);
+    await until(async () => ids((await api(a).get('/popular')).body).length === 2, 5000, 'ranking');
+    const res = await api(a).post('/recommendations').send({ items: ['p'] });
+    expect(res.body).toMatchObject({ source: 'fallback' });
+    expect(ids(res.body)).toEqual(['q']);
+  });
+});
