@@ -96,6 +96,10 @@ export class EaseModel implements ItemBasedModel {
     return out;
   }
 
+  contribution(from: number, to: number): number {
+    return this.B[from * this.nItems + to];
+  }
+
   /** Each item's items with the largest weights in its row of B (similar items). */
   neighbourLists(): Csr {
     return this.neighbours;

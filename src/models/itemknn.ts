@@ -56,6 +56,20 @@ export class ItemKnnModel implements ItemBasedModel {
     return out;
   }
 
+  /** The weight of `to` among `from`'s neighbours (0 when it is not one). */
+  contribution(from: number, to: number): number {
+    const { indptr, indices, values } = this.neighbours;
+    let lo = indptr[from];
+    let hi = indptr[from + 1] - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (indices[mid] === to) return values[mid];
+      if (indices[mid] < to) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return 0;
+  }
+
   /** Σ of the neighbour weights of the user's items, for every item. */
   scoresFor(items: ArrayLike<number>): Float32Array {
     const { indptr, indices, values } = this.neighbours;

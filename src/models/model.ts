@@ -123,6 +123,8 @@ export interface ItemBasedModel extends RecModel {
   scoresFor(items: ArrayLike<number>): Float32Array;
   /** Each item's most similar items (row i: its neighbours and weights). */
   neighbourLists(): Csr;
+  /** What an interaction with item `from` adds to item `to`'s score. */
+  contribution(from: number, to: number): number;
 }
 
 export function isItemBased(model: RecModel): model is ItemBasedModel {

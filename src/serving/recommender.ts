@@ -3,6 +3,7 @@ import { DmfModel } from '../models/dmf.js';
 import { EinmfModel } from '../models/einmf.js';
 import { IalsModel } from '../models/ials.js';
 import { isItemBased } from '../models/model.js';
+import { explain, type Reason } from './explain.js';
 import { foldInUser } from './fold-in.js';
 import type { ServingIndex } from './index.js';
 import type { Catalogue, ItemFilter } from './catalogue.js';
@@ -18,11 +19,15 @@ export interface RecommendOptions {
   model?: string;
   /** Catalogue controls: categories (any of), excluded ids, hidden items (admins only). */
   filter?: ItemFilter;
+  /** Name, per item, the user's own interactions that contributed most. */
+  explain?: boolean;
 }
 
 export interface RecommendedItem {
   itemId: string;
   score: number;
+  /** With `explain`: the user's own items behind this one, strongest first. */
+  because?: Reason[];
 }
 
 export interface Recommendation {
@@ -91,7 +96,7 @@ export class Recommender {
   recommend(userId: string, options: RecommendOptions): Recommendation {
     const index = this.index(options.model);
     const f = options.filter ?? {};
-    const key = JSON.stringify([userId, options.limit, options.excludeSeen, index?.modelName ?? null, index?.version ?? null, this.catalogue.version, this.popularity.computedAt, f.categories ?? [], f.exclude ?? [], f.includeHidden ?? false]);
+    const key = JSON.stringify([userId, options.limit, options.excludeSeen, index?.modelName ?? null, index?.version ?? null, this.catalogue.version, this.popularity.computedAt, f.categories ?? [], f.exclude ?? [], f.includeHidden ?? false, options.explain ?? false]);
     const cached = this.cache.get(userId, key);
     if (cached) return cached;
     const user = this.repo.userHistory(userId, this.settings.eventWeights, this.settings.historyLimit);
@@ -139,7 +144,11 @@ export class Recommender {
       const catalogueSkip = this.catalogue.skipper(index, filter);
       const skip = (i: number): boolean => catalogueSkip(i) || hiddenDense.has(i);
       const answer = this.fromModel(index, userId, user, options.limit, skip);
-      if (answer) return { model: index.modelName, modelVersion: index.version, source: 'model', method: answer.method, items: this.named(index, answer.items) };
+      if (answer) {
+        const items = this.named(index, answer.items);
+        if (options.explain) this.attachReasons(index, history, answer.items, items);
+        return { model: index.modelName, modelVersion: index.version, source: 'model', method: answer.method, items };
+      }
     }
     return {
       model: 'popularity',
@@ -148,6 +157,12 @@ export class Recommender {
       method: 'popularity',
       items: this.popularity.top(options.limit, excludeExt),
     };
+  }
+
+  private attachReasons(index: ServingIndex, history: readonly UserItem[], scored: Scored[], items: RecommendedItem[]): void {
+    const positives = history.filter((h) => !this.isDislike(h)).map((h) => index.itemIndex.get(h.item)).filter((i): i is number => i !== undefined);
+    const reasons = explain(index, positives, scored.map((s) => s.item));
+    items.forEach((item, k) => (item.because = reasons[k]));
   }
 
   private named(index: ServingIndex, items: Scored[]): RecommendedItem[] {

@@ -95,3 +95,26 @@ describe('POST /recommendations (anonymous session)', () => {
     expect(ids(res.body)).toEqual(['q']);
   });
 });
+
+describe('explain=true', () => {
+  it.each(['ease', 'ials'] as const)('%s: names only items from the user\'s own history, strongest first', async (model) => {
+    const a = await app();
+    await ingestSynthetic(a, 80, 100);
+    const job = await waitForJob(a, (await api(a).post('/admin/retrain').set(AUTH).send({ model })).body.jobId);
+    expect(job.state).toBe('completed');
+    await until(async () => (await api(a).get('/users/u1/recommendations')).body.model === model, 5000, `${model} serving`);
+    const history = new Set(((await api(a).get('/users/u1/history?limit=500')).body.items as { itemId: string }[]).map((h) => h.itemId));
+    const res = await api(a).get('/users/u1/recommendations?explain=true&limit=5');
+    const items = res.body.items as { itemId: string; because: { itemId: string; weight: number }[] }[];
+    expect(items).toHaveLength(5);
+    expect(items.some((i) => i.because.length > 0)).toBe(true);
+    for (const item of items) {
+      expect(item.because.length).toBeLessThanOrEqual(3);
+      for (const reason of item.because) expect(history.has(reason.itemId)).toBe(true);
+      const weights = item.because.map((r) => r.weight);
+      expect(weights).toEqual([...weights].sort((x, y) => y - x));
+    }
+    // Without the flag the answer carries no explanation.
+    expect((await api(a).get('/users/u1/recommendations?limit=5')).body.items[0].because).toBeUndefined();
+  }, 60_000);
+});

@@ -35,10 +35,10 @@ export const recommendRoutes: FastifyPluginAsync<RecommendRoutesOptions> = async
     '/users/:id/recommendations',
     { config: { scope: 'read' }, schema: { params: recommendParams, querystring: recommendQuery, response: { 200: recommendResponse, ...errors } } },
     async (request) => {
-      const { limit, exclude_seen: excludeSeen, model } = request.query;
+      const { limit, exclude_seen: excludeSeen, model, explain } = request.query;
       const filter = filterFrom(request, request.query);
       try {
-        const answer = opts.recommender.recommend(request.params.id, { limit, excludeSeen, model, filter });
+        const answer = opts.recommender.recommend(request.params.id, { limit, excludeSeen, model, filter, explain });
         opts.onAnswer?.('recommendations', answer.source, answer.model);
         return { userId: request.params.id, ...answer };
       } catch (err) {
@@ -68,7 +68,7 @@ export const recommendRoutes: FastifyPluginAsync<RecommendRoutesOptions> = async
     async (request) => {
       const filter = filterFrom(request, request.query);
       try {
-        const answer = opts.recommender.session(request.body.items, request.body.ratings, { limit: request.query.limit, model: request.query.model, filter });
+        const answer = opts.recommender.session(request.body.items, request.body.ratings, { limit: request.query.limit, model: request.query.model, filter, explain: request.query.explain });
         opts.onAnswer?.('session', answer.source, answer.model);
         return answer;
       } catch (err) {

@@ -31,6 +31,8 @@ export const recommendParams = z.strictObject({ id: pathId });
 export const recommendQuery = z.strictObject({
   limit,
   exclude_seen: booleanParam.default(true),
+  /** Per item, the user's own interactions that contributed most ("because you liked X"). */
+  explain: booleanParam.default(false),
   model: z.enum(MODEL_NAMES).optional(),
   ...filters,
 });
@@ -42,7 +44,14 @@ export const similarQuery = z.strictObject({
   ...filters,
 });
 
-const scoredItems = z.array(z.object({ itemId: z.string(), score: z.number() }));
+const scoredItems = z.array(
+  z.object({
+    itemId: z.string(),
+    score: z.number(),
+    /** With `explain=true`: items of the user's own history behind this one, strongest first (model weight or cosine); empty where the model cannot say. */
+    because: z.array(z.object({ itemId: z.string(), weight: z.number() })).optional(),
+  }),
+);
 
 export const recommendResponse = z.object({
   userId: z.string(),
@@ -82,5 +91,5 @@ export const sessionBody = z
     ratings: z.array(z.number().finite()).max(500).optional(),
   })
   .refine((b) => b.ratings === undefined || b.ratings.length === b.items.length, { message: 'must have one rating per item', path: ['ratings'] });
-export const sessionQuery = z.strictObject({ limit, model: z.enum(MODEL_NAMES).optional(), ...filters });
+export const sessionQuery = z.strictObject({ limit, model: z.enum(MODEL_NAMES).optional(), explain: booleanParam.default(false), ...filters });
 export const sessionResponse = recommendResponse.omit({ userId: true });
