@@ -58,6 +58,9 @@ export class ServingIndex {
   /** Approximate retrieval for large catalogues: by score (user vectors), by cosine (similar items). */
   private ann: AnnIndex | null = null;
   private annUnit: AnnIndex | null = null;
+  /** Unit user vectors (cosine between users), and their ANN index for many users. */
+  private userUnit: Float32Array | null = null;
+  private annUsers: AnnIndex | null = null;
 
   private constructor(snapshot: LoadedSnapshot, prepared: Prepared) {
     const e = snapshot.embeddings;
@@ -97,6 +100,10 @@ export class ServingIndex {
     if (index.dims > 0) index.gram = await gramInSlices(index.itemVectors, index.nItems, index.dims);
     if (!index.similar && index.itemUnit && index.nItems <= PRECOMPUTE_SIMILAR_MAX_ITEMS) await index.precomputeSimilar();
     if (options.annMinItems > 0 && index.nItems >= options.annMinItems && index.dims > 0) await index.buildAnn();
+    if (index.userVectors && index.dims > 0) {
+      index.userUnit = await normalizeRowsInSlices(index.userVectors, index.userIds.length, index.dims);
+      if (options.annMinItems > 0 && index.userIds.length >= options.annMinItems) index.annUsers = await AnnIndex.build(index.userUnit, index.userIds.length, index.dims, null);
+    }
     return index;
   }
 
@@ -213,6 +220,32 @@ export class ServingIndex {
   private cosineTo(i: number): Float32Array {
     const d = this.dims;
     return this.unitScorer!.scores(this.itemUnit!.subarray(i * d, (i + 1) * d));
+  }
+
+  /**
+   * Users whose vectors are closest (cosine) to user u's; null when the model has no user
+   * vectors (item-based models). Exact below ANN_MIN_ITEMS users, approximate above.
+   */
+  similarUsers(u: number, n: number): Scored[] | null {
+    const unit = this.userUnit;
+    if (!unit) return null;
+    const d = this.dims;
+    const v = unit.subarray(u * d, (u + 1) * d);
+    const skip = (w: number): boolean => w === u;
+    if (this.annUsers) {
+      const found = this.annUsers.search(v, n + 1).filter((w) => !skip(w));
+      return Array.from(found.slice(0, n), (w) => ({ item: w, score: this.dot(unit, v, w) }));
+    }
+    const scores = new Float32Array(this.userIds.length);
+    for (let w = 0; w < scores.length; w++) scores[w] = this.dot(unit, v, w);
+    return topN(scores, n, skip);
+  }
+
+  private dot(rows: Float32Array, v: Float32Array, r: number): number {
+    const d = this.dims;
+    let s = 0;
+    for (let f = 0; f < d; f++) s += rows[r * d + f] * v[f];
+    return s;
   }
 
   /** Every item's top similar items, in slices so a model load never stalls request handling. */

@@ -59,6 +59,9 @@ export class UnknownModelError extends Error {
 }
 
 export class UnknownItemError extends Error {}
+export class UnknownUserError extends Error {}
+/** The model cannot answer this kind of question (e.g. similar users without user vectors). */
+export class UnsupportedByModelError extends Error {}
 
 /**
  * Answers recommendation and similar-item requests from the active model in memory, with the
@@ -117,6 +120,16 @@ export class Recommender {
       items: items.slice(0, this.settings.historyLimit).map((item, k) => ({ item, rating: ratings?.[k] ?? null, weight: ratings ? 0 : 1, disliked: false })),
     };
     return this.compute('', history, index, { ...options, excludeSeen: true });
+  }
+
+  /** Users with the closest vectors in the serving (or named) model; only users it was trained on. */
+  similarUsers(userId: string, limit: number, model?: string): { model: string; modelVersion: string; users: { userId: string; score: number }[] } {
+    const index = this.index(model);
+    const u = index?.userIndex.get(userId);
+    if (!index || u === undefined) throw new UnknownUserError(userId);
+    const found = index.similarUsers(u, limit);
+    if (!found) throw new UnsupportedByModelError(`model ${index.modelName} has no user vectors to compare; ask a vector model with ?model= (e.g. ials, bpr, gmf)`);
+    return { model: index.modelName, modelVersion: index.version, users: found.map((s) => ({ userId: index.userIds[s.item], score: s.score })) };
   }
 
   /** The most popular items (positive feedback), filtered like recommendations. */

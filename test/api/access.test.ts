@@ -24,6 +24,7 @@ const EXPECTED: Record<string, RouteScope> = {
   'GET /users/:id/recommendations': 'read',
   'GET /items/:id/similar': 'read',
   'POST /recommendations': 'read',
+  'GET /users/:id/similar': 'read',
   'GET /popular': 'read',
   'GET /latest': 'read',
   'GET /items/:id': 'read',

@@ -118,3 +118,30 @@ describe('explain=true', () => {
     expect((await api(a).get('/users/u1/recommendations?limit=5')).body.items[0].because).toBeUndefined();
   }, 60_000);
 });
+
+describe('GET /users/:id/similar', () => {
+  it('returns the users with the closest vectors (exact cosine), and says when the model has none', async () => {
+    const a = await app();
+    await ingestSynthetic(a, 80, 100);
+    for (const model of ['ials', 'ease']) expect((await waitForJob(a, (await api(a).post('/admin/retrain').set(AUTH).send({ model, force: true })).body.jobId)).state).toBe('completed');
+    await until(async () => (await api(a).get('/users/u1/recommendations?model=ials')).body.model === 'ials', 5000, 'ials loaded');
+    const res = await api(a).get('/users/u1/similar?limit=5&model=ials');
+    expect(res.status).toBe(200);
+    const users = res.body.users as { userId: string; score: number }[];
+    expect(users).toHaveLength(5);
+    expect(users.map((u) => u.userId)).not.toContain('u1');
+    // The same ranking computed here from the snapshot's user vectors.
+    const index = a.services.store.current('ials')!;
+    const d = index.dims;
+    const vec = (id: string) => index.userVectors!.subarray(index.userIndex.get(id)! * d, (index.userIndex.get(id)! + 1) * d);
+    const cos = (x: Float32Array, y: Float32Array) => x.reduce((s, v, f) => s + v * y[f], 0) / Math.sqrt(x.reduce((s, v) => s + v * v, 0) * y.reduce((s, v) => s + v * v, 0));
+    const expected = index.userIds.filter((id) => id !== 'u1').map((id) => ({ id, s: cos(vec('u1'), vec(id)) })).sort((x, y) => y.s - x.s).slice(0, 5);
+    expect(users.map((u) => u.userId)).toEqual(expected.map((e) => e.id));
+    users.forEach((u, k) => expect(u.score).toBeCloseTo(expected[k].s, 4));
+
+    const noVectors = await api(a).get('/users/u1/similar?model=ease');
+    expect(noVectors.status).toBe(409);
+    expect(noVectors.body.code).toBe('not_supported');
+    expect((await api(a).get('/users/nobody/similar?model=ials')).status).toBe(404);
+  }, 60_000);
+});

@@ -3,9 +3,9 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { AppError, notFound } from '../../errors.js';
 import type { ItemFilter } from '../../serving/catalogue.js';
 import { grants } from '../../auth/keys.js';
-import { Recommender, UnknownItemError, UnknownModelError } from '../../serving/recommender.js';
+import { Recommender, UnknownItemError, UnknownModelError, UnknownUserError, UnsupportedByModelError } from '../../serving/recommender.js';
 import { bodyErrors, errorResponse } from '../schemas/common.js';
-import { latestResponse, listQuery, popularResponse, recommendParams, recommendQuery, recommendResponse, sessionBody, sessionQuery, sessionResponse, similarParams, similarQuery, similarResponse } from '../schemas/recommend.js';
+import { similarUsersQuery, similarUsersResponse, latestResponse, listQuery, popularResponse, recommendParams, recommendQuery, recommendResponse, sessionBody, sessionQuery, sessionResponse, similarParams, similarQuery, similarResponse } from '../schemas/recommend.js';
 
 export interface RecommendRoutesOptions {
   recommender: Recommender;
@@ -24,6 +24,8 @@ function filterFrom(request: FastifyRequest, query: { category?: string[]; exclu
 function translate(err: unknown): never {
   if (err instanceof UnknownModelError) throw notFound(`active version of model ${err.model}`, 'query.model');
   if (err instanceof UnknownItemError) throw notFound('item', 'params.id');
+  if (err instanceof UnknownUserError) throw notFound('user in the model', 'params.id');
+  if (err instanceof UnsupportedByModelError) throw new AppError(409, 'not_supported', err.message, [{ path: 'query.model', message: err.message }]);
   throw err;
 }
 
@@ -85,4 +87,16 @@ export const recommendRoutes: FastifyPluginAsync<RecommendRoutesOptions> = async
   app.get('/latest', { config: { scope: 'read' }, schema: { querystring: listQuery, response: { 200: latestResponse, ...errors } } }, async (request) => ({
     items: opts.recommender.latest(request.query.limit, filterFrom(request, request.query)).map((i) => ({ itemId: i.itemId, createdAt: new Date(i.createdAt).toISOString() })),
   }));
+
+  app.get(
+    '/users/:id/similar',
+    { config: { scope: 'read' }, schema: { params: recommendParams, querystring: similarUsersQuery, response: { 200: similarUsersResponse, ...errors, 409: errorResponse } } },
+    async (request) => {
+      try {
+        return { userId: request.params.id, ...opts.recommender.similarUsers(request.params.id, request.query.limit, request.query.model) };
+      } catch (err) {
+        translate(err);
+      }
+    },
+  );
 };

@@ -70,6 +70,14 @@ export const similarResponse = z.object({
   items: scoredItems,
 });
 
+export const similarUsersQuery = z.strictObject({ limit, model: z.enum(MODEL_NAMES).optional() });
+export const similarUsersResponse = z.object({
+  userId: z.string(),
+  model: z.string(),
+  modelVersion: z.string(),
+  users: z.array(z.object({ userId: z.string(), score: z.number().describe('cosine between user vectors') })),
+});
+
 /** Non-personalised lists: the same filters as recommendations. */
 export const listQuery = z.strictObject({ limit, ...filters });
 export const popularResponse = z.object({
