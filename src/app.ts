@@ -197,6 +197,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     ratingMin: config.ratingMin,
     ratingMax: config.ratingMax,
     maxBatchSize: config.maxBatchSize,
+    eventTypes: Object.keys(config.eventTypes),
     onIngest: (kind, users, written) => {
       recommender.interactionsChanged(users);
       popularity.changed();

@@ -2,21 +2,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { CronExpressionParser } from 'cron-parser';
+import { DEFAULT_EVENT_TYPES, eventTypesFromEnv, eventWeights, withWeights, type EventTypeSpec } from './event-types.js';
 import { BACKEND_CHOICES, MODEL_NAMES, type BackendChoice, type ModelName } from './models/model.js';
-
-/** Event types accepted by `POST /events`. */
-export const EVENT_TYPES = ['click', 'view', 'like', 'add_to_cart', 'purchase', 'dislike'] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
-
-const DEFAULT_EVENT_WEIGHTS: Record<EventType, number> = {
-  click: 1,
-  view: 0.5,
-  like: 2,
-  add_to_cart: 3,
-  purchase: 4,
-  // Not a weight: a dislike removes the pair from the training positives and from the user's recommendations.
-  dislike: -1,
-};
 
 /** Thrown when an environment variable is missing or malformed; names the variable. */
 export class ConfigError extends Error {
@@ -55,29 +42,6 @@ function cronProblem(expression: string, tz: string): string | null {
   }
 }
 
-/** Parses `click=1,view=0.5` into weights; unknown types and non-positive weights are rejected. */
-const eventWeightsFromEnv = z.string().transform((raw, ctx) => {
-  const weights = { ...DEFAULT_EVENT_WEIGHTS };
-  for (const pair of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const [name, value] = pair.split('=').map((s) => s.trim());
-    const weight = Number(value);
-    if (!(EVENT_TYPES as readonly string[]).includes(name)) {
-      ctx.addIssue({ code: 'custom', message: `unknown event type "${name}" (expected one of ${EVENT_TYPES.join(', ')})` });
-      return z.NEVER;
-    }
-    if (name === 'dislike') {
-      ctx.addIssue({ code: 'custom', message: '"dislike" has no weight: disliked items are excluded, not weighted' });
-      return z.NEVER;
-    }
-    if (!Number.isFinite(weight) || weight <= 0) {
-      ctx.addIssue({ code: 'custom', message: `weight for "${name}" must be a positive number` });
-      return z.NEVER;
-    }
-    weights[name as EventType] = weight;
-  }
-  return weights;
-});
-
 const envSchema = z.object({
   PORT: intFromEnv(0, 65535).default(8080),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -95,7 +59,8 @@ const envSchema = z.object({
   RATING_MAX: numFromEnv().default(5),
   MAX_BATCH_SIZE: intFromEnv(1, 100_000).default(10_000),
   BODY_LIMIT_BYTES: intFromEnv(1024, 256 * 1024 * 1024).default(5 * 1024 * 1024),
-  EVENT_WEIGHTS: eventWeightsFromEnv.default(DEFAULT_EVENT_WEIGHTS),
+  EVENT_TYPES: eventTypesFromEnv.optional(),
+  EVENT_WEIGHTS: z.string().optional(),
   SQLITE_SYNCHRONOUS: z.enum(['NORMAL', 'FULL']).default('NORMAL'),
   SQLITE_BUSY_TIMEOUT_MS: intFromEnv(0, 600_000).default(5000),
   SHUTDOWN_TIMEOUT_MS: intFromEnv(100, 600_000).default(10_000),
@@ -154,7 +119,10 @@ export interface Config {
   ratingMax: number;
   maxBatchSize: number;
   bodyLimitBytes: number;
-  eventWeights: Record<EventType, number>;
+  /** Declared event types (EVENT_TYPES, or the six defaults), with weights from EVENT_WEIGHTS. */
+  eventTypes: Record<string, EventTypeSpec>;
+  /** One number per type: positive weight, −1 for negative types, 0 for read ones. */
+  eventWeights: Record<string, number>;
   sqliteSynchronous: 'NORMAL' | 'FULL';
   sqliteBusyTimeoutMs: number;
   shutdownTimeoutMs: number;
@@ -252,6 +220,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const databasePath = e.DATABASE_PATH;
   // Training and the background reader open the database from worker threads: it must be a file.
   if (databasePath === ':memory:') throw new ConfigError('DATABASE_PATH', 'must be a file path (worker threads share the database; :memory: cannot be shared)');
+  const eventTypes = withWeights(e.EVENT_TYPES ?? DEFAULT_EVENT_TYPES, e.EVENT_WEIGHTS ?? '');
+  if (typeof eventTypes === 'string') throw new ConfigError('EVENT_WEIGHTS', eventTypes);
   return {
     port: e.PORT,
     host: e.HOST,
@@ -266,7 +236,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ratingMax: e.RATING_MAX,
     maxBatchSize: e.MAX_BATCH_SIZE,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
-    eventWeights: e.EVENT_WEIGHTS,
+    eventTypes,
+    eventWeights: eventWeights(eventTypes),
     sqliteSynchronous: e.SQLITE_SYNCHRONOUS,
     sqliteBusyTimeoutMs: e.SQLITE_BUSY_TIMEOUT_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

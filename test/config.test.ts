@@ -28,6 +28,10 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
     ['EVENT_WEIGHTS', { EVENT_WEIGHTS: 'click=1,hover=2' }],
     ['EVENT_WEIGHTS', { EVENT_WEIGHTS: 'click=-1' }],
+    ['EVENT_WEIGHTS', { EVENT_WEIGHTS: 'dislike=2' }],
+    ['EVENT_TYPES', { EVENT_TYPES: 'Share=2' }],
+    ['EVENT_TYPES', { EVENT_TYPES: 'share=often' }],
+    ['EVENT_TYPES', { EVENT_TYPES: 'share=-2' }],
     ['RATING_MIN', { RATING_MIN: '5', RATING_MAX: '1' }],
     ['RETRAIN_CRON', { RETRAIN_CRON: '61 * * * *' }],
     ['RETRAIN_CRON', { RETRAIN_CRON: 'nightly' }],
@@ -52,7 +56,13 @@ describe('loadConfig', () => {
   });
 
   it('parses event weights over the defaults', () => {
-    expect(loadConfig({ EVENT_WEIGHTS: 'purchase=10, click=0.25' }).eventWeights).toMatchObject({ purchase: 10, click: 0.25, view: 0.5 });
+    expect(loadConfig({ EVENT_WEIGHTS: 'purchase=10, click=0.25' }).eventWeights).toMatchObject({ purchase: 10, click: 0.25, view: 0.5, dislike: -1 });
+  });
+
+  it('declares event types of its own with a weight or a polarity', () => {
+    const config = loadConfig({ EVENT_TYPES: 'share=2, bought=5, meh=negative, opened=read', EVENT_WEIGHTS: 'share=3' });
+    expect(config.eventWeights).toEqual({ share: 3, bought: 5, meh: -1, opened: 0 });
+    expect(config.eventTypes.opened).toEqual({ polarity: 'read', weight: 0 });
   });
 });
 

@@ -1,5 +1,3 @@
-import type { EventType } from '../config.js';
-
 /** A validated rating ready to store; `timestamp` is epoch milliseconds. */
 export interface RatingRecord {
   userId: string;
@@ -12,7 +10,8 @@ export interface RatingRecord {
 export interface EventRecord {
   userId: string;
   itemId: string;
-  type: EventType;
+  /** A type declared in EVENT_TYPES. */
+  type: string;
   value: number;
   timestamp: number;
   eventId?: string;

@@ -86,7 +86,7 @@ export function createServingRepository(db: Db): ServingRepository {
       for (const ev of events.all(id, limit)) {
         const e = entry(ev.item, ev.ts);
         const w = (eventWeights[ev.type] ?? 0) * ev.value;
-        if (w < 0 || ev.type === 'dislike') e.disliked = true;
+        if (w < 0) e.disliked = true;
         else e.weight += w;
       }
       const items = [...merged.values()].sort((a, b) => b.ts - a.ts).slice(0, limit).map(({ item, rating, weight, disliked }) => ({ item, rating, weight, disliked }));

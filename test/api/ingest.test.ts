@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { api, startApp, tempDir, testConfig } from '../helpers/app.js';
+import { readTrainingData } from '../../src/db/training-data-repository.js';
 
 let app: FastifyInstance;
 let cleanup: () => void;
@@ -208,5 +209,26 @@ describe('id maps', () => {
     const after = app.services.db.prepare('SELECT id, external_id FROM users ORDER BY id').all();
     expect(after.slice(0, 2)).toEqual(before);
     expect(after).toHaveLength(3);
+  });
+});
+
+describe('event types of one\'s own (EVENT_TYPES)', () => {
+  it('accepts exactly the declared types, and training reads them with their weights', async () => {
+    const { dir, cleanup } = tempDir();
+    const custom = await startApp(testConfig(dir, { EVENT_TYPES: 'share=2,meh=negative,opened=read' }));
+    try {
+      await api(custom).post('/events').send({ events: [{ userId: 'u', itemId: 'a', type: 'share', value: 3 }, { userId: 'u', itemId: 'b', type: 'meh' }, { userId: 'u', itemId: 'c', type: 'opened' }] }).expect(200);
+      const refused = await api(custom).post('/events').send({ userId: 'u', itemId: 'a', type: 'click' });
+      expect(refused.status).toBe(400);
+      expect(refused.body.details[0]).toMatchObject({ path: 'body.type', message: 'must be one of share, meh, opened' });
+      const { rows } = readTrainingData(custom.services.db, custom.services.config.eventWeights);
+      // share: weight 2 × value 3; meh: a dislike (negative, dropped later from the positives); opened: not a signal.
+      expect(rows.map((r) => [r.item, r.weight])).toEqual([['a', 6], ['b', -1]]);
+      const history = await api(custom).get('/users/u/history');
+      expect(history.body.items.map((i: { itemId: string }) => i.itemId).sort()).toEqual(['a', 'b', 'c']);
+    } finally {
+      await custom.close();
+      cleanup();
+    }
   });
 });

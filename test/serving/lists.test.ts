@@ -73,7 +73,7 @@ describe('POST /recommendations (anonymous session)', () => {
     await ingestSynthetic(a, 80, 100);
     const job = await waitForJob(a, (await api(a).post('/admin/retrain').set(AUTH).send({ model: 'ease' })).body.jobId);
     expect(job.state).toBe('completed');
-    await until(async () => (await api(a).get('/users/u1/recommendations')).body.model === 'ease', 5000, 'ease serving');
+    await until(async () => (await api(a).get('/users/u1/recommendations')).body.model === 'ease', 15_000, 'ease serving');
     const before = rowCount(a);
     const res = await api(a).post('/recommendations?limit=5').send({ items: ['i1', 'i2', 'i3'], ratings: [5, 4, 5] });
     expect(res.status).toBe(200);
@@ -102,7 +102,7 @@ describe('explain=true', () => {
     await ingestSynthetic(a, 80, 100);
     const job = await waitForJob(a, (await api(a).post('/admin/retrain').set(AUTH).send({ model })).body.jobId);
     expect(job.state).toBe('completed');
-    await until(async () => (await api(a).get('/users/u1/recommendations')).body.model === model, 5000, `${model} serving`);
+    await until(async () => (await api(a).get('/users/u1/recommendations')).body.model === model, 15_000, `${model} serving`);
     const history = new Set(((await api(a).get('/users/u1/history?limit=500')).body.items as { itemId: string }[]).map((h) => h.itemId));
     const res = await api(a).get('/users/u1/recommendations?explain=true&limit=5');
     const items = res.body.items as { itemId: string; because: { itemId: string; weight: number }[] }[];
@@ -124,7 +124,7 @@ describe('GET /users/:id/similar', () => {
     const a = await app();
     await ingestSynthetic(a, 80, 100);
     for (const model of ['ials', 'ease']) expect((await waitForJob(a, (await api(a).post('/admin/retrain').set(AUTH).send({ model, force: true })).body.jobId)).state).toBe('completed');
-    await until(async () => (await api(a).get('/users/u1/recommendations?model=ials')).body.model === 'ials', 5000, 'ials loaded');
+    await until(() => a.services.store.current('ials') !== null && a.services.store.current('ease') !== null, 15_000, 'both models loaded');
     const res = await api(a).get('/users/u1/similar?limit=5&model=ials');
     expect(res.status).toBe(200);
     const users = res.body.users as { userId: string; score: number }[];

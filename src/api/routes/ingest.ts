@@ -12,7 +12,8 @@ export interface IngestRoutesOptions extends RatingLimits {
   events: EventsRepository;
   /** Called after a write commits, e.g. to invalidate caches or count towards a retrain. */
   onIngest?: (kind: 'ratings' | 'events', userIds: readonly string[], inserted: number) => void;
-  /** Per-client request limit (@fastify/rate-limit), or null for none. */
+  /** Event types declared in configuration (EVENT_TYPES). */
+  eventTypes: readonly string[];
 }
 
 function toRatingRecords(body: RatingsBody, now: number): RatingRecord[] {
@@ -48,7 +49,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (fast
 
   app.post('/events', {
     config: { scope: 'write' },
-    schema: { body: eventsBodySchema(opts.maxBatchSize), response: { 200: writeCountsResponse, ...bodyErrors } },
+    schema: { body: eventsBodySchema(opts.maxBatchSize, opts.eventTypes), response: { 200: writeCountsResponse, ...bodyErrors } },
     handler: async (request) => {
       const records = toEventRecords(request.body, Date.now());
       const counts = opts.events.insert(records);

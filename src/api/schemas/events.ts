@@ -1,13 +1,12 @@
 import { z } from 'zod';
-import { EVENT_TYPES } from '../../config.js';
 import { externalId, timestamp } from './common.js';
 
 /** `POST /events` body: one event, or `{ events: [...] }`. */
-export function eventsBodySchema(maxBatchSize: number) {
+export function eventsBodySchema(maxBatchSize: number, types: readonly string[]) {
   const event = z.strictObject({
     userId: externalId,
     itemId: externalId,
-    type: z.enum(EVENT_TYPES, { message: `must be one of ${EVENT_TYPES.join(', ')}` }),
+    type: z.enum(types as [string, ...string[]], { message: `must be one of ${types.join(', ')}` }),
     value: z.number().min(0, 'must not be negative').max(1e9, 'must be at most 1e9').optional(),
     timestamp: timestamp.optional(),
     eventId: z
