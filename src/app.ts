@@ -14,6 +14,9 @@ import { metaRoutes } from './api/routes/meta.js';
 import { recommendRoutes } from './api/routes/recommend.js';
 import { createServer, registerDocs, registerRequestMetrics, type RegisteredRoute } from './api/server.js';
 import { setUpAccess, type Access } from './auth/setup.js';
+import { bulkRoutes } from './api/routes/bulk.js';
+import { createImportSink } from './api/import-sink.js';
+import { createBulkRepository } from './db/bulk-repository.js';
 import { servingAdminRoutes } from './api/routes/serving-admin.js';
 import { chooseServing } from './serving/serving-choice.js';
 import type { Config } from './config.js';
@@ -191,6 +194,12 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   await registerDocs(app, PACKAGE_VERSION);
   await app.register(healthRoutes, { readiness });
   await app.register(metaRoutes, { registry, openapiPath: OPENAPI_PATH, metricsScope: config.metricsPublic ? 'public' : 'read', specScope: config.docsPublic ? 'public' : 'read' });
+  const ingested = (kind: 'ratings' | 'events', users: readonly string[], written: number): void => {
+    recommender.interactionsChanged(users);
+    popularity.changed();
+    metrics.ingested.inc({ kind }, written);
+    retrainIfDue();
+  };
   await app.register(ingestRoutes, {
     ratings: createRatingsRepository(db),
     events: createEventsRepository(db),
@@ -198,16 +207,11 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     ratingMax: config.ratingMax,
     maxBatchSize: config.maxBatchSize,
     eventTypes: Object.keys(config.eventTypes),
-    onIngest: (kind, users, written) => {
-      recommender.interactionsChanged(users);
-      popularity.changed();
-      metrics.ingested.inc({ kind }, written);
-      retrainIfDue();
-    },
+    onIngest: ingested,
   });
   await app.register(historyRoutes, { history: createHistoryRepository(db) });
   await app.register(recommendRoutes, { recommender, onAnswer: (route, source, model) => metrics.answers.inc({ route, source, model }) });
-  const retrainIfDue = autoRetrainer(db, models, queue, config.defaultModel, config.retrainEvery, app.log);
+  const retrainIfDue: () => void = autoRetrainer(db, models, queue, config.defaultModel, config.retrainEvery, app.log);
   await app.register(catalogueRoutes, {
     catalogue: catalogueRepo,
     writes: writer,
@@ -216,6 +220,20 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     maxBatchSize: config.maxBatchSize,
   });
   await app.register(keyRoutes, { keys: createKeysRepository(db) });
+  await app.register(bulkRoutes, {
+    bulk: createBulkRepository(db),
+    sink: createImportSink({
+      limits: { ratingMin: config.ratingMin, ratingMax: config.ratingMax, maxBatchSize: config.maxBatchSize },
+      eventTypes: Object.keys(config.eventTypes),
+      ratings: createRatingsRepository(db),
+      events: createEventsRepository(db),
+      catalogue: catalogueRepo,
+      writes: writer,
+      onIngest: ingested,
+      onCatalogueChange: (changes, version) => catalogue.apply(changes, version),
+    }),
+    onDeleted: (userId) => ingested('ratings', [userId], 0),
+  });
   await app.register(servingAdminRoutes, { models, loadedVersion: () => store.servingVersion, refreshServing: () => store.refresh() });
   await app.register(adminRoutes, {
     queue,

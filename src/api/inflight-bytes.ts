@@ -32,6 +32,8 @@ export function registerInflightBodyLimit(app: FastifyInstance, maxBytes: number
   };
 
   app.addHook('onRequest', async (request, reply) => {
+    // A route that consumes its body in bounded batches holds no body in memory (bulk import).
+    if (request.routeOptions.config.streamsBody) return;
     const declared = Number(request.headers['content-length'] ?? 0);
     const chunked = request.headers['transfer-encoding'] !== undefined;
     if (!(declared > 0) && !chunked) return;
@@ -43,7 +45,7 @@ export function registerInflightBodyLimit(app: FastifyInstance, maxBytes: number
     }
   });
   app.addHook('preParsing', async (request, reply, payload) => {
-    if (request.headers['content-length'] !== undefined) return payload;
+    if (request.headers['content-length'] !== undefined || request.routeOptions.config.streamsBody) return payload;
     // No declared length: count bytes as they arrive.
     return meterBody(payload as Readable, (bytes) => {
       if (reserve(request, bytes)) return;

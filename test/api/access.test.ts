@@ -41,6 +41,10 @@ const EXPECTED: Record<string, RouteScope> = {
   'GET /admin/models': 'admin',
   'POST /admin/models/:model/:version/activate': 'admin',
   'GET /admin/serving': 'admin',
+  'GET /admin/export/:kind': 'admin',
+  'POST /admin/import/:kind': 'admin',
+  'DELETE /users/:id/ratings/:itemId': 'write',
+  'DELETE /events/:eventId': 'write',
   'POST /admin/serving': 'admin',
   'POST /admin/keys': 'admin',
   'GET /admin/keys': 'admin',
@@ -79,7 +83,7 @@ afterAll(async () => {
   cleanup();
 });
 
-const concrete = (url: string) => url.replace(':model', 'gmf').replace(':version', 'v1').replace(/:[a-z]+/g, 'x');
+const concrete = (url: string) => url.replace(':model', 'gmf').replace(':version', 'v1').replace(':kind', 'users').replace(/:[A-Za-z]+/g, 'x');
 const call = (method: string, url: string, caller: Caller) => {
   const r = request(app.server)[method.toLowerCase() as 'get'](concrete(url));
   const key = keys[caller];

@@ -31,7 +31,7 @@ describe('GET /popular', () => {
       .post('/events')
       .send({ events: [{ userId: 'u9', itemId: 'bought', type: 'purchase', timestamp: t }, ...Array.from({ length: 5 }, (_, k) => ({ userId: `v${k}`, itemId: 'hated', type: 'dislike', timestamp: t }))] })
       .expect(200);
-    await until(async () => ids((await api(a).get('/popular')).body).length === 2, 5000, 'ranking');
+    await until(async () => ids((await api(a).get('/popular')).body).length === 2, 15_000, 'ranking');
     const res = await api(a).get('/popular');
     // purchase weighs 4, two 5-star ratings 2; six 1-star ratings and five dislikes count for nothing.
     expect(ids(res.body)).toEqual(['bought', 'liked']);
@@ -45,7 +45,7 @@ describe('GET /popular', () => {
     const a = await app();
     await api(a).put('/items').send({ items: [{ itemId: 'x', categories: ['c1'] }, { itemId: 'y', categories: ['c2'] }] }).expect(200);
     await api(a).post('/ratings').send({ ratings: [{ userId: 'u', itemId: 'x', rating: 5 }, { userId: 'u', itemId: 'y', rating: 5 }, { userId: 'v', itemId: 'y', rating: 5 }] }).expect(200);
-    await until(async () => ids((await api(a).get('/popular')).body).length === 2, 5000, 'ranking');
+    await until(async () => ids((await api(a).get('/popular')).body).length === 2, 15_000, 'ranking');
     expect(ids((await api(a).get('/popular?category=c1')).body)).toEqual(['x']);
     expect(ids((await api(a).get('/popular?exclude=y')).body)).toEqual(['x']);
   });
@@ -60,7 +60,7 @@ describe('GET /latest', () => {
     }
     await api(a).put('/items/hidden').send({ hidden: true }).expect(200);
     a.services.popularity.changed();
-    await until(async () => ids((await api(a).get('/latest')).body).length === 3, 5000, 'latest list');
+    await until(async () => ids((await api(a).get('/latest')).body).length === 3, 15_000, 'latest list');
     const res = await api(a).get('/latest');
     expect(ids(res.body)).toEqual(['new', 'mid', 'old']);
     expect(ids((await api(a).get('/latest?category=a&limit=1')).body)).toEqual(['new']);
@@ -89,7 +89,7 @@ describe('POST /recommendations (anonymous session)', () => {
   it('without a model, answers popular items other than the session\'s', async () => {
     const a = await app();
     await api(a).post('/ratings').send({ ratings: [{ userId: 'u', itemId: 'p', rating: 5 }, { userId: 'u', itemId: 'q', rating: 5 }, { userId: 'v', itemId: 'p', rating: 5 }] }).expect(200);
-    await until(async () => ids((await api(a).get('/popular')).body).length === 2, 5000, 'ranking');
+    await until(async () => ids((await api(a).get('/popular')).body).length === 2, 15_000, 'ranking');
     const res = await api(a).post('/recommendations').send({ items: ['p'] });
     expect(res.body).toMatchObject({ source: 'fallback' });
     expect(ids(res.body)).toEqual(['q']);

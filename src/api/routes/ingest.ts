@@ -16,12 +16,12 @@ export interface IngestRoutesOptions extends RatingLimits {
   eventTypes: readonly string[];
 }
 
-function toRatingRecords(body: RatingsBody, now: number): RatingRecord[] {
+export function toRatingRecords(body: RatingsBody, now: number): RatingRecord[] {
   const list = 'ratings' in body ? body.ratings : [body];
   return list.map((r) => ({ userId: r.userId, itemId: r.itemId, rating: r.rating, timestamp: r.timestamp ?? now }));
 }
 
-function toEventRecords(body: EventsBody, now: number): EventRecord[] {
+export function toEventRecords(body: EventsBody, now: number): EventRecord[] {
   const list = 'events' in body ? body.events : [body];
   return list.map((e) => ({
     userId: e.userId,

@@ -1,0 +1,121 @@
+import { Readable } from 'node:stream';
+import { createInterface } from 'node:readline';
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { BULK_KINDS, type BulkKind, type BulkRepository } from '../../db/bulk-repository.js';
+import { AppError, notFound } from '../../errors.js';
+import { errorResponse, pathId } from '../schemas/common.js';
+
+/** Rows per export page and per import transaction. */
+const PAGE = 1000;
+/** Fields an export adds that an import ignores, so an export file imports as it is. */
+const EXPORT_ONLY = ['cursor', 'createdAt'];
+
+export interface ImportSink {
+  /** Validates and writes one batch (one transaction); returns how many records it wrote. Throws a ZodError-shaped AppError on bad input. */
+  write(kind: BulkKind, records: unknown[]): Promise<number>;
+}
+
+export interface BulkRoutesOptions {
+  bulk: BulkRepository;
+  sink: ImportSink;
+  /** A rating or event was deleted: the user's cached answers are stale. */
+  onDeleted: (userId: string) => void;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The handler consumes the body as a stream in bounded batches: in-flight byte accounting does not apply. */
+    streamsBody?: boolean;
+  }
+}
+
+const kindParams = z.strictObject({ kind: z.enum(BULK_KINDS) });
+const exportQuery = z.strictObject({ after: z.coerce.number().int().min(0).default(0).describe('Resume after this cursor (the `cursor` of the last line received)') });
+const importResponse = z.object({ kind: z.enum(BULK_KINDS), lines: z.number().int(), written: z.number().int() });
+
+/** NDJSON pages of one table, one bounded query per page, pulled as the client reads. */
+function exportStream(bulk: BulkRepository, kind: BulkKind, after: number): Readable {
+  let cursor = after;
+  return new Readable({
+    read() {
+      const rows = bulk.page(kind, cursor, PAGE);
+      if (rows.length === 0) {
+        this.push(null);
+        return;
+      }
+      cursor = rows[rows.length - 1].cursor;
+      this.push(`${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
+    },
+  });
+}
+
+const badLine = (line: number, message: string, written: number): AppError =>
+  new AppError(400, 'validation_failed', `Import stopped at line ${line}; the ${written} records before it were written`, [{ path: `line ${line}`, message }]);
+
+/**
+ * Bulk data: streamed NDJSON export of users, items, ratings and events (resumable by cursor),
+ * streamed import of the same format in transactions of 1,000 lines, and single deletions.
+ */
+export const bulkRoutes: FastifyPluginAsync<BulkRoutesOptions> = async (fastify, opts) => {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+  app.addContentTypeParser('application/x-ndjson', (_request, payload, done) => done(null, payload));
+
+  app.get('/admin/export/:kind', { config: { scope: 'admin' }, schema: { tags: ['admin'], params: kindParams, querystring: exportQuery } }, async (request, reply) => {
+    reply.type('application/x-ndjson');
+    return reply.send(exportStream(opts.bulk, request.params.kind, request.query.after));
+  });
+
+  app.post(
+    '/admin/import/:kind',
+    { config: { scope: 'admin', streamsBody: true }, schema: { tags: ['admin'], params: kindParams, response: { 200: importResponse, 400: errorResponse, 415: errorResponse } } },
+    async (request) => {
+      if (!(request.body instanceof Readable)) throw new AppError(415, 'unsupported_media_type', 'send NDJSON with content-type application/x-ndjson', [{ path: 'headers.content-type', message: 'must be application/x-ndjson' }]);
+      const kind = request.params.kind;
+      let line = 0;
+      let written = 0;
+      let batch: { line: number; value: unknown }[] = [];
+      const flush = async (): Promise<void> => {
+        try {
+          written += await opts.sink.write(kind, batch.map((b) => b.value));
+        } catch (err) {
+          const detail = err instanceof AppError ? err.details[0] : undefined;
+          const index = Number(/^body\.\w+\.(\d+)/.exec(detail?.path ?? '')?.[1] ?? 0);
+          throw badLine(batch[index]?.line ?? line, `${detail?.path.replace(/^body\.\w+\.\d+\.?/, '') || 'record'}: ${detail?.message ?? (err as Error).message}`, written);
+        }
+        batch = [];
+      };
+      for await (const text of createInterface({ input: request.body, crlfDelay: Number.POSITIVE_INFINITY })) {
+        line++;
+        if (text.trim() === '') continue;
+        let value: unknown;
+        try {
+          value = JSON.parse(text);
+        } catch {
+          throw badLine(line, 'not a JSON object', written);
+        }
+        if (value === null || typeof value !== 'object' || Array.isArray(value)) throw badLine(line, 'not a JSON object', written);
+        for (const field of EXPORT_ONLY) delete (value as Record<string, unknown>)[field];
+        batch.push({ line, value });
+        if (batch.length === PAGE) await flush();
+      }
+      if (batch.length) await flush();
+      request.log.info({ kind, lines: line, written }, 'bulk import');
+      return { kind, lines: line, written };
+    },
+  );
+
+  app.delete('/users/:id/ratings/:itemId', { config: { scope: 'write' }, schema: { params: z.strictObject({ id: pathId, itemId: pathId }), response: { 204: z.null(), 400: errorResponse, 404: errorResponse } } }, async (request, reply) => {
+    if (!opts.bulk.deleteRating(request.params.id, request.params.itemId)) throw notFound('rating', 'params.itemId');
+    opts.onDeleted(request.params.id);
+    return reply.code(204).send(null);
+  });
+
+  app.delete('/events/:eventId', { config: { scope: 'write' }, schema: { params: z.strictObject({ eventId: z.string().min(1).max(128) }), response: { 204: z.null(), 400: errorResponse, 404: errorResponse } } }, async (request, reply) => {
+    const user = opts.bulk.deleteEvent(request.params.eventId);
+    if (user === null) throw notFound('event', 'params.eventId');
+    opts.onDeleted(user);
+    return reply.code(204).send(null);
+  });
+};

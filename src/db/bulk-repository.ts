@@ -1,0 +1,80 @@
+import type { Db } from './connection.js';
+
+export const BULK_KINDS = ['users', 'items', 'ratings', 'events'] as const;
+export type BulkKind = (typeof BULK_KINDS)[number];
+
+/** One exported row: the same fields the ingest and catalogue routes take, plus `cursor`. */
+export type BulkRecord = Record<string, unknown> & { cursor: number };
+
+export interface BulkRepository {
+  /**
+   * Up to `limit` rows of a table after cursor `after` (row ids, increasing): a bounded query per
+   * page, so an export of any size streams in constant memory and resumes where it stopped.
+   */
+  page(kind: BulkKind, after: number, limit: number): BulkRecord[];
+  /** Deletes one rating; false when the user has none for the item. */
+  deleteRating(userId: string, itemId: string): boolean;
+  /** Deletes one event by its eventId; the event's user, or null when there is none. */
+  deleteEvent(eventId: string): string | null;
+}
+
+const labels = (json: string | null): Record<string, string> => (json ? (JSON.parse(json) as Record<string, string>) : {});
+
+export function createBulkRepository(db: Db): BulkRepository {
+  const pages: Record<BulkKind, (after: number, limit: number) => BulkRecord[]> = {
+    users: (after, limit) =>
+      db
+        .prepare<[number, number], { id: number; external_id: string; labels: string | null; created_at: number }>('SELECT id, external_id, labels, created_at FROM users WHERE id > ? ORDER BY id LIMIT ?')
+        .all(after, limit)
+        .map((r) => ({ cursor: r.id, userId: r.external_id, labels: labels(r.labels), createdAt: r.created_at })),
+    items: (after, limit) => {
+      const rows = db
+        .prepare<[number, number], { id: number; external_id: string; hidden: number; available_from: number | null; available_until: number | null; labels: string | null; created_at: number; categories: string | null }>(
+          `SELECT i.id, i.external_id, i.hidden, i.available_from, i.available_until, i.labels, i.created_at,
+                  (SELECT json_group_array(category) FROM (SELECT category FROM item_categories c WHERE c.item_id = i.id ORDER BY category)) AS categories
+             FROM items i WHERE i.id > ? ORDER BY i.id LIMIT ?`,
+        )
+        .all(after, limit);
+      return rows.map((r) => ({
+        cursor: r.id,
+        itemId: r.external_id,
+        categories: r.categories ? (JSON.parse(r.categories) as string[]) : [],
+        hidden: r.hidden === 1,
+        availableFrom: r.available_from,
+        availableUntil: r.available_until,
+        labels: labels(r.labels),
+        createdAt: r.created_at,
+      }));
+    },
+    ratings: (after, limit) =>
+      db
+        .prepare<[number, number], { id: number; user: string; item: string; value: number; ts: number }>(
+          'SELECT r.id, u.external_id AS user, i.external_id AS item, r.value, r.ts FROM ratings r JOIN users u ON u.id = r.user_id JOIN items i ON i.id = r.item_id WHERE r.id > ? ORDER BY r.id LIMIT ?',
+        )
+        .all(after, limit)
+        .map((r) => ({ cursor: r.id, userId: r.user, itemId: r.item, rating: r.value, timestamp: r.ts })),
+    events: (after, limit) =>
+      db
+        .prepare<[number, number], { id: number; user: string; item: string; type: string; value: number; ts: number; event_id: string | null }>(
+          'SELECT e.id, u.external_id AS user, i.external_id AS item, e.type, e.value, e.ts, e.event_id FROM events e JOIN users u ON u.id = e.user_id JOIN items i ON i.id = e.item_id WHERE e.id > ? ORDER BY e.id LIMIT ?',
+        )
+        .all(after, limit)
+        .map((r) => ({ cursor: r.id, userId: r.user, itemId: r.item, type: r.type, value: r.value, timestamp: r.ts, ...(r.event_id ? { eventId: r.event_id } : {}) })),
+  };
+  const deleteRating = db.prepare<[string, string]>(
+    'DELETE FROM ratings WHERE user_id = (SELECT id FROM users WHERE external_id = ?) AND item_id = (SELECT id FROM items WHERE external_id = ?)',
+  );
+  const eventUser = db.prepare<[string], string>('SELECT u.external_id FROM events e JOIN users u ON u.id = e.user_id WHERE e.event_id = ?').pluck();
+  const deleteEventRow = db.prepare<[string]>('DELETE FROM events WHERE event_id = ?');
+  const deleteEvent = db.transaction((eventId: string): string | null => {
+    const user = eventUser.get(eventId);
+    if (user === undefined) return null;
+    deleteEventRow.run(eventId);
+    return user;
+  });
+  return {
+    page: (kind, after, limit) => pages[kind](after, limit),
+    deleteRating: (userId, itemId) => deleteRating.run(userId, itemId).changes > 0,
+    deleteEvent: (eventId) => deleteEvent.immediate(eventId),
+  };
+}
