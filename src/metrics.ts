@@ -55,7 +55,8 @@ export class Metrics {
   });
 
   constructor(sources: { store: ModelStore; jobs: JobsRepository; queue: JobQueue; cache: { hits: number; misses: number; size: number; bytes: number }; inflightBodyBytes: () => number }) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'recflow_' });
+    // Standard names (process_*, nodejs_*) so stock dashboards and alerts work unchanged.
+    collectDefaultMetrics({ register: this.registry });
     new Gauge({
       name: 'recflow_active_model_info',
       help: 'Model versions loaded for serving (value 1; serving=1 marks the default one)',

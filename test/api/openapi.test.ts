@@ -116,7 +116,7 @@ describe('openapi.yaml', () => {
     await api(app).get('/users/a/recommendations');
     const metrics = await api(app).get('/metrics');
     expect(metrics.status).toBe(200);
-    for (const name of ['recflow_http_request_duration_seconds_bucket', 'recflow_ingested_total', 'recflow_recommendation_answers_total', 'recflow_active_model_info', 'recflow_active_model_metric', 'recflow_training_jobs', 'recflow_queue_depth', 'recflow_training_job_duration_seconds']) {
+    for (const name of ['process_cpu_seconds_total', 'nodejs_eventloop_lag_seconds', 'recflow_http_request_duration_seconds_bucket', 'recflow_ingested_total', 'recflow_recommendation_answers_total', 'recflow_active_model_info', 'recflow_active_model_metric', 'recflow_training_jobs', 'recflow_queue_depth', 'recflow_training_job_duration_seconds']) {
       expect(metrics.text, name).toContain(name);
     }
     expect(metrics.text).toMatch(/recflow_http_request_duration_seconds_bucket\{[^}]*route="\/users\/:id\/recommendations"/);
