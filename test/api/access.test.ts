@@ -42,6 +42,8 @@ const EXPECTED: Record<string, RouteScope> = {
   'POST /admin/models/:model/:version/activate': 'admin',
   'GET /admin/serving': 'admin',
   'GET /admin/export/:kind': 'admin',
+  'GET /items': 'read',
+  'GET /users': 'read',
   'POST /admin/import/:kind': 'admin',
   'DELETE /users/:id/ratings/:itemId': 'write',
   'DELETE /events/:eventId': 'write',

@@ -83,4 +83,25 @@ describe('bulk export and import (NDJSON)', () => {
     const history = (await api(a).get('/users/u/history')).body.items.map((i: { itemId: string }) => i.itemId);
     expect(history).toEqual(['b']);
   });
+
+
+  it('lists items and users page by page with a cursor', async () => {
+    const a = await fresh();
+    await ingestSynthetic(a, 30, 40);
+    const seen: string[] = [];
+    let after = 0;
+    for (let pages = 0; pages < 10; pages++) {
+      const res = await api(a).get(`/items?limit=15&after=${after}`);
+      expect(res.status).toBe(200);
+      seen.push(...res.body.items.map((i: { itemId: string }) => i.itemId));
+      if (res.body.nextCursor === null) break;
+      after = res.body.nextCursor;
+    }
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.length).toBe(a.services.db.prepare('SELECT COUNT(*) FROM items').pluck().get());
+    const users = await api(a).get('/users?limit=5');
+    expect(users.body.users).toHaveLength(5);
+    expect(users.body.users[0]).toMatchObject({ userId: expect.any(String), labels: {}, createdAt: expect.stringMatching(/^\d{4}-/) });
+    expect((await api(a).get('/items?limit=5000')).body.details[0].path).toBe('query.limit');
+  });
 });

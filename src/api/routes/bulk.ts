@@ -118,4 +118,29 @@ export const bulkRoutes: FastifyPluginAsync<BulkRoutesOptions> = async (fastify,
     opts.onDeleted(user);
     return reply.code(204).send(null);
   });
+
+  const listQuery = z.strictObject({
+    after: z.coerce.number().int().min(0).default(0).describe('The `nextCursor` of the previous page'),
+    limit: z.coerce.number().int().min(1, 'must be between 1 and 1000').max(1000, 'must be between 1 and 1000').default(100),
+  });
+  const item = z.object({ itemId: z.string(), categories: z.array(z.string()), hidden: z.boolean(), availableFrom: z.number().nullable(), availableUntil: z.number().nullable(), labels: z.record(z.string(), z.string()), createdAt: z.string() });
+  const user = z.object({ userId: z.string(), labels: z.record(z.string(), z.string()), createdAt: z.string() });
+  const nextCursor = z.number().int().nullable().describe('Pass as `after` for the next page; null on the last');
+  /** One page of a listing: the exported rows without their cursor, `createdAt` as ISO 8601. */
+  function page<T>(kind: 'users' | 'items', after: number, limit: number): { rows: T[]; nextCursor: number | null } {
+    const rows = opts.bulk.page(kind, after, limit);
+    return {
+      rows: rows.map(({ cursor: _c, createdAt, ...r }) => ({ ...r, createdAt: new Date(createdAt as number).toISOString() }) as T),
+      nextCursor: rows.length === limit ? rows[rows.length - 1].cursor : null,
+    };
+  }
+
+  app.get('/items', { config: { scope: 'read' }, schema: { querystring: listQuery, response: { 200: z.object({ items: z.array(item), nextCursor }), 400: errorResponse } } }, async (request) => {
+    const { rows, nextCursor: next } = page<z.infer<typeof item>>('items', request.query.after, request.query.limit);
+    return { items: rows, nextCursor: next };
+  });
+  app.get('/users', { config: { scope: 'read' }, schema: { querystring: listQuery, response: { 200: z.object({ users: z.array(user), nextCursor }), 400: errorResponse } } }, async (request) => {
+    const { rows, nextCursor: next } = page<z.infer<typeof user>>('users', request.query.after, request.query.limit);
+    return { users: rows, nextCursor: next };
+  });
 };
