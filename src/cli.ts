@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { buildInteractions, type Interactions } from './data/interactions.js';
-import { FILE_FORMATS, loadInteractionsFile } from './data/loaders.js';
+import { emptyReport, FILE_FORMATS, loadInteractionsFile, readInteractionRecords } from './data/loaders.js';
 import { generateSynthetic, type SyntheticOptions } from './data/synthetic.js';
 import { loadConfig, type Config } from './config.js';
 import { createEventsRepository } from './db/events-repository.js';
@@ -86,30 +86,35 @@ async function dataFrom(opts: { file?: string; format: string; db?: string; rati
   }
 }
 
-/** Streams a file into the database in batches, each one transaction, through the ingest repositories. */
+/**
+ * Streams a file into the database in batches of 10,000, each one transaction, through the ingest
+ * repositories: memory stays constant whatever the file's size (it used to hold the whole file).
+ */
 async function importFile(config: Config, file: string, format: (typeof FILE_FORMATS)[number] | 'auto'): Promise<Record<string, number>> {
-  const loaded = await loadInteractionsFile(file, { format });
   const db = openDb(config.databasePath, { busyTimeoutMs: config.sqliteBusyTimeoutMs, synchronous: config.sqliteSynchronous });
   try {
     migrate(db, config.migrationsDir);
     const ratings = createRatingsRepository(db);
     const events = createEventsRepository(db);
-    const d = loaded.interactions;
-    const totals = { ratings: 0, events: 0, badLines: loaded.errorCount };
-    const batch = 10_000;
-    for (let start = 0; start < d.user.length; start += batch) {
-      const rated: RatingRecord[] = [];
-      const clicked: EventRecord[] = [];
-      for (let k = start; k < Math.min(d.user.length, start + batch); k++) {
-        const base = { userId: d.userIds[d.user[k]], itemId: d.itemIds[d.item[k]], timestamp: d.ts[k] || Date.now() };
-        if (!Number.isNaN(d.rating[k])) rated.push({ ...base, rating: Math.min(config.ratingMax, Math.max(config.ratingMin, d.rating[k])) });
-        else clicked.push({ ...base, type: 'click', value: d.implicit[k] });
-      }
+    const report = emptyReport();
+    const totals = { ratings: 0, events: 0, badLines: 0 };
+    let rated: RatingRecord[] = [];
+    let clicked: EventRecord[] = [];
+    const flush = (): void => {
       const r = ratings.upsert(rated);
-      const e = events.insert(clicked);
       totals.ratings += r.inserted + r.updated;
-      totals.events += e.inserted;
+      totals.events += events.insert(clicked).inserted;
+      rated = [];
+      clicked = [];
+    };
+    for await (const rec of readInteractionRecords(file, { format }, report)) {
+      const base = { userId: rec.user, itemId: rec.item, timestamp: rec.ts || Date.now() };
+      if (rec.rating !== undefined) rated.push({ ...base, rating: Math.min(config.ratingMax, Math.max(config.ratingMin, rec.rating)) });
+      else clicked.push({ ...base, type: 'click', value: rec.weight ?? 1 });
+      if (rated.length + clicked.length >= 10_000) flush();
     }
+    flush();
+    totals.badLines = report.errorCount;
     return totals;
   } finally {
     closeDb(db);

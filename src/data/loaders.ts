@@ -135,33 +135,54 @@ function parserFor(format: FileFormat, header: string | null): LineParser {
 
 const hasHeader = (format: FileFormat): boolean => format === 'recbole' || format === 'csv';
 
+/** What a streamed read saw besides the records: the format, lines and (the first) bad lines. */
+export interface ReadReport {
+  format: FileFormat | null;
+  lines: number;
+  accepted: number;
+  errors: LineError[];
+  errorCount: number;
+}
+
+/**
+ * The records of an interaction file, one at a time (constant memory whatever the file's size);
+ * bad lines are skipped and counted in `report`.
+ */
+export async function* readInteractionRecords(path: string, options: Pick<LoadOptions, 'format'>, report: ReadReport): AsyncGenerator<RawInteraction> {
+  const reader = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  report.format = options.format && options.format !== 'auto' ? options.format : null;
+  let parse: LineParser | null = null;
+  for await (const raw of reader) {
+    report.lines++;
+    const line = raw.replace(/^\uFEFF/, '');
+    if (line.trim() === '') continue;
+    if (!parse) {
+      report.format ??= detectFormat(line);
+      parse = parserFor(report.format, hasHeader(report.format) ? line : null);
+      if (hasHeader(report.format)) continue;
+    }
+    const rec = parse(line);
+    if (typeof rec === 'string') {
+      report.errorCount++;
+      if (report.errors.length < MAX_REPORTED_ERRORS) report.errors.push({ line: report.lines, message: rec });
+    } else {
+      report.accepted++;
+      yield rec;
+    }
+  }
+}
+
+export const emptyReport = (): ReadReport => ({ format: null, lines: 0, accepted: 0, errors: [], errorCount: 0 });
+
 /**
  * Streams an interaction file into {@link Interactions}. Bad lines are skipped and reported with
  * their line numbers; a file with no good line is an error.
  */
 export async function loadInteractionsFile(path: string, options: LoadOptions = {}): Promise<LoadResult> {
-  const reader = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  const report = emptyReport();
   const records: RawInteraction[] = [];
-  const errors: LineError[] = [];
-  let errorCount = 0;
-  let lineNo = 0;
-  let format: FileFormat | null = options.format && options.format !== 'auto' ? options.format : null;
-  let parse: LineParser | null = null;
-  for await (const raw of reader) {
-    lineNo++;
-    const line = raw.replace(/^\uFEFF/, '');
-    if (line.trim() === '') continue;
-    if (!parse) {
-      format ??= detectFormat(line);
-      parse = parserFor(format, hasHeader(format) ? line : null);
-      if (hasHeader(format)) continue;
-    }
-    const rec = parse(line);
-    if (typeof rec === 'string') {
-      errorCount++;
-      if (errors.length < MAX_REPORTED_ERRORS) errors.push({ line: lineNo, message: rec });
-    } else records.push(rec);
-  }
+  for await (const rec of readInteractionRecords(path, options, report)) records.push(rec);
+  const { format, lines: lineNo, errors, errorCount } = report;
   if (!format) throw new LoaderError(`${path} is empty`);
   if (records.length === 0) throw new LoaderError(`${path}: no valid interaction in ${lineNo} line(s)${errors[0] ? `; line ${errors[0].line}: ${errors[0].message}` : ''}`);
   const ratingMax = options.ratingMax ?? records.reduce((m, r) => Math.max(m, r.rating ?? 0), 1);
