@@ -19,6 +19,7 @@ import { saveModel } from './models/persist.js';
 import { DEFAULT_AUTO_BUDGET_MINUTES, searchModels } from './train/auto.js';
 import { trainModel, type TrainProgress } from './train/trainer.js';
 import { formatLeaderboard } from './cli/leaderboard.js';
+import { demoCommand } from './cli/demo.js';
 import { keysCommand } from './cli/keys.js';
 import { runWorker } from './worker.js';
 
@@ -200,6 +201,7 @@ export function buildCli(): Command {
     });
 
   program.addCommand(keysCommand());
+  program.addCommand(demoCommand());
 
   program
     .command('worker')

@@ -5,6 +5,7 @@ import { JobBusy, JobGone, settleDeadAttempt, type WorkerDeps } from './execute.
 import type { ThreadJobData, ThreadMessage } from './thread-messages.js';
 
 const THREAD_MODULE = siblingModule(import.meta.url, 'training-thread');
+const THREAD_GRACE_MS = 5000;
 
 /**
  * Runs one attempt of a job in a worker thread and settles as `executeJob` would have: the
@@ -22,6 +23,9 @@ export function executeJobInThread(deps: WorkerDeps, id: string, signal: AbortSi
       settled = true;
       signal.removeEventListener('abort', onAbort);
       fn();
+      // The attempt has answered; the thread closes its port and exits after its cleanup. A thread
+      // still there after a grace period is ended, or every job could leave one behind.
+      setTimeout(() => void thread.terminate(), THREAD_GRACE_MS).unref();
     };
     const onAbort = (): void => thread.postMessage({ type: 'abort', reason: String(signal.reason ?? 'shutting down') });
     signal.addEventListener('abort', onAbort);

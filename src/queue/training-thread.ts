@@ -37,6 +37,8 @@ async function run(): Promise<void> {
     post({ type: 'error', kind, message: (err as Error).message ?? String(err) });
   } finally {
     closeDb(db);
+    // Nothing more will come: without the abort listener the thread can exit.
+    port.close();
   }
 }
 
