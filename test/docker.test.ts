@@ -26,7 +26,7 @@ function parseDockerfile(text: string): Instruction[] {
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string>; optionalDependencies: Record<string, string>; main?: string };
 const docker = parseDockerfile(readFileSync('Dockerfile', 'utf8'));
-const compose = parse(readFileSync('docker-compose.yml', 'utf8')) as {
+const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as {
   services: Record<string, { image?: string; build?: unknown; command?: string[]; environment?: Record<string, string>; volumes?: string[]; ports?: string[]; depends_on?: Record<string, { condition: string }>; healthcheck?: { test: string[] }; restart?: string; stop_grace_period?: string }>;
   volumes: Record<string, unknown>;
 };
@@ -126,5 +126,16 @@ describe('docker-compose.yml', () => {
       expect(() => loadConfig(envOf(name))).not.toThrow();
     }
     expect(loadConfig(envOf('api')).retrainCron).toBe('0 3 * * *');
+  });
+
+  it('passes the settings training depends on to the API and the worker alike', () => {
+    // What the worker reads to train, register and promote, and the API to validate and serve the same data.
+    const shared = ['REDIS_URL', 'DATABASE_PATH', 'MODEL_DIR', 'QUEUE_NAME', 'TF_BACKEND', 'RATING_MIN', 'RATING_MAX', 'DISLIKE_THRESHOLD', 'EVENT_TYPES', 'EVENT_WEIGHTS', 'JOB_ATTEMPTS', 'JOB_BACKOFF_MS', 'JOB_LOCK_MS', 'PROMOTE_TOLERANCE', 'KEEP_VERSIONS', 'REFIT', 'SQLITE_SYNCHRONOUS', 'SQLITE_BUSY_TIMEOUT_MS'];
+    for (const name of shared) {
+      expect(services.api.environment![name], name).toBeDefined();
+      expect(services.worker.environment![name], name).toBe(services.api.environment![name]);
+    }
+    // The compose default for EVENT_TYPES is the service's own default.
+    expect(loadConfig({ EVENT_TYPES: String(services.api.environment!.EVENT_TYPES).replace(/^\$\{EVENT_TYPES:-(.*)\}$/, '$1') }).eventWeights).toEqual(loadConfig({}).eventWeights);
   });
 });
