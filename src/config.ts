@@ -88,6 +88,7 @@ const envSchema = z.object({
   RATE_LIMIT_REQUESTS: intFromEnv(0, 100_000_000).default(0),
   RATE_LIMIT_BYTES: intFromEnv(0, 1024 ** 4).default(0),
   WORKER_HEARTBEAT_FILE: z.string().min(1).optional(),
+  WORKER_METRICS_PORT: intFromEnv(0, 65535).default(0),
   JOB_LOCK_MS: intFromEnv(1000, 3_600_000).default(30_000),
   JOB_RECONCILE_MS: intFromEnv(1000, 86_400_000).default(30_000),
   REQUEST_TIMEOUT_MS: intFromEnv(0, 3_600_000).default(30_000),
@@ -166,6 +167,8 @@ export interface Config {
   rateLimitRequests: number;
   rateLimitBytes: number;
   /** The worker touches this file every 10 s (container health check); unset = no heartbeat. */
+  /** The worker serves Prometheus metrics on this port (0 = none). */
+  workerMetricsPort: number;
   workerHeartbeatFile: string | undefined;
   /** BullMQ job lock; a worker that dies is noticed (stalled) after about this long. */
   jobLockMs: number;
@@ -262,6 +265,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimitRequests: e.RATE_LIMIT_REQUESTS,
     rateLimitBytes: e.RATE_LIMIT_BYTES,
     workerHeartbeatFile: e.WORKER_HEARTBEAT_FILE,
+    workerMetricsPort: e.WORKER_METRICS_PORT,
     jobLockMs: e.JOB_LOCK_MS,
     jobReconcileMs: e.JOB_RECONCILE_MS,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,

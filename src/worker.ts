@@ -9,6 +9,7 @@ import { loggerOptions } from './logger.js';
 import { initBackend } from './models/backend.js';
 import { startBullmqWorker } from './queue/bullmq.js';
 import { installShutdown } from './shutdown.js';
+import { serveWorkerMetrics, type WorkerMetrics } from './worker-metrics.js';
 import { installSnapshotFaults, removeStaleTempDirs } from './serving/snapshots.js';
 
 /**
@@ -28,10 +29,12 @@ export async function runWorker(config: Config): Promise<void> {
   let db: Db | null = null;
   let worker: { close: () => Promise<void> } | null = null;
   let heartbeat: NodeJS.Timeout | null = null;
+  let metrics: WorkerMetrics | null = null;
   installShutdown(
     async () => {
       if (heartbeat) clearInterval(heartbeat);
       await worker?.close();
+      await metrics?.close();
       if (db) closeDb(db);
     },
     config.shutdownTimeoutMs,
@@ -48,8 +51,9 @@ export async function runWorker(config: Config): Promise<void> {
   const stale = await removeStaleTempDirs(config.modelDir);
   if (stale) log.info({ removed: stale }, 'removed temp dirs of snapshot writes that never finished');
   if (installSnapshotFaults(config)) log.warn({ delayMs: config.faultSnapshotDelayMs, error: config.faultSnapshotError }, 'FAULT_SNAPSHOT_* is set: snapshot writes are faulted before their rename (testing only)');
-  worker = await startBullmqWorker({ db, config, backend, log }, config.redisUrl);
-  log.info({ queue: config.queueName, backend: backend.name }, 'worker started');
+  metrics = config.workerMetricsPort > 0 ? await serveWorkerMetrics(config.workerMetricsPort, config.host) : null;
+  worker = await startBullmqWorker({ db, config, backend, log, onAttempt: (model, outcome, seconds) => metrics?.observe(model, outcome, seconds) }, config.redisUrl);
+  log.info({ queue: config.queueName, backend: backend.name, metricsPort: config.workerMetricsPort || null }, 'worker started');
   heartbeat = config.workerHeartbeatFile ? startHeartbeat(config.workerHeartbeatFile) : null;
 }
 

@@ -85,11 +85,16 @@ describe('SIGKILL of the API during acknowledged ingest', () => {
 });
 
 describe('graceful shutdown', () => {
-  it('the API and an idle worker exit 0 on SIGTERM', async () => {
+  it('the API and an idle worker (serving its /metrics) exit 0 on SIGTERM', async () => {
     const { dir, env, server } = await startApiProcess('/readyz');
-    const worker = spawnEntry('src/worker.ts', { ...env, REDIS_URL, QUEUE_NAME: `graceful-${process.pid}`, WORKER_HEARTBEAT_FILE: join(dir, 'alive') });
+    const metricsPort = await freePort();
+    const worker = spawnEntry('src/worker.ts', { ...env, REDIS_URL, QUEUE_NAME: `graceful-${process.pid}`, WORKER_HEARTBEAT_FILE: join(dir, 'alive'), WORKER_METRICS_PORT: String(metricsPort) });
     children.push(worker);
     await until(() => existsSync(join(dir, 'alive')), 20_000, 'worker heartbeat');
+    // The worker's own Prometheus endpoint: standard process metrics and its attempts' histogram.
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(metrics).toContain('process_cpu_seconds_total');
+    expect(metrics).toContain('recflow_training_job_duration_seconds');
     server.kill('SIGTERM');
     worker.kill('SIGTERM');
     const stderr = (c: ChildProcess) => (c as unknown as { stderrText: string }).stderrText;
