@@ -17,8 +17,9 @@ import { initBackend } from './models/backend.js';
 import { BACKEND_CHOICES, MODEL_NAMES, type BackendChoice, type ModelName } from './models/model.js';
 import { saveModel } from './models/persist.js';
 import { DEFAULT_AUTO_BUDGET_MINUTES, searchModels } from './train/auto.js';
-import { trainModel, type TrainProgress } from './train/trainer.js';
+import { trainModel } from './train/trainer.js';
 import { formatLeaderboard } from './cli/leaderboard.js';
+import { trainingProgress } from './cli/progress.js';
 import { demoCommand } from './cli/demo.js';
 import { keysCommand } from './cli/keys.js';
 import { runWorker } from './worker.js';
@@ -61,13 +62,6 @@ async function writeSynthetic(options: SyntheticOptions, out: string): Promise<n
   return n;
 }
 
-function progressLine(p: TrainProgress): string {
-  const where = p.stage ? `${p.stage}: ` : '';
-  if (p.epoch === undefined) return `${where}${p.phase}…`;
-  const bits = [`${where}${p.phase} epoch ${p.epoch}/${p.epochs}`, `loss ${p.loss?.toFixed(4)}`, `${Math.round(p.samplesPerSec ?? 0).toLocaleString('en')} samples/s`];
-  if (p.valid !== undefined) bits.push(`valid HR@10 ${p.valid.toFixed(4)}`);
-  return bits.join('  ');
-}
 
 async function dataFrom(opts: { file?: string; format: string; db?: string; ratingMax?: number }): Promise<Interactions> {
   if (opts.file) {
@@ -161,11 +155,11 @@ export function buildCli(): Command {
       const backend = await initBackend(o.backend);
       process.stderr.write(`backend: ${backend.name} (${backend.reason})\n`);
       const data = await dataFrom(o);
-      const tty = Boolean(process.stderr.isTTY);
-      const hooks = { onProgress: (p: TrainProgress) => void process.stderr.write(tty ? `\r\x1b[K${progressLine(p)}` : `${progressLine(p)}\n`) };
+      const progress = trainingProgress();
+      const hooks = { onProgress: progress.onProgress };
       if (o.model === 'auto') {
         const auto = await searchModels(data, { budgetMinutes: o.budgetMinutes, refit: o.refit ?? false, patience: o.patience }, backend, hooks);
-        if (tty) process.stderr.write('\n');
+        progress.stop();
         if (o.save) await saveModel(auto.model, o.save);
         process.stdout.write(o.json ? `${JSON.stringify({ winner: auto.leaderboard[auto.winner], leaderboard: auto.leaderboard }, null, 2)}\n` : `${formatLeaderboard(auto.leaderboard, auto.winner)}\n`);
         return;
@@ -176,7 +170,7 @@ export function buildCli(): Command {
         backend,
         hooks,
       );
-      if (tty) process.stderr.write('\n');
+      progress.stop();
       if (o.save) await saveModel(model, o.save);
       if (o.json) {
         process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
