@@ -156,7 +156,7 @@ export function buildCli(): Command {
       process.stderr.write(`backend: ${backend.name} (${backend.reason})\n`);
       const data = await dataFrom(o);
       const progress = trainingProgress();
-      const hooks = { onProgress: progress.onProgress };
+      const hooks = { onProgress: progress.onProgress, onEpochProgress: progress.onEpochProgress };
       if (o.model === 'auto') {
         const auto = await searchModels(data, { budgetMinutes: o.budgetMinutes, refit: o.refit ?? false, patience: o.patience }, backend, hooks);
         progress.stop();

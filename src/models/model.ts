@@ -44,6 +44,8 @@ export interface FitOptions {
   patience?: number;
   /** Aborting stops after the current batch and rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** Within a long epoch, now and then (models with mini-batches): the share of the epoch done. */
+  onEpochProgress?: (p: { phase: string; epoch: number; epochs: number; fraction: number }) => void;
   /**
    * Epochs of earlier phases by name (NeuMF's `pretrain-gmf`, `pretrain-mlp`), overriding their
    * own hyperparameters: a refit repeats the evaluated run's {@link FitSummary.phaseBestEpochs}.

@@ -97,7 +97,7 @@ export async function searchModels(data: Interactions, options: AutoOptions, bac
         data,
         { model: candidate.model, hyper: candidate.hyper, split: 'loo', patience: options.patience ?? 3 },
         backend,
-        { signal: hooks.signal, stopAt: deadline, onProgress: (p) => hooks.onProgress?.({ ...p, stage: `candidate ${leaderboard.length + 1}: ${stage}` }) },
+        { signal: hooks.signal, stopAt: deadline, onEpochProgress: hooks.onEpochProgress, onProgress: (p) => hooks.onProgress?.({ ...p, stage: `candidate ${leaderboard.length + 1}: ${stage}` }) },
       );
       const stopped = Date.now() >= deadline && trained.result.fit.epochs < (trained.result.history.at(-1)?.epochs ?? 0);
       leaderboard.push({ ...candidate, status: stopped ? 'stopped' : 'done', valid: trained.result.valid, test: trained.result.test, seconds: trained.result.seconds, bestEpoch: trained.result.fit.bestEpoch });

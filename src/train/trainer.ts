@@ -2,7 +2,7 @@ import { nItems, nPairs, nUsers, toCsr, type Interactions } from '../data/intera
 import { Rng } from '../data/rng.js';
 import { leaveOneOutSplit, ratioSplit, type DataSplit } from '../data/split.js';
 import type { BackendInfo } from '../models/backend.js';
-import type { EpochProgress, FitSummary, ModelName, RecModel } from '../models/model.js';
+import type { EpochProgress, FitOptions, FitSummary, ModelName, RecModel } from '../models/model.js';
 import { createModel, DEFAULT_EPOCHS } from '../models/registry.js';
 import { buildEvalSet, evaluateFullRanking, evaluateSampled, type RankingMetrics } from './evaluate.js';
 import { PermanentJobError } from './errors.js';
@@ -40,6 +40,8 @@ export interface TrainHooks {
   signal?: AbortSignal;
   /** Epoch ms after which training stops at the end of the current epoch, keeping the best one so far (a time budget). */
   stopAt?: number;
+  /** Within long epochs: how far the current one is (progress bars). */
+  onEpochProgress?: FitOptions['onEpochProgress'];
 }
 
 export interface TrainResult {
@@ -108,6 +110,7 @@ export async function trainModel(data: Interactions, request: TrainRequest, back
     epochs: request.epochs ?? DEFAULT_EPOCHS[request.model],
     patience: request.patience ?? 3,
     signal: hooks.signal,
+    ...(hooks.onEpochProgress ? { onEpochProgress: hooks.onEpochProgress } : {}),
     validate: (score) => evaluateSampled(score, validSet)['HR@10'],
     onEpoch: async (p) => {
       sampleRss();

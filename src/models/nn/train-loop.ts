@@ -80,6 +80,7 @@ export async function trainPointwise(
         explicit: inst.explicit.subarray(start, end),
       });
       if (performance.now() - lastYield > YIELD_EVERY_MS) {
+        fit.onEpochProgress?.({ phase, epoch, epochs: fit.epochs, fraction: end / n });
         await yieldToEventLoop();
         throwIfAborted(fit.signal);
         lastYield = performance.now();
