@@ -76,8 +76,12 @@ export async function invertSpdInPlace(A: Float64Array, n: number, tick: () => v
 
 /** FᵀF (d × d, Float64) of a row-major rows × d Float32 matrix. */
 export function gramOf(F: Float32Array, rows: number, d: number): Float64Array {
-  const G = new Float64Array(d * d);
-  for (let r = 0; r < rows; r++) {
+  return symmetrizeUpper(accumulateGram(new Float64Array(d * d), F, 0, rows, d), d);
+}
+
+/** Adds rows `from`..`to` of F to the upper triangle of G (so a long Gram can be built in slices). */
+export function accumulateGram(G: Float64Array, F: Float32Array, from: number, to: number, d: number): Float64Array {
+  for (let r = from; r < to; r++) {
     const o = r * d;
     for (let a = 0; a < d; a++) {
       const fa = F[o + a];
@@ -85,6 +89,11 @@ export function gramOf(F: Float32Array, rows: number, d: number): Float64Array {
       for (let b = a; b < d; b++) G[a * d + b] += fa * F[o + b];
     }
   }
+  return G;
+}
+
+/** Copies the upper triangle into the lower one. */
+export function symmetrizeUpper(G: Float64Array, d: number): Float64Array {
   for (let a = 0; a < d; a++) for (let b = 0; b < a; b++) G[a * d + b] = G[b * d + a];
   return G;
 }

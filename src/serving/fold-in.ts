@@ -1,4 +1,4 @@
-import { solveSpd } from '../models/linalg.js';
+import { accumulateGram, solveSpd, symmetrizeUpper } from '../models/linalg.js';
 import { yieldToEventLoop } from './yield.js';
 
 /**
@@ -11,23 +11,7 @@ export async function gramInSlices(items: Float32Array, rows: number, d: number,
     accumulateGram(G, items, start, Math.min(rows, start + rowsPerSlice), d);
     await yieldToEventLoop();
   }
-  return symmetrize(G, d);
-}
-
-function accumulateGram(G: Float64Array, items: Float32Array, from: number, to: number, d: number): void {
-  for (let r = from; r < to; r++) {
-    const o = r * d;
-    for (let a = 0; a < d; a++) {
-      const qa = items[o + a];
-      if (qa === 0) continue;
-      for (let b = a; b < d; b++) G[a * d + b] += qa * items[o + b];
-    }
-  }
-}
-
-function symmetrize(G: Float64Array, d: number): Float64Array {
-  for (let a = 0; a < d; a++) for (let b = 0; b < a; b++) G[a * d + b] = G[b * d + a];
-  return G;
+  return symmetrizeUpper(G, d);
 }
 
 /**
