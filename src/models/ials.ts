@@ -80,38 +80,15 @@ export class IalsModel implements RecModel {
     return { epochs: epochsRun, samples, seconds, samplesPerSec: samples / seconds, ...selection.summary(epochsRun) };
   }
 
-  /**
-   * Solves every row of `target` with `fixed` held: for row r with observed columns S_r,
-   * (α₀·FᵀF + Σ_{c∈S_r} f_c f_cᵀ + λ_r I) x_r = Σ_{c∈S_r} f_c.
-   */
+  /** Solves every row of `target` with `fixed` held (see {@link solveRow}). */
   private async solveSide(target: Param, fixed: Param, rows: Csr, otherSize: number, signal?: AbortSignal): Promise<void> {
     const d = this.config.factors;
-    const { reg, alpha0, nu } = this.config;
     const base = gramOf(fixed.data, fixed.rows, d);
-    for (let k = 0; k < base.length; k++) base[k] *= alpha0;
-    const A = new Float64Array(d * d);
-    const b = new Float64Array(d);
+    for (let k = 0; k < base.length; k++) base[k] *= this.config.alpha0;
+    const scratch = { A: new Float64Array(d * d), b: new Float64Array(d) };
     let lastYield = performance.now();
     for (let r = 0; r < rows.rows; r++) {
-      A.set(base);
-      b.fill(0);
-      const from = rows.indptr[r];
-      const to = rows.indptr[r + 1];
-      for (let p = from; p < to; p++) {
-        const o = rows.indices[p] * d;
-        for (let x = 0; x < d; x++) {
-          const fx = fixed.data[o + x];
-          b[x] += fx;
-          const ax = x * d;
-          for (let y = 0; y <= x; y++) A[ax + y] += fx * fixed.data[o + y];
-        }
-      }
-      const lambda = reg * (to - from + alpha0 * otherSize) ** nu;
-      for (let x = 0; x < d; x++) {
-        A[x * d + x] += lambda;
-        for (let y = 0; y < x; y++) A[y * d + x] = A[x * d + y];
-      }
-      const solution = solveSpd(A, b, d);
+      const solution = this.solveRow(base, fixed.data, rows.indices.subarray(rows.indptr[r], rows.indptr[r + 1]), otherSize, scratch);
       for (let x = 0; x < d; x++) target.data[r * d + x] = solution[x];
       if (performance.now() - lastYield > 50) {
         await new Promise((resolve) => setImmediate(resolve));
@@ -119,6 +96,34 @@ export class IalsModel implements RecModel {
         lastYield = performance.now();
       }
     }
+  }
+
+  /**
+   * One row's exact solve with the other side `fixed`, for observed columns S:
+   * (α₀·FᵀF + Σ_{c∈S} f_c f_cᵀ + λ_S I) x = Σ_{c∈S} f_c, where `base` is α₀·FᵀF and
+   * λ_S = λ·(|S| + α₀·otherSize)^ν. `scratch` is overwritten (a training pass reuses it).
+   */
+  private solveRow(base: Float64Array, fixed: Float32Array, columns: ArrayLike<number>, otherSize: number, scratch: { A: Float64Array; b: Float64Array }): Float64Array {
+    const d = this.config.factors;
+    const { reg, alpha0, nu } = this.config;
+    const { A, b } = scratch;
+    A.set(base);
+    b.fill(0);
+    for (let p = 0; p < columns.length; p++) {
+      const o = columns[p] * d;
+      for (let x = 0; x < d; x++) {
+        const fx = fixed[o + x];
+        b[x] += fx;
+        const ax = x * d;
+        for (let y = 0; y <= x; y++) A[ax + y] += fx * fixed[o + y];
+      }
+    }
+    const lambda = reg * (columns.length + alpha0 * otherSize) ** nu;
+    for (let x = 0; x < d; x++) {
+      A[x * d + x] += lambda;
+      for (let y = 0; y < x; y++) A[y * d + x] = A[x * d + y];
+    }
+    return solveSpd(A, b, d);
   }
 
   /** Σ over observed pairs of (ŷ − 1)², the part of the loss the epoch log reports. */
@@ -141,22 +146,10 @@ export class IalsModel implements RecModel {
    */
   userVectorFor(items: ArrayLike<number>, itemGram: Float64Array): Float32Array {
     const d = this.config.factors;
-    const { reg, alpha0, nu } = this.config;
-    const A = new Float64Array(d * d);
-    for (let k = 0; k < A.length; k++) A[k] = alpha0 * itemGram[k];
-    const b = new Float64Array(d);
-    const distinct = new Set<number>();
-    for (let k = 0; k < items.length; k++) distinct.add(items[k]);
-    for (const i of distinct) {
-      const o = i * d;
-      for (let x = 0; x < d; x++) {
-        b[x] += this.H.data[o + x];
-        for (let y = 0; y < d; y++) A[x * d + y] += this.H.data[o + x] * this.H.data[o + y];
-      }
-    }
-    const lambda = reg * (distinct.size + alpha0 * this.nItems) ** nu;
-    for (let x = 0; x < d; x++) A[x * d + x] += lambda;
-    return Float32Array.from(solveSpd(A, b, d));
+    const base = new Float64Array(d * d);
+    for (let k = 0; k < base.length; k++) base[k] = this.config.alpha0 * itemGram[k];
+    const distinct = Int32Array.from(new Set(Array.from(items)));
+    return Float32Array.from(this.solveRow(base, this.H.data, distinct, this.nItems, { A: new Float64Array(d * d), b: new Float64Array(d) }));
   }
 
   scorePairs(users: Int32Array, items: Int32Array): Float32Array {
