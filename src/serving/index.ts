@@ -123,7 +123,7 @@ export class ServingIndex {
     return this.ann !== null;
   }
 
-  /** Exact score (dot plus bias) of one item for a vector. */
+  /** Exact score (dot plus bias) of row i of `vectors` for a vector. */
   private score(vectors: Float32Array, bias: Float32Array | null, v: Float32Array, i: number): number {
     const d = this.dims;
     let s = bias ? bias[i] : 0;
@@ -234,18 +234,11 @@ export class ServingIndex {
     const skip = (w: number): boolean => w === u;
     if (this.annUsers) {
       const found = this.annUsers.search(v, n + 1).filter((w) => !skip(w));
-      return Array.from(found.slice(0, n), (w) => ({ item: w, score: this.dot(unit, v, w) }));
+      return Array.from(found.slice(0, n), (w) => ({ item: w, score: this.score(unit, null, v, w) }));
     }
     const scores = new Float32Array(this.userIds.length);
-    for (let w = 0; w < scores.length; w++) scores[w] = this.dot(unit, v, w);
+    for (let w = 0; w < scores.length; w++) scores[w] = this.score(unit, null, v, w);
     return topN(scores, n, skip);
-  }
-
-  private dot(rows: Float32Array, v: Float32Array, r: number): number {
-    const d = this.dims;
-    let s = 0;
-    for (let f = 0; f < d; f++) s += rows[r * d + f] * v[f];
-    return s;
   }
 
   /** Every item's top similar items, in slices so a model load never stalls request handling. */
