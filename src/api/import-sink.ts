@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { CatalogueRepository, ItemMeta } from '../db/catalogue-repository.js';
 import type { BulkKind } from '../db/bulk-repository.js';
 import type { EventsRepository } from '../db/events-repository.js';
@@ -33,11 +33,11 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
 
 /** Bulk import through the same validation and repositories as the single routes: one transaction per batch. */
 export function createImportSink(o: ImportSinkOptions): ImportSink {
-  const user = putUserBody.extend({ userId: externalId });
   const schemas = {
     ratings: ratingsBodySchema(o.limits),
     events: eventsBodySchema(o.limits.maxBatchSize, o.eventTypes),
     items: putItemsBody(o.limits.maxBatchSize),
+    users: z.strictObject({ users: z.array(putUserBody.extend({ userId: externalId })).max(o.limits.maxBatchSize) }),
   };
   const writers: Record<BulkKind, (records: unknown[]) => Promise<number>> = {
     ratings: async (records) => {
@@ -59,14 +59,7 @@ export function createImportSink(o: ImportSinkOptions): ImportSink {
       return items.length;
     },
     users: async (records) => {
-      const rows = records.map((r, k) => {
-        try {
-          return parse(user, r);
-        } catch (err) {
-          const d = (err as AppError).details[0];
-          throw new AppError(400, 'validation_failed', 'Invalid request', [{ path: `body.users.${k}.${d.path.replace(/^body\.?/, '')}`, message: d.message }]);
-        }
-      });
+      const { users: rows } = parse(schemas.users, { users: records });
       for (const r of rows) o.catalogue.putUser(r.userId, r.labels, Date.now());
       return rows.length;
     },

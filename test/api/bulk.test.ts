@@ -69,6 +69,11 @@ describe('bulk export and import (NDJSON)', () => {
     expect(res.body.error).toMatch(/the 1000 records before it were written/);
     expect(target.services.db.prepare('SELECT COUNT(*) FROM ratings').pluck().get()).toBe(1000);
     expect((await importNdjson(target, 'ratings', 'not json')).body.details[0]).toMatchObject({ path: 'line 1', message: 'not a JSON object' });
+    const users = await importNdjson(target, 'users', '{"userId":"ok"}\n{"userId":"bad","labels":{"k":7}}');
+    expect(users.status).toBe(400);
+    expect(users.body.details[0]).toMatchObject({ path: 'line 2' });
+    expect(users.body.details[0].message).toMatch(/^labels\.k: /);
+    expect(target.services.db.prepare("SELECT COUNT(*) FROM users WHERE external_id = 'ok'").pluck().get()).toBe(0);
     expect((await api(target).post('/admin/import/ratings').send({ a: 1 })).status).toBe(415);
   }, 60_000);
 
