@@ -44,6 +44,9 @@ export class JobGone extends Error {
 /** A running attempt whose heartbeat is older than this belongs to a process that died. */
 export const staleAfterMs = (config: Pick<Config, 'jobLockMs'>): number => Math.max(10_000, 2 * config.jobLockMs);
 
+/** Whether the job has an attempt running that still heartbeats. */
+export const attemptAlive = (record: JobRecord, staleMs: number, now = Date.now()): boolean => record.state === 'active' && (record.heartbeatAt ?? 0) > now - staleMs;
+
 /**
  * A job left active by a process (or thread) that died: that attempt counts. The job fails with
  * "process died during attempt N" when N was the last attempt allowed, else it goes back to
@@ -87,7 +90,7 @@ export async function executeJob(deps: WorkerDeps, id: string, outerSignal?: Abo
   const maxAttempts = deps.config.jobAttempts;
   let record = jobs.get(id);
   if (!record || !['queued', 'active'].includes(record.state)) throw new JobGone(id, record);
-  if (record.state === 'active' && (record.heartbeatAt ?? 0) <= Date.now() - staleMs) {
+  if (record.state === 'active' && !attemptAlive(record, staleMs)) {
     record = settleDeadAttempt(jobs, record, maxAttempts, Date.now());
     deps.log.warn({ jobId: id, err: record.error }, 'previous attempt of this job died');
     if (record.state !== 'queued') throw new JobGone(id, record);

@@ -1,5 +1,5 @@
 import type { JobRecord, JobsRepository } from '../db/jobs-repository.js';
-import { settleDeadAttempt } from './execute.js';
+import { attemptAlive, settleDeadAttempt } from './execute.js';
 
 /** What reconciliation needs from BullMQ: a job's state there, why it failed, and adding it again. */
 export interface QueueView {
@@ -52,8 +52,7 @@ export class Reconciler {
   async check(record: JobRecord): Promise<JobRecord> {
     const state = await this.queue.state(record.id);
     if (HELD.has(state)) return record;
-    const alive = record.state === 'active' && (record.heartbeatAt ?? 0) > Date.now() - this.options.staleMs;
-    if (alive) return record;
+    if (attemptAlive(record, this.options.staleMs)) return record;
     if (state === 'failed') {
       const reason = (await this.queue.failedReason(record.id)) ?? 'no reason given';
       return this.failWith(record, `the queue failed this job: ${reason}`);
