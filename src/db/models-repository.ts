@@ -134,17 +134,15 @@ export function createModelsRepository(db: Db): ModelsRepository {
     const current = currentRow ? toVersion(currentRow) : null;
     insert.run({ ...v, createdAt: now, metrics: JSON.stringify(v.metrics), manifest: JSON.stringify(v.manifest) });
     const promoted = policy.activates(v, current);
-    if (promoted) {
-      deactivate.run(v.model);
-      setActive.run(now, v.model, v.version);
-    }
-    const choice = readChoice();
-    const servingNow = choice.model ? active.get(choice.model) : undefined;
     if (!promoted) return { promoted, previous: current, serving: false, servingReason: 'not activated: it does not validate as well as its model\'s active version' };
+    deactivate.run(v.model);
+    setActive.run(now, v.model, v.version);
+    const choice = readChoice();
     if (choice.mode === 'pinned') {
       const serving = choice.model === v.model;
       return { promoted, previous: current, serving, servingReason: serving ? 'a new version of the pinned model' : `serving is pinned to ${choice.model}` };
     }
+    const servingNow = choice.model ? active.get(choice.model) : undefined;
     const decision = policy.serves(v, servingNow ? toVersion(servingNow) : null);
     if (decision.serve) writeChoice.run('auto', v.model, 'promotion', now);
     return { promoted, previous: current, serving: decision.serve, servingReason: decision.reason };
