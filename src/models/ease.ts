@@ -151,11 +151,10 @@ function largestPerRow(B: Float32Array, n: number, k: number): Csr {
   const indptr = new Int32Array(n + 1);
   const indices = new Int32Array(n * keep);
   const values = new Float32Array(n * keep);
-  const order = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const row = B.subarray(i * n, (i + 1) * n);
-    for (let j = 0; j < n; j++) order[j] = j;
-    const top = Array.from(order).filter((j) => j !== i).sort((a, b) => row[b] - row[a] || a - b).slice(0, keep).sort((a, b) => a - b);
+    const top = Array.from({ length: n }, (_, j) => j)
+      .filter((j) => j !== i).sort((a, b) => row[b] - row[a] || a - b).slice(0, keep).sort((a, b) => a - b);
     top.forEach((j, r) => {
       indices[i * keep + r] = j;
       values[i * keep + r] = row[j];
