@@ -9,6 +9,13 @@ const RETRY_AFTER_SECONDS = 2;
 const overloaded = (): AppError =>
   new AppError(503, 'overloaded', 'Too many request bodies in flight; retry later', [{ path: 'body', message: 'the server is receiving too many request bodies at once' }]);
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The handler consumes its body as a stream in bounded batches (bulk import): no in-flight reservation. */
+    streamsBody?: boolean;
+  }
+}
+
 const RESERVED = Symbol('inflightBytes');
 type Tracked = FastifyRequest & { [RESERVED]?: number };
 

@@ -24,15 +24,10 @@ export interface BulkRoutesOptions {
   onDeleted: (userId: string) => void;
 }
 
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** The handler consumes the body as a stream in bounded batches: in-flight byte accounting does not apply. */
-    streamsBody?: boolean;
-  }
-}
-
 const kindParams = z.strictObject({ kind: z.enum(BULK_KINDS) });
-const exportQuery = z.strictObject({ after: z.coerce.number().int().min(0).default(0).describe('Resume after this cursor (the `cursor` of the last line received)') });
+/** A row cursor: the `cursor` of the last exported line, or the `nextCursor` of the last page. */
+const after = z.coerce.number().int().min(0).default(0).describe('Continue after this cursor: the `cursor` of the last exported line, or a page\'s `nextCursor`');
+const exportQuery = z.strictObject({ after });
 const importResponse = z.object({ kind: z.enum(BULK_KINDS), lines: z.number().int(), written: z.number().int() });
 
 /** NDJSON pages of one table, one bounded query per page, pulled as the client reads. */
@@ -120,7 +115,7 @@ export const bulkRoutes: FastifyPluginAsync<BulkRoutesOptions> = async (fastify,
   });
 
   const listQuery = z.strictObject({
-    after: z.coerce.number().int().min(0).default(0).describe('The `nextCursor` of the previous page'),
+    after,
     limit: z.coerce.number().int().min(1, 'must be between 1 and 1000').max(1000, 'must be between 1 and 1000').default(100),
   });
   const item = z.object({ itemId: z.string(), categories: z.array(z.string()), hidden: z.boolean(), availableFrom: z.number().nullable(), availableUntil: z.number().nullable(), labels: z.record(z.string(), z.string()), createdAt: z.string() });
