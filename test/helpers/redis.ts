@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { exited, freePort } from './processes.js';
 import { until } from './training.js';
 
 /** A private redis-server (no persistence) a test may stop, pause and restart; the machine's own stays untouched. */
@@ -21,4 +22,39 @@ export async function redisUp(port: number): Promise<void> {
       r.disconnect();
     }
   }, 10_000, `redis on ${port}`);
+}
+
+/** A private Redis on a free port, answering before this resolves; `stop()` belongs in the test's cleanups. */
+export class PrivateRedis {
+  private constructor(
+    readonly port: number,
+    public process: ChildProcess,
+  ) {}
+
+  static async start(): Promise<PrivateRedis> {
+    const port = await freePort();
+    const redis = new PrivateRedis(port, startRedis(port));
+    await redisUp(port);
+    return redis;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** Killed outright: everything it held is gone. */
+  async kill(): Promise<void> {
+    this.process.kill('SIGKILL');
+    await exited(this.process);
+  }
+
+  /** Started again on the same port, empty. */
+  async restart(): Promise<void> {
+    this.process = startRedis(this.port);
+    await redisUp(this.port);
+  }
+
+  stop(): void {
+    this.process.kill('SIGKILL');
+  }
 }

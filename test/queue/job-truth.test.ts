@@ -11,8 +11,8 @@ import { PermanentJobError } from '../../src/train/errors.js';
 import { runTrainingJob } from '../../src/train/job-handler.js';
 import { promotionPolicy } from '../../src/train/promotion.js';
 import { api, startApp, tempDir, testConfig } from '../helpers/app.js';
-import { exited, freePort, spawnEntry } from '../helpers/processes.js';
-import { redisUp, startRedis } from '../helpers/redis.js';
+import { exited, spawnEntry } from '../helpers/processes.js';
+import { PrivateRedis } from '../helpers/redis.js';
 import { AUTH, ingestSynthetic, REDIS_URL, until, waitForJob } from '../helpers/training.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -71,20 +71,16 @@ describe('one version per job', () => {
 
 describe('records reconcile with the queue (BullMQ)', () => {
   it('a job Redis lost is enqueued again once and runs; lost twice, it fails and the next retrain is a new job', async () => {
-    const port = await freePort();
-    let redis = startRedis(port);
-    cleanups.push(() => void redis.kill('SIGKILL'));
-    await redisUp(port);
-    const { app, env } = await bullmqApp(`redis://127.0.0.1:${port}`, { JOB_RECONCILE_MS: '600000' });
+    const redis = await PrivateRedis.start();
+    cleanups.push(() => redis.stop());
+    const { app, env } = await bullmqApp(redis.url, { JOB_RECONCILE_MS: '600000' });
     await ingestSynthetic(app, 40, 60);
     const restartEmpty = async () => {
-      redis.kill('SIGKILL');
-      await exited(redis);
-      redis = startRedis(port);
-      await redisUp(port);
+      await redis.kill();
+      await redis.restart();
     };
 
-    const q = new Queue(env.QUEUE_NAME, { connection: { port } as ConnectionOptions });
+    const q = new Queue(env.QUEUE_NAME, { connection: { port: redis.port } as ConnectionOptions });
     cleanups.push(() => q.close());
     const retrainWhenUp = async () => {
       let body: { jobId: string; deduplicated: boolean } | undefined;
@@ -139,11 +135,9 @@ describe('records reconcile with the queue (BullMQ)', () => {
 
 describe('one execution per job (BullMQ)', () => {
   it('a Redis outage longer than the lock, with two workers: the job runs once and registers one version', async () => {
-    const port = await freePort();
-    const redis = startRedis(port);
-    cleanups.push(() => void redis.kill('SIGKILL'));
-    await redisUp(port);
-    const { app, env } = await bullmqApp(`redis://127.0.0.1:${port}`, { JOB_LOCK_MS: '1000', JOB_ATTEMPTS: '3' });
+    const redis = await PrivateRedis.start();
+    cleanups.push(() => redis.stop());
+    const { app, env } = await bullmqApp(redis.url, { JOB_LOCK_MS: '1000', JOB_ATTEMPTS: '3' });
     await ingestSynthetic(app, 60, 80);
     const workerEnv = { ...env, FAULT_SNAPSHOT_DELAY_MS: '6000' };
     worker(workerEnv);
@@ -151,9 +145,9 @@ describe('one execution per job (BullMQ)', () => {
     const { jobId } = await retrain(app, { model: 'gmf', epochs: 2, factors: 8 });
     await until(async () => (await api(app).get(`/admin/jobs/${jobId}`).set(AUTH)).body.progress?.phase === 'saving', 60_000, 'snapshot write under way');
     // Redis freezes for three lock lengths: the lock expires, and the job is handed out again.
-    redis.kill('SIGSTOP');
+    redis.process.kill('SIGSTOP');
     await new Promise((r) => setTimeout(r, 3000));
-    redis.kill('SIGCONT');
+    redis.process.kill('SIGCONT');
     expect((await waitForJob(app, jobId)).state).toBe('completed');
     // Long enough for a second execution's own paused snapshot write to have registered.
     await new Promise((r) => setTimeout(r, 9000));

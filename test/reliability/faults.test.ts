@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { api, startApp, tempDir, testConfig } from '../helpers/app.js';
-import { exited, freePort } from '../helpers/processes.js';
-import { redisUp, startRedis } from '../helpers/redis.js';
+import { PrivateRedis } from '../helpers/redis.js';
 import { AUTH, ingestSynthetic, until, waitForJob } from '../helpers/training.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -14,19 +13,16 @@ afterEach(async () => {
 
 describe('Redis goes away and comes back', () => {
   it('keeps ingest and serving working, answers retrain with 503 while down, and recovers', async () => {
-    const port = await freePort();
-    let redis = startRedis(port);
-    cleanups.push(() => void redis.kill('SIGKILL'));
-    await redisUp(port);
+    const redis = await PrivateRedis.start();
+    cleanups.push(() => redis.stop());
     const { dir, cleanup } = tempDir();
     cleanups.push(cleanup);
-    const app: FastifyInstance = await startApp(testConfig(dir, { REDIS_URL: `redis://127.0.0.1:${port}`, QUEUE_NAME: `outage-${process.pid}` }));
+    const app: FastifyInstance = await startApp(testConfig(dir, { REDIS_URL: redis.url, QUEUE_NAME: `outage-${process.pid}` }));
     cleanups.push(() => app.close());
     await api(app).post('/ratings').send({ userId: 'a', itemId: 'x', rating: 4 }).expect(200);
     expect((await api(app).post('/admin/retrain').set(AUTH).send({ model: 'pop' })).status).toBe(202);
 
-    redis.kill('SIGKILL');
-    await exited(redis);
+    await redis.kill();
     await api(app).post('/ratings').send({ userId: 'b', itemId: 'y', rating: 5 }).expect(200);
     await api(app).post('/events').send({ userId: 'b', itemId: 'x', type: 'view' }).expect(200);
     await api(app).get('/users/b/recommendations').expect(200);
@@ -40,8 +36,7 @@ describe('Redis goes away and comes back', () => {
     const queued = (await api(app).get('/admin/jobs?state=queued').set(AUTH)).body.jobs as { model: string }[];
     expect(queued.filter((j) => j.model === 'gmf')).toEqual([]);
 
-    redis = startRedis(port);
-    await redisUp(port);
+    await redis.restart();
     await until(async () => (await api(app).post('/admin/retrain').set(AUTH).send({ model: 'gmf' })).status === 202, 15_000, 'retrain accepted again');
   }, 60_000);
 });
