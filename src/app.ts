@@ -18,6 +18,10 @@ import { bulkRoutes } from './api/routes/bulk.js';
 import { createImportSink } from './api/import-sink.js';
 import { createBulkRepository } from './db/bulk-repository.js';
 import { servingAdminRoutes } from './api/routes/serving-admin.js';
+import { DASHBOARD_PREFIX, dashboardRoutes } from './api/routes/dashboard.js';
+import { statsRoutes } from './api/routes/stats.js';
+import { dataStatsMonitor } from './stats/data-stats.js';
+import { ServingSeries } from './stats/serving-series.js';
 import { chooseServing } from './serving/serving-choice.js';
 import type { Config } from './config.js';
 import { createCatalogueRepository } from './db/catalogue-repository.js';
@@ -37,7 +41,7 @@ import { BullmqQueue } from './queue/bullmq.js';
 import type { WorkerDeps } from './queue/execute.js';
 import { InProcessQueue } from './queue/in-process.js';
 import type { JobQueue } from './queue/job-queue.js';
-import { Catalogue } from './serving/catalogue.js';
+import { Catalogue, type CatalogueChange } from './serving/catalogue.js';
 import { DatabaseThread } from './serving/database-thread.js';
 import { ModelStore } from './serving/model-store.js';
 import { POPULARITY_DEFAULTS, PopularityRanking } from './serving/popularity.js';
@@ -46,7 +50,10 @@ import { removeStaleTempDirs } from './serving/snapshots.js';
 
 export type { RegisteredRoute } from './api/server.js';
 
-export const OPENAPI_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'openapi.yaml');
+const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const OPENAPI_PATH = path.join(PACKAGE_ROOT, 'openapi.yaml');
+/** Where `npm run build` puts the dashboard (vite.config.ts). */
+const DEFAULT_DASHBOARD_DIR = path.join(PACKAGE_ROOT, 'dist', 'web');
 const PACKAGE_VERSION = (JSON.parse(fs.readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'package.json'), 'utf8')) as { version: string }).version;
 
 export interface AppServices {
@@ -124,7 +131,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   // Authentication is the first onRequest hook: nothing is read or validated for an unknown caller.
   await registerAccessControl(app, {
     authenticate: access.authenticate,
-    publicPrefixes: config.docsPublic ? ['/docs'] : [],
+    publicPrefixes: [DASHBOARD_PREFIX, ...(config.docsPublic ? ['/docs'] : [])],
     observe: {
       failure: (status) => metrics?.authFailures.inc({ status: String(status) }),
       request: (key, outcome) => metrics?.keyRequests.inc({ key, outcome }),
@@ -152,7 +159,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   );
   const catalogueRepo = createCatalogueRepository(db);
   const catalogue = new Catalogue({ version: () => catalogueRepo.version(), load: () => reader.catalogueRows() }, Date.now, app.log);
-  await Promise.all([popularity.start(), catalogue.load()]);
+  const dataStats = dataStatsMonitor(reader, config.statsRefreshMs, app.log);
+  await Promise.all([popularity.start(), catalogue.load(), dataStats.start()]);
   const recommender = new Recommender(store, servingRepo, popularity, catalogue, {
     ratingMax: config.ratingMax,
     dislikeThreshold: config.dislikeThreshold,
@@ -169,6 +177,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const registry = metrics.registry;
   app.decorate('services', { config, db, access, queue, store, recommender, reader, writer, popularity, backend, metrics, routes });
   registerRequestMetrics(app, metrics);
+  const servingSeries = new ServingSeries(metrics.answers, metrics.httpDuration, config.statsRefreshMs);
+  servingSeries.start();
   const schedule = config.retrainCron ? scheduleRetrains(db, models, queue, config.defaultModel, { expression: config.retrainCron, tz: config.retrainCronTz }, app.log) : null;
   // Close order: stop the schedule and the queue (an in-process job is interrupted and requeued), then the database.
   app.addHook('onClose', async () => {
@@ -176,6 +186,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     access.stop();
     store.close();
     popularity.stop();
+    dataStats.stop();
+    servingSeries.stop();
     await queue.close();
     await Promise.all([reader.close(), writer.close()]);
     closeDb(db);
@@ -197,6 +209,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const ingested = (kind: 'ratings' | 'events', users: readonly string[], written: number): void => {
     recommender.interactionsChanged(users);
     popularity.changed();
+    dataStats.changed();
     metrics.ingested.inc({ kind }, written);
     retrainIfDue();
   };
@@ -209,14 +222,18 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     eventTypes: Object.keys(config.eventTypes),
     onIngest: ingested,
   });
+  const catalogueChanged = (changes: readonly CatalogueChange[], version: number): void => {
+    catalogue.apply(changes, version);
+    dataStats.changed();
+  };
   await app.register(historyRoutes, { history: createHistoryRepository(db) });
-  await app.register(recommendRoutes, { recommender, onAnswer: (route, source, model) => metrics.answers.inc({ route, source, model }) });
+  await app.register(recommendRoutes, { recommender, onAnswer: (route, a) => metrics.answers.inc({ route, source: a.source, model: a.model, method: a.method }) });
   const retrainIfDue: () => void = autoRetrainer(db, models, queue, config.defaultModel, config.retrainEvery, app.log);
   await app.register(catalogueRoutes, {
     catalogue: catalogueRepo,
     writes: writer,
-    onChange: (changes, version) => catalogue.apply(changes, version),
-    onUserErased: (userId) => recommender.interactionsChanged([userId]),
+    onChange: catalogueChanged,
+    onUserErased: (userId) => ingested('ratings', [userId], 0),
     maxBatchSize: config.maxBatchSize,
   });
   await app.register(keyRoutes, { keys: createKeysRepository(db) });
@@ -230,11 +247,13 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       catalogue: catalogueRepo,
       writes: writer,
       onIngest: ingested,
-      onCatalogueChange: (changes, version) => catalogue.apply(changes, version),
+      onCatalogueChange: catalogueChanged,
     }),
     onDeleted: (userId) => ingested('ratings', [userId], 0),
   });
   await app.register(servingAdminRoutes, { models, loadedVersion: () => store.servingVersion, refreshServing: () => store.refresh() });
+  await app.register(statsRoutes, { data: () => dataStats.value, jobs: () => jobsRepo.countByState(), serving: () => servingSeries.series, sampleMs: config.statsRefreshMs });
+  await app.register(dashboardRoutes, { dir: config.dashboardDir ?? DEFAULT_DASHBOARD_DIR });
   await app.register(adminRoutes, {
     queue,
     models,

@@ -98,6 +98,8 @@ const envSchema = z.object({
   INFLIGHT_BODY_BYTES: intFromEnv(1024, 64 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
   RECOMMENDATION_CACHE_BYTES: intFromEnv(0, 64 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
   POPULARITY_REFRESH_MS: intFromEnv(100, 86_400_000).default(30_000),
+  STATS_REFRESH_MS: intFromEnv(100, 86_400_000).default(5_000),
+  DASHBOARD_DIR: z.string().min(1).optional(),
   POPULARITY_WINDOW_DAYS: intFromEnv(0, 100_000).default(0),
   ANN_MIN_ITEMS: intFromEnv(0, 1_000_000_000).default(50_000),
   RECOMMENDATION_CACHE_SIZE: intFromEnv(0, 10_000_000).default(20_000),
@@ -186,10 +188,14 @@ export interface Config {
   inflightBodyBytes: number;
   /** Approximate bytes of cached recommendation answers (with RECOMMENDATION_CACHE_SIZE as the entry bound). */
   recommendationCacheBytes: number;
-  /** How often the popularity fallback is recomputed, off the request path. */
   /** Days of interactions before the newest one that popularity counts; 0 = all time. */
   popularityWindowDays: number;
+  /** How often the popularity fallback is recomputed, off the request path. */
   popularityRefreshMs: number;
+  /** The dashboard's figures: data counts are recomputed (in the reader thread) and serving rates sampled this often. */
+  statsRefreshMs: number;
+  /** The built dashboard (index.html and assets); unset: dist/web beside the compiled server. */
+  dashboardDir: string | undefined;
   /** Catalogues with at least this many items use approximate top-N retrieval (HNSW); 0 = always exact. */
   annMinItems: number;
   /** Recommendation answers cached per (user, query, model version); 0 = no cache. */
@@ -275,6 +281,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     inflightBodyBytes: e.INFLIGHT_BODY_BYTES,
     recommendationCacheBytes: e.RECOMMENDATION_CACHE_BYTES,
     popularityRefreshMs: e.POPULARITY_REFRESH_MS,
+    statsRefreshMs: e.STATS_REFRESH_MS,
+    dashboardDir: e.DASHBOARD_DIR,
     popularityWindowDays: e.POPULARITY_WINDOW_DAYS,
     annMinItems: e.ANN_MIN_ITEMS,
     recommendationCacheSize: e.RECOMMENDATION_CACHE_SIZE,

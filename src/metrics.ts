@@ -24,8 +24,8 @@ export class Metrics {
   });
   readonly answers = new Counter({
     name: 'recflow_recommendation_answers_total',
-    help: 'Recommendation and similar-item answers by source (model or popularity fallback) and the model that answered',
-    labelNames: ['route', 'source', 'model'] as const,
+    help: 'Recommendation and similar-item answers by source (model or popularity fallback), the model that answered and how (trained, fold-in, popularity)',
+    labelNames: ['route', 'source', 'model', 'method'] as const,
     registers: [this.registry],
   });
   readonly keyRequests = new Counter({

@@ -12,6 +12,11 @@ export interface BulkRepository {
    * page, so an export of any size streams in constant memory and resumes where it stopped.
    */
   page(kind: BulkKind, after: number, limit: number): BulkRecord[];
+  /**
+   * Items in one category (by row id, after `after`), or whose id starts with `prefix` (by id, the
+   * first `limit`): both walk an index in order, so a page costs `limit` rows whatever the catalogue.
+   */
+  searchItems(search: { category: string; after: number } | { prefix: string }, limit: number): BulkRecord[];
   /** Deletes one rating; false when the user has none for the item. */
   deleteRating(userId: string, itemId: string): boolean;
   /** Deletes one event by its eventId; the event's user, or null when there is none. */
@@ -20,22 +25,20 @@ export interface BulkRepository {
 
 const labels = (json: string | null): Record<string, string> => (json ? (JSON.parse(json) as Record<string, string>) : {});
 
+type ItemRow = { id: number; external_id: string; hidden: number; available_from: number | null; available_until: number | null; labels: string | null; created_at: number; categories: string | null };
+/** U+10FFFF sorts after every character, so `[prefix, prefix + MAX_CHAR)` is the range of ids starting with prefix. */
+const MAX_CHAR = String.fromCodePoint(0x10ffff);
+
 export function createBulkRepository(db: Db): BulkRepository {
-  const pages: Record<BulkKind, (after: number, limit: number) => BulkRecord[]> = {
-    users: (after, limit) =>
-      db
-        .prepare<[number, number], { id: number; external_id: string; labels: string | null; created_at: number }>('SELECT id, external_id, labels, created_at FROM users WHERE id > ? ORDER BY id LIMIT ?')
-        .all(after, limit)
-        .map((r) => ({ cursor: r.id, userId: r.external_id, labels: labels(r.labels), createdAt: r.created_at })),
-    items: (after, limit) => {
-      const rows = db
-        .prepare<[number, number], { id: number; external_id: string; hidden: number; available_from: number | null; available_until: number | null; labels: string | null; created_at: number; categories: string | null }>(
-          `SELECT i.id, i.external_id, i.hidden, i.available_from, i.available_until, i.labels, i.created_at,
-                  (SELECT json_group_array(category) FROM (SELECT category FROM item_categories c WHERE c.item_id = i.id ORDER BY category)) AS categories
-             FROM items i WHERE i.id > ? ORDER BY i.id LIMIT ?`,
-        )
-        .all(after, limit);
-      return rows.map((r) => ({
+  const itemRows = (where: string, ...params: (string | number)[]): BulkRecord[] =>
+    db
+      .prepare<(string | number)[], ItemRow>(
+        `SELECT i.id, i.external_id, i.hidden, i.available_from, i.available_until, i.labels, i.created_at,
+                (SELECT json_group_array(category) FROM (SELECT category FROM item_categories c WHERE c.item_id = i.id ORDER BY category)) AS categories
+           FROM items i ${where}`,
+      )
+      .all(...params)
+      .map((r) => ({
         cursor: r.id,
         itemId: r.external_id,
         categories: r.categories ? (JSON.parse(r.categories) as string[]) : [],
@@ -45,7 +48,13 @@ export function createBulkRepository(db: Db): BulkRepository {
         labels: labels(r.labels),
         createdAt: r.created_at,
       }));
-    },
+  const pages: Record<BulkKind, (after: number, limit: number) => BulkRecord[]> = {
+    users: (after, limit) =>
+      db
+        .prepare<[number, number], { id: number; external_id: string; labels: string | null; created_at: number }>('SELECT id, external_id, labels, created_at FROM users WHERE id > ? ORDER BY id LIMIT ?')
+        .all(after, limit)
+        .map((r) => ({ cursor: r.id, userId: r.external_id, labels: labels(r.labels), createdAt: r.created_at })),
+    items: (after, limit) => itemRows('WHERE i.id > ? ORDER BY i.id LIMIT ?', after, limit),
     ratings: (after, limit) =>
       db
         .prepare<[number, number], { id: number; user: string; item: string; value: number; ts: number }>(
@@ -74,6 +83,10 @@ export function createBulkRepository(db: Db): BulkRepository {
   });
   return {
     page: (kind, after, limit) => pages[kind](after, limit),
+    searchItems: (search, limit) =>
+      'prefix' in search
+        ? itemRows('WHERE i.external_id >= ? AND i.external_id < ? ORDER BY i.external_id LIMIT ?', search.prefix, search.prefix + MAX_CHAR, limit)
+        : itemRows('JOIN item_categories k ON k.item_id = i.id WHERE k.category = ? AND k.item_id > ? ORDER BY k.item_id LIMIT ?', search.category, search.after, limit),
     deleteRating: (userId, itemId) => deleteRating.run(userId, itemId).changes > 0,
     deleteEvent: (eventId) => deleteEvent.immediate(eventId),
   };

@@ -2,6 +2,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createCatalogueRepository, type CatalogueRows } from '../db/catalogue-repository.js';
 import { checkpoint, openDb } from '../db/connection.js';
 import { createServingRepository } from '../db/serving-repository.js';
+import { createStatsRepository } from '../db/stats-repository.js';
+import { collectDataStats, type DataStats } from '../stats/data-stats.js';
 import type { PutItemsResult, ReaderRequest, ReaderResponse } from './database-thread.js';
 import { rankPopularity, type PopularityOptions, type Ranking } from './popularity.js';
 
@@ -26,6 +28,7 @@ const checkpoints =
     : undefined;
 const serving = createServingRepository(db);
 const catalogue = createCatalogueRepository(db);
+const stats = createStatsRepository(db);
 const DAY_MS = 86_400_000;
 
 /** Popularity (positive feedback, clock at the newest interaction) and the newest items, in one pass. */
@@ -37,8 +40,9 @@ function popularityAndLatest(options: PopularityOptions, now: number): Ranking {
   return { ...ranking, latest: { items: latest.map((l) => l.item), createdAt: latest.map((l) => l.createdAt) } };
 }
 
-function answer(req: ReaderRequest): Ranking | CatalogueRows | PutItemsResult | number | null {
+function answer(req: ReaderRequest): Ranking | CatalogueRows | PutItemsResult | DataStats | number | null {
   if (req.op === 'catalogue') return catalogue.rows();
+  if (req.op === 'stats') return collectDataStats(stats, req.now);
   if (req.op === 'putItems') return catalogue.putItems(req.items, req.now);
   if (req.op === 'hideItem') return catalogue.hideItem(req.itemId, req.now);
   return popularityAndLatest(req.options, req.now);

@@ -1,15 +1,17 @@
 import type { Worker } from 'node:worker_threads';
 import type { CatalogueRows, ItemMeta } from '../db/catalogue-repository.js';
+import type { DataStats } from '../stats/data-stats.js';
 import { siblingModule, spawnThread } from '../threads/spawn.js';
 import type { PopularityOptions, PopularitySource, Ranking } from './popularity.js';
 
 type ReaderAsk =
   | { op: 'popularity'; options: PopularityOptions; now: number }
   | { op: 'catalogue' }
+  | { op: 'stats'; now: number }
   | { op: 'putItems'; items: readonly ItemMeta[]; now: number }
   | { op: 'hideItem'; itemId: string; now: number };
 export type PutItemsResult = { inserted: number; updated: number; version: number };
-type Answer = Ranking | CatalogueRows | PutItemsResult | number | null;
+type Answer = Ranking | CatalogueRows | PutItemsResult | DataStats | number | null;
 export type ReaderRequest = ReaderAsk & { id: number };
 export type ReaderResponse = { id: number; ok: true; value: Answer } | { id: number; ok: false; message: string; code?: string };
 
@@ -35,7 +37,7 @@ export class DatabaseThread implements PopularitySource, CatalogueWrites {
   private nextId = 1;
   private closed = false;
   /** Reads answered so far, by operation (tests check what ran where). */
-  readonly counts = { popularity: 0, catalogue: 0, writes: 0 };
+  readonly counts = { popularity: 0, catalogue: 0, writes: 0, stats: 0 };
 
   /** `checkpointEveryMs`: this thread checkpoints the WAL for the API's connection (0: it does not). */
   constructor(databasePath: string, busyTimeoutMs: number, checkpointEveryMs = 0) {
@@ -73,6 +75,11 @@ export class DatabaseThread implements PopularitySource, CatalogueWrites {
   catalogueRows(): Promise<CatalogueRows> {
     this.counts.catalogue++;
     return this.ask<CatalogueRows>({ op: 'catalogue' });
+  }
+
+  dataStats(now: number): Promise<DataStats> {
+    this.counts.stats++;
+    return this.ask<DataStats>({ op: 'stats', now });
   }
 
   putItems(items: readonly ItemMeta[], now: number): Promise<PutItemsResult> {

@@ -1,4 +1,5 @@
 import type { DailyCount } from '../db/serving-repository.js';
+import { Refreshed } from '../threads/refreshed.js';
 import { topN } from './top-n.js';
 
 const DAY_MS = 86_400_000;
@@ -63,62 +64,45 @@ export interface PopularitySource {
  * (at once while it is still empty), never inside a request.
  */
 export class PopularityRanking {
-  private current: Ranking = EMPTY_RANKING;
-  private dirty = true;
-  private running: Promise<void> | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  private lastStart = 0;
+  private readonly ranking: Refreshed<Ranking>;
 
   constructor(
-    private readonly source: PopularitySource,
-    private readonly refreshMs: number,
-    private readonly options: PopularityOptions,
-    private readonly log: { error(obj: object, msg: string): void } = { error: () => undefined },
-    private readonly now: () => number = Date.now,
-  ) {}
+    source: PopularitySource,
+    refreshMs: number,
+    options: PopularityOptions,
+    log: { error(obj: object, msg: string): void } = { error: () => undefined },
+    now: () => number = Date.now,
+  ) {
+    this.ranking = new Refreshed(
+      EMPTY_RANKING,
+      (at) => source.ranking(options, at),
+      refreshMs,
+      (err) => log.error({ err: err.message }, 'popularity refresh failed; the previous ranking keeps serving'),
+      now,
+    );
+  }
 
   /** Computes the first ranking and keeps it fresh on a timer. */
-  async start(): Promise<void> {
-    await this.refresh();
-    this.timer = setInterval(() => this.refreshIfDue(), Math.min(this.refreshMs, 1000));
-    this.timer.unref();
+  start(): Promise<void> {
+    return this.ranking.start();
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.ranking.stop();
   }
 
   /** New interactions arrived: recompute within `refreshMs` (an empty ranking at once). */
   changed(): void {
-    this.dirty = true;
-    if (this.current.items.length === 0) this.refreshIfDue(true);
-  }
-
-  private refreshIfDue(force = false): void {
-    if (!this.dirty || this.running) return;
-    if (!force && this.now() - this.lastStart < this.refreshMs) return;
-    void this.refresh();
+    this.ranking.changed();
   }
 
   /** Recomputes now (coalesced with one already running); requests keep the old ranking meanwhile. */
   refresh(): Promise<void> {
-    if (this.running) return this.running;
-    this.dirty = false;
-    this.lastStart = this.now();
-    this.running = this.source
-      .ranking(this.options, this.now())
-      .then((r) => {
-        this.current = r;
-      })
-      .catch((err: unknown) => {
-        this.dirty = true;
-        this.log.error({ err: (err as Error).message }, 'popularity refresh failed; the previous ranking keeps serving');
-      })
-      .finally(() => {
-        this.running = null;
-      });
-    return this.running;
+    return this.ranking.refresh();
+  }
+
+  private get current(): Ranking {
+    return this.ranking.value;
   }
 
   /** When the ranking being served was computed (epoch ms; 0 before the first). */

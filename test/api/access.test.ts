@@ -51,6 +51,12 @@ const EXPECTED: Record<string, RouteScope> = {
   'POST /admin/keys': 'admin',
   'GET /admin/keys': 'admin',
   'DELETE /admin/keys/:id': 'admin',
+  'GET /admin/stats': 'admin',
+  'GET /admin/stats/ingest': 'admin',
+  'GET /admin/stats/serving': 'admin',
+  'GET /': 'public',
+  'GET /dashboard': 'public',
+  'GET /dashboard/*': 'public',
 };
 
 type Caller = 'none' | 'wrong' | 'read' | 'write' | 'admin';

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { BULK_KINDS, type BulkKind, type BulkRepository } from '../../db/bulk-repository.js';
+import { BULK_KINDS, type BulkKind, type BulkRecord, type BulkRepository } from '../../db/bulk-repository.js';
 import { AppError, notFound } from '../../errors.js';
 import { errorResponse, pathId } from '../schemas/common.js';
 
@@ -122,20 +122,28 @@ export const bulkRoutes: FastifyPluginAsync<BulkRoutesOptions> = async (fastify,
   const user = z.object({ userId: z.string(), labels: z.record(z.string(), z.string()), createdAt: z.string() });
   const nextCursor = z.number().int().nullable().describe('Pass as `after` for the next page; null on the last');
   /** One page of a listing: the exported rows without their cursor, `createdAt` as ISO 8601. */
-  function page<T>(kind: 'users' | 'items', after: number, limit: number): { rows: T[]; nextCursor: number | null } {
-    const rows = opts.bulk.page(kind, after, limit);
+  function page<T>(read: () => BulkRecord[], limit: number): { rows: T[]; nextCursor: number | null } {
+    const rows = read();
     return {
       rows: rows.map(({ cursor: _c, createdAt, ...r }) => ({ ...r, createdAt: new Date(createdAt as number).toISOString() }) as T),
       nextCursor: rows.length === limit ? rows[rows.length - 1].cursor : null,
     };
   }
 
-  app.get('/items', { config: { scope: 'read' }, schema: { querystring: listQuery, response: { 200: z.object({ items: z.array(item), nextCursor }), 400: errorResponse } } }, async (request) => {
-    const { rows, nextCursor: next } = page<z.infer<typeof item>>('items', request.query.after, request.query.limit);
-    return { items: rows, nextCursor: next };
+  const itemsQuery = listQuery
+    .extend({
+      q: z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters').optional().describe('Only items whose id starts with this, in id order (one page: nextCursor is null)'),
+      category: z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters').optional().describe('Only items in this category'),
+    })
+    .refine((v) => !(v.q && v.category), { message: 'search by id prefix or by category, not both', path: ['category'] });
+  app.get('/items', { config: { scope: 'read' }, schema: { querystring: itemsQuery, response: { 200: z.object({ items: z.array(item), nextCursor }), 400: errorResponse } } }, async (request) => {
+    const { q, category, after: from, limit } = request.query;
+    const search = q ? { prefix: q } : category ? { category, after: from } : null;
+    const { rows, nextCursor: next } = page<z.infer<typeof item>>(search ? () => opts.bulk.searchItems(search, limit) : () => opts.bulk.page('items', from, limit), limit);
+    return { items: rows, nextCursor: q ? null : next };
   });
   app.get('/users', { config: { scope: 'read' }, schema: { querystring: listQuery, response: { 200: z.object({ users: z.array(user), nextCursor }), 400: errorResponse } } }, async (request) => {
-    const { rows, nextCursor: next } = page<z.infer<typeof user>>('users', request.query.after, request.query.limit);
+    const { rows, nextCursor: next } = page<z.infer<typeof user>>(() => opts.bulk.page('users', request.query.after, request.query.limit), request.query.limit);
     return { users: rows, nextCursor: next };
   });
 };

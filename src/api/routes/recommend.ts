@@ -10,7 +10,7 @@ import { similarUsersQuery, similarUsersResponse, latestResponse, listQuery, pop
 export interface RecommendRoutesOptions {
   recommender: Recommender;
   /** Counts answers by source and the model that gave them (metrics). */
-  onAnswer?: (route: 'recommendations' | 'similar' | 'session', source: 'model' | 'fallback', model: string) => void;
+  onAnswer?: (route: 'recommendations' | 'similar' | 'session', answer: { source: 'model' | 'fallback'; model: string; method: 'trained' | 'fold-in' | 'popularity' }) => void;
 }
 
 /** Catalogue filters from the query; hidden items only for an admin key (403 otherwise). */
@@ -41,7 +41,7 @@ export const recommendRoutes: FastifyPluginAsync<RecommendRoutesOptions> = async
       const filter = filterFrom(request, request.query);
       try {
         const answer = opts.recommender.recommend(request.params.id, { limit, excludeSeen, model, filter, explain });
-        opts.onAnswer?.('recommendations', answer.source, answer.model);
+        opts.onAnswer?.('recommendations', answer);
         return { userId: request.params.id, ...answer };
       } catch (err) {
         translate(err);
@@ -55,8 +55,8 @@ export const recommendRoutes: FastifyPluginAsync<RecommendRoutesOptions> = async
     async (request) => {
       const filter = filterFrom(request, request.query);
       try {
-        const { method: _method, ...answer } = opts.recommender.similar(request.params.id, request.query.limit, { model: request.query.model, filter });
-        opts.onAnswer?.('similar', answer.source, answer.model);
+        const { method, ...answer } = opts.recommender.similar(request.params.id, request.query.limit, { model: request.query.model, filter });
+        opts.onAnswer?.('similar', { ...answer, method });
         return { itemId: request.params.id, ...answer };
       } catch (err) {
         translate(err);
@@ -71,7 +71,7 @@ export const recommendRoutes: FastifyPluginAsync<RecommendRoutesOptions> = async
       const filter = filterFrom(request, request.query);
       try {
         const answer = opts.recommender.session(request.body.items, request.body.ratings, { limit: request.query.limit, model: request.query.model, filter, explain: request.query.explain });
-        opts.onAnswer?.('session', answer.source, answer.model);
+        opts.onAnswer?.('session', answer);
         return answer;
       } catch (err) {
         translate(err);

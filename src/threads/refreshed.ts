@@ -1,0 +1,68 @@
+/**
+ * A value computed off the event loop (a database thread) that requests only ever read ready: it
+ * is recomputed on a timer every `refreshMs` after `changed()` was called (at once while nothing
+ * was computed yet), one computation at a time; a failed one keeps the previous value.
+ */
+export class Refreshed<T> {
+  private dirty = true;
+  private running: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private lastStart = 0;
+  private computed = false;
+
+  constructor(
+    private current: T,
+    private readonly compute: (now: number) => Promise<T>,
+    private readonly refreshMs: number,
+    private readonly onError: (err: Error) => void,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get value(): T {
+    return this.current;
+  }
+
+  /** Computes the first value and keeps it fresh on a timer. */
+  async start(): Promise<void> {
+    await this.refresh();
+    this.timer = setInterval(() => this.refreshIfDue(), Math.min(this.refreshMs, 1000));
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** The data changed: recompute within `refreshMs`, or at once while there is no value yet. */
+  changed(): void {
+    this.dirty = true;
+    if (!this.computed) this.refreshIfDue(true);
+  }
+
+  private refreshIfDue(force = false): void {
+    if (!this.dirty || this.running) return;
+    if (!force && this.now() - this.lastStart < this.refreshMs) return;
+    void this.refresh();
+  }
+
+  /** Recomputes now (coalesced with one already running); readers keep the old value meanwhile. */
+  refresh(): Promise<void> {
+    if (this.running) return this.running;
+    this.dirty = false;
+    this.lastStart = this.now();
+    this.running = this.compute(this.now())
+      .then((v) => {
+        this.current = v;
+        this.computed = true;
+      })
+      .catch((err: unknown) => {
+        this.dirty = true;
+        this.onError(err as Error);
+      })
+      .finally(() => {
+        this.running = null;
+      });
+    return this.running;
+  }
+}
