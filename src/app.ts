@@ -259,7 +259,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     models,
     defaultModel: config.defaultModel,
     servingVersion: () => store.servingVersion,
-    refreshServing: () => void store.refresh(),
+    refreshServing: () => store.refresh(),
   });
   return app;
 }

@@ -9,7 +9,7 @@ function importGraph(): Map<string, { runtime: string[]; all: string[]; packages
     for (const name of readdirSync(dir)) {
       const p = join(dir, name);
       if (statSync(p).isDirectory()) walk(p);
-      else if (p.endsWith('.ts')) files.push(p);
+      else if (/\.tsx?$/.test(p)) files.push(p);
     }
   };
   walk('src');
@@ -67,6 +67,8 @@ describe('architecture', () => {
         if (to === 'api' && from !== 'api' && file !== 'src/app.ts') violations.push(`${file} imports ${target}`);
         if (from === 'models' && ['api', 'db', 'queue', 'serving', 'train', 'app'].includes(to)) violations.push(`${file} imports ${target}`);
         if (from === 'data' && !['data'].includes(to)) violations.push(`${file} imports ${target}`);
+        // The dashboard is a browser bundle: it talks to the server over HTTP only.
+        if ((from === 'web') !== (to === 'web')) violations.push(`${file} imports ${target}`);
       }
       if (from === 'models' && packages.some((p) => /fastify|better-sqlite3|bullmq|ioredis/.test(p))) violations.push(`${file} imports ${packages.join(', ')}`);
     }

@@ -28,8 +28,8 @@ export interface AdminRoutesOptions {
   defaultModel: ModelName | 'auto';
   /** Which version serving answers with right now, per model (for the `serving` flag). */
   servingVersion: () => string | null;
-  /** Asks serving to pick up activation changes now instead of at the next poll. */
-  refreshServing: () => void;
+  /** Serving picks up activation changes now instead of at the next poll (resolves once loaded). */
+  refreshServing: () => Promise<void>;
 }
 
 const ADMIN_DOC = { tags: ['admin'] };
@@ -142,7 +142,8 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (fastif
       const { model, version } = request.params;
       if (!opts.models.activate(model, version, Date.now())) throw notFound('model version', 'params.version');
       request.log.info({ model, version }, 'model version activated');
-      opts.refreshServing();
+      // Answer once this process serves the change, so the caller's next read reflects it.
+      await opts.refreshServing();
       return toModelView(opts.models.get(model, version)!);
     },
   );

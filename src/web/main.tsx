@@ -1,0 +1,59 @@
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { onSignedOut, signOut, storedKey } from './api';
+import { Login } from './login';
+import { Catalogue } from './pages/catalogue';
+import { Explore } from './pages/explore';
+import { Jobs } from './pages/jobs';
+import { Models } from './pages/models';
+import { Overview } from './pages/overview';
+import { useRoute } from './route';
+import './style.css';
+
+const PAGES = [
+  { id: 'overview', title: 'Overview', view: Overview },
+  { id: 'models', title: 'Models', view: Models },
+  { id: 'jobs', title: 'Jobs', view: Jobs },
+  { id: 'explore', title: 'Explore', view: Explore },
+  { id: 'catalogue', title: 'Catalogue', view: Catalogue },
+];
+
+function App() {
+  const [signedIn, setSignedIn] = useState(storedKey() !== null);
+  const [reason, setReason] = useState<string | null>(null);
+  const route = useRoute();
+  useEffect(
+    () =>
+      onSignedOut((why) => {
+        setReason(why);
+        setSignedIn(false);
+      }),
+    [],
+  );
+  if (!signedIn) return <Login reason={reason} onSignedIn={() => setSignedIn(true)} />;
+  const page = PAGES.find((p) => p.id === route.page) ?? PAGES[0];
+  const View = page.view;
+  return (
+    <>
+      <header>
+        <strong>recflow</strong>
+        <nav>
+          {PAGES.map((p) => (
+            <a href={`#/${p.id}`} class={p === page ? 'current' : ''}>
+              {p.title}
+            </a>
+          ))}
+        </nav>
+        <button class="link" onClick={() => signOut()}>
+          Sign out
+        </button>
+      </header>
+      <main data-page={page.id}>
+        <h1>{page.title}</h1>
+        <View params={route.params} />
+      </main>
+    </>
+  );
+}
+
+render(<App />, document.getElementById('app')!);

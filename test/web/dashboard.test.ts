@@ -1,0 +1,216 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MODEL_NAMES } from '../../src/models/model.js';
+import { RETRAIN_MODELS } from '../../src/web/model-names.js';
+import { ADMIN_TOKEN, api, defaultKey, startApp, tempDir, testConfig } from '../helpers/app.js';
+import { ingestSynthetic, waitForJob } from '../helpers/training.js';
+
+/** Screenshots of every page, kept after the run (CI can publish the folder). */
+const ARTIFACTS = path.resolve('test-artifacts', 'dashboard');
+const CHROMIUM = '/usr/bin/chromium';
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+let app: FastifyInstance;
+let cleanup: () => void;
+let browser: Browser;
+let base: string;
+
+const count = (table: string): number => app.services.db.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number;
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+async function signedIn(): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(`${base}/dashboard/`);
+  await page.fill('input[name=key]', ADMIN_TOKEN);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('header nav');
+  return page;
+}
+
+/** Non-blank pixels in a chart's canvas: the curve was drawn, not just an empty frame. */
+async function paintedPixels(page: Page, testId: string): Promise<number> {
+  return page.$eval(`[data-testid=${testId}] canvas`, (canvas) => {
+    // Runs in the page; typed structurally because the tests compile without the DOM library.
+    const c = canvas as unknown as { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+    const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let k = 3; k < data.length; k += 4) if (data[k] !== 0) n++;
+    return n;
+  });
+}
+
+beforeAll(async () => {
+  let dir: string;
+  ({ dir, cleanup } = tempDir());
+  // The bundle under test is built from the current source, not whatever dist/ holds.
+  const outDir = path.join(dir, 'web');
+  await build({ configFile: path.resolve('vite.config.ts'), logLevel: 'silent', build: { outDir, emptyOutDir: true } });
+  app = await startApp(testConfig(dir, { DASHBOARD_DIR: outDir, STATS_REFRESH_MS: '200', RETRAIN_EVERY: '0' }));
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  await ingestSynthetic(app, 80, 60);
+  const events = Array.from({ length: 30 }, (_, k) => ({ userId: `u${(k % 10) + 1}`, itemId: `i${k + 1}`, type: 'view', eventId: `dash-${k}` }));
+  expect((await api(app).post('/events').send({ events })).status).toBe(200);
+  const items = Array.from({ length: 20 }, (_, k) => ({ itemId: `i${k + 1}`, categories: [k % 2 ? 'drama' : 'comedy'] }));
+  expect((await api(app).put('/items').send({ items })).status).toBe(200);
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+  cleanup?.();
+});
+
+describe('dashboard', () => {
+  it('offers every model the retrain route takes', () => {
+    expect([...RETRAIN_MODELS].sort()).toEqual(['auto', ...MODEL_NAMES].sort());
+  });
+
+  it('sends / to the dashboard and serves the page with its security headers', async () => {
+    const root = await fetch(`${base}/`, { redirect: 'manual' });
+    expect(root.status).toBe(302);
+    expect(root.headers.get('location')).toBe('/dashboard/');
+    const page = await fetch(`${base}/dashboard/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(await page.text()).not.toContain(ADMIN_TOKEN);
+  });
+
+  it('shows the login and never data without an admin key', async () => {
+    const page = await browser.newPage();
+    const dataCalls: string[] = [];
+    page.on('response', (r) => {
+      if (r.url().includes('/admin/') && r.status() === 200) dataCalls.push(r.url());
+    });
+    await page.goto(`${base}/dashboard/#/overview`);
+    await page.waitForSelector('[data-testid=login]');
+    await shot(page, 'login');
+    for (const [key, message] of [
+      ['rf_not-a-key-000000000000000000000000000', 'not valid'],
+      [defaultKey(app), 'lacks the admin scope'],
+    ] as const) {
+      await page.fill('input[name=key]', key);
+      await page.click('button[type=submit]');
+      await expect.poll(() => page.textContent('[role=alert]')).toContain(message);
+      expect(await page.$('[data-testid=count-users]')).toBeNull();
+    }
+    // A key stored earlier that the API now refuses: the page signs out at the first refusal.
+    await page.evaluate(() => (globalThis as unknown as { sessionStorage: { setItem(k: string, v: string): void } }).sessionStorage.setItem('recflow.adminKey', 'rf_revoked-or-wrong-0000000000000000000000'));
+    await page.reload();
+    await page.waitForSelector('[data-testid=login]');
+    expect(await page.$('[data-testid=count-ratings]')).toBeNull();
+    expect(dataCalls).toEqual([]);
+    expect(page.url()).not.toContain('key=');
+    await page.close();
+  });
+
+  it('overview numbers match the database after ingest', async () => {
+    const page = await signedIn();
+    for (const [id, table] of [['users', 'users'], ['items', 'items'], ['ratings', 'ratings'], ['events', 'events']] as const) {
+      const expected = count(table).toLocaleString('en-US');
+      await expect.poll(() => page.textContent(`[data-testid=count-${id}]`), { timeout: 10_000 }).toBe(expected);
+    }
+    expect(count('ratings')).toBeGreaterThan(100);
+    await page.waitForSelector('[data-testid=ingest-chart] canvas');
+    expect(await paintedPixels(page, 'ingest-chart')).toBeGreaterThan(0);
+    // Serving answers per second appear once two samples bracket some answers.
+    for (let k = 0; k < 5; k++) await api(app).get('/users/u1/recommendations');
+    await page.waitForSelector('[data-testid=answers-chart] canvas', { timeout: 15_000 });
+    await shot(page, 'overview');
+    await page.close();
+  });
+
+  it('starts a retrain from the Jobs page and draws its training curve until it completes', async () => {
+    const page = await signedIn();
+    await page.click('a[href="#/jobs"]');
+    await page.selectOption('[data-testid=retrain-form] select[name=model]', 'bpr');
+    await page.fill('[data-testid=retrain-form] input[name=epochs]', '4');
+    await page.fill('[data-testid=retrain-form] input[name=hyper]', '{"factors": 8}');
+    await page.click('[data-testid=retrain-form] button[type=submit]');
+    await page.waitForSelector('[data-testid=job-detail]');
+    await page.waitForSelector('[data-testid=job-detail][data-state=completed]', { timeout: 120_000 });
+    await page.waitForSelector('[data-testid=training-curve] canvas');
+    expect(Number(await page.getAttribute('[data-testid=training-curve]', 'data-points'))).toBeGreaterThanOrEqual(2);
+    expect(await paintedPixels(page, 'training-curve')).toBeGreaterThan(0);
+    const jobs = (await api(app).get('/admin/jobs?limit=5')).body.jobs as { model: string; state: string }[];
+    expect(jobs[0]).toMatchObject({ model: 'bpr', state: 'completed' });
+    await shot(page, 'jobs');
+    await page.close();
+  }, 150_000);
+
+  it('activates an older version from the Models page and the Explore page shows the change', async () => {
+    const second = await api(app).post('/admin/retrain').send({ model: 'bpr', epochs: 4, factors: 24, seed: 99, force: true });
+    const done = await waitForJob(app, second.body.jobId as string, ['completed', 'failed'], 120_000);
+    expect(done.state).toBe('completed');
+    const versions = ((await api(app).get('/admin/models?model=bpr')).body.models as { version: string; active: boolean }[]).map((v) => v.version).sort();
+    expect(versions.length).toBe(2);
+    const [older, newer] = versions;
+    await until(async () => (await api(app).get('/admin/serving')).body.loadedVersion === newer);
+
+    const page = await signedIn();
+    await page.goto(`${base}/dashboard/#/explore?user=u3`);
+    await expect.poll(() => page.textContent('[data-testid=answer-source]')).toContain(newer);
+    const before = await page.$$eval('[data-testid=recommendations] li', (lis) => lis.map((li) => li.getAttribute('data-item')));
+    await shot(page, 'explore');
+
+    await page.click('a[href="#/models"]');
+    await page.click(`[data-testid=versions-bpr] tr[data-version="${older}"] button:text("Activate")`);
+    await expect.poll(() => page.textContent('[data-testid=serving-summary]'), { timeout: 10_000 }).toContain(older);
+    await shot(page, 'models');
+
+    await page.goto(`${base}/dashboard/#/explore?user=u3`);
+    await expect.poll(() => page.textContent('[data-testid=answer-source]'), { timeout: 10_000 }).toContain(older);
+    const after = await page.$$eval('[data-testid=recommendations] li', (lis) => lis.map((li) => li.getAttribute('data-item')));
+    expect(after.length).toBe(before.length);
+    expect(after).not.toEqual(before);
+    await page.close();
+  }, 150_000);
+
+  it('Explore passes its filters to the API as query parameters', async () => {
+    const page = await signedIn();
+    await page.goto(`${base}/dashboard/#/explore?user=u3&category=drama&limit=5`);
+    await page.waitForSelector('[data-testid=recommendations] li');
+    const shown = await page.$$eval('[data-testid=recommendations] li', (lis) => lis.map((li) => li.getAttribute('data-item')!));
+    const direct = await api(app).get('/users/u3/recommendations?category=drama&limit=5');
+    expect(shown).toEqual((direct.body.items as { itemId: string }[]).map((i) => i.itemId));
+    expect(shown.length).toBeGreaterThan(0);
+    await page.close();
+  });
+
+  it('searches the catalogue, lists a category and hides and unhides an item', async () => {
+    const page = await signedIn();
+    await page.click('a[href="#/catalogue"]');
+    await page.click('[data-testid=categories] button:has-text("drama")');
+    await expect.poll(() => page.$$eval('[data-testid=items] tbody tr', (rows) => rows.length)).toBe(10);
+    await page.fill('input[name=q]', 'i1');
+    await page.click('button:text("Search")');
+    // i1, i10–i19: ids in id order.
+    await expect.poll(() => page.$$eval('[data-testid=items] tbody tr', (rows) => rows.map((r) => r.getAttribute('data-item')))).toEqual(['i1', 'i10', 'i11', 'i12', 'i13', 'i14', 'i15', 'i16', 'i17', 'i18', 'i19']);
+    await page.click('[data-testid=items] tr[data-item=i12] button');
+    await expect.poll(async () => (await api(app).get('/items/i12')).body.hidden).toBe(true);
+    await expect.poll(() => page.textContent('[data-testid=items] tr[data-item=i12] td:nth-child(4)')).toBe('hidden');
+    expect((await api(app).get('/items/i12')).body.categories).toEqual(['drama']);
+    await shot(page, 'catalogue');
+    await page.click('[data-testid=items] tr[data-item=i12] button:text("Unhide")');
+    await expect.poll(async () => (await api(app).get('/items/i12')).body.hidden).toBe(false);
+    await page.close();
+  });
+});
+
+async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
