@@ -7,11 +7,11 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json vite.config.ts ./
 COPY src ./src
 COPY migrations ./migrations
 COPY openapi.yaml ./
-# npm ci runs `prepare` (the TypeScript build). The image has network here, so the optional
+# npm ci runs `prepare`: the TypeScript build, then vite bundles the dashboard into dist/web. The image has network here, so the optional
 # @tensorflow/tfjs-node installs (its install script downloads libtensorflow) and training uses
 # native TensorFlow instead of the wasm fallback.
 RUN npm ci

@@ -46,6 +46,13 @@ describe('Dockerfile', () => {
     expect(inFinal('RUN').every((r) => !/npm (ci|install)/.test(r.args))).toBe(true);
   });
 
+  it('copies what `npm run build` reads, so the image serves the dashboard bundled at build time', () => {
+    expect(pkg.scripts.build).toMatch(/vite build/);
+    const copied = docker.filter((i) => i.stage < finalStage && i.op === 'COPY').map((c) => c.args.split(/\s+/).slice(0, -1)).flat();
+    for (const file of ['tsconfig.build.json', 'vite.config.ts', 'src']) expect(copied).toContain(file);
+    expect(inFinal('COPY').some((c) => /--from=build/.test(c.args) && /\/app\/dist /.test(c.args))).toBe(true);
+  });
+
   it('installs and checks @tensorflow/tfjs-node in the image (optional locally)', () => {
     expect(pkg.optionalDependencies['@tensorflow/tfjs-node']).toBeDefined();
     expect(docker.some((i) => i.op === 'RUN' && /require\('@tensorflow\/tfjs-node'\)/.test(i.args))).toBe(true);
