@@ -145,6 +145,19 @@ describe('dashboard', () => {
     const jobs = (await api(app).get('/admin/jobs?limit=5')).body.jobs as { model: string; state: string }[];
     expect(jobs[0]).toMatchObject({ model: 'bpr', state: 'completed' });
     await shot(page, 'jobs');
+
+    // A long run, cancelled from its own page.
+    await page.selectOption('[data-testid=retrain-form] select[name=model]', 'gmf');
+    await page.fill('[data-testid=retrain-form] input[name=epochs]', '1000');
+    await page.fill('[data-testid=retrain-form] input[name=patience]', '1000');
+    await page.fill('[data-testid=retrain-form] input[name=hyper]', '');
+    await page.click('[data-testid=retrain-form] button[type=submit]');
+    await page.waitForSelector('[data-testid=job-detail][data-state=active]', { timeout: 30_000 });
+    await page.click('[data-testid=job-detail] button:text("Cancel")');
+    await page.waitForSelector('[data-testid=job-detail][data-state=cancelled]', { timeout: 30_000 });
+    const cancelled = (await api(app).get('/admin/jobs?limit=1')).body.jobs[0] as { model: string; state: string };
+    expect(cancelled).toMatchObject({ model: 'gmf', state: 'cancelled' });
+    expect((await api(app).get('/admin/models?model=gmf')).body.models).toEqual([]);
     await page.close();
   }, 150_000);
 

@@ -20,6 +20,7 @@ function progressText(job: Job): string {
 function RetrainForm({ onStarted }: { onStarted: (id: string) => void }) {
   const [model, setModel] = useState('auto');
   const [epochs, setEpochs] = useState('');
+  const [patience, setPatience] = useState('');
   const [hyper, setHyper] = useState('');
   const [force, setForce] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -34,7 +35,7 @@ function RetrainForm({ onStarted }: { onStarted: (id: string) => void }) {
       setError('Hyperparameters must be a JSON object, e.g. {"factors": 32}');
       return;
     }
-    const body = { model, ...(epochs ? { epochs: Number(epochs) } : {}), ...(parsed ? { hyper: parsed } : {}), ...(force ? { force } : {}) };
+    const body = { model, ...(epochs ? { epochs: Number(epochs) } : {}), ...(patience ? { patience: Number(patience) } : {}), ...(parsed ? { hyper: parsed } : {}), ...(force ? { force } : {}) };
     try {
       const started = await call<{ jobId: string }>('POST', '/admin/retrain', { body });
       onStarted(started.jobId);
@@ -57,6 +58,10 @@ function RetrainForm({ onStarted }: { onStarted: (id: string) => void }) {
       <label>
         Epochs
         <input name="epochs" type="number" min="1" max="1000" value={epochs} disabled={model === 'auto'} placeholder="default" onInput={(e) => setEpochs((e.target as HTMLInputElement).value)} />
+      </label>
+      <label>
+        Patience
+        <input name="patience" type="number" min="1" max="1000" value={patience} placeholder="3" title="Epochs without a better validation HR@10 before training stops" onInput={(e) => setPatience((e.target as HTMLInputElement).value)} />
       </label>
       <label class="grow">
         Hyperparameters (JSON)
