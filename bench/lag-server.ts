@@ -33,6 +33,8 @@ const env = {
   LOG_PRETTY: 'false',
   PORT: '0',
   POPULARITY_REFRESH_MS: popularityRefreshMs,
+  // The dashboard's figures follow writes as often as popularity does here (default 5 s).
+  STATS_REFRESH_MS: popularityRefreshMs,
   MAX_BATCH_SIZE: '10000',
 };
 

@@ -3,7 +3,8 @@
  * `--interactions` ratings (default 1M), its event-loop delay and `/healthz` latency measured
  * while each heavy scenario runs: an embedded retrain, new unknown users arriving (the popularity
  * path), a 20,000-interaction user's recommendations with varying `limit`, and 1,000-item
- * catalogue batch writes in a loop. Prints a table and writes bench/results/lag.json.
+ * catalogue batch writes in a loop, and an open dashboard (its stats routes polled while ratings
+ * arrive, so the reader thread recomputes the figures every 2 s). Prints a table and writes bench/results/lag.json.
  *
  *   npx tsx bench/lag.ts [--interactions 1000000] [--seconds 20]
  */
@@ -69,8 +70,8 @@ const get = (path: (k: number) => string, connections = 4): Promise<autocannon.R
   autocannon({ url: base, connections, duration: seconds, headers: BENCH_AUTH, requests: [{ method: 'GET', setupRequest: (req: autocannon.Request) => ({ ...req, path: path(k++) }) }] });
 
 const results: Row[] = [];
-// `--only 1,4` runs just those scenarios (1 = retrain, 2 = new users, 3 = heavy user, 4 = catalogue writes).
-const only = arg('only', '1,2,3,4').split(',').map(Number);
+// `--only 1,4` runs just those scenarios (1 = retrain, 2 = new users, 3 = heavy user, 4 = catalogue writes, 5 = dashboard).
+const only = arg('only', '1,2,3,4,5').split(',').map(Number);
 const scenario = async (n: number, name: string, load: () => Promise<autocannon.Result | null>): Promise<void> => {
   if (only.includes(n)) results.push(await measure(name, load));
 };
@@ -132,6 +133,18 @@ await scenario(4, 'PUT /items, 1,000 items per request', () =>
       ],
     }),
 );
+
+await scenario(5, 'dashboard open: /admin/stats* polled + ingest (figures every 2 s)', async () => {
+  const ingest = autocannon({
+    url: base,
+    connections: 1,
+    duration: seconds,
+    requests: [{ method: 'POST', path: '/ratings', headers: { 'content-type': 'application/json', ...BENCH_AUTH }, setupRequest: (req: autocannon.Request) => ({ ...req, body: JSON.stringify({ userId: `dash${k++}`, itemId: `i${1 + (k % 2000)}`, rating: 4 }) }) }],
+  });
+  const paths = ['/admin/stats', '/admin/stats/ingest?bucket=hour', '/admin/stats/ingest?bucket=day', '/admin/stats/serving'];
+  const [stats] = await Promise.all([get((n) => paths[n % paths.length], 2), ingest]);
+  return stats;
+});
 
 child.stdin.write('quit\n');
 await new Promise((r) => child.once('exit', r));

@@ -78,6 +78,7 @@ export class PopularityRanking {
       (at) => source.ranking(options, at),
       refreshMs,
       (err) => log.error({ err: err.message }, 'popularity refresh failed; the previous ranking keeps serving'),
+      (ranking) => ranking.items.length === 0,
       now,
     );
   }

@@ -1,20 +1,21 @@
 /**
  * A value computed off the event loop (a database thread) that requests only ever read ready: it
- * is recomputed on a timer every `refreshMs` after `changed()` was called (at once while nothing
- * was computed yet), one computation at a time; a failed one keeps the previous value.
+ * is recomputed on a timer every `refreshMs` after `changed()` was called (at once while `starved`
+ * says the value is useless, e.g. an empty ranking), one computation at a time; a failed one keeps
+ * the previous value.
  */
 export class Refreshed<T> {
   private dirty = true;
   private running: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private lastStart = 0;
-  private computed = false;
 
   constructor(
     private current: T,
     private readonly compute: (now: number) => Promise<T>,
     private readonly refreshMs: number,
     private readonly onError: (err: Error) => void,
+    private readonly starved: (value: T) => boolean = () => false,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -34,10 +35,10 @@ export class Refreshed<T> {
     this.timer = null;
   }
 
-  /** The data changed: recompute within `refreshMs`, or at once while there is no value yet. */
+  /** The data changed: recompute within `refreshMs`, or at once while the value is starved. */
   changed(): void {
     this.dirty = true;
-    if (!this.computed) this.refreshIfDue(true);
+    if (this.starved(this.current)) this.refreshIfDue(true);
   }
 
   private refreshIfDue(force = false): void {
@@ -54,7 +55,6 @@ export class Refreshed<T> {
     this.running = this.compute(this.now())
       .then((v) => {
         this.current = v;
-        this.computed = true;
       })
       .catch((err: unknown) => {
         this.dirty = true;

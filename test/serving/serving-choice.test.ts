@@ -112,7 +112,7 @@ describe('choosing what serves', () => {
     // Per request, any active model still answers.
     expect((await api(app).get('/users/u1/recommendations?model=pop')).body.model).toBe('pop');
     const metrics = (await api(app).get('/metrics')).text;
-    expect(metrics).toMatch(/recflow_recommendation_answers_total\{route="recommendations",source="model",model="gmf"\}/);
+    expect(metrics).toMatch(/recflow_recommendation_answers_total\{route="recommendations",source="model",model="gmf",method="trained"\}/);
     await app.close();
 
     const restarted = await startApp(testConfig(dir, { SERVING_MODEL: 'pop', MODEL_POLL_MS: '100' }));
