@@ -18,6 +18,8 @@ let app: FastifyInstance;
 let cleanup: () => void;
 let browser: Browser;
 let base: string;
+let bundle: string;
+let dataDir: string;
 
 const count = (table: string): number => app.services.db.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number;
 
@@ -49,8 +51,10 @@ async function paintedPixels(page: Page, testId: string): Promise<number> {
 beforeAll(async () => {
   let dir: string;
   ({ dir, cleanup } = tempDir());
+  dataDir = dir;
   // The bundle under test is built from the current source, not whatever dist/ holds.
   const outDir = path.join(dir, 'web');
+  bundle = outDir;
   await build({ configFile: path.resolve('vite.config.ts'), logLevel: 'silent', build: { outDir, emptyOutDir: true } });
   app = await startApp(testConfig(dir, { DASHBOARD_DIR: outDir, STATS_REFRESH_MS: '200', RETRAIN_EVERY: '0' }));
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -112,6 +116,22 @@ describe('dashboard', () => {
     expect(dataCalls).toEqual([]);
     expect(page.url()).not.toContain('key=');
     await page.close();
+  });
+
+  it('with AUTH=off there is no key to ask for', async () => {
+    fs.mkdirSync(path.join(dataDir, 'open'), { recursive: true });
+    const open = await startApp(testConfig(path.join(dataDir, 'open'), { AUTH: 'off', DASHBOARD_DIR: bundle }));
+    try {
+      await open.listen({ host: '127.0.0.1', port: 0 });
+      const port = (open.server.address() as { port: number }).port;
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${port}/dashboard/`);
+      await page.waitForSelector('[data-testid=count-users]');
+      expect(await page.$('[data-testid=login]')).toBeNull();
+      await page.close();
+    } finally {
+      await open.close();
+    }
   });
 
   it('overview numbers match the database after ingest', async () => {
