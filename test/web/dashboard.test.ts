@@ -240,6 +240,23 @@ describe('dashboard', () => {
   });
 });
 
+describe('dashboard after an auto search', () => {
+  it('shows the leaderboard of the last auto run on the Models page', async () => {
+    const started = await api(app).post('/admin/retrain').send({ model: 'auto', budgetMinutes: 0.5 });
+    expect(started.status).toBe(202);
+    const done = await waitForJob(app, started.body.jobId as string, ['completed', 'failed'], 120_000);
+    expect(done.state, done.error ?? '').toBe('completed');
+    const page = await signedIn();
+    await page.click('a[href="#/models"]');
+    await page.waitForSelector('[data-testid=leaderboard] tbody tr');
+    const rows = await page.$$eval('[data-testid=leaderboard] tbody tr', (trs) => trs.map((tr) => tr.children[0].textContent));
+    const leaderboard = (done.result as unknown as { leaderboard: { model: string }[] }).leaderboard;
+    expect(rows.sort()).toEqual(leaderboard.map((e) => e.model).sort());
+    await shot(page, 'models-auto');
+    await page.close();
+  }, 150_000);
+});
+
 async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
