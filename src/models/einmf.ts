@@ -7,7 +7,8 @@ import { DenseTower } from './nn/dense-tower.js';
 import { bceWithLogits, sigmoid } from './nn/math.js';
 import { createOptimizer, type Optimizer } from './nn/optimizer.js';
 import { initLecun, initNormal, Param, RowGradAccumulator } from './nn/param.js';
-import { inverseSqrtRowCounts, SparseLinear, uniqueIds } from './nn/sparse-linear.js';
+import { FeedbackBag } from './nn/feedback-bag.js';
+import { inverseSqrtRowCounts, uniqueIds } from './nn/sparse-linear.js';
 import { arraysToCsr, arraysToParams, csrToArrays, paramsToArrays } from './nn/state.js';
 import { trainPointwise, type PointwiseBatch, type PointwiseLearner } from './nn/train-loop.js';
 
@@ -37,8 +38,7 @@ export const EINMF_DEFAULTS: EinmfHyper = { factors: 64, negatives: 4, batchSize
  * heavy users do not get vectors many times longer than light ones.
  */
 class EinmfSide {
-  readonly explicit: SparseLinear;
-  readonly implicit: SparseLinear;
+  readonly bag: FeedbackBag;
   readonly accE: RowGradAccumulator;
   readonly accI: RowGradAccumulator;
   readonly scratch: Int32Array;
@@ -46,48 +46,41 @@ class EinmfSide {
   constructor(
     name: string,
     readonly rowsE: Csr,
-    readonly rowsI: Csr,
     factors: number,
     rng: Rng,
   ) {
-    const scale = inverseSqrtRowCounts(rowsI);
-    this.explicit = new SparseLinear(initNormal(new Param(`${name}.WE`, rowsE.cols, factors), rng), rowsE, scale);
-    this.implicit = new SparseLinear(initNormal(new Param(`${name}.WI`, rowsI.cols, factors), rng), rowsI, scale);
+    const WE = initNormal(new Param(`${name}.WE`, rowsE.cols, factors), rng);
+    const WI = initNormal(new Param(`${name}.WI`, rowsE.cols, factors), rng);
+    this.bag = new FeedbackBag(WE, WI, rowsE, inverseSqrtRowCounts(rowsE));
     this.accE = new RowGradAccumulator(rowsE.cols, factors, 4096);
-    this.accI = new RowGradAccumulator(rowsI.cols, factors, 4096);
+    this.accI = new RowGradAccumulator(rowsE.cols, factors, 4096);
     this.scratch = new Int32Array(rowsE.rows).fill(-1);
   }
 
   params(): Param[] {
-    return [this.explicit.weight, this.implicit.weight];
+    return [this.bag.explicit, this.bag.implicit];
   }
 
   vectors(rows: ArrayLike<number>): Float32Array {
-    const k = this.explicit.outSize;
-    const out = new Float32Array(rows.length * k);
-    const tmp = new Float32Array(rows.length * k);
-    this.explicit.forward(rows, out);
-    this.implicit.forward(rows, tmp);
-    for (let j = 0; j < out.length; j++) out[j] += tmp[j];
+    const out = new Float32Array(rows.length * this.bag.outSize);
+    this.bag.forward(rows, out);
     return out;
   }
 
   backward(rows: ArrayLike<number>, dOut: Float32Array, opt: Optimizer): void {
-    this.explicit.backward(rows, dOut, this.accE);
-    this.implicit.backward(rows, dOut, this.accI);
-    opt.applySparse(this.explicit.weight, this.accE.take());
-    opt.applySparse(this.implicit.weight, this.accI.take());
+    this.bag.backward(rows, dOut, this.accE, this.accI);
+    opt.applySparse(this.bag.explicit, this.accE.take());
+    opt.applySparse(this.bag.implicit, this.accI.take());
     this.accE.reset();
     this.accI.reset();
   }
 }
 
-/** R (rating / max R, 0 where unrated) and IR (1 per observed pair) with one sparsity pattern. */
-function feedbackMatrices(train: Interactions, orientation: 'byUser' | 'byItem'): { R: Csr; IR: Csr } {
+/** R (rating / max R, 0 where unrated) in the sparsity pattern of IR (1 per observed pair, implied). */
+function explicitMatrix(train: Interactions, orientation: 'byUser' | 'byItem'): Csr {
   const IR = toCsr(train, orientation);
   const explicit = toCsr({ ...train, implicit: new Float32Array(train.implicit.length) }, orientation);
-  const values = explicit.values.map((v) => v / train.ratingMax);
-  return { R: { ...IR, values }, IR: { ...IR, values: new Float32Array(IR.values.length).fill(1) } };
+  return { ...IR, values: explicit.values.map((v) => v / train.ratingMax) };
 }
 
 /**
@@ -132,15 +125,13 @@ export class EinmfModel implements RecModel, PointwiseLearner {
   /** The feedback matrices are the model's input, so they are part of it (like DMF's Y). */
   attach(train: Interactions): void {
     if (nUsers(train) !== this.nUsers || nItems(train) !== this.nItems) throw new Error('einmf: data does not match the model size');
-    const u = feedbackMatrices(train, 'byUser');
-    const i = feedbackMatrices(train, 'byItem');
-    this.build(u.R, u.IR, i.R, i.IR);
+    this.build(explicitMatrix(train, 'byUser'), explicitMatrix(train, 'byItem'));
   }
 
-  private build(uR: Csr, uIR: Csr, iR: Csr, iIR: Csr): void {
+  private build(uR: Csr, iR: Csr): void {
     const rng = new Rng(this.config.seed + 1);
-    this.user = new EinmfSide('user', uR, uIR, this.config.factors, rng);
-    this.item = new EinmfSide('item', iR, iIR, this.config.factors, rng);
+    this.user = new EinmfSide('user', uR, this.config.factors, rng);
+    this.item = new EinmfSide('item', iR, this.config.factors, rng);
     this.cache = null;
   }
 
@@ -286,13 +277,9 @@ export class EinmfModel implements RecModel, PointwiseLearner {
     const n = itemIds.length;
     const indptr = Int32Array.of(0, n);
     const scale = Float32Array.of(n ? 1 / Math.sqrt(n) : 0);
-    const rowE: Csr = { rows: 1, cols: this.nItems, indptr, indices: itemIds, values: ratings.map((r) => (Number.isNaN(r) ? 0 : r / ratingMax)) };
-    const rowI: Csr = { rows: 1, cols: this.nItems, indptr, indices: itemIds, values: new Float32Array(n).fill(1) };
+    const row: Csr = { rows: 1, cols: this.nItems, indptr, indices: itemIds, values: ratings.map((r) => (Number.isNaN(r) ? 0 : r / ratingMax)) };
     const out = new Float32Array(this.config.factors);
-    const tmp = new Float32Array(this.config.factors);
-    new SparseLinear(u.explicit.weight, rowE, scale).forward([0], out);
-    new SparseLinear(u.implicit.weight, rowI, scale).forward([0], tmp);
-    for (let f = 0; f < out.length; f++) out[f] += tmp[f];
+    new FeedbackBag(u.bag.explicit, u.bag.implicit, row, scale).forward([0], out);
     return out;
   }
 
@@ -319,13 +306,7 @@ export class EinmfModel implements RecModel, PointwiseLearner {
 
   setState(state: ModelState): void {
     // IR has R's sparsity pattern with every value 1, so only R is stored.
-    const pair = (side: 'byUser' | 'byItem', rows: number, cols: number): [Csr, Csr] => {
-      const R = arraysToCsr(state, `R.${side}`, rows, cols);
-      return [R, { ...R, values: new Float32Array(R.values.length).fill(1) }];
-    };
-    const [uR, uIR] = pair('byUser', this.nUsers, this.nItems);
-    const [iR, iIR] = pair('byItem', this.nItems, this.nUsers);
-    this.build(uR, uIR, iR, iIR);
+    this.build(arraysToCsr(state, 'R.byUser', this.nUsers, this.nItems), arraysToCsr(state, 'R.byItem', this.nItems, this.nUsers));
     arraysToParams(this.params(), state);
   }
 }

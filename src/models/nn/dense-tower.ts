@@ -122,9 +122,18 @@ export class DenseTower {
   }
 }
 
-function dropoutMask(n: number, p: number, rng: Rng): Float32Array {
+/**
+ * Inverted-dropout mask. Each 32-bit draw decides two entries (its 16-bit halves against
+ * p·65536, exact to 1/65536): drawing one number per entry was 4% of an EINMF epoch.
+ */
+export function dropoutMask(n: number, p: number, rng: Rng): Float32Array {
   const keep = 1 / (1 - p);
+  const threshold = Math.round(p * 65536);
   const m = new Float32Array(n);
-  for (let k = 0; k < n; k++) m[k] = rng.next() < p ? 0 : keep;
+  for (let k = 0; k < n; k += 2) {
+    const r = rng.nextUint32();
+    m[k] = (r & 0xffff) < threshold ? 0 : keep;
+    if (k + 1 < n) m[k + 1] = r >>> 16 < threshold ? 0 : keep;
+  }
   return m;
 }

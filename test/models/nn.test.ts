@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import type { Csr } from '../../src/data/interactions.js';
+import { Rng } from '../../src/data/rng.js';
+import { dropoutMask } from '../../src/models/nn/dense-tower.js';
+import { FeedbackBag } from '../../src/models/nn/feedback-bag.js';
+import { initNormal, Param, RowGradAccumulator } from '../../src/models/nn/param.js';
+import { inverseSqrtRowCounts, SparseLinear } from '../../src/models/nn/sparse-linear.js';
+
+/** A random sparse matrix with ratings in (0, 1]. */
+function randomCsr(rows: number, cols: number, density: number, rng: Rng): Csr {
+  const indptr = new Int32Array(rows + 1);
+  const indices: number[] = [];
+  const values: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) if (rng.next() < density) (indices.push(c), values.push(Math.ceil(rng.next() * 5) / 5));
+    indptr[r + 1] = indices.length;
+  }
+  return { rows, cols, indptr, indices: Int32Array.from(indices), values: Float32Array.from(values) };
+}
+
+const gradOf = (acc: RowGradAccumulator, rows: number, cols: number): Float32Array => {
+  const dense = new Float32Array(rows * cols);
+  const { rows: ids, values } = acc.take();
+  ids.forEach((row, k) => dense.set(values.subarray(k * cols, (k + 1) * cols), row * cols));
+  return dense;
+};
+
+describe('feedback bag', () => {
+  it('equals an explicit and an implicit sparse layer added, forward and backward', () => {
+    const rng = new Rng(5);
+    const R = randomCsr(30, 40, 0.2, rng);
+    const IR = { ...R, values: new Float32Array(R.values.length).fill(1) };
+    const scale = inverseSqrtRowCounts(R);
+    const WE = initNormal(new Param('WE', 40, 8), rng, 0.1);
+    const WI = initNormal(new Param('WI', 40, 8), rng, 0.1);
+    const bag = new FeedbackBag(WE, WI, R, scale);
+    const rows = Int32Array.of(3, 0, 17, 29, 3);
+
+    const fused = new Float32Array(rows.length * 8);
+    bag.forward(rows, fused);
+    const e = new Float32Array(rows.length * 8);
+    const i = new Float32Array(rows.length * 8);
+    new SparseLinear(WE, R, scale).forward(rows, e);
+    new SparseLinear(WI, IR, scale).forward(rows, i);
+    fused.forEach((v, k) => expect(v).toBeCloseTo(e[k] + i[k], 5));
+
+    const dOut = Float32Array.from({ length: rows.length * 8 }, () => rng.normal());
+    const [accE, accI, refE, refI] = [0, 1, 2, 3].map(() => new RowGradAccumulator(40, 8, 4));
+    bag.backward(rows, dOut, accE, accI);
+    new SparseLinear(WE, R, scale).backward(rows, dOut, refE);
+    new SparseLinear(WI, IR, scale).backward(rows, dOut, refI);
+    const [gE, gI, rE, rI] = [accE, accI, refE, refI].map((a) => gradOf(a, 40, 8));
+    gE.forEach((v, k) => expect(v).toBeCloseTo(rE[k], 5));
+    gI.forEach((v, k) => expect(v).toBeCloseTo(rI[k], 5));
+    expect(rE.some((v) => v !== 0)).toBe(true);
+  });
+});
+
+describe('dropout mask', () => {
+  it('drops about p of the entries, scales the rest by 1/(1-p), and repeats under a seed', () => {
+    const mask = dropoutMask(100_001, 0.2, new Rng(9));
+    const kept = mask.filter((v) => v !== 0);
+    expect(new Set(kept)).toEqual(new Set([Math.fround(1 / 0.8)]));
+    expect(kept.length / mask.length).toBeGreaterThan(0.795);
+    expect(kept.length / mask.length).toBeLessThan(0.805);
+    expect(dropoutMask(1001, 0.2, new Rng(9))).toEqual(dropoutMask(1001, 0.2, new Rng(9)));
+  });
+});
