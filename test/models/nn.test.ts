@@ -12,7 +12,11 @@ function randomCsr(rows: number, cols: number, density: number, rng: Rng): Csr {
   const indices: number[] = [];
   const values: number[] = [];
   for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) if (rng.next() < density) (indices.push(c), values.push(Math.ceil(rng.next() * 5) / 5));
+    for (let c = 0; c < cols; c++) {
+      if (rng.next() >= density) continue;
+      indices.push(c);
+      values.push(Math.ceil(rng.next() * 5) / 5);
+    }
     indptr[r + 1] = indices.length;
   }
   return { rows, cols, indptr, indices: Int32Array.from(indices), values: Float32Array.from(values) };
