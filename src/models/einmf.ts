@@ -6,7 +6,7 @@ import { stripUndefined } from './ncf-model.js';
 import { DenseTower } from './nn/dense-tower.js';
 import { bceWithLogits, sigmoid } from './nn/math.js';
 import { createOptimizer, type Optimizer } from './nn/optimizer.js';
-import { initLecun, initNormal, Param, RowGradAccumulator } from './nn/param.js';
+import { initLecun, initNormal, Param } from './nn/param.js';
 import { FeedbackBag } from './nn/feedback-bag.js';
 import { inverseSqrtRowCounts, uniqueIds } from './nn/sparse-linear.js';
 import { arraysToCsr, arraysToParams, csrToArrays, paramsToArrays } from './nn/state.js';
@@ -39,8 +39,6 @@ export const EINMF_DEFAULTS: EinmfHyper = { factors: 64, negatives: 4, batchSize
  */
 class EinmfSide {
   readonly bag: FeedbackBag;
-  readonly accE: RowGradAccumulator;
-  readonly accI: RowGradAccumulator;
   readonly scratch: Int32Array;
 
   constructor(
@@ -48,12 +46,11 @@ class EinmfSide {
     readonly rowsE: Csr,
     factors: number,
     rng: Rng,
+    simd: boolean,
   ) {
     const WE = initNormal(new Param(`${name}.WE`, rowsE.cols, factors), rng);
     const WI = initNormal(new Param(`${name}.WI`, rowsE.cols, factors), rng);
-    this.bag = new FeedbackBag(WE, WI, rowsE, inverseSqrtRowCounts(rowsE));
-    this.accE = new RowGradAccumulator(rowsE.cols, factors, 4096);
-    this.accI = new RowGradAccumulator(rowsE.cols, factors, 4096);
+    this.bag = new FeedbackBag(WE, WI, rowsE, inverseSqrtRowCounts(rowsE), { simd });
     this.scratch = new Int32Array(rowsE.rows).fill(-1);
   }
 
@@ -68,11 +65,9 @@ class EinmfSide {
   }
 
   backward(rows: ArrayLike<number>, dOut: Float32Array, opt: Optimizer): void {
-    this.bag.backward(rows, dOut, this.accE, this.accI);
-    opt.applySparse(this.bag.explicit, this.accE.take());
-    opt.applySparse(this.bag.implicit, this.accI.take());
-    this.accE.reset();
-    this.accI.reset();
+    const grads = this.bag.backward(rows, dOut);
+    opt.applySparse(this.bag.explicit, grads.explicit);
+    opt.applySparse(this.bag.implicit, grads.implicit);
   }
 }
 
@@ -101,6 +96,8 @@ export class EinmfModel implements RecModel, PointwiseLearner {
   readonly bias: Param;
   /** Set by fit(); tests swap in a recording optimizer to check gradients. */
   optimizer: Optimizer | null = null;
+  /** Run the bags in WebAssembly SIMD where available (read when data is attached); tests check the JS path with false. */
+  simdBags = true;
   private readonly rng: Rng;
   private cache: { user: Float32Array; item: Float32Array } | null = null;
 
@@ -130,8 +127,8 @@ export class EinmfModel implements RecModel, PointwiseLearner {
 
   private build(uR: Csr, iR: Csr): void {
     const rng = new Rng(this.config.seed + 1);
-    this.user = new EinmfSide('user', uR, this.config.factors, rng);
-    this.item = new EinmfSide('item', iR, this.config.factors, rng);
+    this.user = new EinmfSide('user', uR, this.config.factors, rng, this.simdBags);
+    this.item = new EinmfSide('item', iR, this.config.factors, rng, this.simdBags);
     this.cache = null;
   }
 
@@ -279,7 +276,8 @@ export class EinmfModel implements RecModel, PointwiseLearner {
     const scale = Float32Array.of(n ? 1 / Math.sqrt(n) : 0);
     const row: Csr = { rows: 1, cols: this.nItems, indptr, indices: itemIds, values: ratings.map((r) => (Number.isNaN(r) ? 0 : r / ratingMax)) };
     const out = new Float32Array(this.config.factors);
-    new FeedbackBag(u.bag.explicit, u.bag.implicit, row, scale).forward([0], out);
+    // One row: the JS loop, not a WebAssembly instance of its own.
+    new FeedbackBag(u.bag.explicit, u.bag.implicit, row, scale, { simd: false }).forward([0], out);
     return out;
   }
 

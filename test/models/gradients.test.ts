@@ -78,8 +78,12 @@ describe('analytic gradients match finite differences', () => {
     expect(checkGradients(m, (o) => (m.optimizer = o), batch(new Rng(6), 8, false))).toBeGreaterThan(20);
   });
 
-  it('EINMF (explicit + implicit bags, GMF + MLP, hybrid loss)', () => {
+  it.each([
+    ['WebAssembly SIMD bags', true],
+    ['JS bags', false],
+  ])('EINMF (explicit + implicit bags, GMF + MLP, hybrid loss), %s', (_path, simd) => {
     const m = new EinmfModel(12, 20, { factors: 8, dropout: 0, seed: 1 });
+    m.simdBags = simd;
     m.attach(data);
     spread(m.params(), new Rng(3), 0.1);
     expect(checkGradients(m, (o) => (m.optimizer = o), batch(new Rng(7)))).toBeGreaterThan(30);

@@ -3,7 +3,7 @@ import type { Csr } from '../../src/data/interactions.js';
 import { Rng } from '../../src/data/rng.js';
 import { dropoutMask } from '../../src/models/nn/dense-tower.js';
 import { FeedbackBag } from '../../src/models/nn/feedback-bag.js';
-import { initNormal, Param, RowGradAccumulator } from '../../src/models/nn/param.js';
+import { initNormal, Param, RowGradAccumulator, type SparseGrad } from '../../src/models/nn/param.js';
 import { inverseSqrtRowCounts, SparseLinear } from '../../src/models/nn/sparse-linear.js';
 
 /** A random sparse matrix with ratings in (0, 1]. */
@@ -22,41 +22,48 @@ function randomCsr(rows: number, cols: number, density: number, rng: Rng): Csr {
   return { rows, cols, indptr, indices: Int32Array.from(indices), values: Float32Array.from(values) };
 }
 
-const gradOf = (acc: RowGradAccumulator, rows: number, cols: number): Float32Array => {
-  const dense = new Float32Array(rows * cols);
-  const { rows: ids, values } = acc.take();
-  ids.forEach((row, k) => dense.set(values.subarray(k * cols, (k + 1) * cols), row * cols));
-  return dense;
+const dense = (grad: SparseGrad, rows: number, cols: number): Float32Array => {
+  const out = new Float32Array(rows * cols);
+  grad.rows.forEach((row, k) => out.set(grad.values.subarray(k * cols, (k + 1) * cols), row * cols));
+  return out;
 };
 
 describe('feedback bag', () => {
-  it('equals an explicit and an implicit sparse layer added, forward and backward', () => {
+  it.each([
+    ['WebAssembly SIMD', true],
+    ['JS', false],
+  ])('%s: equals an explicit and an implicit sparse layer added, forward and backward', (_path, simd) => {
     const rng = new Rng(5);
     const R = randomCsr(30, 40, 0.2, rng);
     const IR = { ...R, values: new Float32Array(R.values.length).fill(1) };
     const scale = inverseSqrtRowCounts(R);
     const WE = initNormal(new Param('WE', 40, 8), rng, 0.1);
     const WI = initNormal(new Param('WI', 40, 8), rng, 0.1);
-    const bag = new FeedbackBag(WE, WI, R, scale);
+    const bag = new FeedbackBag(WE, WI, R, scale, { simd });
+    expect(bag.simd).toBe(simd);
     const rows = Int32Array.of(3, 0, 17, 29, 3);
 
-    const fused = new Float32Array(rows.length * 8);
-    bag.forward(rows, fused);
-    const e = new Float32Array(rows.length * 8);
-    const i = new Float32Array(rows.length * 8);
-    new SparseLinear(WE, R, scale).forward(rows, e);
-    new SparseLinear(WI, IR, scale).forward(rows, i);
-    fused.forEach((v, k) => expect(v).toBeCloseTo(e[k] + i[k], 5));
+    for (let step = 0; step < 2; step++) {
+      const fused = new Float32Array(rows.length * 8);
+      bag.forward(rows, fused);
+      const e = new Float32Array(rows.length * 8);
+      const i = new Float32Array(rows.length * 8);
+      new SparseLinear(WE, R, scale).forward(rows, e);
+      new SparseLinear(WI, IR, scale).forward(rows, i);
+      fused.forEach((v, k) => expect(v).toBeCloseTo(e[k] + i[k], 5));
 
-    const dOut = Float32Array.from({ length: rows.length * 8 }, () => rng.normal());
-    const [accE, accI, refE, refI] = [0, 1, 2, 3].map(() => new RowGradAccumulator(40, 8, 4));
-    bag.backward(rows, dOut, accE, accI);
-    new SparseLinear(WE, R, scale).backward(rows, dOut, refE);
-    new SparseLinear(WI, IR, scale).backward(rows, dOut, refI);
-    const [gE, gI, rE, rI] = [accE, accI, refE, refI].map((a) => gradOf(a, 40, 8));
-    gE.forEach((v, k) => expect(v).toBeCloseTo(rE[k], 5));
-    gI.forEach((v, k) => expect(v).toBeCloseTo(rI[k], 5));
-    expect(rE.some((v) => v !== 0)).toBe(true);
+      // Twice: the second step must not see the first step's gradients.
+      const dOut = Float32Array.from({ length: rows.length * 8 }, () => rng.normal());
+      const grads = bag.backward(rows, dOut);
+      const [refE, refI] = [0, 1].map(() => new RowGradAccumulator(40, 8, 4));
+      new SparseLinear(WE, R, scale).backward(rows, dOut, refE);
+      new SparseLinear(WI, IR, scale).backward(rows, dOut, refI);
+      const [gE, gI, rE, rI] = [grads.explicit, grads.implicit, refE.take(), refI.take()].map((g) => dense(g, 40, 8));
+      gE.forEach((v, k) => expect(v).toBeCloseTo(rE[k], 5));
+      gI.forEach((v, k) => expect(v).toBeCloseTo(rI[k], 5));
+      expect(rE.some((v) => v !== 0)).toBe(true);
+      WE.data[3] += 0.5;
+    }
   });
 });
 

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileDotKernel, kernelModuleSource } from '../../scripts/build-wasm.js';
+import { compileKernel, KERNELS, kernelModuleSource } from '../../scripts/build-wasm.js';
 import { jsScores, MatrixScorer } from '../../src/serving/kernels/dot.js';
 
 describe('the dot-product kernel', () => {
-  it('is compiled from dot.wat as committed (run `npm run wasm` after editing it)', async () => {
-    expect(readFileSync('src/serving/kernels/dot-wasm.ts', 'utf8')).toBe(kernelModuleSource(await compileDotKernel()));
+  it('every kernel is compiled from its .wat as committed (run `npm run wasm` after editing one)', async () => {
+    expect(KERNELS.map((k) => k.wat)).toEqual(['src/serving/kernels/dot.wat', 'src/models/kernels/bag.wat']);
+    for (const kernel of KERNELS) expect(readFileSync(kernel.out, 'utf8'), kernel.out).toBe(kernelModuleSource(kernel, await compileKernel(kernel)));
   });
 
   it('runs with WebAssembly SIMD here and matches the JS reference for any shape', () => {

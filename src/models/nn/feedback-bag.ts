@@ -1,24 +1,40 @@
 import type { Csr } from '../../data/interactions.js';
-import type { Param, RowGradAccumulator } from './param.js';
+import { BagKernel } from '../kernels/bag.js';
+import { RowGradAccumulator, type Param, type SparseGrad } from './param.js';
 
 /**
  * Two linear layers over one sparse row with the same sparsity pattern: the explicit values
  * (rating / max) times `explicit` plus the implicit ones (1 per interaction) times `implicit`,
  * scaled per row — EINMF's P_u = s(u) · (R_u·W_E + IR_u·W_I). One pass over the row does both:
  * run as two SparseLinear layers, these loops were 73% of an EINMF epoch (the index walk and
- * the gradient-slot lookups done twice); fused, each non-zero is visited once.
+ * the gradient-slot lookups done twice); fused, each non-zero is visited once. Training runs
+ * them in WebAssembly SIMD (kernels/bag.wat) where available; these JS loops are the fallback
+ * and the reference the kernel is tested against.
  */
 export class FeedbackBag {
+  private readonly kernel: BagKernel | null;
+  private readonly accE: RowGradAccumulator;
+  private readonly accI: RowGradAccumulator;
+
   constructor(
     readonly explicit: Param,
     readonly implicit: Param,
     /** The explicit row values; the implicit value of every stored entry is 1. */
     readonly input: Csr,
     readonly rowScale: Float32Array,
+    options: { simd: boolean } = { simd: true },
   ) {
     if (explicit.rows !== input.cols || implicit.rows !== input.cols || explicit.cols !== implicit.cols) {
       throw new Error(`feedback bag ${explicit.name}: weights ${explicit.rows}×${explicit.cols} and ${implicit.rows}×${implicit.cols} do not fit ${input.cols} columns`);
     }
+    this.kernel = options.simd ? BagKernel.create(input, rowScale, explicit.cols) : null;
+    this.accE = new RowGradAccumulator(input.cols, explicit.cols, 4096);
+    this.accI = new RowGradAccumulator(input.cols, explicit.cols, 4096);
+  }
+
+  /** Whether the WebAssembly SIMD kernel runs this bag. */
+  get simd(): boolean {
+    return this.kernel !== null;
   }
 
   get outSize(): number {
@@ -27,6 +43,7 @@ export class FeedbackBag {
 
   /** Writes the outputs for `rows` into `out` (row k at k·outSize). */
   forward(rows: ArrayLike<number>, out: Float32Array): void {
+    if (this.kernel) return this.kernel.forward(this.explicit.data, this.implicit.data, rows, out);
     const d = this.explicit.cols;
     const WE = this.explicit.data;
     const WI = this.implicit.data;
@@ -45,8 +62,15 @@ export class FeedbackBag {
     }
   }
 
-  /** Accumulates both weights' gradients from the output gradients of `rows` (row k of `dOut` at k·outSize). */
-  backward(rows: ArrayLike<number>, dOut: Float32Array, accE: RowGradAccumulator, accI: RowGradAccumulator): void {
+  /**
+   * Both weights' gradients from the output gradients of `rows` (row k of `dOut` at k·outSize),
+   * as the weight rows touched; views valid until the next call.
+   */
+  backward(rows: ArrayLike<number>, dOut: Float32Array): { explicit: SparseGrad; implicit: SparseGrad } {
+    if (this.kernel) return this.kernel.backward(rows, dOut);
+    const { accE, accI } = this;
+    accE.reset();
+    accI.reset();
     const d = this.explicit.cols;
     const { indptr, indices, values } = this.input;
     const scaled = new Float32Array(d);
@@ -66,5 +90,6 @@ export class FeedbackBag {
         }
       }
     }
+    return { explicit: accE.take(), implicit: accI.take() };
   }
 }
