@@ -5,7 +5,7 @@ import type { FitOptions, FitSummary, Hyper, ModelState, RecModel, ServingEmbedd
 import { stripUndefined } from './ncf-model.js';
 import { DenseTower } from './nn/dense-tower.js';
 import { createOptimizer, type Optimizer } from './nn/optimizer.js';
-import { initNormal, Param, RowGradAccumulator } from './nn/param.js';
+import { initNormal, Param } from './nn/param.js';
 import { SparseLinear, uniqueIds } from './nn/sparse-linear.js';
 import { arraysToCsr, arraysToParams, csrToArrays, paramsToArrays } from './nn/state.js';
 import { trainPointwise, type PointwiseBatch, type PointwiseLearner } from './nn/train-loop.js';
@@ -33,7 +33,6 @@ class DmfSide {
   readonly first: SparseLinear;
   readonly firstBias: Param;
   readonly tower: DenseTower | null;
-  readonly acc: RowGradAccumulator;
   readonly scratch: Int32Array;
 
   constructor(
@@ -41,11 +40,11 @@ class DmfSide {
     readonly input: Csr,
     layers: readonly number[],
     rng: Rng,
+    simd: boolean,
   ) {
-    this.first = new SparseLinear(initNormal(new Param(`${name}.W1`, input.cols, layers[0]), rng), input);
+    this.first = new SparseLinear(initNormal(new Param(`${name}.W1`, input.cols, layers[0]), rng), input, null, { simd });
     this.firstBias = new Param(`${name}.b1`, 1, layers[0]);
     this.tower = layers.length > 1 ? new DenseTower(`${name}.tower`, layers, rng, 'normal') : null;
-    this.acc = new RowGradAccumulator(input.cols, layers[0], 4096);
     this.scratch = new Int32Array(input.rows).fill(-1);
   }
 
@@ -86,9 +85,7 @@ class DmfSide {
         db1[k % h1] += dA1[k];
       }
     }
-    this.first.backward(f.rows, dZ1, this.acc);
-    opt.applySparse(this.first.weight, this.acc.take());
-    this.acc.reset();
+    opt.applySparse(this.first.weight, this.first.backward(f.rows, dZ1));
     opt.applyDense(this.firstBias, db1);
   }
 
@@ -117,6 +114,8 @@ export class DmfModel implements RecModel, PointwiseLearner {
   private item: DmfSide | null = null;
   /** Set by fit(); tests swap in a recording optimizer to check gradients. */
   optimizer: Optimizer | null = null;
+  /** Run the sparse first layers in WebAssembly SIMD where available (read when data is attached); tests check the JS path with false. */
+  simdFirstLayer = true;
   private cache: { user: Float32Array; item: Float32Array } | null = null;
 
   constructor(
@@ -140,8 +139,8 @@ export class DmfModel implements RecModel, PointwiseLearner {
 
   private build(byUser: Csr, byItem: Csr): void {
     const rng = new Rng(this.config.seed);
-    this.user = new DmfSide('user', byUser, this.config.layers, rng);
-    this.item = new DmfSide('item', byItem, this.config.layers, rng);
+    this.user = new DmfSide('user', byUser, this.config.layers, rng, this.simdFirstLayer);
+    this.item = new DmfSide('item', byItem, this.config.layers, rng, this.simdFirstLayer);
     this.cache = null;
   }
 

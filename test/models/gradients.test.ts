@@ -71,8 +71,12 @@ describe('analytic gradients match finite differences', () => {
     expect(checkGradients(m.net, (o) => (m.net.optimizer = o), batch(new Rng(5)))).toBeGreaterThan(30);
   });
 
-  it('DMF (sparse first layer, tower, clipped cosine, NCE targets)', () => {
+  it.each([
+    ['WebAssembly SIMD first layer', true],
+    ['JS first layer', false],
+  ])('DMF (sparse first layer, tower, clipped cosine, NCE targets), %s', (_path, simd) => {
     const m = new DmfModel(12, 20, { layers: [16, 8], seed: 1 });
+    m.simdFirstLayer = simd;
     m.attach(data);
     spread(m.params(), new Rng(2));
     expect(checkGradients(m, (o) => (m.optimizer = o), batch(new Rng(6), 8, false))).toBeGreaterThan(20);

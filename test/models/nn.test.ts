@@ -3,7 +3,7 @@ import type { Csr } from '../../src/data/interactions.js';
 import { Rng } from '../../src/data/rng.js';
 import { dropoutMask } from '../../src/models/nn/dense-tower.js';
 import { FeedbackBag } from '../../src/models/nn/feedback-bag.js';
-import { initNormal, Param, RowGradAccumulator, type SparseGrad } from '../../src/models/nn/param.js';
+import { initNormal, Param, type SparseGrad } from '../../src/models/nn/param.js';
 import { inverseSqrtRowCounts, SparseLinear } from '../../src/models/nn/sparse-linear.js';
 
 /** A random sparse matrix with ratings in (0, 1]. */
@@ -55,14 +55,39 @@ describe('feedback bag', () => {
       // Twice: the second step must not see the first step's gradients.
       const dOut = Float32Array.from({ length: rows.length * 8 }, () => rng.normal());
       const grads = bag.backward(rows, dOut);
-      const [refE, refI] = [0, 1].map(() => new RowGradAccumulator(40, 8, 4));
-      new SparseLinear(WE, R, scale).backward(rows, dOut, refE);
-      new SparseLinear(WI, IR, scale).backward(rows, dOut, refI);
-      const [gE, gI, rE, rI] = [grads.explicit, grads.implicit, refE.take(), refI.take()].map((g) => dense(g, 40, 8));
+      const refE = new SparseLinear(WE, R, scale).backward(rows, dOut);
+      const refI = new SparseLinear(WI, IR, scale).backward(rows, dOut);
+      const [gE, gI, rE, rI] = [grads.explicit, grads.implicit, refE, refI].map((g) => dense(g, 40, 8));
       gE.forEach((v, k) => expect(v).toBeCloseTo(rE[k], 5));
       gI.forEach((v, k) => expect(v).toBeCloseTo(rI[k], 5));
       expect(rE.some((v) => v !== 0)).toBe(true);
       WE.data[3] += 0.5;
+    }
+  });
+});
+
+describe('sparse linear layer', () => {
+  it('WebAssembly SIMD matches the JS loops, with bias and row scale, over repeated steps', () => {
+    const rng = new Rng(8);
+    const R = randomCsr(25, 30, 0.25, rng);
+    const W = initNormal(new Param('W', 30, 12), rng, 0.1);
+    const bias = Float32Array.from({ length: 12 }, () => rng.normal());
+    const scale = inverseSqrtRowCounts(R);
+    for (const rowScale of [null, scale]) {
+      const simd = new SparseLinear(W, R, rowScale, { simd: true });
+      const js = new SparseLinear(W, R, rowScale, { simd: false });
+      expect([simd.simd, js.simd]).toEqual([true, false]);
+      const rows = Int32Array.of(24, 1, 1, 7);
+      for (let step = 0; step < 2; step++) {
+        const [a, b] = [new Float32Array(rows.length * 12), new Float32Array(rows.length * 12)];
+        simd.forward(rows, a, bias);
+        js.forward(rows, b, bias);
+        a.forEach((v, k) => expect(v).toBeCloseTo(b[k], 5));
+        const dOut = Float32Array.from({ length: rows.length * 12 }, () => rng.normal());
+        const [ga, gb] = [dense(simd.backward(rows, dOut), 30, 12), dense(js.backward(rows, dOut), 30, 12)];
+        ga.forEach((v, k) => expect(v).toBeCloseTo(gb[k], 5));
+        expect(gb.some((v) => v !== 0)).toBe(true);
+      }
     }
   });
 });

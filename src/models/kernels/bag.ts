@@ -12,6 +12,8 @@ interface BagExports {
   memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
   forward(indptr: number, indices: number, values: number, scale: number, we: number, wi: number, rows: number, n: number, out: number, d: number): void;
   backward(indptr: number, indices: number, values: number, scale: number, ge: number, gi: number, rows: number, n: number, dout: number, d: number, tmp: number): void;
+  forward1(indptr: number, indices: number, values: number, scale: number, w: number, rows: number, n: number, out: number, d: number): void;
+  backward1(indptr: number, indices: number, values: number, scale: number, g: number, rows: number, n: number, dout: number, d: number, tmp: number): void;
 }
 const Wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 const BYTES = Buffer.from(BAG_WASM_BASE64, 'base64');
@@ -31,37 +33,42 @@ function layout(sizes: Record<string, number>): { at: Record<string, number>; by
 }
 
 /**
- * The feedback bag's two loops (bag.wat) in WebAssembly SIMD, over a copy of the sparse input in
- * the kernel's own memory; the weights are copied in at each forward pass (they change every
- * step: 1.3 MB on MovieLens-100K, a fraction of a millisecond). The JS loops reach ~1 GFLOP/s
- * here; see docs/benchmarks.md for what this one does. Gradients accumulate in dense tables in the
- * kernel's memory and leave as the rows the batch touched.
+ * Sparse rows times one or two weight tables (bag.wat) in WebAssembly SIMD, over a copy of the
+ * sparse input in the kernel's own memory: EINMF's feedback bags (two tables) and DMF's first
+ * layer (one). The weights are copied in at each forward pass (they change every step: 1.3 MB on
+ * MovieLens-100K, a fraction of a millisecond). The JS loops reach ~1 GFLOP/s here; this kernel
+ * made EINMF 3× faster (docs/benchmarks.md). Gradients accumulate in dense tables in the kernel's
+ * memory and leave as the rows the batch touched.
  */
-export class BagKernel {
+export class SparseRowsKernel {
   private readonly x: BagExports;
   private readonly at: Record<string, number>;
   private readonly mark: Int32Array;
   private readonly d: number;
   private touched: Int32Array;
-  private gradE: Float32Array;
-  private gradI: Float32Array;
+  private readonly grads: Float32Array[];
 
-  /** A kernel for `input` and `d`-wide weights, or null where WebAssembly SIMD is missing or d is not a multiple of 4. */
-  static create(input: Csr, rowScale: Float32Array, d: number): BagKernel | null {
-    return SUPPORTED && d % 4 === 0 && d > 0 ? new BagKernel(input, rowScale, d) : null;
+  /**
+   * A kernel for `input` times `tables` weight tables `d` wide (row scale 1 when null), or null
+   * where WebAssembly SIMD is missing or d is not a multiple of 4.
+   */
+  static create(input: Csr, rowScale: Float32Array | null, d: number, tables: 1 | 2): SparseRowsKernel | null {
+    return SUPPORTED && d % 4 === 0 && d > 0 ? new SparseRowsKernel(input, rowScale ?? new Float32Array(input.rows).fill(1), d, tables) : null;
   }
 
   private constructor(
     private readonly input: Csr,
     rowScale: Float32Array,
     d: number,
+    private readonly tables: 1 | 2,
   ) {
     this.d = d;
     const table = input.cols * d * 4;
+    const second = tables === 2 ? table : 0;
     const block = input.rows * d * 4;
     const { at, bytes } = layout({
       indptr: (input.rows + 1) * 4, indices: input.indices.length * 4, values: input.values.length * 4, scale: input.rows * 4,
-      we: table, wi: table, ge: table, gi: table, rows: input.rows * 4, out: block, dout: block, tmp: d * 4,
+      we: table, wi: second, ge: table, gi: second, rows: input.rows * 4, out: block, dout: block, tmp: d * 4,
     });
     compiled ??= new Wasm.Module(BYTES);
     this.x = new Wasm.Instance(compiled).exports as BagExports;
@@ -73,8 +80,7 @@ export class BagKernel {
     new Float32Array(this.x.memory.buffer, at.scale, input.rows).set(rowScale);
     this.mark = new Int32Array(input.cols).fill(-1);
     this.touched = new Int32Array(1024);
-    this.gradE = new Float32Array(1024 * d);
-    this.gradI = new Float32Array(1024 * d);
+    this.grads = Array.from({ length: tables }, () => new Float32Array(1024 * d));
   }
 
   private f32(region: string, length: number): Float32Array {
@@ -82,43 +88,47 @@ export class BagKernel {
   }
 
   private putRows(rows: ArrayLike<number>): void {
+    // The regions hold one entry per input row: callers pass distinct rows.
+    if (rows.length > this.input.rows) throw new Error(`sparse-rows kernel: ${rows.length} rows asked, the input has ${this.input.rows}`);
     const heap = new Int32Array(this.x.memory.buffer, this.at.rows, rows.length);
     for (let k = 0; k < rows.length; k++) heap[k] = rows[k];
   }
 
-  forward(WE: Float32Array, WI: Float32Array, rows: ArrayLike<number>, out: Float32Array): void {
+  /** out = rows × the weight tables (summed), one row of `d` per entry of `rows`. */
+  forward(weights: readonly Float32Array[], rows: ArrayLike<number>, out: Float32Array): void {
     const { at, d, input } = this;
-    if (input.cols * d !== WE.length || WE.length !== WI.length) throw new Error('bag kernel: weights do not match the input');
-    this.f32('we', WE.length).set(WE);
-    this.f32('wi', WI.length).set(WI);
+    if (weights.length !== this.tables || weights.some((w) => w.length !== input.cols * d)) throw new Error('sparse-rows kernel: weights do not match the input');
+    this.f32('we', input.cols * d).set(weights[0]);
+    if (this.tables === 2) this.f32('wi', input.cols * d).set(weights[1]);
     this.putRows(rows);
-    this.x.forward(at.indptr, at.indices, at.values, at.scale, at.we, at.wi, at.rows, rows.length, at.out, d);
+    if (this.tables === 2) this.x.forward(at.indptr, at.indices, at.values, at.scale, at.we, at.wi, at.rows, rows.length, at.out, d);
+    else this.x.forward1(at.indptr, at.indices, at.values, at.scale, at.we, at.rows, rows.length, at.out, d);
     out.set(this.f32('out', rows.length * d));
   }
 
-  /** The weights' gradients for the rows the batch touched; views valid until the next call. */
-  backward(rows: ArrayLike<number>, dOut: Float32Array): { explicit: SparseGrad; implicit: SparseGrad } {
+  /**
+   * Each table's gradient for the rows the batch touched (the second table's values are 1 per
+   * entry: EINMF's implicit feedback); views valid until the next call.
+   */
+  backward(rows: ArrayLike<number>, dOut: Float32Array): SparseGrad[] {
     const { at, d } = this;
     this.putRows(rows);
     this.f32('dout', rows.length * d).set(dOut.subarray(0, rows.length * d));
-    this.x.backward(at.indptr, at.indices, at.values, at.scale, at.ge, at.gi, at.rows, rows.length, at.dout, d, at.tmp);
+    if (this.tables === 2) this.x.backward(at.indptr, at.indices, at.values, at.scale, at.ge, at.gi, at.rows, rows.length, at.dout, d, at.tmp);
+    else this.x.backward1(at.indptr, at.indices, at.values, at.scale, at.ge, at.rows, rows.length, at.dout, d, at.tmp);
     const n = this.collectTouched(rows);
-    if (this.gradE.length < n * d) {
-      this.gradE = new Float32Array(n * d * 2);
-      this.gradI = new Float32Array(n * d * 2);
-    }
-    const ge = this.f32('ge', this.input.cols * d);
-    const gi = this.f32('gi', this.input.cols * d);
-    for (let s = 0; s < n; s++) {
-      const o = this.touched[s] * d;
-      this.gradE.set(ge.subarray(o, o + d), s * d);
-      this.gradI.set(gi.subarray(o, o + d), s * d);
-      // Leave the tables zeroed for the next step.
-      ge.fill(0, o, o + d);
-      gi.fill(0, o, o + d);
-    }
     const touched = this.touched.subarray(0, n);
-    return { explicit: { rows: touched, values: this.gradE.subarray(0, n * d) }, implicit: { rows: touched, values: this.gradI.subarray(0, n * d) } };
+    return this.grads.map((buffer, t) => {
+      if (buffer.length < n * d) this.grads[t] = buffer = new Float32Array(n * d * 2);
+      const table = this.f32(t === 0 ? 'ge' : 'gi', this.input.cols * d);
+      for (let s = 0; s < n; s++) {
+        const o = touched[s] * d;
+        buffer.set(table.subarray(o, o + d), s * d);
+        // Leave the table zeroed for the next step.
+        table.fill(0, o, o + d);
+      }
+      return { rows: touched, values: buffer.subarray(0, n * d) };
+    });
   }
 
   /** The distinct weight rows the batch's entries point at, in first-seen order. */

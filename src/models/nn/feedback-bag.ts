@@ -1,5 +1,5 @@
 import type { Csr } from '../../data/interactions.js';
-import { BagKernel } from '../kernels/bag.js';
+import { SparseRowsKernel } from '../kernels/bag.js';
 import { RowGradAccumulator, type Param, type SparseGrad } from './param.js';
 
 /**
@@ -12,7 +12,7 @@ import { RowGradAccumulator, type Param, type SparseGrad } from './param.js';
  * and the reference the kernel is tested against.
  */
 export class FeedbackBag {
-  private readonly kernel: BagKernel | null;
+  private readonly kernel: SparseRowsKernel | null;
   private readonly accE: RowGradAccumulator;
   private readonly accI: RowGradAccumulator;
 
@@ -27,7 +27,7 @@ export class FeedbackBag {
     if (explicit.rows !== input.cols || implicit.rows !== input.cols || explicit.cols !== implicit.cols) {
       throw new Error(`feedback bag ${explicit.name}: weights ${explicit.rows}×${explicit.cols} and ${implicit.rows}×${implicit.cols} do not fit ${input.cols} columns`);
     }
-    this.kernel = options.simd ? BagKernel.create(input, rowScale, explicit.cols) : null;
+    this.kernel = options.simd ? SparseRowsKernel.create(input, rowScale, explicit.cols, 2) : null;
     this.accE = new RowGradAccumulator(input.cols, explicit.cols, 4096);
     this.accI = new RowGradAccumulator(input.cols, explicit.cols, 4096);
   }
@@ -43,7 +43,7 @@ export class FeedbackBag {
 
   /** Writes the outputs for `rows` into `out` (row k at k·outSize). */
   forward(rows: ArrayLike<number>, out: Float32Array): void {
-    if (this.kernel) return this.kernel.forward(this.explicit.data, this.implicit.data, rows, out);
+    if (this.kernel) return this.kernel.forward([this.explicit.data, this.implicit.data], rows, out);
     const d = this.explicit.cols;
     const WE = this.explicit.data;
     const WI = this.implicit.data;
@@ -67,7 +67,10 @@ export class FeedbackBag {
    * as the weight rows touched; views valid until the next call.
    */
   backward(rows: ArrayLike<number>, dOut: Float32Array): { explicit: SparseGrad; implicit: SparseGrad } {
-    if (this.kernel) return this.kernel.backward(rows, dOut);
+    if (this.kernel) {
+      const [explicit, implicit] = this.kernel.backward(rows, dOut);
+      return { explicit, implicit };
+    }
     const { accE, accI } = this;
     accE.reset();
     accI.reset();

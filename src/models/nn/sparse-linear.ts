@@ -1,22 +1,35 @@
 import type { Csr } from '../../data/interactions.js';
-import type { Param, RowGradAccumulator } from './param.js';
+import { SparseRowsKernel } from '../kernels/bag.js';
+import { RowGradAccumulator, type Param, type SparseGrad } from './param.js';
 
 /**
  * A linear layer whose input is a row of a sparse matrix (a user's ratings across all items, or
  * an item's across all users): out = scale(r) · Σ_j x_rj · W[j]. Multiplying the sparse row
  * directly does nnz × d work instead of cols × d, about 17× less on MovieLens-100K than the
- * dense product, and its gradient touches only the rows of W in the input.
+ * dense product, and its gradient touches only the rows of W in the input. Training runs it in
+ * WebAssembly SIMD (kernels/bag.wat) where available; the JS loops are the fallback and reference.
  */
 export class SparseLinear {
+  private readonly kernel: SparseRowsKernel | null;
+  private readonly acc: RowGradAccumulator;
+
   constructor(
     readonly weight: Param,
     readonly input: Csr,
     /** Per-row multiplier (e.g. 1/√nnz), or null for 1. */
     readonly rowScale: Float32Array | null = null,
+    options: { simd: boolean } = { simd: false },
   ) {
     if (weight.rows !== input.cols) {
       throw new Error(`sparse layer ${weight.name}: weight has ${weight.rows} rows, input has ${input.cols} columns`);
     }
+    this.kernel = options.simd ? SparseRowsKernel.create(input, rowScale, weight.cols, 1) : null;
+    this.acc = new RowGradAccumulator(input.cols, weight.cols, 4096);
+  }
+
+  /** Whether the WebAssembly SIMD kernel runs this layer. */
+  get simd(): boolean {
+    return this.kernel !== null;
   }
 
   get outSize(): number {
@@ -26,6 +39,11 @@ export class SparseLinear {
   /** Writes the outputs for `rows` into `out` (row k at k·outSize), adding `bias` if given. */
   forward(rows: ArrayLike<number>, out: Float32Array, bias: Float32Array | null = null): void {
     const d = this.weight.cols;
+    if (this.kernel) {
+      this.kernel.forward([this.weight.data], rows, out);
+      if (bias) for (let k = 0; k < rows.length; k++) for (let f = 0; f < d; f++) out[k * d + f] += bias[f];
+      return;
+    }
     const W = this.weight.data;
     const { indptr, indices, values } = this.input;
     for (let k = 0; k < rows.length; k++) {
@@ -42,8 +60,11 @@ export class SparseLinear {
     }
   }
 
-  /** Accumulates dW from the output gradients of `rows` (row k of `dOut` at k·outSize). */
-  backward(rows: ArrayLike<number>, dOut: Float32Array, acc: RowGradAccumulator): void {
+  /** dW from the output gradients of `rows` (row k of `dOut` at k·outSize), as the rows touched; a view valid until the next call. */
+  backward(rows: ArrayLike<number>, dOut: Float32Array): SparseGrad {
+    if (this.kernel) return this.kernel.backward(rows, dOut)[0];
+    const acc = this.acc;
+    acc.reset();
     const d = this.weight.cols;
     const { indptr, indices, values } = this.input;
     for (let k = 0; k < rows.length; k++) {
@@ -51,6 +72,7 @@ export class SparseLinear {
       const s = this.rowScale ? this.rowScale[r] : 1;
       for (let p = indptr[r]; p < indptr[r + 1]; p++) acc.add(indices[p], dOut, k * d, s * values[p]);
     }
+    return acc.take();
   }
 }
 
