@@ -162,6 +162,8 @@ describe('dashboard', () => {
     await page.waitForSelector('[data-testid=training-curve] canvas');
     expect(Number(await page.getAttribute('[data-testid=training-curve]', 'data-points'))).toBeGreaterThanOrEqual(2);
     expect(await paintedPixels(page, 'training-curve')).toBeGreaterThan(0);
+    // Retrain jobs refit on all data after evaluation; that loss is its own series.
+    expect(await page.textContent('[data-testid=training-curve]')).toContain('refit loss');
     const jobs = (await api(app).get('/admin/jobs?limit=5')).body.jobs as { model: string; state: string }[];
     expect(jobs[0]).toMatchObject({ model: 'bpr', state: 'completed' });
     await shot(page, 'jobs');

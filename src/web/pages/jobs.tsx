@@ -83,7 +83,8 @@ function JobDetail({ id }: { id: string }) {
   if (!j) return null;
   const points = j.history.filter((p) => p.epoch !== undefined);
   // The refit on all data (after evaluation) has no validation figure; its loss is drawn apart.
-  const isRefit = (p: EpochPoint): boolean => (p.phase ?? '').startsWith('refit');
+  // Job records say phase "training" and name the part in `stage` ("refit", "candidate 2: … · refit").
+  const isRefit = (p: EpochPoint): boolean => /\brefit/.test(p.stage ?? '') || (p.phase ?? '').startsWith('refit');
   const cancel = async (): Promise<void> => {
     await call('DELETE', `/admin/jobs/${enc(id)}`).catch(() => undefined);
     job.reload();
