@@ -42,7 +42,7 @@ class DmfSide {
     rng: Rng,
     simd: boolean,
   ) {
-    this.first = new SparseLinear(initNormal(new Param(`${name}.W1`, input.cols, layers[0]), rng), input, null, { simd });
+    this.first = SparseLinear.create(`${name}.W1`, input, null, layers[0], (p) => initNormal(p, rng), simd);
     this.firstBias = new Param(`${name}.b1`, 1, layers[0]);
     this.tower = layers.length > 1 ? new DenseTower(`${name}.tower`, layers, rng, 'normal') : null;
     this.scratch = new Int32Array(input.rows).fill(-1);

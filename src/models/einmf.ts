@@ -48,9 +48,7 @@ class EinmfSide {
     rng: Rng,
     simd: boolean,
   ) {
-    const WE = initNormal(new Param(`${name}.WE`, rowsE.cols, factors), rng);
-    const WI = initNormal(new Param(`${name}.WI`, rowsE.cols, factors), rng);
-    this.bag = new FeedbackBag(WE, WI, rowsE, inverseSqrtRowCounts(rowsE), { simd });
+    this.bag = FeedbackBag.create(name, rowsE, inverseSqrtRowCounts(rowsE), factors, (p) => initNormal(p, rng), simd);
     this.scratch = new Int32Array(rowsE.rows).fill(-1);
   }
 
@@ -277,7 +275,7 @@ export class EinmfModel implements RecModel, PointwiseLearner {
     const row: Csr = { rows: 1, cols: this.nItems, indptr, indices: itemIds, values: ratings.map((r) => (Number.isNaN(r) ? 0 : r / ratingMax)) };
     const out = new Float32Array(this.config.factors);
     // One row: the JS loop, not a WebAssembly instance of its own.
-    new FeedbackBag(u.bag.explicit, u.bag.implicit, row, scale, { simd: false }).forward([0], out);
+    new FeedbackBag(u.bag.explicit, u.bag.implicit, row, scale).forward([0], out);
     return out;
   }
 

@@ -37,10 +37,9 @@ describe('feedback bag', () => {
     const R = randomCsr(30, 40, 0.2, rng);
     const IR = { ...R, values: new Float32Array(R.values.length).fill(1) };
     const scale = inverseSqrtRowCounts(R);
-    const WE = initNormal(new Param('WE', 40, 8), rng, 0.1);
-    const WI = initNormal(new Param('WI', 40, 8), rng, 0.1);
-    const bag = new FeedbackBag(WE, WI, R, scale, { simd });
+    const bag = FeedbackBag.create('bag', R, scale, 8, (p) => initNormal(p, rng, 0.1), simd);
     expect(bag.simd).toBe(simd);
+    const { explicit: WE, implicit: WI } = bag;
     const rows = Int32Array.of(3, 0, 17, 29, 3);
 
     for (let step = 0; step < 2; step++) {
@@ -70,12 +69,13 @@ describe('sparse linear layer', () => {
   it('WebAssembly SIMD matches the JS loops, with bias and row scale, over repeated steps', () => {
     const rng = new Rng(8);
     const R = randomCsr(25, 30, 0.25, rng);
-    const W = initNormal(new Param('W', 30, 12), rng, 0.1);
     const bias = Float32Array.from({ length: 12 }, () => rng.normal());
     const scale = inverseSqrtRowCounts(R);
     for (const rowScale of [null, scale]) {
-      const simd = new SparseLinear(W, R, rowScale, { simd: true });
-      const js = new SparseLinear(W, R, rowScale, { simd: false });
+      const simd = SparseLinear.create('W', R, rowScale, 12, (p) => initNormal(p, rng, 0.1), true);
+      // The JS layer reads the same weights the kernel holds, so an update to one is seen by both.
+      const js = new SparseLinear(simd.weight, R, rowScale);
+      const W = simd.weight;
       expect([simd.simd, js.simd]).toEqual([true, false]);
       const rows = Int32Array.of(24, 1, 1, 7);
       for (let step = 0; step < 2; step++) {
@@ -87,8 +87,10 @@ describe('sparse linear layer', () => {
         const [ga, gb] = [dense(simd.backward(rows, dOut), 30, 12), dense(js.backward(rows, dOut), 30, 12)];
         ga.forEach((v, k) => expect(v).toBeCloseTo(gb[k], 5));
         expect(gb.some((v) => v !== 0)).toBe(true);
+        W.data[5] += 0.25;
       }
     }
+    expect(() => new SparseLinear(initNormal(new Param('other', 30, 12), rng), R, null, SparseLinear.create('W', R, null, 12, () => undefined, true)['kernel'])).toThrow(/does not hold/);
   });
 });
 

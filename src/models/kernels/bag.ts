@@ -35,10 +35,11 @@ function layout(sizes: Record<string, number>): { at: Record<string, number>; by
 /**
  * Sparse rows times one or two weight tables (bag.wat) in WebAssembly SIMD, over a copy of the
  * sparse input in the kernel's own memory: EINMF's feedback bags (two tables) and DMF's first
- * layer (one). The weights are copied in at each forward pass (they change every step: 1.3 MB on
- * MovieLens-100K, a fraction of a millisecond). The JS loops reach ~1 GFLOP/s here; this kernel
- * made EINMF 3× faster (docs/benchmarks.md). Gradients accumulate in dense tables in the kernel's
- * memory and leave as the rows the batch touched.
+ * layer (one). The weight tables live in the kernel's memory too: the layer's parameters are
+ * views of them (`table(t)`), so the optimizer updates them in place and nothing is copied per
+ * step (copying them in at each step cost 14 MB per step for DMF at 1M interactions). The JS
+ * loops reach ~1 GFLOP/s here; this kernel made EINMF 3× faster (docs/benchmarks.md). Gradients
+ * accumulate in dense tables in the kernel's memory and leave as the rows the batch touched.
  */
 export class SparseRowsKernel {
   private readonly x: BagExports;
@@ -94,12 +95,23 @@ export class SparseRowsKernel {
     for (let k = 0; k < rows.length; k++) heap[k] = rows[k];
   }
 
+  /**
+   * Weight table `t` (`input.cols × d`, row-major) as a view of the kernel's memory: the layer's
+   * parameter data. The memory never grows after construction, so the view stays valid.
+   */
+  table(t: 0 | 1): Float32Array {
+    if (t >= this.tables) throw new Error(`sparse-rows kernel: no table ${t}`);
+    return this.f32(t === 0 ? 'we' : 'wi', this.input.cols * this.d);
+  }
+
+  /** Whether `data` is (a view of) table `t`. */
+  holds(t: 0 | 1, data: Float32Array): boolean {
+    return data.buffer === this.x.memory.buffer && data.byteOffset === this.at[t === 0 ? 'we' : 'wi'] && data.length === this.input.cols * this.d;
+  }
+
   /** out = rows × the weight tables (summed), one row of `d` per entry of `rows`. */
-  forward(weights: readonly Float32Array[], rows: ArrayLike<number>, out: Float32Array): void {
-    const { at, d, input } = this;
-    if (weights.length !== this.tables || weights.some((w) => w.length !== input.cols * d)) throw new Error('sparse-rows kernel: weights do not match the input');
-    this.f32('we', input.cols * d).set(weights[0]);
-    if (this.tables === 2) this.f32('wi', input.cols * d).set(weights[1]);
+  forward(rows: ArrayLike<number>, out: Float32Array): void {
+    const { at, d } = this;
     this.putRows(rows);
     if (this.tables === 2) this.x.forward(at.indptr, at.indices, at.values, at.scale, at.we, at.wi, at.rows, rows.length, at.out, d);
     else this.x.forward1(at.indptr, at.indices, at.values, at.scale, at.we, at.rows, rows.length, at.out, d);

@@ -1,6 +1,6 @@
 import type { Csr } from '../../data/interactions.js';
 import { SparseRowsKernel } from '../kernels/bag.js';
-import { RowGradAccumulator, type Param, type SparseGrad } from './param.js';
+import { Param, RowGradAccumulator, type SparseGrad } from './param.js';
 
 /**
  * Two linear layers over one sparse row with the same sparsity pattern: the explicit values
@@ -12,22 +12,35 @@ import { RowGradAccumulator, type Param, type SparseGrad } from './param.js';
  * and the reference the kernel is tested against.
  */
 export class FeedbackBag {
-  private readonly kernel: SparseRowsKernel | null;
   private readonly accE: RowGradAccumulator;
   private readonly accI: RowGradAccumulator;
 
+  /**
+   * A bag with new weights `name.WE` and `name.WI` (`input.cols × d`, filled by `init`): in the
+   * SIMD kernel's memory when `simd` and WebAssembly SIMD are available, in JS memory otherwise.
+   */
+  static create(name: string, input: Csr, rowScale: Float32Array, d: number, init: (p: Param) => void, simd: boolean): FeedbackBag {
+    const kernel = simd ? SparseRowsKernel.create(input, rowScale, d, 2) : null;
+    const WE = new Param(`${name}.WE`, input.cols, d, kernel?.table(0));
+    const WI = new Param(`${name}.WI`, input.cols, d, kernel?.table(1));
+    init(WE);
+    init(WI);
+    return new FeedbackBag(WE, WI, input, rowScale, kernel);
+  }
+
+  /** `kernel`, when given, must hold the weights (see create); null runs the JS loops on any weights. */
   constructor(
     readonly explicit: Param,
     readonly implicit: Param,
     /** The explicit row values; the implicit value of every stored entry is 1. */
     readonly input: Csr,
     readonly rowScale: Float32Array,
-    options: { simd: boolean } = { simd: true },
+    private readonly kernel: SparseRowsKernel | null = null,
   ) {
     if (explicit.rows !== input.cols || implicit.rows !== input.cols || explicit.cols !== implicit.cols) {
       throw new Error(`feedback bag ${explicit.name}: weights ${explicit.rows}×${explicit.cols} and ${implicit.rows}×${implicit.cols} do not fit ${input.cols} columns`);
     }
-    this.kernel = options.simd ? SparseRowsKernel.create(input, rowScale, explicit.cols, 2) : null;
+    if (kernel && !(kernel.holds(0, explicit.data) && kernel.holds(1, implicit.data))) throw new Error(`feedback bag ${explicit.name}: the kernel does not hold these weights`);
     this.accE = new RowGradAccumulator(input.cols, explicit.cols, 4096);
     this.accI = new RowGradAccumulator(input.cols, explicit.cols, 4096);
   }
@@ -43,7 +56,7 @@ export class FeedbackBag {
 
   /** Writes the outputs for `rows` into `out` (row k at k·outSize). */
   forward(rows: ArrayLike<number>, out: Float32Array): void {
-    if (this.kernel) return this.kernel.forward([this.explicit.data, this.implicit.data], rows, out);
+    if (this.kernel) return this.kernel.forward(rows, out);
     const d = this.explicit.cols;
     const WE = this.explicit.data;
     const WI = this.implicit.data;

@@ -1,6 +1,6 @@
 import type { Csr } from '../../data/interactions.js';
 import { SparseRowsKernel } from '../kernels/bag.js';
-import { RowGradAccumulator, type Param, type SparseGrad } from './param.js';
+import { Param, RowGradAccumulator, type SparseGrad } from './param.js';
 
 /**
  * A linear layer whose input is a row of a sparse matrix (a user's ratings across all items, or
@@ -10,20 +10,31 @@ import { RowGradAccumulator, type Param, type SparseGrad } from './param.js';
  * WebAssembly SIMD (kernels/bag.wat) where available; the JS loops are the fallback and reference.
  */
 export class SparseLinear {
-  private readonly kernel: SparseRowsKernel | null;
   private readonly acc: RowGradAccumulator;
 
+  /**
+   * A layer with a new weight `name` (`input.cols × d`, filled by `init`): in the SIMD kernel's
+   * memory when `simd` and WebAssembly SIMD are available, in JS memory otherwise.
+   */
+  static create(name: string, input: Csr, rowScale: Float32Array | null, d: number, init: (p: Param) => void, simd: boolean): SparseLinear {
+    const kernel = simd ? SparseRowsKernel.create(input, rowScale, d, 1) : null;
+    const weight = new Param(name, input.cols, d, kernel?.table(0));
+    init(weight);
+    return new SparseLinear(weight, input, rowScale, kernel);
+  }
+
+  /** `kernel`, when given, must hold the weight (see create); null runs the JS loops on any weight. */
   constructor(
     readonly weight: Param,
     readonly input: Csr,
     /** Per-row multiplier (e.g. 1/√nnz), or null for 1. */
     readonly rowScale: Float32Array | null = null,
-    options: { simd: boolean } = { simd: false },
+    private readonly kernel: SparseRowsKernel | null = null,
   ) {
     if (weight.rows !== input.cols) {
       throw new Error(`sparse layer ${weight.name}: weight has ${weight.rows} rows, input has ${input.cols} columns`);
     }
-    this.kernel = options.simd ? SparseRowsKernel.create(input, rowScale, weight.cols, 1) : null;
+    if (kernel && !kernel.holds(0, weight.data)) throw new Error(`sparse layer ${weight.name}: the kernel does not hold this weight`);
     this.acc = new RowGradAccumulator(input.cols, weight.cols, 4096);
   }
 
@@ -40,7 +51,7 @@ export class SparseLinear {
   forward(rows: ArrayLike<number>, out: Float32Array, bias: Float32Array | null = null): void {
     const d = this.weight.cols;
     if (this.kernel) {
-      this.kernel.forward([this.weight.data], rows, out);
+      this.kernel.forward(rows, out);
       if (bias) for (let k = 0; k < rows.length; k++) for (let f = 0; f < d; f++) out[k * d + f] += bias[f];
       return;
     }
