@@ -255,6 +255,19 @@ describe('dashboard after an auto search', () => {
     const leaderboard = (done.result as unknown as { leaderboard: { model: string }[] }).leaderboard;
     expect(rows.sort()).toEqual(leaderboard.map((e) => e.model).sort());
     await shot(page, 'models-auto');
+
+    // The job's curve shows one candidate at a time; every candidate that ran epochs can be chosen.
+    await page.goto(`${base}/dashboard/#/jobs?job=${started.body.jobId as string}`);
+    await page.waitForSelector('[data-testid=curve-candidate]');
+    const options = await page.$$eval('[data-testid=curve-candidate] option', (os) => os.map((o) => o.getAttribute('value')!));
+    // Every candidate that ran epochs, then the winner's refit on all data (no candidate prefix).
+    const candidates = options.filter((o) => o !== '');
+    expect(candidates.length).toBeGreaterThan(1);
+    expect(candidates.every((c) => /^candidate \d+: /.test(c)), JSON.stringify(options)).toBe(true);
+    await page.selectOption('[data-testid=curve-candidate]', candidates[0]);
+    await expect.poll(() => page.textContent('[data-testid=training-curve]')).toContain(candidates[0]);
+    expect(await paintedPixels(page, 'training-curve')).toBeGreaterThan(0);
+    await shot(page, 'jobs-auto');
     await page.close();
   }, 150_000);
 });

@@ -1,11 +1,11 @@
 import { useState } from 'preact/hooks';
 import { call, enc, get } from '../api';
-import { Chart } from '../chart';
 import { metric, seconds, when } from '../format';
 import { useLoad } from '../hooks';
 import { RETRAIN_MODELS } from '../model-names';
 import { setParams } from '../route';
-import type { EpochPoint, Job } from '../types';
+import type { Job } from '../types';
+import { TrainingCurve } from './training-curve';
 
 const LIVE = new Set(['queued', 'active']);
 
@@ -81,10 +81,6 @@ function JobDetail({ id }: { id: string }) {
   const j = job.data;
   if (job.error) return <p class="error">{job.error}</p>;
   if (!j) return null;
-  const points = j.history.filter((p) => p.epoch !== undefined);
-  // The refit on all data (after evaluation) has no validation figure; its loss is drawn apart.
-  // Job records say phase "training" and name the part in `stage` ("refit", "candidate 2: … · refit").
-  const isRefit = (p: EpochPoint): boolean => /\brefit/.test(p.stage ?? '') || (p.phase ?? '').startsWith('refit');
   const cancel = async (): Promise<void> => {
     await call('DELETE', `/admin/jobs/${enc(id)}`).catch(() => undefined);
     job.reload();
@@ -107,21 +103,7 @@ function JobDetail({ id }: { id: string }) {
           Version <code>{j.result.version}</code>: valid HR@10 {metric(j.result.metrics?.valid['HR@10'])}, test HR@10 {metric(j.result.metrics?.test['HR@10'])}. {j.result.servingReason}
         </p>
       )}
-      {points.length > 0 ? (
-        <Chart
-          title="Training curve"
-          testId="training-curve"
-          time={false}
-          x={points.map((_, k) => k + 1)}
-          lines={[
-            { label: 'loss', values: points.map((p) => (isRefit(p) ? null : (p.loss ?? null))), color: '#2563eb' },
-            ...(points.some(isRefit) ? [{ label: 'refit loss', values: points.map((p) => (isRefit(p) ? (p.loss ?? null) : null)), color: '#93c5fd' }] : []),
-            { label: 'valid HR@10', values: points.map((p) => p.valid ?? null), color: '#16a34a', right: true },
-          ]}
-        />
-      ) : (
-        <p class="hint">No epochs recorded yet{j.model === 'ease' ? ' (EASE is solved in one step)' : ''}.</p>
-      )}
+      <TrainingCurve history={j.history} model={j.model} />
     </section>
   );
 }
