@@ -1,25 +1,15 @@
 import type { Csr } from '../../data/interactions.js';
 import type { SparseGrad } from '../nn/param.js';
+import { kernelModule, type KernelExports, type KernelModule } from '../../wasm/module.js';
 import { BAG_WASM_BASE64 } from './bag-wasm.js';
 
-// The slice of the WebAssembly API used here (the project's TypeScript lib has no DOM types).
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: unknown };
-}
-interface BagExports {
-  memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+interface BagExports extends KernelExports {
   forward(indptr: number, indices: number, values: number, scale: number, we: number, wi: number, rows: number, n: number, out: number, d: number): void;
   backward(indptr: number, indices: number, values: number, scale: number, ge: number, gi: number, rows: number, n: number, dout: number, d: number, tmp: number): void;
   forward1(indptr: number, indices: number, values: number, scale: number, w: number, rows: number, n: number, out: number, d: number): void;
   backward1(indptr: number, indices: number, values: number, scale: number, g: number, rows: number, n: number, dout: number, d: number, tmp: number): void;
 }
-const Wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-const BYTES = Buffer.from(BAG_WASM_BASE64, 'base64');
-const SUPPORTED = Wasm.validate(BYTES);
-let compiled: object | null = null;
-const PAGE = 65_536;
+const BAG = kernelModule<BagExports>(BAG_WASM_BASE64);
 
 /** Byte offsets of the regions of a kernel's memory, each 16-byte aligned. */
 function layout(sizes: Record<string, number>): { at: Record<string, number>; bytes: number } {
@@ -54,10 +44,11 @@ export class SparseRowsKernel {
    * where WebAssembly SIMD is missing or d is not a multiple of 4.
    */
   static create(input: Csr, rowScale: Float32Array | null, d: number, tables: 1 | 2): SparseRowsKernel | null {
-    return SUPPORTED && d % 4 === 0 && d > 0 ? new SparseRowsKernel(input, rowScale ?? new Float32Array(input.rows).fill(1), d, tables) : null;
+    return BAG && d % 4 === 0 && d > 0 ? new SparseRowsKernel(BAG, input, rowScale ?? new Float32Array(input.rows).fill(1), d, tables) : null;
   }
 
   private constructor(
+    module: KernelModule<BagExports>,
     private readonly input: Csr,
     rowScale: Float32Array,
     d: number,
@@ -71,9 +62,7 @@ export class SparseRowsKernel {
       indptr: (input.rows + 1) * 4, indices: input.indices.length * 4, values: input.values.length * 4, scale: input.rows * 4,
       we: table, wi: second, ge: table, gi: second, rows: input.rows * 4, out: block, dout: block, tmp: d * 4,
     });
-    compiled ??= new Wasm.Module(BYTES);
-    this.x = new Wasm.Instance(compiled).exports as BagExports;
-    this.x.memory.grow(Math.max(0, Math.ceil(bytes / PAGE) - this.x.memory.buffer.byteLength / PAGE));
+    this.x = module.instantiate(bytes);
     this.at = at;
     new Int32Array(this.x.memory.buffer, at.indptr, input.rows + 1).set(input.indptr);
     new Int32Array(this.x.memory.buffer, at.indices, input.indices.length).set(input.indices);

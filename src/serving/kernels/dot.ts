@@ -1,26 +1,10 @@
+import { kernelModule, type KernelExports } from '../../wasm/module.js';
 import { DOT_WASM_BASE64 } from './dot-wasm.js';
 
-// The slice of the WebAssembly API used here (the project's TypeScript lib has no DOM types).
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: unknown };
-}
-const Wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-
-const PAGE = 65_536;
-const BYTES = Buffer.from(DOT_WASM_BASE64, 'base64');
-const SUPPORTED = Wasm.validate(BYTES);
-let compiled: object | null = null;
-
-interface DotExports {
-  memory: WasmMemory;
+interface DotExports extends KernelExports {
   scores(m: number, v: number, out: number, n: number, d: number): void;
 }
+const DOT = kernelModule<DotExports>(DOT_WASM_BASE64);
 
 /**
  * Scores one vector against every row of a fixed matrix: the inner loop of serving (a user
@@ -44,18 +28,15 @@ export class MatrixScorer {
     const matrixBytes = rows * this.padded * 4;
     this.vectorPtr = matrixBytes;
     this.outPtr = matrixBytes + this.padded * 4;
-    this.exports = SUPPORTED && dims > 0 ? this.instantiate(this.outPtr + rows * 4) : null;
+    this.exports = DOT && dims > 0 ? this.load(DOT.instantiate(this.outPtr + rows * 4)) : null;
   }
 
   get simd(): boolean {
     return this.exports !== null;
   }
 
-  private instantiate(bytes: number): DotExports {
-    compiled ??= new Wasm.Module(BYTES);
-    const exports = new Wasm.Instance(compiled).exports as DotExports;
-    const pages = Math.ceil(bytes / PAGE);
-    exports.memory.grow(Math.max(0, pages - exports.memory.buffer.byteLength / PAGE));
+  /** Copies the matrix into the kernel's memory, rows padded to `padded`. */
+  private load(exports: DotExports): DotExports {
     const heap = new Float32Array(exports.memory.buffer);
     const { padded, dims, rows, matrix } = this;
     if (padded === dims) heap.set(matrix.subarray(0, rows * dims));
