@@ -31,7 +31,8 @@ export interface StatsRepository {
 }
 
 export function createStatsRepository(db: Db): StatsRepository {
-  const count = (table: 'users' | 'items' | 'ratings' | 'events'): number => db.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number;
+  const counters = Object.fromEntries((['users', 'items', 'ratings', 'events'] as const).map((t) => [t, db.prepare(`SELECT COUNT(*) FROM ${t}`).pluck()]));
+  const count = (table: 'users' | 'items' | 'ratings' | 'events'): number => counters[table].get() as number;
   const hidden = db.prepare('SELECT COUNT(*) FROM items WHERE hidden = 1').pluck();
   // One range count per bucket walks the time index in order; a GROUP BY over the same rows sorts
   // them in a temporary B-tree: 247 ms against 30 ms for 1M ratings in 720 hourly buckets.

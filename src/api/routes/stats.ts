@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { JobState } from '../../db/jobs-repository.js';
-import { ingestSeries, INGEST_WINDOWS, type DataStats } from '../../stats/data-stats.js';
+import { ingestSeries, type DataStats } from '../../stats/data-stats.js';
 import { ANSWER_METHODS, type ServingSample } from '../../stats/serving-series.js';
 import { errorResponse } from '../schemas/common.js';
 
@@ -61,7 +61,7 @@ export const statsRoutes: FastifyPluginAsync<StatsRoutesOptions> = async (fastif
     const { bucket } = request.query;
     const data = opts.data();
     const series = ingestSeries(data, bucket, Date.now()).map((b) => ({ ...b, t: new Date(b.t).toISOString() }));
-    return { bucket, computedAt: iso(data.at), series: series.slice(-INGEST_WINDOWS[bucket].buckets) };
+    return { bucket, computedAt: iso(data.at), series };
   });
 
   app.get('/admin/stats/serving', { config: ADMIN, schema: { ...DOC, response: { 200: servingResponse } } }, async () => ({
