@@ -15,6 +15,18 @@ export default tseslint.config(
     },
   },
   {
+    // A repository call returns a promise whatever the engine: one left unawaited, or tested for
+    // truth, is a bug that tsc alone cannot see.
+    files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+    ignores: ['src/web/**'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
+      '@typescript-eslint/await-thenable': 'error',
+    },
+  },
+  {
     files: ['src/api/**', 'src/app.ts', 'test/**'],
     rules: { 'no-restricted-imports': 'off' },
   },

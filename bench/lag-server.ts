@@ -5,6 +5,7 @@
  * perf_hooks.monitorEventLoopDelay. Commands on stdin: "reset" starts a measurement window,
  * "lag" prints the window's p99 and max (ms) and peak RSS, "quit" closes.
  */
+import { sqliteDb } from '../test/helpers/app.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,7 +40,7 @@ const env = {
 };
 
 /** Seeds before the API starts (the seeding itself is not what is measured). */
-function seed(): void {
+async function seed(): Promise<void> {
   const db = openDb(env.DATABASE_PATH);
   migrate(db, DEFAULT_MIGRATIONS_DIR);
   const repo = createRatingsRepository(db);
@@ -48,18 +49,18 @@ function seed(): void {
   let batch: RatingRecord[] = [];
   for (const r of generateSynthetic({ users, items, density: interactions / (users * items), seed: 1 })) {
     batch.push({ userId: r.user, itemId: r.item, rating: r.rating ?? 4, timestamp: r.ts });
-    if (batch.length === 10_000) repo.upsert(batch.splice(0));
+    if (batch.length === 10_000) await repo.upsert(batch.splice(0));
   }
   for (let k = 0; k < heavy; k++) {
     batch.push({ userId: 'heavy', itemId: `i${1 + (k % items)}`, rating: 1 + (k % 5), timestamp: Date.now() - k * 1000 });
-    if (batch.length === 10_000) repo.upsert(batch.splice(0));
+    if (batch.length === 10_000) await repo.upsert(batch.splice(0));
   }
-  if (batch.length) repo.upsert(batch);
+  if (batch.length) await repo.upsert(batch);
   batch = [];
   closeDb(db);
 }
 
-seed();
+await seed();
 const app = await buildApp(loadConfig(env), { logger: pino({ level: 'warn' }) });
 await app.listen({ port: 0, host: '127.0.0.1' });
 const address = app.server.address();
@@ -68,7 +69,7 @@ const lag = monitorEventLoopDelay({ resolution: 1 });
 lag.enable();
 let peakRss = process.memoryUsage().rss;
 setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100).unref();
-process.stdout.write(`${JSON.stringify({ port, rows: app.services.db.prepare('SELECT COUNT(*) FROM ratings').pluck().get() })}\n`);
+process.stdout.write(`${JSON.stringify({ port, rows: sqliteDb(app).prepare('SELECT COUNT(*) FROM ratings').pluck().get() })}\n`);
 
 for await (const line of createInterface({ input: process.stdin })) {
   if (line === 'reset') {

@@ -16,10 +16,6 @@ import pino from 'pino';
 import { BENCH_TOKEN } from './args.js';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { createModelsRepository } from '../src/db/models-repository.js';
-import { createRatingsRepository } from '../src/db/ratings-repository.js';
-import { createCatalogueRepository } from '../src/db/catalogue-repository.js';
-import { currentWatermark } from '../src/db/training-data-repository.js';
 import { Rng } from '../src/data/rng.js';
 import { initBackend } from '../src/models/backend.js';
 import { createModel } from '../src/models/registry.js';
@@ -83,8 +79,8 @@ async function publish(app: FastifyInstance, seed: number): Promise<string> {
     peakRssBytes: 0,
   };
   const popularity = Float32Array.from({ length: items }, (_, i) => 1 / (i + 1));
-  const snap = await writeSnapshot(config.modelDir, { model, result, userIds, itemIds, popularity, watermark: currentWatermark(app.services.db), jobId: null });
-  createModelsRepository(app.services.db).register(
+  const snap = await writeSnapshot(config.modelDir, { model, result, userIds, itemIds, popularity, watermark: await app.services.database.training.watermark(), jobId: null });
+  await app.services.database.models.register(
     { model: 'gmf', version: snap.manifest.version, path: snap.dir, validHr10: 0.5, metrics: snap.manifest.metrics, manifest: snap.manifest, jobId: null },
     promotionPolicy({ tolerance: 1, force: true }),
     Date.now(),
@@ -98,9 +94,9 @@ app.get('/trivial', { config: { scope: 'read' } }, async () => ({ ok: true }));
 const rng = new Rng(1);
 const ratings = [];
 for (let u = 0; u < users; u++) for (let k = 0; k < perUser; k++) ratings.push({ userId: userIds[u], itemId: itemIds[rng.int(items)], rating: 1 + rng.int(5), timestamp: Date.now() - rng.int(1e9) });
-createRatingsRepository(app.services.db).upsert(ratings);
+await app.services.database.ratings.upsert(ratings);
 // One category holding every tenth item, for the filtered scenario.
-createCatalogueRepository(app.services.db).putItems(
+await app.services.database.catalogue.putItems(
   itemIds.filter((_, i) => i % 10 === 0).map((itemId) => ({ itemId, categories: ['c10'], hidden: false, availableFrom: null, availableUntil: null, labels: {} })),
   Date.now(),
 );

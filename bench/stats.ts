@@ -30,23 +30,23 @@ interface Row {
   maxMs: number;
 }
 
-function seed(db: ReturnType<typeof openDb>, ratings: number): { events: number; items: number } {
+async function seed(db: ReturnType<typeof openDb>, ratings: number): Promise<{ events: number; items: number }> {
   const users = Math.ceil(ratings / 100);
   const items = Math.max(2000, Math.round(ratings / 250));
   const now = Date.now();
   const rate = createRatingsRepository(db);
   for (let k = 0; k < ratings; k += 10_000) {
     // 100 consecutive rows per user; 7919 is prime, so their items are distinct.
-    rate.upsert(Array.from({ length: Math.min(10_000, ratings - k) }, (_, j) => ({ userId: `u${Math.floor((k + j) / 100)}`, itemId: `i${((k + j) * 7919) % items}`, rating: 1 + ((k + j) % 5), timestamp: now })));
+    await rate.upsert(Array.from({ length: Math.min(10_000, ratings - k) }, (_, j) => ({ userId: `u${Math.floor((k + j) / 100)}`, itemId: `i${((k + j) * 7919) % items}`, rating: 1 + ((k + j) % 5), timestamp: now })));
   }
   const events = Math.round(ratings / 10);
   const ev = createEventsRepository(db);
   for (let k = 0; k < events; k += 10_000) {
-    ev.insert(Array.from({ length: Math.min(10_000, events - k) }, (_, j) => ({ userId: `u${(k + j) % users}`, itemId: `i${(k + j) % items}`, type: 'click', value: 1, timestamp: now })));
+    await ev.insert(Array.from({ length: Math.min(10_000, events - k) }, (_, j) => ({ userId: `u${(k + j) % users}`, itemId: `i${(k + j) % items}`, type: 'click', value: 1, timestamp: now })));
   }
   const catalogue = createCatalogueRepository(db);
   for (let k = 0; k < items; k += 1000) {
-    catalogue.putItems(Array.from({ length: Math.min(1000, items - k) }, (_, j) => ({ itemId: `i${k + j}`, categories: [`c${(k + j) % 50}`], hidden: false, availableFrom: null, availableUntil: null, labels: {} })), now);
+    await catalogue.putItems(Array.from({ length: Math.min(1000, items - k) }, (_, j) => ({ itemId: `i${k + j}`, categories: [`c${(k + j) % 50}`], hidden: false, availableFrom: null, availableUntil: null, labels: {} })), now);
   }
   return { events, items };
 }
@@ -56,12 +56,12 @@ for (const size of sizes) {
   const dir = mkdtempSync(join(tmpdir(), 'recflow-stats-'));
   const db = openDb(join(dir, 'stats.db'));
   migrate(db, DEFAULT_MIGRATIONS_DIR);
-  const { events, items } = seed(db, size);
+  const { events, items } = await seed(db, size);
   const repo = createStatsRepository(db);
   const times: number[] = [];
   for (let r = 0; r < runs; r++) {
     const t = performance.now();
-    const stats = collectDataStats(repo, Date.now());
+    const stats = await collectDataStats(repo, Date.now());
     times.push(performance.now() - t);
     if (stats.counts.ratings !== size) throw new Error(`counted ${stats.counts.ratings} ratings, seeded ${size}`);
   }

@@ -16,7 +16,6 @@ import { createServer, registerDocs, registerRequestMetrics, type RegisteredRout
 import { setUpAccess, type Access } from './auth/setup.js';
 import { bulkRoutes } from './api/routes/bulk.js';
 import { createImportSink } from './api/import-sink.js';
-import { createBulkRepository } from './db/bulk-repository.js';
 import { servingAdminRoutes } from './api/routes/serving-admin.js';
 import { DASHBOARD_PREFIX, dashboardRoutes } from './api/routes/dashboard.js';
 import { statsRoutes } from './api/routes/stats.js';
@@ -24,16 +23,8 @@ import { dataStatsMonitor } from './stats/data-stats.js';
 import { ServingSeries } from './stats/serving-series.js';
 import { chooseServing } from './serving/serving-choice.js';
 import type { Config } from './config.js';
-import { createCatalogueRepository } from './db/catalogue-repository.js';
-import { closeDb, handOffCheckpoints, openDb, type Db } from './db/connection.js';
-import { createEventsRepository } from './db/events-repository.js';
-import { createHistoryRepository } from './db/history-repository.js';
-import { createJobsRepository } from './db/jobs-repository.js';
-import { createKeysRepository } from './db/keys-repository.js';
-import { migrate, readMigrations } from './db/migrate.js';
-import { createModelsRepository } from './db/models-repository.js';
-import { createRatingsRepository } from './db/ratings-repository.js';
-import { createServingRepository } from './db/serving-repository.js';
+import type { ModelsRepository } from './db/models-repository.js';
+import { openStore, type Store } from './db/store.js';
 import { Metrics } from './metrics.js';
 import { initBackend, type BackendInfo } from './models/backend.js';
 import { autoRetrainer, scheduleRetrains } from './queue/auto-retrain.js';
@@ -58,7 +49,8 @@ const PACKAGE_VERSION = (JSON.parse(fs.readFileSync(path.resolve(path.dirname(fi
 
 export interface AppServices {
   config: Config;
-  db: Db;
+  /** The database (SQLite or PostgreSQL) behind every repository. */
+  database: Store;
   /** Who may call what (AUTH, keys, the admin token). */
   access: Access;
   queue: JobQueue;
@@ -85,26 +77,26 @@ export interface BuildAppOptions {
 }
 
 /** The embedded queue runs jobs in this process; with REDIS_URL the API only enqueues to BullMQ. */
-function createQueue(config: Config, db: Db, backend: BackendInfo, log: FastifyBaseLogger, store: ModelStore, onAttempt: WorkerDeps['onAttempt']): JobQueue {
-  if (config.redisUrl) return new BullmqQueue(db, config.redisUrl, config.queueName, {
+function createQueue(config: Config, database: Store, backend: BackendInfo, log: FastifyBaseLogger, store: ModelStore, onAttempt: WorkerDeps['onAttempt']): JobQueue {
+  if (config.redisUrl) return new BullmqQueue(database.jobs, config.redisUrl, config.queueName, {
       attempts: config.jobAttempts,
       backoffMs: config.jobBackoffMs,
       jobLockMs: config.jobLockMs,
       reconcileMs: config.jobReconcileMs,
       log,
     });
-  return new InProcessQueue({ db, config, backend, log, onAttempt, onCompleted: () => void store.refresh() });
+  return new InProcessQueue({ store: database, config, backend, log, onAttempt, onCompleted: () => void store.refresh() });
 }
 
 /** How often the reader thread copies the WAL into the database (the API connection hands it that work). */
 const WAL_CHECKPOINT_MS = 1000;
 
 /** An explicit SERVING_MODEL is applied at every start; a model with nothing trained yet is pinned anyway (it serves once trained). */
-function applyServingModel(models: ReturnType<typeof createModelsRepository>, config: Config, log: FastifyBaseLogger): void {
+async function applyServingModel(models: ModelsRepository, config: Config, log: FastifyBaseLogger): Promise<void> {
   if (!config.servingModel) return;
-  if (config.servingModel === 'auto' || models.active(config.servingModel)) chooseServing(models, config.servingModel, undefined, 'SERVING_MODEL', Date.now());
-  else models.setServing({ mode: 'pinned', model: config.servingModel, setBy: 'SERVING_MODEL' }, Date.now());
-  log.info({ serving: models.servingChoice() }, 'serving model from SERVING_MODEL');
+  if (config.servingModel === 'auto' || (await models.active(config.servingModel))) await chooseServing(models, config.servingModel, undefined, 'SERVING_MODEL', Date.now());
+  else await models.setServing({ mode: 'pinned', model: config.servingModel, setBy: 'SERVING_MODEL' }, Date.now());
+  log.info({ serving: await models.servingChoice() }, 'serving model from SERVING_MODEL');
 }
 
 /**
@@ -112,21 +104,10 @@ function applyServingModel(models: ReturnType<typeof createModelsRepository>, co
  * repositories into the routes. It never listens; `main.ts` does (tests call it in-process).
  */
 export async function buildApp(config: Config, options: BuildAppOptions = {}): Promise<FastifyInstance> {
-  const db = openDb(config.databasePath, {
-    busyTimeoutMs: config.sqliteBusyTimeoutMs,
-    synchronous: config.sqliteSynchronous,
-  });
-  let expectedMigrations: number;
-  try {
-    migrate(db, config.migrationsDir);
-    expectedMigrations = readMigrations(config.migrationsDir).length;
-  } catch (err) {
-    closeDb(db);
-    throw err;
-  }
-
+  // The API's SQLite connection leaves WAL checkpoints to the reader thread (database.maintain).
+  const database = await openStore(config, { migrate: true, handOffCheckpoints: true });
   const { app, routes } = createServer(config, options.logger);
-  const access = setUpAccess(config, createKeysRepository(db), app.log);
+  const access = await setUpAccess(config, database.keys, app.log);
   let metrics: Metrics | null = null;
   // Authentication is the first onRequest hook: nothing is read or validated for an unknown caller.
   await registerAccessControl(app, {
@@ -141,27 +122,27 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const inflightBodies = registerInflightBodyLimit(app, config.inflightBodyBytes);
 
   const backend = await initBackend(config.tfBackend, app.log);
-  const models = createModelsRepository(db);
-  applyServingModel(models, config, app.log);
+  const models = database.models;
+  await applyServingModel(models, config, app.log);
   const store = new ModelStore(models, app.log, { annMinItems: config.annMinItems });
   await store.refresh();
   store.start(config.modelPollMs);
-  const servingRepo = createServingRepository(db);
+  // Another process's activation (a worker's promotion, another replica's admin call) reloads now, not at the next poll.
+  const stopListening = await database.onServingChange(() => void store.refresh());
   // O(data) reads (popularity, full catalogue reloads) and batch catalogue writes run on threads with their own connections.
-  const reader = new DatabaseThread(config.databasePath, config.sqliteBusyTimeoutMs, WAL_CHECKPOINT_MS);
-  const writer = new DatabaseThread(config.databasePath, config.sqliteBusyTimeoutMs);
-  handOffCheckpoints(db);
+  const reader = new DatabaseThread(config, WAL_CHECKPOINT_MS);
+  const writer = new DatabaseThread(config);
   const popularity = new PopularityRanking(
     reader,
     config.popularityRefreshMs,
     { ...POPULARITY_DEFAULTS, windowDays: config.popularityWindowDays, dislikeThreshold: config.dislikeThreshold, eventWeights: config.eventWeights },
     app.log,
   );
-  const catalogueRepo = createCatalogueRepository(db);
+  const catalogueRepo = database.catalogue;
   const catalogue = new Catalogue({ version: () => catalogueRepo.version(), load: () => reader.catalogueRows() }, Date.now, app.log);
   const dataStats = dataStatsMonitor(reader, config.statsRefreshMs, app.log);
   await Promise.all([popularity.start(), catalogue.load(), dataStats.start()]);
-  const recommender = new Recommender(store, servingRepo, popularity, catalogue, {
+  const recommender = new Recommender(store, database.serving, popularity, catalogue, {
     ratingMax: config.ratingMax,
     dislikeThreshold: config.dislikeThreshold,
     eventWeights: config.eventWeights,
@@ -170,37 +151,34 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     cacheBytes: config.recommendationCacheBytes,
     cacheTtlMs: config.recommendationCacheTtlMs,
   });
-  const jobsRepo = createJobsRepository(db);
-  const queue = createQueue(config, db, backend, app.log, store, (model, outcome, seconds) => metrics?.jobDuration.observe({ model, outcome }, seconds));
+  const jobsRepo = database.jobs;
+  const queue = createQueue(config, database, backend, app.log, store, (model, outcome, seconds) => metrics?.jobDuration.observe({ model, outcome }, seconds));
   metrics = new Metrics({ store, jobs: jobsRepo, queue, cache: recommender.cache, inflightBodyBytes: inflightBodies.current });
   if (queue.kind === 'in-process') void removeStaleTempDirs(config.modelDir);
   const registry = metrics.registry;
-  app.decorate('services', { config, db, access, queue, store, recommender, reader, writer, popularity, backend, metrics, routes });
+  app.decorate('services', { config, database, access, queue, store, recommender, reader, writer, popularity, backend, metrics, routes });
   registerRequestMetrics(app, metrics);
   const servingSeries = new ServingSeries(metrics.answers, metrics.httpDuration, config.statsRefreshMs);
   servingSeries.start();
-  const schedule = config.retrainCron ? scheduleRetrains(db, models, queue, config.defaultModel, { expression: config.retrainCron, tz: config.retrainCronTz }, app.log) : null;
+  const schedule = config.retrainCron ? scheduleRetrains(database, queue, config.defaultModel, { expression: config.retrainCron, tz: config.retrainCronTz }, app.log) : null;
   // Close order: stop the schedule and the queue (an in-process job is interrupted and requeued), then the database.
   app.addHook('onClose', async () => {
     schedule?.stop();
-    access.stop();
+    await stopListening();
+    await access.stop();
     store.close();
     popularity.stop();
     dataStats.stop();
     servingSeries.stop();
     await queue.close();
     await Promise.all([reader.close(), writer.close()]);
-    closeDb(db);
+    await database.close();
   });
-
-  const readiness = (): string[] => {
-    try {
-      db.prepare('SELECT 1').get();
-      const applied = db.prepare('SELECT COUNT(*) FROM schema_migrations').pluck().get() as number;
-      return applied === expectedMigrations ? [] : [`migrations applied ${applied}/${expectedMigrations}`];
-    } catch (err) {
-      return [`database: ${(err as Error).message}`];
-    }
+  const readiness = (): Promise<string[]> => database.readiness();
+  /** This process serves the change before answering; the others hear of it (PostgreSQL) or poll. */
+  const servingChanged = async (): Promise<void> => {
+    await store.refresh();
+    await database.announceServingChange().catch((err: unknown) => app.log.warn({ err: (err as Error).message }, 'could not announce the serving change; other processes poll'));
   };
 
   await registerDocs(app, PACKAGE_VERSION);
@@ -214,8 +192,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     retrainIfDue();
   };
   await app.register(ingestRoutes, {
-    ratings: createRatingsRepository(db),
-    events: createEventsRepository(db),
+    ratings: database.ratings,
+    events: database.events,
     ratingMin: config.ratingMin,
     ratingMax: config.ratingMax,
     maxBatchSize: config.maxBatchSize,
@@ -226,9 +204,9 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     catalogue.apply(changes, version);
     dataStats.changed();
   };
-  await app.register(historyRoutes, { history: createHistoryRepository(db) });
+  await app.register(historyRoutes, { history: database.history });
   await app.register(recommendRoutes, { recommender, onAnswer: (route, a) => metrics.answers.inc({ route, source: a.source, model: a.model, method: a.method }) });
-  const retrainIfDue: () => void = autoRetrainer(db, models, queue, config.defaultModel, config.retrainEvery, app.log);
+  const retrainIfDue: () => void = autoRetrainer(database, queue, config.defaultModel, config.retrainEvery, app.log);
   await app.register(catalogueRoutes, {
     catalogue: catalogueRepo,
     writes: writer,
@@ -236,14 +214,14 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     onUserErased: (userId) => ingested('ratings', [userId], 0),
     maxBatchSize: config.maxBatchSize,
   });
-  await app.register(keyRoutes, { keys: createKeysRepository(db) });
+  await app.register(keyRoutes, { keys: database.keys });
   await app.register(bulkRoutes, {
-    bulk: createBulkRepository(db),
+    bulk: database.bulk,
     sink: createImportSink({
       limits: { ratingMin: config.ratingMin, ratingMax: config.ratingMax, maxBatchSize: config.maxBatchSize },
       eventTypes: Object.keys(config.eventTypes),
-      ratings: createRatingsRepository(db),
-      events: createEventsRepository(db),
+      ratings: database.ratings,
+      events: database.events,
       catalogue: catalogueRepo,
       writes: writer,
       onIngest: ingested,
@@ -251,7 +229,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     }),
     onDeleted: (userId) => ingested('ratings', [userId], 0),
   });
-  await app.register(servingAdminRoutes, { models, loadedVersion: () => store.servingVersion, refreshServing: () => store.refresh() });
+  await app.register(servingAdminRoutes, { models, loadedVersion: () => store.servingVersion, refreshServing: servingChanged });
   await app.register(statsRoutes, { data: () => dataStats.value, jobs: () => jobsRepo.countByState(), serving: () => servingSeries.series, sampleMs: config.statsRefreshMs });
   await app.register(dashboardRoutes, { dir: config.dashboardDir ?? DEFAULT_DASHBOARD_DIR });
   await app.register(adminRoutes, {
@@ -259,7 +237,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     models,
     defaultModel: config.defaultModel,
     servingVersion: () => store.servingVersion,
-    refreshServing: () => store.refresh(),
+    refreshServing: servingChanged,
   });
   return app;
 }

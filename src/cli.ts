@@ -7,12 +7,8 @@ import { buildInteractions, type Interactions } from './data/interactions.js';
 import { emptyReport, FILE_FORMATS, loadInteractionsFile, readInteractionRecords } from './data/loaders.js';
 import { generateSynthetic, type SyntheticOptions } from './data/synthetic.js';
 import { loadConfig, type Config } from './config.js';
-import { createEventsRepository } from './db/events-repository.js';
 import type { EventRecord, RatingRecord } from './db/ingest-types.js';
-import { createRatingsRepository } from './db/ratings-repository.js';
-import { openDb, closeDb } from './db/connection.js';
-import { migrate } from './db/migrate.js';
-import { readTrainingData } from './db/training-data-repository.js';
+import { configWithDb, DB_OPTION_HELP, withStore } from './cli/database.js';
 import { initBackend } from './models/backend.js';
 import { BACKEND_CHOICES, MODEL_NAMES, type BackendChoice, type ModelName } from './models/model.js';
 import { saveModel } from './models/persist.js';
@@ -70,15 +66,11 @@ async function dataFrom(opts: { file?: string; format: string; db?: string; rati
     for (const e of loaded.errors.slice(0, 10)) process.stderr.write(`  line ${e.line}: ${e.message}\n`);
     return loaded.interactions;
   }
-  const config = loadConfig(opts.db ? { ...process.env, DATABASE_PATH: opts.db } : process.env);
-  const db = openDb(config.databasePath, { busyTimeoutMs: config.sqliteBusyTimeoutMs, synchronous: config.sqliteSynchronous });
-  try {
-    migrate(db, config.migrationsDir);
-    const { rows } = readTrainingData(db, config.eventWeights);
+  const config = configWithDb(opts.db);
+  return withStore(config, async (store) => {
+    const { rows } = await store.training.read(config.eventWeights);
     return buildInteractions(rows, opts.ratingMax ?? config.ratingMax);
-  } finally {
-    closeDb(db);
-  }
+  });
 }
 
 /**
@@ -86,19 +78,15 @@ async function dataFrom(opts: { file?: string; format: string; db?: string; rati
  * repositories: memory stays constant whatever the file's size (it used to hold the whole file).
  */
 async function importFile(config: Config, file: string, format: (typeof FILE_FORMATS)[number] | 'auto'): Promise<Record<string, number>> {
-  const db = openDb(config.databasePath, { busyTimeoutMs: config.sqliteBusyTimeoutMs, synchronous: config.sqliteSynchronous });
-  try {
-    migrate(db, config.migrationsDir);
-    const ratings = createRatingsRepository(db);
-    const events = createEventsRepository(db);
+  return withStore(config, async ({ ratings, events }) => {
     const report = emptyReport();
     const totals = { ratings: 0, events: 0, badLines: 0 };
     let rated: RatingRecord[] = [];
     let clicked: EventRecord[] = [];
-    const flush = (): void => {
-      const r = ratings.upsert(rated);
+    const flush = async (): Promise<void> => {
+      const r = await ratings.upsert(rated);
       totals.ratings += r.inserted + r.updated;
-      totals.events += events.insert(clicked).inserted;
+      totals.events += (await events.insert(clicked)).inserted;
       rated = [];
       clicked = [];
     };
@@ -106,14 +94,12 @@ async function importFile(config: Config, file: string, format: (typeof FILE_FOR
       const base = { userId: rec.user, itemId: rec.item, timestamp: rec.ts || Date.now() };
       if (rec.rating !== undefined) rated.push({ ...base, rating: Math.min(config.ratingMax, Math.max(config.ratingMin, rec.rating)) });
       else clicked.push({ ...base, type: 'click', value: rec.weight ?? 1 });
-      if (rated.length + clicked.length >= 10_000) flush();
+      if (rated.length + clicked.length >= 10_000) await flush();
     }
-    flush();
+    await flush();
     totals.badLines = report.errorCount;
     return totals;
-  } finally {
-    closeDb(db);
-  }
+  });
 }
 
 export function buildCli(): Command {
@@ -138,7 +124,7 @@ export function buildCli(): Command {
     .description('train and evaluate a model on a file or on the database (leave-one-out, HR/NDCG@5/10/20)')
     .option('--file <path>', 'interactions file (MovieLens u.data / ratings.dat, RecBole .inter, CSV)')
     .addOption(new Option('--format <format>', 'file format').choices(['auto', ...FILE_FORMATS]).default('auto'))
-    .option('--db <path>', 'train on this SQLite database instead of a file (default: DATABASE_PATH)')
+    .option('--db <path>', `train on a database instead of a file; ${DB_OPTION_HELP}`)
     .addOption(new Option('--model <name>', 'model, or auto: search the candidates and keep the best by validation HR@10').choices(['auto', ...MODEL_NAMES]).default('gmf'))
     .option('--budget-minutes <x>', 'auto: minutes the search may take', num('--budget-minutes', 0.01, 1440), DEFAULT_AUTO_BUDGET_MINUTES)
     .option('--epochs <n>', 'epochs of the main phase', int('--epochs', 1, 10_000))
@@ -187,9 +173,9 @@ export function buildCli(): Command {
     .description('load an interactions file into the database (ratings; rows without a rating become click events)')
     .requiredOption('--file <path>', 'interactions file (MovieLens u.data / ratings.dat, RecBole .inter, CSV)')
     .addOption(new Option('--format <format>', 'file format').choices(['auto', ...FILE_FORMATS]).default('auto'))
-    .option('--db <path>', 'database (default: DATABASE_PATH)')
+    .option('--db <path>', DB_OPTION_HELP)
     .action(async (o: { file: string; format: string; db?: string }) => {
-      const config = loadConfig(o.db ? { ...process.env, DATABASE_PATH: o.db } : process.env);
+      const config = configWithDb(o.db);
       const counts = await importFile(config, o.file, o.format as (typeof FILE_FORMATS)[number] | 'auto');
       process.stdout.write(`${JSON.stringify(counts)}\n`);
     });

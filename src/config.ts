@@ -46,6 +46,11 @@ const envSchema = z.object({
   PORT: intFromEnv(0, 65535).default(8080),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_PATH: z.string().min(1).default('./data/recflow.db'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL (unset: SQLite at DATABASE_PATH)')
+    .optional(),
+  PG_POOL_SIZE: intFromEnv(1, 1000).default(10),
   MODEL_DIR: z.string().min(1).default('./data/models'),
   DATA_DIR: z.string().min(1).optional(),
   REDIS_URL: z
@@ -110,6 +115,10 @@ export interface Config {
   port: number;
   host: string;
   databasePath: string;
+  /** PostgreSQL instead of SQLite (shared by several API and worker processes). */
+  databaseUrl: string | undefined;
+  /** Connections per process in the PostgreSQL pool (threads open their own, smaller pools). */
+  pgPoolSize: number;
   modelDir: string;
   /** Where generated secrets (the admin token) live; defaults to the database's folder. */
   dataDir: string;
@@ -235,6 +244,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.PORT,
     host: e.HOST,
     databasePath,
+    databaseUrl: e.DATABASE_URL,
+    pgPoolSize: e.PG_POOL_SIZE,
     modelDir: e.MODEL_DIR,
     dataDir: e.DATA_DIR ?? path.dirname(databasePath),
     redisUrl: e.REDIS_URL,

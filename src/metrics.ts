@@ -87,8 +87,8 @@ export class Metrics {
       help: 'Training jobs by state (all processes, from the database)',
       labelNames: ['state'] as const,
       registers: [this.registry],
-      collect() {
-        for (const [state, n] of Object.entries(sources.jobs.countByState())) this.set({ state }, n);
+      async collect() {
+        for (const [state, n] of Object.entries(await sources.jobs.countByState())) this.set({ state }, n);
       },
     });
     new Gauge({

@@ -3,8 +3,7 @@ import { closeSync, openSync, realpathSync, utimesSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { closeDb, openDb, type Db } from './db/connection.js';
-import { migrate } from './db/migrate.js';
+import { openStore, type Store } from './db/store.js';
 import { loggerOptions } from './logger.js';
 import { initBackend } from './models/backend.js';
 import { startBullmqWorker } from './queue/bullmq.js';
@@ -26,7 +25,7 @@ export async function runWorker(config: Config): Promise<void> {
   // Node leaves SIGTERM at the OS default (terminate) until a listener exists, so signals are
   // handled before anything opens: a SIGTERM during start-up (backend, Redis handshake) still
   // closes whatever has been opened and exits 0.
-  let db: Db | null = null;
+  let store: Store | null = null;
   let worker: { close: () => Promise<void> } | null = null;
   let heartbeat: NodeJS.Timeout | null = null;
   let metrics: WorkerMetrics | null = null;
@@ -35,7 +34,7 @@ export async function runWorker(config: Config): Promise<void> {
       if (heartbeat) clearInterval(heartbeat);
       await worker?.close();
       await metrics?.close();
-      if (db) closeDb(db);
+      await store?.close();
     },
     config.shutdownTimeoutMs,
     log,
@@ -45,14 +44,13 @@ export async function runWorker(config: Config): Promise<void> {
       stopped: 'worker stopped',
     },
   );
-  db = openDb(config.databasePath, { busyTimeoutMs: config.sqliteBusyTimeoutMs, synchronous: config.sqliteSynchronous });
-  migrate(db, config.migrationsDir);
+  store = await openStore(config, { migrate: true });
   const backend = await initBackend(config.tfBackend, log);
   const stale = await removeStaleTempDirs(config.modelDir);
   if (stale) log.info({ removed: stale }, 'removed temp dirs of snapshot writes that never finished');
   if (installSnapshotFaults(config)) log.warn({ delayMs: config.faultSnapshotDelayMs, error: config.faultSnapshotError }, 'FAULT_SNAPSHOT_* is set: snapshot writes are faulted before their rename (testing only)');
   metrics = config.workerMetricsPort > 0 ? await serveWorkerMetrics(config.workerMetricsPort, config.host) : null;
-  worker = await startBullmqWorker({ db, config, backend, log, onAttempt: (model, outcome, seconds) => metrics?.observe(model, outcome, seconds) }, config.redisUrl);
+  worker = await startBullmqWorker({ store, config, backend, log, onAttempt: (model, outcome, seconds) => metrics?.observe(model, outcome, seconds) }, config.redisUrl);
   log.info({ queue: config.queueName, backend: backend.name, metricsPort: config.workerMetricsPort || null }, 'worker started');
   heartbeat = config.workerHeartbeatFile ? startHeartbeat(config.workerHeartbeatFile) : null;
 }

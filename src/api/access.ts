@@ -23,7 +23,7 @@ declare module 'fastify' {
 
 export interface AccessOptions {
   /** Resolves the Authorization header (AUTH=off: everyone is an admin). */
-  authenticate: (header: string | undefined) => Principal | null;
+  authenticate: (header: string | undefined) => Promise<Principal | null>;
   /** Routes under these prefixes registered without a scope are public (e.g. Swagger UI). */
   publicPrefixes: readonly string[];
   observe: {
@@ -75,7 +75,7 @@ export async function registerAccessControl(app: FastifyInstance, opts: AccessOp
     // Unmatched URLs have no scope: any valid key may learn that they do not exist, nobody else.
     const scope = request.routeOptions.config.scope;
     if (scope === 'public') return;
-    const principal = opts.authenticate(request.headers.authorization);
+    const principal = await opts.authenticate(request.headers.authorization);
     if (!principal) {
       opts.observe.failure(401);
       reply.header('www-authenticate', 'Bearer realm="recflow"');

@@ -42,13 +42,13 @@ export function createImportSink(o: ImportSinkOptions): ImportSink {
   const writers: Record<BulkKind, (records: unknown[]) => Promise<number>> = {
     ratings: async (records) => {
       const rows = toRatingRecords(parse(schemas.ratings, { ratings: records }), Date.now());
-      const counts = o.ratings.upsert(rows);
+      const counts = await o.ratings.upsert(rows);
       o.onIngest('ratings', rows.map((r) => r.userId), counts.inserted + counts.updated);
       return rows.length;
     },
     events: async (records) => {
       const rows = toEventRecords(parse(schemas.events, { events: records }), Date.now());
-      const counts = o.events.insert(rows);
+      const counts = await o.events.insert(rows);
       o.onIngest('events', rows.map((e) => e.userId), counts.inserted);
       return rows.length;
     },
@@ -60,7 +60,7 @@ export function createImportSink(o: ImportSinkOptions): ImportSink {
     },
     users: async (records) => {
       const { users: rows } = parse(schemas.users, { users: records });
-      for (const r of rows) o.catalogue.putUser(r.userId, r.labels, Date.now());
+      for (const r of rows) await o.catalogue.putUser(r.userId, r.labels, Date.now());
       return rows.length;
     },
   };

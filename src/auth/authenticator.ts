@@ -47,7 +47,7 @@ export class Authenticator {
   }
 
   /** The caller behind an Authorization header, or null when it names no valid key. */
-  authenticate(header: string | undefined): Principal | null {
+  async authenticate(header: string | undefined): Promise<Principal | null> {
     const match = header === undefined ? null : BEARER.exec(header);
     if (!match) return null;
     // One SHA-256 per request serves both comparisons.
@@ -55,7 +55,7 @@ export class Authenticator {
     if (timingSafeEqual(Buffer.from(hash, 'hex'), this.adminDigest)) {
       return { keyId: null, name: 'admin-token', scopes: ['admin'], requestsPerMinute: 0, bytesPerMinute: 0 };
     }
-    const stored = this.keys.findActiveByHash(hash);
+    const stored = await this.keys.findActiveByHash(hash);
     if (!stored || !timingSafeEqual(Buffer.from(stored.hash), Buffer.from(hash))) return null;
     this.lastUsed.set(stored.id, this.now());
     return {
@@ -70,24 +70,20 @@ export class Authenticator {
   /** Writes `last_used_at` every `everyMs` (one small transaction for all keys used since). */
   start(everyMs: number, onError: (err: Error) => void): void {
     this.flushTimer = setInterval(() => {
-      try {
-        this.flush();
-      } catch (err) {
-        onError(err as Error);
-      }
+      this.flush().catch((err: unknown) => onError(err as Error));
     }, everyMs);
     this.flushTimer.unref();
   }
 
-  flush(): void {
+  async flush(): Promise<void> {
     if (this.lastUsed.size === 0) return;
     const batch = new Map(this.lastUsed);
     this.lastUsed.clear();
-    this.keys.touch(batch);
+    await this.keys.touch(batch);
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     clearInterval(this.flushTimer);
-    this.flush();
+    await this.flush();
   }
 }

@@ -18,16 +18,16 @@ export interface DefaultKey {
  * read+write key is generated into `<dataDir>/api-key` (0600) and registered. Once any key
  * exists, keys are the operator's: nothing is created, and a revoked default key stays revoked.
  */
-export function ensureDefaultKey(keys: ApiKeyRepository, dataDir: string, now: number): DefaultKey | null {
+export async function ensureDefaultKey(keys: ApiKeyRepository, dataDir: string, now: number): Promise<DefaultKey | null> {
   const file = path.resolve(dataDir, DEFAULT_KEY_FILE);
-  if (keys.count() > 0) {
+  if ((await keys.count()) > 0) {
     if (!fs.existsSync(file)) return null;
     const { secret } = readOrCreateSecret(file, () => generateKey().key);
-    return { file, state: keys.findActiveByHash(hashKey(secret)) ? 'active' : 'revoked' };
+    return { file, state: (await keys.findActiveByHash(hashKey(secret))) ? 'active' : 'revoked' };
   }
   const { secret } = readOrCreateSecret(file, () => generateKey().key);
   try {
-    keys.create({ name: DEFAULT_KEY_NAME, hash: hashKey(secret), prefix: displayPrefix(secret), scopes: ['read', 'write'], requestsPerMinute: null, bytesPerMinute: null }, now);
+    await keys.create({ name: DEFAULT_KEY_NAME, hash: hashKey(secret), prefix: displayPrefix(secret), scopes: ['read', 'write'], requestsPerMinute: null, bytesPerMinute: null }, now);
   } catch (err) {
     // Another process starting at the same moment registered it first.
     if (!(err instanceof DuplicateKeyNameError)) throw err;

@@ -30,10 +30,10 @@ export interface KeyRequest extends ApiKeyLimits {
 }
 
 /** Creates and stores a key; the returned `key` is the only time it exists in clear. */
-export function issueKey(keys: ApiKeyRepository, request: KeyRequest, now: number): { record: ApiKeyRecord; key: string } {
+export async function issueKey(keys: ApiKeyRepository, request: KeyRequest, now: number): Promise<{ record: ApiKeyRecord; key: string }> {
   const { key, hash, prefix } = generateKey();
   const scopes = SCOPES.filter((s) => request.scopes.includes(s));
-  return { record: keys.create({ ...request, scopes, hash, prefix }, now), key };
+  return { record: await keys.create({ ...request, scopes, hash, prefix }, now), key };
 }
 
 /**

@@ -9,10 +9,10 @@ import { ensureDefaultKey } from './default-key.js';
 const LAST_USED_FLUSH_MS = 10_000;
 
 export interface Access {
-  authenticate: (header: string | undefined) => Principal | null;
+  authenticate: (header: string | undefined) => Promise<Principal | null>;
   /** Writes the pending `last_used_at` times now (they are otherwise batched). */
-  flush(): void;
-  stop(): void;
+  flush(): Promise<void>;
+  stop(): Promise<void>;
 }
 
 /**
@@ -20,13 +20,13 @@ export interface Access {
  * Otherwise the admin token (ADMIN_TOKEN, or generated into the data dir) and the stored keys; on
  * a database without keys, a read+write key is generated next to the admin token.
  */
-export function setUpAccess(config: Config, keys: ApiKeyRepository, log: FastifyBaseLogger): Access {
+export async function setUpAccess(config: Config, keys: ApiKeyRepository, log: FastifyBaseLogger): Promise<Access> {
   if (config.auth === 'off') {
     log.warn('AUTH=off: every route, admin ones included, is open to anyone who can reach this port; use it only for local experiments');
-    return { authenticate: () => OPEN_ACCESS, flush: () => undefined, stop: () => undefined };
+    return { authenticate: async () => OPEN_ACCESS, flush: async () => undefined, stop: async () => undefined };
   }
   const admin = config.adminToken ? { token: config.adminToken, source: 'env' } : resolveAdminToken(undefined, config.dataDir);
-  const defaultKey = ensureDefaultKey(keys, config.dataDir, Date.now());
+  const defaultKey = await ensureDefaultKey(keys, config.dataDir, Date.now());
   if (defaultKey?.state === 'created') log.info({ file: defaultKey.file }, 'generated a read+write API key (send it as "Authorization: Bearer <key>")');
   else if (defaultKey?.state === 'active') log.info({ file: defaultKey.file }, 'read+write API key');
   else if (defaultKey?.state === 'revoked') log.warn({ file: defaultKey.file }, 'the API key in this file was revoked; delete the file or create keys with `recflow keys create`');

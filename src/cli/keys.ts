@@ -1,9 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { issueKey, KEY_NAME, SCOPES, type Scope } from '../auth/keys.js';
-import { loadConfig } from '../config.js';
-import { closeDb, openDb } from '../db/connection.js';
-import { createKeysRepository, DuplicateKeyNameError, type ApiKeyRecord, type ApiKeyRepository } from '../db/keys-repository.js';
-import { migrate } from '../db/migrate.js';
+import { DuplicateKeyNameError, type ApiKeyRecord, type ApiKeyRepository } from '../db/keys-repository.js';
+import { configWithDb, DB_OPTION_HELP, withStore } from './database.js';
 
 const perMinute = (flag: string) => (v: string): number => {
   const n = Number(v);
@@ -23,15 +21,8 @@ const row = (k: ApiKeyRecord): string =>
   [k.id, k.name, `${k.prefix}…`, k.scopes.join('+'), `req/min ${k.requestsPerMinute ?? 'default'}`, `bytes/min ${k.bytesPerMinute ?? 'default'}`, `created ${iso(k.createdAt)}`, `last used ${iso(k.lastUsedAt)}`, k.revokedAt ? `revoked ${iso(k.revokedAt)}` : 'active'].join('\t');
 
 /** Opens the configured database (migrated) for one key operation. */
-function withKeys<T>(db: string | undefined, run: (keys: ApiKeyRepository) => T): T {
-  const config = loadConfig(db ? { ...process.env, DATABASE_PATH: db } : process.env);
-  const conn = openDb(config.databasePath, { busyTimeoutMs: config.sqliteBusyTimeoutMs });
-  try {
-    migrate(conn, config.migrationsDir);
-    return run(createKeysRepository(conn));
-  } finally {
-    closeDb(conn);
-  }
+function withKeys<T>(db: string | undefined, run: (keys: ApiKeyRepository) => Promise<T>): Promise<T> {
+  return withStore(configWithDb(db), (store) => run(store.keys));
 }
 
 /** `recflow keys create|list|revoke`: the same operations as /admin/keys, on the database directly. */
@@ -44,10 +35,10 @@ export function keysCommand(): Command {
     .addOption(new Option('--scope <scope>', 'read, write or admin (repeat for several)').argParser(collectScope).makeOptionMandatory())
     .option('--requests-per-minute <n>', 'request limit for this key (0 = unlimited; default RATE_LIMIT_REQUESTS)', perMinute('--requests-per-minute'))
     .option('--bytes-per-minute <n>', 'request-body byte limit for this key (0 = unlimited; default RATE_LIMIT_BYTES)', perMinute('--bytes-per-minute'))
-    .option('--db <path>', 'database (default: DATABASE_PATH)')
-    .action((o: { name: string; scope: Scope[]; requestsPerMinute?: number; bytesPerMinute?: number; db?: string }) => {
+    .option('--db <path>', DB_OPTION_HELP)
+    .action(async (o: { name: string; scope: Scope[]; requestsPerMinute?: number; bytesPerMinute?: number; db?: string }) => {
       try {
-        const { record, key } = withKeys(o.db, (repo) =>
+        const { record, key } = await withKeys(o.db, (repo) =>
           issueKey(repo, { name: o.name, scopes: o.scope, requestsPerMinute: o.requestsPerMinute ?? null, bytesPerMinute: o.bytesPerMinute ?? null }, Date.now()),
         );
         process.stderr.write(`created key ${record.id} "${record.name}" (${record.scopes.join('+')}); it is not shown again:\n`);
@@ -61,18 +52,18 @@ export function keysCommand(): Command {
     .command('list')
     .description('list keys (never the keys themselves)')
     .option('--all', 'include revoked keys')
-    .option('--db <path>', 'database (default: DATABASE_PATH)')
-    .action((o: { all?: boolean; db?: string }) => {
-      for (const k of withKeys(o.db, (repo) => repo.list({ includeRevoked: o.all }))) process.stdout.write(`${row(k)}\n`);
+    .option('--db <path>', DB_OPTION_HELP)
+    .action(async (o: { all?: boolean; db?: string }) => {
+      for (const k of await withKeys(o.db, (repo) => repo.list({ includeRevoked: o.all }))) process.stdout.write(`${row(k)}\n`);
     });
   keys
     .command('revoke')
     .description('revoke a key by id or name; it stops working on the next request')
     .argument('<key>', 'the key id or name')
-    .option('--db <path>', 'database (default: DATABASE_PATH)')
-    .action((which: string, o: { db?: string }) => {
+    .option('--db <path>', DB_OPTION_HELP)
+    .action(async (which: string, o: { db?: string }) => {
       const target = /^\d+$/.test(which) ? Number(which) : which;
-      const revoked = withKeys(o.db, (repo) => repo.revoke(target, Date.now()));
+      const revoked = await withKeys(o.db, (repo) => repo.revoke(target, Date.now()));
       if (!revoked) throw new Error(`no active key ${JSON.stringify(which)}`);
       process.stdout.write(`${row(revoked)}\n`);
     });

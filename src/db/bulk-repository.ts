@@ -1,4 +1,5 @@
 import type { Db } from './connection.js';
+import { promised } from './promised.js';
 
 export const BULK_KINDS = ['users', 'items', 'ratings', 'events'] as const;
 export type BulkKind = (typeof BULK_KINDS)[number];
@@ -11,16 +12,16 @@ export interface BulkRepository {
    * Up to `limit` rows of a table after cursor `after` (row ids, increasing): a bounded query per
    * page, so an export of any size streams in constant memory and resumes where it stopped.
    */
-  page(kind: BulkKind, after: number, limit: number): BulkRecord[];
+  page(kind: BulkKind, after: number, limit: number): Promise<BulkRecord[]>;
   /**
    * Items in one category (by row id, after `after`), or whose id starts with `prefix` (by id, the
    * first `limit`): both walk an index in order, so a page costs `limit` rows whatever the catalogue.
    */
-  searchItems(search: { category: string; after: number } | { prefix: string }, limit: number): BulkRecord[];
+  searchItems(search: { category: string; after: number } | { prefix: string }, limit: number): Promise<BulkRecord[]>;
   /** Deletes one rating; false when the user has none for the item. */
-  deleteRating(userId: string, itemId: string): boolean;
+  deleteRating(userId: string, itemId: string): Promise<boolean>;
   /** Deletes one event by its eventId; the event's user, or null when there is none. */
-  deleteEvent(eventId: string): string | null;
+  deleteEvent(eventId: string): Promise<string | null>;
 }
 
 const labels = (json: string | null): Record<string, string> => (json ? (JSON.parse(json) as Record<string, string>) : {});
@@ -81,7 +82,7 @@ export function createBulkRepository(db: Db): BulkRepository {
     deleteEventRow.run(eventId);
     return user;
   });
-  return {
+  return promised<BulkRepository>({
     page: (kind, after, limit) => pages[kind](after, limit),
     searchItems: (search, limit) =>
       'prefix' in search
@@ -89,5 +90,5 @@ export function createBulkRepository(db: Db): BulkRepository {
         : itemRows('JOIN item_categories k ON k.item_id = i.id WHERE k.category = ? AND k.item_id > ? ORDER BY k.item_id LIMIT ?', search.category, search.after, limit),
     deleteRating: (userId, itemId) => deleteRating.run(userId, itemId).changes > 0,
     deleteEvent: (eventId) => deleteEvent.immediate(eventId),
-  };
+  });
 }

@@ -1,4 +1,5 @@
 import type { Db } from './connection.js';
+import { promised } from './promised.js';
 import { createEntitiesRepository } from './entities-repository.js';
 
 export interface ItemMeta {
@@ -31,19 +32,19 @@ export interface CatalogueRows {
 
 export interface CatalogueRepository {
   /** Creates or replaces items' metadata, all-or-nothing; returns how many were created and the catalogue version after the write. */
-  putItems(items: readonly ItemMeta[], now: number): { inserted: number; updated: number; version: number };
-  getItem(itemId: string): ItemView | undefined;
+  putItems(items: readonly ItemMeta[], now: number): Promise<{ inserted: number; updated: number; version: number }>;
+  getItem(itemId: string): Promise<ItemView | undefined>;
   /** Soft delete: the item is hidden and keeps its interactions. The catalogue version after the write; null for an unknown item. */
-  hideItem(itemId: string, now: number): number | null;
-  putUser(userId: string, labels: Record<string, string>, now: number): { inserted: boolean };
-  getUser(userId: string): UserView | undefined;
+  hideItem(itemId: string, now: number): Promise<number | null>;
+  putUser(userId: string, labels: Record<string, string>, now: number): Promise<{ inserted: boolean }>;
+  getUser(userId: string): Promise<UserView | undefined>;
   /**
    * Right to erasure: deletes the user's record, ratings and events in one transaction (items
    * stay). Undefined for an unknown user. The id may come back later as a new user.
    */
-  eraseUser(userId: string): { ratings: number; events: number } | undefined;
-  version(): number;
-  rows(): CatalogueRows;
+  eraseUser(userId: string): Promise<{ ratings: number; events: number } | undefined>;
+  version(): Promise<number>;
+  rows(): Promise<CatalogueRows>;
 }
 
 interface ItemRow {
@@ -110,7 +111,7 @@ export function createCatalogueRepository(db: Db): CatalogueRepository {
     return { ratings, events };
   });
 
-  return {
+  return promised<CatalogueRepository>({
     putItems: (items, now) => putItems.immediate(items, now),
     getItem(itemId) {
       const r = itemRow.get(itemId);
@@ -148,5 +149,5 @@ export function createCatalogueRepository(db: Db): CatalogueRepository {
       }));
       return read.deferred();
     },
-  };
+  });
 }

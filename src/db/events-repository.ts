@@ -1,11 +1,12 @@
 import type { Db } from './connection.js';
+import { promised } from './promised.js';
 import { createEntitiesRepository } from './entities-repository.js';
 import type { EventRecord, WriteCounts } from './ingest-types.js';
 
 export interface EventsRepository {
   /** Stores events all-or-nothing; an `eventId` already stored (or repeated in the batch) is ignored. */
-  insert(events: readonly EventRecord[]): WriteCounts;
-  count(): number;
+  insert(events: readonly EventRecord[]): Promise<WriteCounts>;
+  count(): Promise<number>;
 }
 
 export function createEventsRepository(db: Db): EventsRepository {
@@ -29,8 +30,8 @@ export function createEventsRepository(db: Db): EventsRepository {
     return counts;
   });
 
-  return {
+  return promised<EventsRepository>({
     insert: (events) => insertAll.immediate(events),
     count: () => count.get() as number,
-  };
+  });
 }

@@ -1,4 +1,5 @@
 import type { Db } from './connection.js';
+import { promised } from './promised.js';
 
 export interface HistoryEntry {
   kind: 'rating' | 'event';
@@ -26,7 +27,7 @@ export interface HistoryPage {
 
 export interface HistoryRepository {
   /** The user's ratings and events, newest first; undefined when the user is unknown. */
-  page(externalUserId: string, limit: number, after: HistoryCursor | null): HistoryPage | undefined;
+  page(externalUserId: string, limit: number, after: HistoryCursor | null): Promise<HistoryPage | undefined>;
 }
 
 interface Row {
@@ -56,7 +57,7 @@ export function createHistoryRepository(db: Db): HistoryRepository {
     ORDER BY ts DESC, kind ASC, id DESC
     LIMIT @limit`);
 
-  return {
+  return promised<HistoryRepository>({
     page(externalUserId, limit, after) {
       const user = findUser.get(externalUserId) as number | undefined;
       if (user === undefined) return undefined;
@@ -74,7 +75,7 @@ export function createHistoryRepository(db: Db): HistoryRepository {
         next: rows.length > limit && last ? { ts: last.ts, kind: last.kind, id: last.id } : null,
       };
     },
-  };
+  });
 }
 
 function toEntry(row: Row): HistoryEntry {

@@ -1,4 +1,5 @@
 import type { Db } from './connection.js';
+import { promised } from './promised.js';
 
 export const JOB_STATES = ['queued', 'active', 'completed', 'failed', 'cancelled'] as const;
 export type JobState = (typeof JOB_STATES)[number];
@@ -23,7 +24,7 @@ export interface JobRecord {
   history: Record<string, unknown>[];
 }
 
-interface JobRow {
+export interface JobRow {
   id: string;
   model: string;
   request: string;
@@ -42,7 +43,7 @@ interface JobRow {
 
 const parse = (s: string | null): Record<string, unknown> | null => (s === null ? null : (JSON.parse(s) as Record<string, unknown>));
 
-function toRecord(r: JobRow): JobRecord {
+export function toRecord(r: JobRow): JobRecord {
   return {
     id: r.id,
     model: r.model,
@@ -66,29 +67,29 @@ export interface JobsRepository {
    * Creates a queued job unless one for the same model is already queued; returns the job and
    * whether it was an existing one. Atomic, so two racing requests never create two.
    */
-  createOrReuse(id: string, model: string, request: Record<string, unknown>, now: number): { job: JobRecord; reused: boolean };
-  get(id: string): JobRecord | undefined;
-  list(limit: number, state?: JobState): JobRecord[];
+  createOrReuse(id: string, model: string, request: Record<string, unknown>, now: number): Promise<{ job: JobRecord; reused: boolean }>;
+  get(id: string): Promise<JobRecord | undefined>;
+  list(limit: number, state?: JobState): Promise<JobRecord[]>;
   /**
    * Marks a job active for a new attempt: `started`; `running` while its own previous attempt is
    * still alive (heartbeat newer than `staleMs`: at most one execution per job); `busy` while
    * another job of the same model is (at most one running job per model, across processes);
    * `gone` if it was cancelled or finished meanwhile.
    */
-  start(id: string, now: number, staleMs: number): 'started' | 'running' | 'busy' | 'gone';
+  start(id: string, now: number, staleMs: number): Promise<'started' | 'running' | 'busy' | 'gone'>;
   /** The running attempt is alive. */
-  heartbeat(id: string, now: number): void;
-  progress(id: string, progress: Record<string, unknown>): void;
+  heartbeat(id: string, now: number): Promise<void>;
+  progress(id: string, progress: Record<string, unknown>): Promise<void>;
   /** Appends one epoch's progress to the running attempt's history (bounded: the first 5,000 epochs). */
-  appendHistory(id: string, entry: Record<string, unknown>): void;
-  complete(id: string, result: Record<string, unknown>, now: number): void;
+  appendHistory(id: string, entry: Record<string, unknown>): Promise<void>;
+  complete(id: string, result: Record<string, unknown>, now: number): Promise<void>;
   /** Records an attempt's error; `final` ends the job as failed, else it goes back to queued. */
-  fail(id: string, error: string, final: boolean, now: number): void;
+  fail(id: string, error: string, final: boolean, now: number): Promise<void>;
   /** Cancels a queued or active job; false when it already finished. */
-  cancel(id: string, now: number): boolean;
+  cancel(id: string, now: number): Promise<boolean>;
   /** The queue lost this queued job and it was enqueued again; `note` says so in its error. */
-  markRequeued(id: string, note: string): void;
-  countByState(): Record<JobState, number>;
+  markRequeued(id: string, note: string): Promise<void>;
+  countByState(): Promise<Record<JobState, number>>;
 }
 
 export function createJobsRepository(db: Db): JobsRepository {
@@ -119,7 +120,7 @@ export function createJobsRepository(db: Db): JobsRepository {
     "UPDATE jobs SET state = ?, error = ?, finished_at = ? WHERE id = ? AND state IN ('queued', 'active')",
   );
   const cancelStmt = db.prepare<[number, string]>("UPDATE jobs SET state = 'cancelled', finished_at = ? WHERE id = ? AND state IN ('queued', 'active')");
-  return {
+  return promised<JobsRepository>({
     createOrReuse: (id, model, request, now) => createOrReuse.immediate(id, model, request, now),
     get: (id) => {
       const r = byId.get(id);
@@ -150,5 +151,5 @@ export function createJobsRepository(db: Db): JobsRepository {
       for (const r of db.prepare<[], { state: JobState; n: number }>('SELECT state, COUNT(*) AS n FROM jobs GROUP BY state').all()) out[r.state] = r.n;
       return out;
     },
-  };
+  });
 }

@@ -1,4 +1,5 @@
 import type { Db } from './connection.js';
+import { promised } from './promised.js';
 
 /** What a key may do; `admin` includes the other two. */
 export type Scope = 'read' | 'write' | 'admin';
@@ -36,19 +37,19 @@ export class DuplicateKeyNameError extends Error {
 
 export interface ApiKeyRepository {
   /** Stores a key's hash; a second active key with the same name is refused. */
-  create(key: NewApiKey, now: number): ApiKeyRecord;
+  create(key: NewApiKey, now: number): Promise<ApiKeyRecord>;
   /** The active key with this hash. */
-  findActiveByHash(hash: string): (ApiKeyRecord & { hash: string }) | undefined;
-  list(options?: { includeRevoked?: boolean }): ApiKeyRecord[];
+  findActiveByHash(hash: string): Promise<(ApiKeyRecord & { hash: string }) | undefined>;
+  list(options?: { includeRevoked?: boolean }): Promise<ApiKeyRecord[]>;
   /** Revokes the active key with this id or name; undefined when there is none. */
-  revoke(idOrName: number | string, now: number): ApiKeyRecord | undefined;
+  revoke(idOrName: number | string, now: number): Promise<ApiKeyRecord | undefined>;
   /** Records when keys were last used (batched by the caller). */
-  touch(lastUsed: ReadonlyMap<number, number>): void;
+  touch(lastUsed: ReadonlyMap<number, number>): Promise<void>;
   /** How many keys were ever created (revoked ones included). */
-  count(): number;
+  count(): Promise<number>;
 }
 
-interface KeyRow {
+export interface KeyRow {
   id: number;
   name: string;
   hash: string;
@@ -61,7 +62,7 @@ interface KeyRow {
   revoked_at: number | null;
 }
 
-const toRecord = (r: KeyRow): ApiKeyRecord => ({
+export const toRecord = (r: KeyRow): ApiKeyRecord => ({
   id: r.id,
   name: r.name,
   prefix: r.prefix,
@@ -101,7 +102,7 @@ export function createKeysRepository(db: Db): ApiKeyRepository {
     for (const [id, at] of lastUsed) touchRow.run(at, id, at);
   });
 
-  return {
+  return promised<ApiKeyRepository>({
     create: (key, now) => create.immediate(key, now),
     findActiveByHash(hash) {
       const row = byHash.get(hash);
@@ -111,5 +112,5 @@ export function createKeysRepository(db: Db): ApiKeyRepository {
     revoke: (idOrName, now) => revoke.immediate(idOrName, now),
     touch: (lastUsed) => touch.immediate(lastUsed),
     count: () => db.prepare('SELECT COUNT(*) FROM api_keys').pluck().get() as number,
-  };
+  });
 }

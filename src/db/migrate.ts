@@ -50,10 +50,31 @@ function ensureLedger(db: Db): void {
   )`);
 }
 
-interface LedgerRow {
+export interface LedgerRow {
   version: number;
   name: string;
   checksum: string;
+}
+
+/**
+ * The files not applied yet, in order. Refuses (MigrationError) when an applied file was edited
+ * afterwards or the database is newer than the code: either way the schema is not what the code expects.
+ */
+export function pendingMigrations(files: readonly MigrationFile[], ledgerRows: readonly LedgerRow[]): MigrationFile[] {
+  const ledger = new Map(ledgerRows.map((r) => [r.version, r]));
+  const known = new Set(files.map((f) => f.version));
+  for (const row of ledger.values()) {
+    if (!known.has(row.version)) {
+      throw new MigrationError(
+        `database has migration ${row.version} (${row.name}) that this version of recflow does not know; refusing to start with an older build`,
+      );
+    }
+  }
+  return files.filter((m) => {
+    const done = ledger.get(m.version);
+    if (done && done.checksum !== m.checksum) throw new MigrationError(`migration ${m.file} was changed after it was applied (checksum mismatch)`);
+    return !done;
+  });
 }
 
 /**
@@ -64,26 +85,9 @@ interface LedgerRow {
 export function migrate(db: Db, dir: string): MigrationResult {
   const files = readMigrations(dir);
   ensureLedger(db);
-  const ledger = new Map(
-    (db.prepare('SELECT version, name, checksum FROM schema_migrations').all() as LedgerRow[]).map((r) => [r.version, r]),
-  );
-  const known = new Set(files.map((f) => f.version));
-  for (const row of ledger.values()) {
-    if (!known.has(row.version)) {
-      throw new MigrationError(
-        `database has migration ${row.version} (${row.name}) that this version of recflow does not know; refusing to start with an older build`,
-      );
-    }
-  }
+  const ledger = db.prepare('SELECT version, name, checksum FROM schema_migrations').all() as LedgerRow[];
   const applied: number[] = [];
-  for (const m of files) {
-    const done = ledger.get(m.version);
-    if (done) {
-      if (done.checksum !== m.checksum) {
-        throw new MigrationError(`migration ${m.file} was changed after it was applied (checksum mismatch)`);
-      }
-      continue;
-    }
+  for (const m of pendingMigrations(files, ledger)) {
     const apply = db.transaction(() => {
       db.exec(m.sql);
       db.prepare('INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)').run(

@@ -1,4 +1,5 @@
 import type { Db } from './connection.js';
+import { promised } from './promised.js';
 
 export interface ModelVersion {
   model: string;
@@ -13,7 +14,7 @@ export interface ModelVersion {
   activatedAt: number | null;
 }
 
-interface ModelRow {
+export interface ModelRow {
   model: string;
   version: string;
   path: string;
@@ -26,7 +27,7 @@ interface ModelRow {
   activated_at: number | null;
 }
 
-const toVersion = (r: ModelRow): ModelVersion => ({
+export const toVersion = (r: ModelRow): ModelVersion => ({
   model: r.model,
   version: r.version,
   path: r.path,
@@ -82,20 +83,46 @@ export interface ModelsRepository {
    * says so (no active version yet, good enough, or forced). Returns whether it was promoted.
    * Throws {@link JobVersionExists} when the job already registered one (one version per job).
    */
-  register(v: NewVersion, policy: PromotionPolicy, now: number): Registration;
+  register(v: NewVersion, policy: PromotionPolicy, now: number): Promise<Registration>;
   /** What serves by default. */
-  servingChoice(): ServingChoice;
+  servingChoice(): Promise<ServingChoice>;
   /** The version serving by default: the active version of the serving model type. */
-  servingVersion(): ModelVersion | undefined;
-  setServing(choice: Omit<ServingChoice, 'updatedAt'>, now: number): void;
-  list(model?: string): ModelVersion[];
-  get(model: string, version: string): ModelVersion | undefined;
-  active(model: string): ModelVersion | undefined;
-  allActive(): ModelVersion[];
-  activate(model: string, version: string, now: number): boolean;
+  servingVersion(): Promise<ModelVersion | undefined>;
+  setServing(choice: Omit<ServingChoice, 'updatedAt'>, now: number): Promise<void>;
+  list(model?: string): Promise<ModelVersion[]>;
+  get(model: string, version: string): Promise<ModelVersion | undefined>;
+  active(model: string): Promise<ModelVersion | undefined>;
+  allActive(): Promise<ModelVersion[]>;
+  activate(model: string, version: string, now: number): Promise<boolean>;
   /** Versions beyond the newest `keep` that are not active (for retention). */
-  expendable(model: string, keep: number): ModelVersion[];
-  remove(model: string, version: string): void;
+  expendable(model: string, keep: number): Promise<ModelVersion[]>;
+  remove(model: string, version: string): Promise<void>;
+}
+
+export interface ServingRow {
+  mode: 'auto' | 'pinned';
+  model: string | null;
+  set_by: string;
+  updated_at: number;
+}
+
+/** The stored choice; a database without one serves `auto`. */
+export const toChoice = (r: ServingRow | undefined): ServingChoice =>
+  r ? { mode: r.mode, model: r.model, setBy: r.set_by, updatedAt: r.updated_at } : { mode: 'auto', model: null, setBy: 'default', updatedAt: 0 };
+
+export const NOT_ACTIVATED = "not activated: it does not validate as well as its model's active version";
+
+/**
+ * Whether a just-activated version serves by default: pinned, only a version of the pinned model
+ * type; `auto`, as the policy decides against the serving version (the caller then records the
+ * new type as serving). Every backend applies this inside its registration transaction.
+ */
+export function servingAfterPromotion(choice: ServingChoice, v: NewVersion, servingNow: ModelVersion | null, policy: PromotionPolicy): { serve: boolean; reason: string } {
+  if (choice.mode === 'pinned') {
+    const serve = choice.model === v.model;
+    return { serve, reason: serve ? 'a new version of the pinned model' : `serving is pinned to ${choice.model}` };
+  }
+  return policy.serves(v, servingNow);
 }
 
 /** The job already registered a version: a second execution of the same job must not add one. */
@@ -119,14 +146,11 @@ export function createModelsRepository(db: Db): ModelsRepository {
     `INSERT INTO models (model, version, path, created_at, valid_hr10, metrics, manifest, job_id)
      VALUES (@model, @version, @path, @createdAt, @validHr10, @metrics, @manifest, @jobId)`,
   );
-  const choiceRow = db.prepare<[], { mode: 'auto' | 'pinned'; model: string | null; set_by: string; updated_at: number }>('SELECT mode, model, set_by, updated_at FROM serving WHERE id = 1');
+  const choiceRow = db.prepare<[], ServingRow>('SELECT mode, model, set_by, updated_at FROM serving WHERE id = 1');
   const writeChoice = db.prepare<[string, string | null, string, number]>(
     'INSERT INTO serving (id, mode, model, set_by, updated_at) VALUES (1, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET mode = excluded.mode, model = excluded.model, set_by = excluded.set_by, updated_at = excluded.updated_at',
   );
-  const readChoice = (): ServingChoice => {
-    const r = choiceRow.get();
-    return r ? { mode: r.mode, model: r.model, setBy: r.set_by, updatedAt: r.updated_at } : { mode: 'auto', model: null, setBy: 'default', updatedAt: 0 };
-  };
+  const readChoice = (): ServingChoice => toChoice(choiceRow.get());
   const register = db.transaction((v: NewVersion, policy: PromotionPolicy, now: number): Registration => {
     const earlier = v.jobId === null ? undefined : byJob.get(v.jobId);
     if (earlier) throw new JobVersionExists(v.jobId!, earlier.version);
@@ -134,17 +158,13 @@ export function createModelsRepository(db: Db): ModelsRepository {
     const current = currentRow ? toVersion(currentRow) : null;
     insert.run({ ...v, createdAt: now, metrics: JSON.stringify(v.metrics), manifest: JSON.stringify(v.manifest) });
     const promoted = policy.activates(v, current);
-    if (!promoted) return { promoted, previous: current, serving: false, servingReason: 'not activated: it does not validate as well as its model\'s active version' };
+    if (!promoted) return { promoted, previous: current, serving: false, servingReason: NOT_ACTIVATED };
     deactivate.run(v.model);
     setActive.run(now, v.model, v.version);
     const choice = readChoice();
-    if (choice.mode === 'pinned') {
-      const serving = choice.model === v.model;
-      return { promoted, previous: current, serving, servingReason: serving ? 'a new version of the pinned model' : `serving is pinned to ${choice.model}` };
-    }
-    const servingNow = choice.model ? active.get(choice.model) : undefined;
-    const decision = policy.serves(v, servingNow ? toVersion(servingNow) : null);
-    if (decision.serve) writeChoice.run('auto', v.model, 'promotion', now);
+    const servingNow = choice.mode === 'auto' && choice.model ? active.get(choice.model) : undefined;
+    const decision = servingAfterPromotion(choice, v, servingNow ? toVersion(servingNow) : null, policy);
+    if (decision.serve && choice.mode === 'auto') writeChoice.run('auto', v.model, 'promotion', now);
     return { promoted, previous: current, serving: decision.serve, servingReason: decision.reason };
   });
   const activate = db.transaction((model: string, version: string, now: number) => {
@@ -153,7 +173,7 @@ export function createModelsRepository(db: Db): ModelsRepository {
     setActive.run(now, model, version);
     return true;
   });
-  return {
+  return promised<ModelsRepository>({
     register: (v, policy, now) => register.immediate(v, policy, now),
     servingChoice: readChoice,
     servingVersion: () => {
@@ -184,5 +204,5 @@ export function createModelsRepository(db: Db): ModelsRepository {
         .filter((r) => r.active === 0)
         .map(toVersion),
     remove: (model, version) => void db.prepare('DELETE FROM models WHERE model = ? AND version = ? AND active = 0').run(model, version),
-  };
+  });
 }

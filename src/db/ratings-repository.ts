@@ -1,4 +1,5 @@
 import type { Db } from './connection.js';
+import { promised } from './promised.js';
 import { createEntitiesRepository } from './entities-repository.js';
 import type { RatingRecord, WriteCounts } from './ingest-types.js';
 
@@ -7,8 +8,8 @@ export interface RatingsRepository {
    * Stores ratings all-or-nothing in one transaction. A pair keeps one current rating: a
    * rating with an equal or later timestamp replaces it, an older one is ignored.
    */
-  upsert(ratings: readonly RatingRecord[]): WriteCounts;
-  count(): number;
+  upsert(ratings: readonly RatingRecord[]): Promise<WriteCounts>;
+  count(): Promise<number>;
 }
 
 interface ExistingRating {
@@ -43,8 +44,8 @@ export function createRatingsRepository(db: Db): RatingsRepository {
     return counts;
   });
 
-  return {
+  return promised<RatingsRepository>({
     upsert: (ratings) => upsertAll.immediate(ratings),
     count: () => count.get() as number,
-  };
+  });
 }

@@ -1,4 +1,5 @@
 import type { Db } from './connection.js';
+import { promised } from './promised.js';
 
 export interface DataCounts {
   users: number;
@@ -23,11 +24,11 @@ export interface CategoryCount {
 
 /** Aggregates for the dashboard; every one grows with the data, so only a database thread calls them. */
 export interface StatsRepository {
-  counts(): DataCounts;
+  counts(): Promise<DataCounts>;
   /** Rows per bucket of `bucketMs` from `sinceMs` (a bucket start) up to the bucket holding `untilMs`, oldest first, empty buckets left out. */
-  ingest(sinceMs: number, untilMs: number, bucketMs: number): IngestBucket[];
+  ingest(sinceMs: number, untilMs: number, bucketMs: number): Promise<IngestBucket[]>;
   /** The `limit` largest categories, largest first. */
-  categories(limit: number): CategoryCount[];
+  categories(limit: number): Promise<CategoryCount[]>;
 }
 
 export function createStatsRepository(db: Db): StatsRepository {
@@ -41,7 +42,7 @@ export function createStatsRepository(db: Db): StatsRepository {
   const events = rangeCount('SELECT COUNT(*) FROM events WHERE created_at >= ? AND created_at < ?');
   const categories = db.prepare<[number], CategoryCount>('SELECT category, COUNT(*) AS items FROM item_categories GROUP BY category ORDER BY items DESC, category LIMIT ?');
 
-  return {
+  return promised<StatsRepository>({
     counts: () => ({ users: count('users'), items: count('items'), ratings: count('ratings'), events: count('events'), hiddenItems: hidden.get() as number }),
     ingest: (sinceMs, untilMs, bucketMs) => {
       const out: IngestBucket[] = [];
@@ -52,5 +53,5 @@ export function createStatsRepository(db: Db): StatsRepository {
       return out;
     },
     categories: (limit) => categories.all(limit),
-  };
+  });
 }

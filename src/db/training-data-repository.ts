@@ -1,4 +1,5 @@
 import type { Db } from './connection.js';
+import { promised } from './promised.js';
 
 /** What a training run saw of the database: enough to tell whether new data arrived since. */
 export interface DataWatermark {
@@ -22,11 +23,31 @@ export interface TrainingRow {
   ts: number;
 }
 
-/**
- * Reads every rating and event up to a watermark taken first, in one read transaction, so rows
- * ingested while a long read runs do not make the data set inconsistent with its watermark.
- */
-export function readTrainingData(db: Db, eventWeights: Readonly<Record<string, number>>): { rows: TrainingRow[]; watermark: DataWatermark } {
+export interface TrainingDataRepository {
+  /**
+   * Every rating and event up to a watermark taken first, in one read transaction, so rows
+   * ingested while a long read runs do not make the data set inconsistent with its watermark.
+   */
+  read(eventWeights: Readonly<Record<string, number>>): Promise<{ rows: TrainingRow[]; watermark: DataWatermark }>;
+  /** What the database holds now. */
+  watermark(): Promise<DataWatermark>;
+  /** The newest rating and event row ids (0 when none): how much arrived since a watermark, in O(1). */
+  latestIds(): Promise<{ lastRatingId: number; lastEventId: number }>;
+}
+
+export function createTrainingDataRepository(db: Db): TrainingDataRepository {
+  const latest = db.prepare<[], { r: number | null; e: number | null }>('SELECT (SELECT MAX(id) FROM ratings) AS r, (SELECT MAX(id) FROM events) AS e');
+  return promised<TrainingDataRepository>({
+    read: (eventWeights) => readTrainingData(db, eventWeights),
+    watermark: () => currentWatermark(db),
+    latestIds: () => {
+      const { r, e } = latest.get() ?? { r: null, e: null };
+      return { lastRatingId: r ?? 0, lastEventId: e ?? 0 };
+    },
+  });
+}
+
+function readTrainingData(db: Db, eventWeights: Readonly<Record<string, number>>): { rows: TrainingRow[]; watermark: DataWatermark } {
   const read = db.transaction(() => {
     const watermark = currentWatermark(db);
     const rows: TrainingRow[] = [];
@@ -51,7 +72,7 @@ export function readTrainingData(db: Db, eventWeights: Readonly<Record<string, n
   return read.deferred();
 }
 
-export function currentWatermark(db: Db): DataWatermark {
+function currentWatermark(db: Db): DataWatermark {
   const one = <T>(sql: string): T => db.prepare(sql).get() as T;
   const r = one<{ n: number; last: number | null; at: number | null }>('SELECT COUNT(*) AS n, MAX(id) AS last, MAX(updated_at) AS at FROM ratings');
   const e = one<{ n: number; last: number | null; at: number | null }>('SELECT COUNT(*) AS n, MAX(id) AS last, MAX(created_at) AS at FROM events');

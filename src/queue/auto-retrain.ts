@@ -1,6 +1,5 @@
 import { CronExpressionParser } from 'cron-parser';
-import type { Db } from '../db/connection.js';
-import type { ModelsRepository } from '../db/models-repository.js';
+import type { Store } from '../db/store.js';
 import type { ModelName } from '../models/model.js';
 import type { JobQueue } from './job-queue.js';
 
@@ -16,13 +15,12 @@ interface RetrainLog {
 type Target = ModelName | 'auto';
 
 /** Ratings and events stored since the data watermark of `model`'s active version (`auto`: the serving one; all, without one). */
-function interactionsSinceActive(db: Db, models: ModelsRepository): (model: Target) => number {
-  const ids = db.prepare<[], { r: number | null; e: number | null }>('SELECT (SELECT MAX(id) FROM ratings) AS r, (SELECT MAX(id) FROM events) AS e');
-  return (model) => {
-    const version = model === 'auto' ? models.servingVersion() : models.active(model);
+function interactionsSinceActive(store: Pick<Store, 'models' | 'training'>): (model: Target) => Promise<number> {
+  return async (model) => {
+    const version = model === 'auto' ? await store.models.servingVersion() : await store.models.active(model);
     const mark = (version?.manifest.watermark ?? {}) as { lastRatingId?: number; lastEventId?: number };
-    const { r, e } = ids.get() ?? { r: 0, e: 0 };
-    return (r ?? 0) - (mark.lastRatingId ?? 0) + ((e ?? 0) - (mark.lastEventId ?? 0));
+    const { lastRatingId, lastEventId } = await store.training.latestIds();
+    return lastRatingId - (mark.lastRatingId ?? 0) + (lastEventId - (mark.lastEventId ?? 0));
   };
 }
 
@@ -38,20 +36,21 @@ function enqueueRetrain(queue: JobQueue, model: Target, log: RetrainLog, why: st
  * watermark, enqueue a retrain of the default model. Checked after ingest, at most every few
  * seconds; the queue's per-model deduplication keeps it to one queued job.
  */
-export function autoRetrainer(db: Db, models: ModelsRepository, queue: JobQueue, model: Target, every: number, log: RetrainLog): () => void {
+export function autoRetrainer(store: Pick<Store, 'models' | 'training'>, queue: JobQueue, model: Target, every: number, log: RetrainLog): () => void {
   if (every <= 0) return () => undefined;
   let lastCheck = 0;
   let pending: NodeJS.Timeout | null = null;
-  const fresh = interactionsSinceActive(db, models);
+  const fresh = interactionsSinceActive(store);
   const check = (): void => {
     pending = null;
     lastCheck = Date.now();
-    try {
-      if (fresh(model) >= every) enqueueRetrain(queue, model, log, `RETRAIN_EVERY (${every}) reached`);
-    } catch (err) {
+    fresh(model).then(
+      (n) => {
+        if (n >= every) enqueueRetrain(queue, model, log, `RETRAIN_EVERY (${every}) reached`);
+      },
       // e.g. the database closed while a deferred check was pending at shutdown
-      log.warn({ err: (err as Error).message }, 'automatic retrain check failed');
-    }
+      (err: unknown) => log.warn({ err: (err as Error).message }, 'automatic retrain check failed'),
+    );
   };
   // At most one check per interval; ingest during the interval defers it rather than dropping it.
   return () => {
@@ -73,8 +72,8 @@ export interface RetrainSchedule {
  * train the same model again. Several API processes with the same schedule fire together and
  * the per-model deduplication leaves one queued job.
  */
-export function scheduleRetrains(db: Db, models: ModelsRepository, queue: JobQueue, model: Target, cron: { expression: string; tz: string }, log: RetrainLog): RetrainSchedule {
-  const fresh = interactionsSinceActive(db, models);
+export function scheduleRetrains(store: Pick<Store, 'models' | 'training'>, queue: JobQueue, model: Target, cron: { expression: string; tz: string }, log: RetrainLog): RetrainSchedule {
+  const fresh = interactionsSinceActive(store);
   let timer: NodeJS.Timeout | null = null;
   let nextAt = 0;
   const arm = (after: number): void => {
@@ -87,13 +86,13 @@ export function scheduleRetrains(db: Db, models: ModelsRepository, queue: JobQue
   };
   const fire = (): void => {
     if (Date.now() < nextAt) return wait();
-    try {
-      const n = fresh(model);
-      if (n > 0) enqueueRetrain(queue, model, log, `RETRAIN_CRON (${cron.expression})`);
-      else log.info({ model }, `RETRAIN_CRON (${cron.expression}): nothing new since the active version; not retrained`);
-    } catch (err) {
-      log.warn({ err: (err as Error).message }, 'scheduled retrain check failed');
-    }
+    fresh(model).then(
+      (n) => {
+        if (n > 0) enqueueRetrain(queue, model, log, `RETRAIN_CRON (${cron.expression})`);
+        else log.info({ model }, `RETRAIN_CRON (${cron.expression}): nothing new since the active version; not retrained`);
+      },
+      (err: unknown) => log.warn({ err: (err as Error).message }, 'scheduled retrain check failed'),
+    );
     // Occurrences missed while the process was busy or suspended are not caught up one by one:
     // one retrain covers them.
     arm(Math.max(nextAt, Date.now()));

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DelayedError, Queue, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createJobsRepository, type JobRecord } from '../db/jobs-repository.js';
-import type { Db } from '../db/connection.js';
+import type { JobRecord, JobsRepository } from '../db/jobs-repository.js';
 import type { RetrainRequest } from '../train/job-handler.js';
 import { BUSY_RETRY_MS, executeJob, JobBusy, JobGone, staleAfterMs, type WorkerDeps } from './execute.js';
 import { QueueUnavailableError, RecordedJobQueue } from './job-queue.js';
@@ -36,12 +35,12 @@ export class BullmqQueue extends RecordedJobQueue {
   private reconciling: Promise<unknown> | null = null;
 
   constructor(
-    db: Db,
+    jobs: JobsRepository,
     redisUrl: string,
     queueName: string,
     private readonly options: BullmqQueueOptions,
   ) {
-    super(createJobsRepository(db));
+    super(jobs);
     this.redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
     this.redis.on('error', () => undefined); // reconnects by itself; failures surface per command as 503s
     this.queue = new Queue<Payload>(queueName, { connection: this.redis as unknown as ConnectionOptions });
@@ -75,7 +74,7 @@ export class BullmqQueue extends RecordedJobQueue {
   async enqueue(request: RetrainRequest): Promise<{ job: JobRecord; deduplicated: boolean }> {
     await this.ready();
     for (;;) {
-      const { job, reused } = this.jobs.createOrReuse(randomUUID(), request.model, request, Date.now());
+      const { job, reused } = await this.jobs.createOrReuse(randomUUID(), request.model, request, Date.now());
       if (reused) {
         // Reuse only a job the queue really holds; a lost one is enqueued again or failed, and
         // in the second case a new job is created.
@@ -86,7 +85,7 @@ export class BullmqQueue extends RecordedJobQueue {
       try {
         await this.addToRedis(job.id);
       } catch (err) {
-        this.jobs.fail(job.id, `could not reach the queue: ${(err as Error).message}`, true, Date.now());
+        await this.jobs.fail(job.id, `could not reach the queue: ${(err as Error).message}`, true, Date.now());
         throw new QueueUnavailableError(err);
       }
       return { job, deduplicated: false };
@@ -136,7 +135,7 @@ export class BullmqQueue extends RecordedJobQueue {
     try {
       return await this.queue.getWaitingCount();
     } catch {
-      return this.jobs.countByState().queued;
+      return (await this.jobs.countByState()).queued;
     }
   }
 
@@ -157,7 +156,7 @@ export class BullmqQueue extends RecordedJobQueue {
 export async function startBullmqWorker(deps: WorkerDeps, redisUrl: string): Promise<{ worker: Worker<Payload>; close: () => Promise<void> }> {
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
   connection.on('error', (err) => deps.log.warn({ err: err.message }, 'redis connection error'));
-  const jobs = createJobsRepository(deps.db);
+  const jobs = deps.store.jobs;
   const worker = new Worker<Payload>(
     deps.config.queueName,
     async (job, token) => {
@@ -177,7 +176,7 @@ export async function startBullmqWorker(deps: WorkerDeps, redisUrl: string): Pro
         }
         // The record decides whether another attempt follows (crashed attempts count there,
         // which BullMQ's attemptsMade does not see).
-        if (jobs.get(job.data.jobId)?.state !== 'queued') throw new UnrecoverableError((err as Error).message);
+        if ((await jobs.get(job.data.jobId))?.state !== 'queued') throw new UnrecoverableError((err as Error).message);
         throw err;
       }
     },

@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
-import type { Db } from '../db/connection.js';
 import { ZodError } from 'zod';
-import { createJobsRepository, type JobRecord, type JobsRepository } from '../db/jobs-repository.js';
+import type { JobRecord, JobsRepository } from '../db/jobs-repository.js';
+import type { Store } from '../db/store.js';
 import type { BackendInfo } from '../models/backend.js';
 import { ModelInputError, TrainingAborted } from '../models/model.js';
 import { PermanentJobError } from '../train/errors.js';
@@ -9,7 +9,7 @@ import { retrainRequestSchema, runTrainingJob, type JobResult } from '../train/j
 import type { TrainProgress } from '../train/trainer.js';
 
 export interface WorkerDeps {
-  db: Db;
+  store: Store;
   config: Config;
   backend: BackendInfo;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
@@ -52,10 +52,10 @@ export const attemptAlive = (record: JobRecord, staleMs: number, now = Date.now(
  * "process died during attempt N" when N was the last attempt allowed, else it goes back to
  * queued with that note. Returns the record after.
  */
-export function settleDeadAttempt(jobs: JobsRepository, record: JobRecord, maxAttempts: number, now: number, what = 'process'): JobRecord {
+export async function settleDeadAttempt(jobs: JobsRepository, record: JobRecord, maxAttempts: number, now: number, what = 'process'): Promise<JobRecord> {
   const final = record.attempts >= maxAttempts;
-  jobs.fail(record.id, `${what} died during attempt ${record.attempts}${final ? '' : '; retrying'}`, final, now);
-  return jobs.get(record.id) ?? record;
+  await jobs.fail(record.id, `${what} died during attempt ${record.attempts}${final ? '' : '; retrying'}`, final, now);
+  return (await jobs.get(record.id)) ?? record;
 }
 
 /** What a training curve needs of an epoch's progress. */
@@ -72,48 +72,56 @@ function permanentError(err: unknown): PermanentJobError | null {
   return null;
 }
 
-// Progress goes to SQLite at most this often (and on every phase change); cancellation is
+// Progress goes to the database at most this often (and on every phase change); cancellation is
 // noticed within one check interval.
 const PROGRESS_WRITE_MS = 500;
 const CANCEL_CHECK_MS = 500;
 
 /**
  * Runs one attempt of a job whichever queue delivered it: marks it active, trains with progress
- * and cancellation wired to its SQLite record, records the result or the error. The record
+ * and cancellation wired to its database record, records the result or the error. The record
  * decides everything: how many attempts were made (crashed ones included), whether one still
  * runs, and whether a failure ends the job (the last attempt, or an error no retry can fix) or
  * sends it back to queued for a retry.
  */
 export async function executeJob(deps: WorkerDeps, id: string, outerSignal?: AbortSignal): Promise<JobResult> {
-  const jobs: JobsRepository = createJobsRepository(deps.db);
+  const jobs = deps.store.jobs;
   const staleMs = staleAfterMs(deps.config);
   const maxAttempts = deps.config.jobAttempts;
-  let record = jobs.get(id);
+  let record = await jobs.get(id);
   if (!record || !['queued', 'active'].includes(record.state)) throw new JobGone(id, record);
   if (record.state === 'active' && !attemptAlive(record, staleMs)) {
-    record = settleDeadAttempt(jobs, record, maxAttempts, Date.now());
+    record = await settleDeadAttempt(jobs, record, maxAttempts, Date.now());
     deps.log.warn({ jobId: id, err: record.error }, 'previous attempt of this job died');
     if (record.state !== 'queued') throw new JobGone(id, record);
   }
   const finalAttempt = record.attempts + 1 >= maxAttempts;
-  const started = jobs.start(id, Date.now(), staleMs);
-  if (started === 'gone') throw new JobGone(id, jobs.get(id));
+  const started = await jobs.start(id, Date.now(), staleMs);
+  if (started === 'gone') throw new JobGone(id, await jobs.get(id));
   if (started === 'running') throw new JobBusy(id, 'its previous attempt is still running');
   if (started === 'busy') throw new JobBusy(id, 'another job of its model is running');
   const controller = new AbortController();
   const abortOuter = (): void => controller.abort(outerSignal?.reason ?? 'worker shutting down');
   outerSignal?.addEventListener('abort', abortOuter);
+  // Record writes go one after another, so a pooled connection never reorders a curve's epochs.
+  let writes: Promise<void> = Promise.resolve();
+  const write = (what: string, op: () => Promise<void>): void => {
+    writes = writes.then(op).catch((err: unknown) => deps.log.warn({ jobId: id, err: (err as Error).message }, `job ${what} not recorded`));
+  };
   const cancelWatch = setInterval(() => {
-    if (jobs.get(id)?.state === 'cancelled') controller.abort('cancelled');
-    else jobs.heartbeat(id, Date.now());
+    write('heartbeat', async () => {
+      if ((await jobs.get(id))?.state === 'cancelled') controller.abort('cancelled');
+      else await jobs.heartbeat(id, Date.now());
+    });
   }, CANCEL_CHECK_MS);
   let lastWrite = 0;
   let lastPhase = '';
   const onProgress = (p: TrainProgress): void => {
-    if (p.epoch !== undefined) jobs.appendHistory(id, historyEntry(p));
+    if (p.epoch !== undefined) write('history', () => jobs.appendHistory(id, historyEntry(p)));
     const now = Date.now();
     if (p.phase !== lastPhase || now - lastWrite >= PROGRESS_WRITE_MS) {
-      jobs.progress(id, { ...p });
+      const snapshot = { ...p };
+      write('progress', () => jobs.progress(id, snapshot));
       lastWrite = now;
       lastPhase = p.phase;
     }
@@ -122,14 +130,16 @@ export async function executeJob(deps: WorkerDeps, id: string, outerSignal?: Abo
   try {
     const request = retrainRequestSchema.parse(record.request);
     deps.log.info({ jobId: id, model: request.model, attempt: record.attempts + 1 }, 'training job started');
-    const result = await runTrainingJob(request, { db: deps.db, config: deps.config, backend: deps.backend, jobId: id, signal: controller.signal, onProgress });
-    jobs.complete(id, result, Date.now());
+    const result = await runTrainingJob(request, { store: deps.store, config: deps.config, backend: deps.backend, jobId: id, signal: controller.signal, onProgress });
+    await writes;
+    await jobs.complete(id, result, Date.now());
     deps.onAttempt?.(record.model, 'completed', (Date.now() - startedAt) / 1000);
     deps.onCompleted?.(result);
     deps.log.info({ jobId: id, version: result.version, promoted: result.promoted, seconds: (Date.now() - startedAt) / 1000 }, 'training job completed');
     return result;
   } catch (err) {
-    const now = jobs.get(id);
+    await writes;
+    const now = await jobs.get(id);
     if (now?.state === 'cancelled') {
       deps.onAttempt?.(record.model, 'cancelled', (Date.now() - startedAt) / 1000);
       deps.log.warn({ jobId: id }, 'training job cancelled');
@@ -139,7 +149,7 @@ export async function executeJob(deps: WorkerDeps, id: string, outerSignal?: Abo
     const permanent = permanentError(err);
     const message = permanent?.message ?? (err as Error).message ?? String(err);
     // A shutdown interrupts, it does not fail: the job goes back to queued for another worker.
-    jobs.fail(id, message, (finalAttempt || permanent !== null) && !interrupted, Date.now());
+    await jobs.fail(id, message, (finalAttempt || permanent !== null) && !interrupted, Date.now());
     deps.onAttempt?.(record.model, 'failed', (Date.now() - startedAt) / 1000);
     deps.log.error({ jobId: id, err: message, finalAttempt, permanent: permanent !== null }, interrupted ? 'training job interrupted' : 'training job failed');
     throw permanent ?? err;

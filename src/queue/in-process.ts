@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createJobsRepository, type JobRecord } from '../db/jobs-repository.js';
+import type { JobRecord } from '../db/jobs-repository.js';
 import type { RetrainRequest } from '../train/job-handler.js';
 import { BUSY_RETRY_MS, JobBusy, settleDeadAttempt, type WorkerDeps } from './execute.js';
 import { RecordedJobQueue } from './job-queue.js';
@@ -7,7 +7,7 @@ import { executeJobInThread } from './thread-attempt.js';
 
 /**
  * The embedded queue (no Redis): jobs run one at a time in a worker thread of this process, in
- * order, with the same handler and SQLite records as the BullMQ worker. The API's event loop
+ * order, with the same handler and database records as the BullMQ worker. The API's event loop
  * only enqueues and watches: reading the training data and training happen in the thread, and
  * a job starts on a later tick, never inside the request that enqueued it. Failed attempts are retried with
  * exponential backoff. Jobs run only in the process that owns the embedded queue, so at start a
@@ -22,19 +22,26 @@ export class InProcessQueue extends RecordedJobQueue {
   private running: Promise<void> | null = null;
   private readonly shutdown = new AbortController();
   private closed = false;
+  /** Settles what the previous run left behind; nothing starts before it has. */
+  private readonly recovered: Promise<void>;
 
   constructor(private readonly deps: WorkerDeps) {
-    super(createJobsRepository(deps.db));
-    for (const job of this.jobs.list(10_000, 'active')) {
-      const after = settleDeadAttempt(this.jobs, job, deps.config.jobAttempts, Date.now());
-      deps.log.warn({ jobId: job.id, state: after.state, err: after.error }, 'job was running when the process stopped');
+    super(deps.store.jobs);
+    this.recovered = this.recover();
+  }
+
+  private async recover(): Promise<void> {
+    for (const job of await this.jobs.list(10_000, 'active')) {
+      const after = await settleDeadAttempt(this.jobs, job, this.deps.config.jobAttempts, Date.now());
+      this.deps.log.warn({ jobId: job.id, state: after.state, err: after.error }, 'job was running when the process stopped');
     }
-    for (const job of this.jobs.list(10_000, 'queued').reverse()) this.pending.push(job.id);
+    for (const job of (await this.jobs.list(10_000, 'queued')).reverse()) this.pending.push(job.id);
     this.kick();
   }
 
   async enqueue(request: RetrainRequest): Promise<{ job: JobRecord; deduplicated: boolean }> {
-    const { job, reused } = this.jobs.createOrReuse(randomUUID(), request.model, request, Date.now());
+    await this.recovered;
+    const { job, reused } = await this.jobs.createOrReuse(randomUUID(), request.model, request, Date.now());
     if (!reused) {
       this.pending.push(job.id);
       this.kick();
@@ -57,6 +64,7 @@ export class InProcessQueue extends RecordedJobQueue {
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);
     this.shutdown.abort('shutting down');
+    await this.recovered.catch(() => undefined);
     await this.running?.catch(() => undefined);
   }
 
@@ -82,7 +90,7 @@ export class InProcessQueue extends RecordedJobQueue {
       if (this.closed) return;
       // The record decides: only a job back in queued runs again (failed, cancelled and
       // completed ones are done; an active one runs elsewhere and will settle there).
-      const record = this.jobs.get(id);
+      const record = await this.jobs.get(id);
       if (record?.state !== 'queued') return;
       const busy = err instanceof JobBusy;
       const delay = busy ? BUSY_RETRY_MS : this.deps.config.jobBackoffMs * 2 ** Math.max(0, record.attempts - 1);

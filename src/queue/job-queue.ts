@@ -11,15 +11,15 @@ export class QueueUnavailableError extends Error {
 
 /**
  * Training jobs behind one interface: BullMQ when REDIS_URL is set, an in-process runner
- * otherwise. Job records (state, progress, result, error) live in SQLite either way, so the
+ * otherwise. Job records (state, progress, result, error) live in the database either way, so the
  * API reads them identically; the queue only decides who runs what, when.
  */
 export interface JobQueue {
   readonly kind: 'bullmq' | 'in-process';
   /** Queues a retrain, or returns the job already queued for that model. */
   enqueue(request: RetrainRequest): Promise<{ job: JobRecord; deduplicated: boolean }>;
-  get(id: string): JobRecord | undefined;
-  list(limit: number, state?: JobState): JobRecord[];
+  get(id: string): Promise<JobRecord | undefined>;
+  list(limit: number, state?: JobState): Promise<JobRecord[]>;
   /** Cancels a queued or running job; undefined if there is no such job. */
   cancel(id: string): Promise<JobRecord | undefined>;
   /** Jobs waiting to run. */
@@ -28,7 +28,7 @@ export interface JobQueue {
 }
 
 /**
- * What both queues share: job records in SQLite. Subclasses decide how a job reaches a runner
+ * What both queues share: job records in the database. Subclasses decide how a job reaches a runner
  * and how a cancelled one is withdrawn from it.
  */
 export abstract class RecordedJobQueue implements JobQueue {
@@ -42,17 +42,17 @@ export abstract class RecordedJobQueue implements JobQueue {
   /** Takes a cancelled job out of the runner's hands (it is already marked cancelled). */
   protected abstract withdraw(id: string): Promise<void>;
 
-  get(id: string): JobRecord | undefined {
+  get(id: string): Promise<JobRecord | undefined> {
     return this.jobs.get(id);
   }
 
-  list(limit: number, state?: JobState): JobRecord[] {
+  list(limit: number, state?: JobState): Promise<JobRecord[]> {
     return this.jobs.list(limit, state);
   }
 
   async cancel(id: string): Promise<JobRecord | undefined> {
-    if (!this.jobs.get(id)) return undefined;
-    this.jobs.cancel(id, Date.now());
+    if (!(await this.jobs.get(id))) return undefined;
+    await this.jobs.cancel(id, Date.now());
     await this.withdraw(id);
     return this.jobs.get(id);
   }

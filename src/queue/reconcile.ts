@@ -21,7 +21,7 @@ const HELD = new Set(['waiting', 'delayed', 'prioritized', 'active', 'waiting-ch
 const PASS_LIMIT = 200;
 
 /**
- * Makes job records tell the truth when Redis and SQLite disagree. For a `queued` or `active`
+ * Makes job records tell the truth when Redis and the database disagree. For a `queued` or `active`
  * record, by what BullMQ says of the job:
  * - held (waiting, delayed, active…): nothing to do;
  * - `failed` (e.g. "job stalled more than allowable limit", attempts exhausted): the record fails
@@ -41,7 +41,7 @@ export class Reconciler {
   /** Checks every unfinished record (up to a bound); returns how many changed. */
   async pass(): Promise<number> {
     let changed = 0;
-    for (const record of [...this.jobs.list(PASS_LIMIT, 'active'), ...this.jobs.list(PASS_LIMIT, 'queued')]) {
+    for (const record of [...(await this.jobs.list(PASS_LIMIT, 'active')), ...(await this.jobs.list(PASS_LIMIT, 'queued'))]) {
       const after = await this.check(record);
       if (after.state !== record.state || after.requeued !== record.requeued) changed++;
     }
@@ -59,19 +59,19 @@ export class Reconciler {
     }
     let current = record;
     if (current.state === 'active') {
-      current = settleDeadAttempt(this.jobs, current, this.options.maxAttempts, Date.now());
+      current = await settleDeadAttempt(this.jobs, current, this.options.maxAttempts, Date.now());
       if (current.state !== 'queued') return current;
     }
     if (current.requeued >= 1) return this.failWith(current, 'the queue lost this job twice (Redis restarted without its data?); request a new retrain');
     await this.queue.add(current.id);
-    this.jobs.markRequeued(current.id, `the queue had lost this job (BullMQ state: ${state}); it was enqueued again`);
+    await this.jobs.markRequeued(current.id, `the queue had lost this job (BullMQ state: ${state}); it was enqueued again`);
     this.options.log.warn({ jobId: current.id, queueState: state }, 'job lost by the queue; enqueued again');
-    return this.jobs.get(current.id) ?? current;
+    return (await this.jobs.get(current.id)) ?? current;
   }
 
-  private failWith(record: JobRecord, message: string): JobRecord {
-    this.jobs.fail(record.id, message, true, Date.now());
+  private async failWith(record: JobRecord, message: string): Promise<JobRecord> {
+    await this.jobs.fail(record.id, message, true, Date.now());
     this.options.log.warn({ jobId: record.id, err: message }, 'job record reconciled with the queue: failed');
-    return this.jobs.get(record.id) ?? record;
+    return (await this.jobs.get(record.id)) ?? record;
   }
 }

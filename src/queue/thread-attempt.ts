@@ -1,4 +1,3 @@
-import { createJobsRepository } from '../db/jobs-repository.js';
 import { siblingModule, spawnThread } from '../threads/spawn.js';
 import type { JobResult } from '../train/job-handler.js';
 import { JobBusy, JobGone, settleDeadAttempt, type WorkerDeps } from './execute.js';
@@ -36,19 +35,29 @@ export function executeJobInThread(deps: WorkerDeps, id: string, signal: AbortSi
       else if (m.type === 'done') {
         settle(() => resolve(m.result));
         deps.onCompleted?.(m.result);
+      } else if (m.kind === 'gone') {
+        void deps.store.jobs.get(id).then(
+          (record) => settle(() => reject(new JobGone(id, record))),
+          () => settle(() => reject(new JobGone(id, undefined))),
+        );
       } else {
-        const jobs = createJobsRepository(deps.db);
-        settle(() => reject(m.kind === 'gone' ? new JobGone(id, jobs.get(id)) : m.kind === 'busy' ? new JobBusy(id, m.message) : new Error(m.message)));
+        settle(() => reject(m.kind === 'busy' ? new JobBusy(id, m.message) : new Error(m.message)));
       }
     });
-    const died = (why: string): void =>
-      settle(() => {
-        const jobs = createJobsRepository(deps.db);
-        const record = jobs.get(id);
-        const after = record?.state === 'active' ? settleDeadAttempt(jobs, record, deps.config.jobAttempts, Date.now(), `training thread (${why})`) : record;
-        deps.log.error({ jobId: id, err: after?.error ?? why }, 'training thread died');
-        reject(new Error(after?.error ?? `training thread died: ${why}`));
-      });
+    const settleDied = async (why: string): Promise<string> => {
+      const jobs = deps.store.jobs;
+      const record = await jobs.get(id);
+      const after = record?.state === 'active' ? await settleDeadAttempt(jobs, record, deps.config.jobAttempts, Date.now(), `training thread (${why})`) : record;
+      deps.log.error({ jobId: id, err: after?.error ?? why }, 'training thread died');
+      return after?.error ?? `training thread died: ${why}`;
+    };
+    const died = (why: string): void => {
+      if (settled) return;
+      void settleDied(why).then(
+        (message) => settle(() => reject(new Error(message))),
+        (err: unknown) => settle(() => reject(err instanceof Error ? err : new Error(String(err)))),
+      );
+    };
     thread.on('error', (err) => died(err.message));
     thread.on('exit', (code) => died(`exit code ${code}`));
   });

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { closeDb, openDb } from '../db/connection.js';
+import { openStore, type Store } from '../db/store.js';
 import { initBackend } from '../models/backend.js';
 import { installSnapshotFaults } from '../serving/snapshots.js';
 import { executeJob, JobBusy, JobGone } from './execute.js';
@@ -25,18 +25,20 @@ const log = {
 };
 
 async function run(): Promise<void> {
-  const db = openDb(config.databasePath, { busyTimeoutMs: config.sqliteBusyTimeoutMs, synchronous: config.sqliteSynchronous });
+  let store: Store | null = null;
   try {
+    // Two connections are plenty for one job: its reads, and its progress writes.
+    store = await openStore(config, { poolSize: 2 });
     installSnapshotFaults(config);
     const backend = await initBackend(config.tfBackend);
-    const deps = { db, config, backend, log, onAttempt: (model: string, outcome: 'completed' | 'failed' | 'cancelled', seconds: number) => post({ type: 'attempt', model, outcome, seconds }) };
+    const deps = { store, config, backend, log, onAttempt: (model: string, outcome: 'completed' | 'failed' | 'cancelled', seconds: number) => post({ type: 'attempt', model, outcome, seconds }) };
     const result = await executeJob(deps, jobId, controller.signal);
     post({ type: 'done', result });
   } catch (err) {
     const kind = err instanceof JobGone ? 'gone' : err instanceof JobBusy ? 'busy' : 'failed';
     post({ type: 'error', kind, message: (err as Error).message ?? String(err) });
   } finally {
-    closeDb(db);
+    await store?.close();
     // Nothing more will come: without the abort listener the thread can exit.
     port.close();
   }

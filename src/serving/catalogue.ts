@@ -30,7 +30,7 @@ export interface ItemFilter {
 
 export interface CatalogueSource {
   /** The catalogue version in the database (one row: cheap). */
-  version(): number;
+  version(): Promise<number>;
   /** Every non-default row, read off the event loop. */
   load(): Promise<CatalogueRows>;
 }
@@ -150,7 +150,13 @@ export class Catalogue {
     const now = this.now();
     if (now - this.lastCheck < VERSION_CHECK_MS) return;
     this.lastCheck = now;
-    if (!this.loading && this.source.version() > this.loadedVersion) this.reloadInBackground();
+    // Requests never wait for the check: they see the loaded catalogue, a newer one follows.
+    this.source.version().then(
+      (stored) => {
+        if (!this.loading && stored > this.loadedVersion) this.reloadInBackground();
+      },
+      (err: unknown) => this.log.error({ err: (err as Error).message }, 'catalogue version check failed'),
+    );
   }
 
   /** The catalogue version requests currently see (part of cached answers' keys). */

@@ -1,8 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { createCatalogueRepository, type CatalogueRows } from '../db/catalogue-repository.js';
-import { checkpoint, openDb } from '../db/connection.js';
-import { createServingRepository } from '../db/serving-repository.js';
-import { createStatsRepository } from '../db/stats-repository.js';
+import type { CatalogueRows } from '../db/catalogue-repository.js';
+import { openStore, type StoreLocation } from '../db/store.js';
 import { collectDataStats, type DataStats } from '../stats/data-stats.js';
 import type { PutItemsResult, ReaderRequest, ReaderResponse } from './database-thread.js';
 import { rankPopularity, type PopularityOptions, type Ranking } from './popularity.js';
@@ -13,34 +11,30 @@ import { rankPopularity, type PopularityOptions, type Ranking } from './populari
  * writes (a 1,000-item PUT held the loop ~5 ms in SQLite), so they never hold the event loop that
  * answers requests.
  */
-const { databasePath, busyTimeoutMs, checkpointEveryMs } = workerData as { databasePath: string; busyTimeoutMs: number; checkpointEveryMs: number };
-const db = openDb(databasePath, { busyTimeoutMs });
+const { location, checkpointEveryMs } = workerData as { location: StoreLocation; checkpointEveryMs: number };
+// Requests are answered one at a time, in order: a thread needs one connection.
+const store = await openStore(location, { poolSize: 1 });
+const { serving, catalogue, stats } = store;
 // The API's connection does not checkpoint the WAL on commit (handOffCheckpoints); one thread does.
 const checkpoints =
   checkpointEveryMs > 0
     ? setInterval(() => {
-        try {
-          checkpoint(db);
-        } catch {
-          // A busy database: the next tick tries again.
-        }
+        // A busy database: the next tick tries again.
+        store.maintain().catch(() => undefined);
       }, checkpointEveryMs)
     : undefined;
-const serving = createServingRepository(db);
-const catalogue = createCatalogueRepository(db);
-const stats = createStatsRepository(db);
 const DAY_MS = 86_400_000;
 
 /** Popularity (positive feedback, clock at the newest interaction) and the newest items, in one pass. */
-function popularityAndLatest(options: PopularityOptions, now: number): Ranking {
-  const reference = serving.newestInteraction() || now;
+async function popularityAndLatest(options: PopularityOptions, now: number): Promise<Ranking> {
+  const reference = (await serving.newestInteraction()) || now;
   const since = options.windowDays > 0 ? reference - options.windowDays * DAY_MS : 0;
-  const ranking = rankPopularity(serving.dailyCounts(since, options.dislikeThreshold), reference, options, now);
-  const latest = serving.latestItems(options.maxItems);
+  const ranking = rankPopularity(await serving.dailyCounts(since, options.dislikeThreshold), reference, options, now);
+  const latest = await serving.latestItems(options.maxItems);
   return { ...ranking, latest: { items: latest.map((l) => l.item), createdAt: latest.map((l) => l.createdAt) } };
 }
 
-function answer(req: ReaderRequest): Ranking | CatalogueRows | PutItemsResult | DataStats | number | null {
+function answer(req: ReaderRequest): Promise<Ranking | CatalogueRows | PutItemsResult | DataStats | number | null> {
   if (req.op === 'catalogue') return catalogue.rows();
   if (req.op === 'stats') return collectDataStats(stats, req.now);
   if (req.op === 'putItems') return catalogue.putItems(req.items, req.now);
@@ -48,20 +42,27 @@ function answer(req: ReaderRequest): Ranking | CatalogueRows | PutItemsResult | 
   return popularityAndLatest(req.options, req.now);
 }
 
-parentPort!.on('message', (req: ReaderRequest | { op: 'close' }) => {
-  if (req.op === 'close') {
-    clearInterval(checkpoints);
-    checkpoint(db);
-    db.close();
-    parentPort!.close();
-    return;
-  }
-  let res: ReaderResponse;
+async function respond(req: ReaderRequest): Promise<ReaderResponse> {
   try {
-    res = { id: req.id, ok: true, value: answer(req) };
+    return { id: req.id, ok: true, value: await answer(req) };
   } catch (err) {
     const { message, code } = err as Error & { code?: unknown };
-    res = { id: req.id, ok: false, message, ...(typeof code === 'string' ? { code } : {}) };
+    return { id: req.id, ok: false, message, ...(typeof code === 'string' ? { code } : {}) };
   }
-  parentPort!.postMessage(res);
+}
+
+async function close(): Promise<void> {
+  clearInterval(checkpoints);
+  await store.maintain().catch(() => undefined);
+  await store.close();
+  parentPort!.close();
+}
+
+// One request at a time, in arrival order (a write is answered before a later read runs).
+let turn: Promise<void> = Promise.resolve();
+parentPort!.on('message', (req: ReaderRequest | { op: 'close' }) => {
+  turn = turn.then(async () => {
+    if (req.op === 'close') await close();
+    else parentPort!.postMessage(await respond(req));
+  });
 });

@@ -1,5 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import type { CatalogueRows, ItemMeta } from '../db/catalogue-repository.js';
+import type { StoreLocation } from '../db/store.js';
 import type { DataStats } from '../stats/data-stats.js';
 import { siblingModule, spawnThread } from '../threads/spawn.js';
 import type { PopularityOptions, PopularitySource, Ranking } from './popularity.js';
@@ -40,8 +41,8 @@ export class DatabaseThread implements PopularitySource, CatalogueWrites {
   readonly counts = { popularity: 0, catalogue: 0, writes: 0, stats: 0 };
 
   /** `checkpointEveryMs`: this thread checkpoints the WAL for the API's connection (0: it does not). */
-  constructor(databasePath: string, busyTimeoutMs: number, checkpointEveryMs = 0) {
-    this.thread = spawnThread(THREAD_MODULE, { databasePath, busyTimeoutMs, checkpointEveryMs });
+  constructor(location: StoreLocation, checkpointEveryMs = 0) {
+    this.thread = spawnThread(THREAD_MODULE, { location, checkpointEveryMs });
     this.thread.on('message', (res: ReaderResponse) => {
       const w = this.waiting.get(res.id);
       this.waiting.delete(res.id);

@@ -71,8 +71,8 @@ export class ModelStore {
     let active: ModelVersion[];
     let serving: string | null;
     try {
-      active = this.models.allActive();
-      serving = this.models.servingChoice().model;
+      active = await this.models.allActive();
+      serving = (await this.models.servingChoice()).model;
     } catch (err) {
       this.log.error({ err: (err as Error).message }, 'reading active models failed');
       return;

@@ -96,13 +96,13 @@ export class Recommender {
     return h.disliked || (h.rating !== null && h.rating <= this.settings.dislikeThreshold);
   }
 
-  recommend(userId: string, options: RecommendOptions): Recommendation {
+  async recommend(userId: string, options: RecommendOptions): Promise<Recommendation> {
     const index = this.index(options.model);
     const f = options.filter ?? {};
     const key = JSON.stringify([userId, options.limit, options.excludeSeen, index?.modelName ?? null, index?.version ?? null, this.catalogue.version, this.popularity.computedAt, f.categories ?? [], f.exclude ?? [], f.includeHidden ?? false, options.explain ?? false]);
     const cached = this.cache.get(userId, key);
     if (cached) return cached;
-    const user = this.repo.userHistory(userId, this.settings.eventWeights, this.settings.historyLimit);
+    const user = await this.repo.userHistory(userId, this.settings.eventWeights, this.settings.historyLimit);
     const answer = this.compute(userId, user, index, options);
     this.cache.set(userId, key, answer);
     return answer;
@@ -219,10 +219,10 @@ export class Recommender {
     return { vector: foldInUser(index.itemGram, index.itemVectors, index.dims, items, strength) };
   }
 
-  similar(itemId: string, limit: number, options: { model?: string; filter?: ItemFilter } = {}): Recommendation {
+  async similar(itemId: string, limit: number, options: { model?: string; filter?: ItemFilter } = {}): Promise<Recommendation> {
     const index = this.index(options.model);
     // The index answers for every item it knows; only items newer than the snapshot need the database.
-    if (!index?.itemIndex.has(itemId) && !this.repo.itemExists(itemId)) throw new UnknownItemError(itemId);
+    if (!index?.itemIndex.has(itemId) && !(await this.repo.itemExists(itemId))) throw new UnknownItemError(itemId);
     const filter = options.filter ?? {};
     const catalogueSkipExt = this.catalogue.skipperByExternalId(filter);
     const excludeExt = (id: string): boolean => id === itemId || catalogueSkipExt(id);

@@ -16,13 +16,13 @@ export class NoSuchVersion extends Error {
  * then on the promotion rules; a model name pins that type's active version, after activating
  * `version` when one is given. Throws {@link NoSuchVersion} for a version or model with nothing to serve.
  */
-export function chooseServing(models: ModelsRepository, target: ServingTarget, version: string | undefined, setBy: string, now: number): ServingChoice {
+export async function chooseServing(models: ModelsRepository, target: ServingTarget, version: string | undefined, setBy: string, now: number): Promise<ServingChoice> {
   if (target === 'auto') {
-    models.setServing({ mode: 'auto', model: bestForAuto(models.allActive())?.model ?? null, setBy }, now);
+    await models.setServing({ mode: 'auto', model: bestForAuto(await models.allActive())?.model ?? null, setBy }, now);
     return models.servingChoice();
   }
-  if (version !== undefined && !models.activate(target, version, now)) throw new NoSuchVersion(`version ${version} of ${target}`);
-  if (!models.active(target)) throw new NoSuchVersion(`active version of ${target}`);
-  models.setServing({ mode: 'pinned', model: target, setBy }, now);
+  if (version !== undefined && !(await models.activate(target, version, now))) throw new NoSuchVersion(`version ${version} of ${target}`);
+  if (!(await models.active(target))) throw new NoSuchVersion(`active version of ${target}`);
+  await models.setServing({ mode: 'pinned', model: target, setBy }, now);
   return models.servingChoice();
 }

@@ -61,10 +61,10 @@ function byDay(hours: readonly IngestBucket[]): IngestBucket[] {
  * summed from those hours: at 1M rows written in the last hour, separate hour and day passes
  * read every row twice.
  */
-export function collectDataStats(repo: StatsRepository, now: number): DataStats {
-  const hours = repo.ingest(windowStart('day', now), now, INGEST_WINDOWS.hour.bucketMs);
+export async function collectDataStats(repo: StatsRepository, now: number): Promise<DataStats> {
+  const hours = await repo.ingest(windowStart('day', now), now, INGEST_WINDOWS.hour.bucketMs);
   const since = windowStart('hour', now);
-  return { at: now, counts: repo.counts(), ingest: { hour: hours.filter((h) => h.t >= since), day: byDay(hours) }, categories: repo.categories(TOP_CATEGORIES) };
+  return { at: now, counts: await repo.counts(), ingest: { hour: hours.filter((h) => h.t >= since), day: byDay(hours) }, categories: await repo.categories(TOP_CATEGORIES) };
 }
 
 /** The data figures, recomputed off the loop within `refreshMs` of a change; requests read the ready copy. */

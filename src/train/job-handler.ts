@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { buildInteractions, type Interactions } from '../data/interactions.js';
-import type { Db } from '../db/connection.js';
-import { createModelsRepository, JobVersionExists, type ModelsRepository, type NewVersion, type PromotionPolicy } from '../db/models-repository.js';
-import { readTrainingData, type TrainingRow } from '../db/training-data-repository.js';
+import { JobVersionExists, type ModelsRepository, type NewVersion, type PromotionPolicy } from '../db/models-repository.js';
+import type { Store } from '../db/store.js';
+import type { TrainingRow } from '../db/training-data-repository.js';
 import type { BackendInfo } from '../models/backend.js';
 import { MODEL_NAMES, throwIfAborted } from '../models/model.js';
 import { deleteSnapshot, writeSnapshot } from '../serving/snapshots.js';
@@ -48,7 +48,7 @@ export interface JobResult {
 }
 
 export interface JobContext {
-  db: Db;
+  store: Store;
   config: Config;
   backend: BackendInfo;
   jobId: string | null;
@@ -92,9 +92,9 @@ function itemPopularity(data: Interactions): Float32Array {
  * Registers a written snapshot. A job registers at most one version: when another execution of
  * the same job got there first, this one's snapshot is deleted and the job fails permanently.
  */
-async function registerOnce(models: ModelsRepository, v: NewVersion, policy: PromotionPolicy, modelDir: string): Promise<ReturnType<ModelsRepository['register']>> {
+async function registerOnce(models: ModelsRepository, v: NewVersion, policy: PromotionPolicy, modelDir: string): ReturnType<ModelsRepository['register']> {
   try {
-    return models.register(v, policy, Date.now());
+    return await models.register(v, policy, Date.now());
   } catch (err) {
     if (!(err instanceof JobVersionExists)) throw err;
     await deleteSnapshot(modelDir, v.model, v.version);
@@ -108,9 +108,9 @@ async function registerOnce(models: ModelsRepository, v: NewVersion, policy: Pro
  * versions. A job that fails or is cancelled at any point registers nothing.
  */
 export async function runTrainingJob(request: RetrainRequest, ctx: JobContext): Promise<JobResult> {
-  const { db, config } = ctx;
+  const { store, config } = ctx;
   ctx.onProgress?.({ phase: 'loading' });
-  const { rows, watermark } = readTrainingData(db, config.eventWeights);
+  const { rows, watermark } = await store.training.read(config.eventWeights);
   const data = buildInteractions(positiveRows(rows, config.dislikeThreshold), config.ratingMax);
   throwIfAborted(ctx.signal);
   const hooks = { signal: ctx.signal, onProgress: (p: TrainProgress) => ctx.onProgress?.(jobPhase(p)) };
@@ -135,7 +135,7 @@ export async function runTrainingJob(request: RetrainRequest, ctx: JobContext): 
     await deleteSnapshot(config.modelDir, model.name, version);
     throwIfAborted(ctx.signal);
   }
-  const models = createModelsRepository(db);
+  const models = store.models;
   const { promoted, previous, serving, servingReason } = await registerOnce(
     models,
     {
@@ -150,9 +150,11 @@ export async function runTrainingJob(request: RetrainRequest, ctx: JobContext): 
     promotionPolicy({ tolerance: config.promoteTolerance, force: request.force ?? false }),
     config.modelDir,
   );
-  for (const old of models.expendable(model.name, config.keepVersions)) {
+  // Replicas reload at once instead of at their next poll.
+  if (promoted) await store.announceServingChange();
+  for (const old of await models.expendable(model.name, config.keepVersions)) {
     await deleteSnapshot(config.modelDir, old.model, old.version);
-    models.remove(old.model, old.version);
+    await models.remove(old.model, old.version);
   }
   return {
     model: model.name,

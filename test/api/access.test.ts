@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { RouteScope } from '../../src/api/access.js';
 import { OPENAPI_PATH } from '../../src/app.js';
-import { ADMIN_TOKEN, api, defaultKey, startApp, tempDir, testConfig } from '../helpers/app.js';
+import { ADMIN_TOKEN, api, defaultKey, startApp, tempDir, testConfig, sqliteDb } from '../helpers/app.js';
 
 /**
  * The access rule, written out independently of the code: what each route needs. The test
@@ -158,7 +158,7 @@ describe('key lifecycle', () => {
     expect(entry).not.toHaveProperty('key');
 
     await api(app, created.key).post('/ratings').send({ userId: 'u1', itemId: 'i1', rating: 4 }).expect(200);
-    app.services.access.flush();
+    await app.services.access.flush();
     const used = (await api(app).get('/admin/keys')).body.keys.find((k: { id: number }) => k.id === created.id);
     expect(used.lastUsedAt).not.toBeNull();
 
@@ -217,7 +217,7 @@ describe('per-key rate limits', () => {
     expect(statuses).toEqual([200, 200, 200, 429, 429]);
     expect(Number(last!.headers['retry-after'])).toBeGreaterThan(0);
     expect(last!.body.code).toBe('rate_limited');
-    const stored = app.services.db.prepare("SELECT COUNT(*) FROM ratings r JOIN users u ON u.id = r.user_id WHERE u.external_id = 'rl'").pluck().get();
+    const stored = sqliteDb(app).prepare("SELECT COUNT(*) FROM ratings r JOIN users u ON u.id = r.user_id WHERE u.external_id = 'rl'").pluck().get();
     expect(stored).toBe(3);
     expect((await api(app, keys.write!).post('/ratings').send({ userId: 'rl2', itemId: 'i1', rating: 3 })).status).toBe(200);
     const metrics = (await request(app.server).get('/metrics')).text;

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { api, startApp, tempDir, testConfig } from '../helpers/app.js';
+import { api, startApp, tempDir, testConfig, sqliteDb } from '../helpers/app.js';
 import { ingestSynthetic } from '../helpers/training.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -67,13 +67,13 @@ describe('bulk export and import (NDJSON)', () => {
     expect(res.body.details[0].message).toMatch(/^rating: must be between/);
     // The first transaction (lines 1–1000) stays; the failing one wrote nothing.
     expect(res.body.error).toMatch(/the 1000 records before it were written/);
-    expect(target.services.db.prepare('SELECT COUNT(*) FROM ratings').pluck().get()).toBe(1000);
+    expect(sqliteDb(target).prepare('SELECT COUNT(*) FROM ratings').pluck().get()).toBe(1000);
     expect((await importNdjson(target, 'ratings', 'not json')).body.details[0]).toMatchObject({ path: 'line 1', message: 'not a JSON object' });
     const users = await importNdjson(target, 'users', '{"userId":"ok"}\n{"userId":"bad","labels":{"k":7}}');
     expect(users.status).toBe(400);
     expect(users.body.details[0]).toMatchObject({ path: 'line 2' });
     expect(users.body.details[0].message).toMatch(/^labels\.k: /);
-    expect(target.services.db.prepare("SELECT COUNT(*) FROM users WHERE external_id = 'ok'").pluck().get()).toBe(0);
+    expect(sqliteDb(target).prepare("SELECT COUNT(*) FROM users WHERE external_id = 'ok'").pluck().get()).toBe(0);
     expect((await api(target).post('/admin/import/ratings').send({ a: 1 })).status).toBe(415);
   }, 60_000);
 
@@ -103,7 +103,7 @@ describe('bulk export and import (NDJSON)', () => {
       after = res.body.nextCursor;
     }
     expect(new Set(seen).size).toBe(seen.length);
-    expect(seen.length).toBe(a.services.db.prepare('SELECT COUNT(*) FROM items').pluck().get());
+    expect(seen.length).toBe(sqliteDb(a).prepare('SELECT COUNT(*) FROM items').pluck().get());
     const users = await api(a).get('/users?limit=5');
     expect(users.body.users).toHaveLength(5);
     expect(users.body.users[0]).toMatchObject({ userId: expect.any(String), labels: {}, createdAt: expect.stringMatching(/^\d{4}-/) });

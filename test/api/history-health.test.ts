@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, startApp, tempDir, testConfig } from '../helpers/app.js';
+import { api, startApp, tempDir, testConfig, sqliteDb } from '../helpers/app.js';
 
 let app: FastifyInstance;
 let cleanup: () => void;
@@ -75,7 +75,7 @@ describe('health and routing', () => {
   });
 
   it('reports unready, with the reason, when the applied migrations do not match the code', async () => {
-    const db = app.services.db;
+    const db = sqliteDb(app);
     const last = db.prepare('SELECT * FROM schema_migrations ORDER BY version DESC LIMIT 1').get() as Record<string, unknown>;
     db.prepare('DELETE FROM schema_migrations WHERE version = ?').run(last.version);
     try {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, startApp, tempDir, testConfig } from '../helpers/app.js';
+import { api, startApp, tempDir, testConfig, sqliteDb } from '../helpers/app.js';
 
 let app: FastifyInstance;
 let cleanup: () => void;
@@ -15,7 +15,7 @@ afterAll(async () => {
 });
 
 const path = (id: string) => encodeURIComponent(id);
-const count = (sql: string) => app.services.db.prepare(sql).pluck().get() as number;
+const count = (sql: string) => sqliteDb(app).prepare(sql).pluck().get() as number;
 
 describe('one id rule for bodies and paths', () => {
   // 256 UTF-16 code units each: ASCII, 3-byte UTF-8 (9 characters once percent-encoded) and surrogate pairs.

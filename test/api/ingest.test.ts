@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { api, startApp, tempDir, testConfig } from '../helpers/app.js';
-import { readTrainingData } from '../../src/db/training-data-repository.js';
+import { api, startApp, tempDir, testConfig, sqliteDb } from '../helpers/app.js';
 
 let app: FastifyInstance;
 let cleanup: () => void;
@@ -17,14 +16,14 @@ afterEach(async () => {
   cleanup();
 });
 
-const count = (table: string): number => app.services.db.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number;
+const count = (table: string): number => sqliteDb(app).prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number;
 
 describe('POST /ratings', () => {
   it('stores a single rating and reports it inserted', async () => {
     const res = await api(app).post('/ratings').send({ userId: 'u1', itemId: 'i1', rating: 4.5 });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ inserted: 1, updated: 0, ignored: 0 });
-    const row = app.services.db
+    const row = sqliteDb(app)
       .prepare('SELECT u.external_id AS user, i.external_id AS item, r.value FROM ratings r JOIN users u ON u.id = r.user_id JOIN items i ON i.id = r.item_id')
       .get();
     expect(row).toEqual({ user: 'u1', item: 'i1', value: 4.5 });
@@ -36,7 +35,7 @@ describe('POST /ratings', () => {
     expect(res.body).toEqual({ inserted: 100, updated: 0, ignored: 0 });
     expect(count('ratings')).toBe(100);
     expect(count('users')).toBe(10);
-    expect(app.services.db.prepare("SELECT COUNT(*) FROM users WHERE external_id = '7'").pluck().get()).toBe(1);
+    expect(sqliteDb(app).prepare("SELECT COUNT(*) FROM users WHERE external_id = '7'").pluck().get()).toBe(1);
   });
 
   it('keeps the rating with the latest timestamp for a pair', async () => {
@@ -45,7 +44,7 @@ describe('POST /ratings', () => {
     expect((await post(3, '2024-01-02T00:00:00Z')).body).toEqual({ inserted: 1, updated: 0, ignored: 0 });
     expect((await post(1, '2024-01-01T00:00:00Z')).body).toEqual({ inserted: 0, updated: 0, ignored: 1 });
     expect((await post(5, Date.UTC(2024, 0, 3))).body).toEqual({ inserted: 0, updated: 1, ignored: 0 });
-    const row = app.services.db.prepare('SELECT value, ts FROM ratings').get();
+    const row = sqliteDb(app).prepare('SELECT value, ts FROM ratings').get();
     expect(row).toEqual({ value: 5, ts: Date.UTC(2024, 0, 3) });
   });
 
@@ -142,7 +141,7 @@ describe('POST /events', () => {
   it('stores events, defaulting value to 1', async () => {
     const res = await api(app).post('/events').send({ userId: 'u', itemId: 'i', type: 'purchase' });
     expect(res.body).toEqual({ inserted: 1, updated: 0, ignored: 0 });
-    expect(app.services.db.prepare('SELECT type, value FROM events').get()).toEqual({ type: 'purchase', value: 1 });
+    expect(sqliteDb(app).prepare('SELECT type, value FROM events').get()).toEqual({ type: 'purchase', value: 1 });
   });
 
   it('stores a replayed batch with eventIds once', async () => {
@@ -202,11 +201,11 @@ describe('concurrent ingest', () => {
 describe('id maps', () => {
   it('are stable across restarts of the service on the same file', async () => {
     await api(app).post('/ratings').send({ ratings: [{ userId: 'alice', itemId: 'x', rating: 3 }, { userId: 'bob', itemId: 'y', rating: 4 }] });
-    const before = app.services.db.prepare('SELECT id, external_id FROM users ORDER BY id').all();
+    const before = sqliteDb(app).prepare('SELECT id, external_id FROM users ORDER BY id').all();
     await app.close();
     app = await startApp(testConfig(dir));
     await api(app).post('/ratings').send({ userId: 'carol', itemId: 'x', rating: 5 });
-    const after = app.services.db.prepare('SELECT id, external_id FROM users ORDER BY id').all();
+    const after = sqliteDb(app).prepare('SELECT id, external_id FROM users ORDER BY id').all();
     expect(after.slice(0, 2)).toEqual(before);
     expect(after).toHaveLength(3);
   });
@@ -221,7 +220,7 @@ describe('event types of one\'s own (EVENT_TYPES)', () => {
       const refused = await api(custom).post('/events').send({ userId: 'u', itemId: 'a', type: 'click' });
       expect(refused.status).toBe(400);
       expect(refused.body.details[0]).toMatchObject({ path: 'body.type', message: 'must be one of share, meh, opened' });
-      const { rows } = readTrainingData(custom.services.db, custom.services.config.eventWeights);
+      const { rows } = await custom.services.database.training.read(custom.services.config.eventWeights);
       // share: weight 2 × value 3; meh: a dislike (negative, dropped later from the positives); opened: not a signal.
       expect(rows.map((r) => [r.item, r.weight])).toEqual([['a', 6], ['b', -1]]);
       const history = await api(custom).get('/users/u/history');

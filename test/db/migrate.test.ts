@@ -12,8 +12,7 @@ beforeEach(() => ({ dir, cleanup } = tempDir()));
 afterEach(() => cleanup());
 
 function copyMigrations(to: string): void {
-  fs.mkdirSync(to, { recursive: true });
-  for (const f of fs.readdirSync(DEFAULT_MIGRATIONS_DIR)) fs.copyFileSync(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(to, f));
+  fs.cpSync(DEFAULT_MIGRATIONS_DIR, to, { recursive: true });
 }
 
 const tables = (file: string): string[] => {

@@ -6,6 +6,8 @@ import pino from 'pino';
 import request from 'supertest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
+import type { Db } from '../../src/db/connection.js';
+import type { SqliteStore } from '../../src/db/sqlite-store.js';
 
 /** A fresh temporary directory, removed by the returned cleanup. */
 export function tempDir(prefix = 'recflow-test-'): { dir: string; cleanup: () => void } {
@@ -48,4 +50,11 @@ export async function startApp(config: Config): Promise<FastifyInstance> {
   const app = await buildApp(config, { logger: silentLogger });
   await app.ready();
   return app;
+}
+
+/** The SQLite connection behind a test app, for checks straight against its tables. */
+export function sqliteDb(app: FastifyInstance): Db {
+  const { database } = app.services;
+  if (database.backend !== 'sqlite') throw new Error('this check reads SQLite tables directly');
+  return (database as SqliteStore).db;
 }

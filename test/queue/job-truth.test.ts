@@ -5,12 +5,12 @@ import { Queue, UnrecoverableError, Worker, type ConnectionOptions } from 'bullm
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createModelsRepository, JobVersionExists } from '../../src/db/models-repository.js';
+import { JobVersionExists } from '../../src/db/models-repository.js';
 import { initBackend } from '../../src/models/backend.js';
 import { PermanentJobError } from '../../src/train/errors.js';
 import { runTrainingJob } from '../../src/train/job-handler.js';
 import { promotionPolicy } from '../../src/train/promotion.js';
-import { api, startApp, tempDir, testConfig } from '../helpers/app.js';
+import { api, startApp, tempDir, testConfig, sqliteDb } from '../helpers/app.js';
 import { exited, spawnEntry } from '../helpers/processes.js';
 import { PrivateRedis } from '../helpers/redis.js';
 import { AUTH, ingestSynthetic, REDIS_URL, until, waitForJob } from '../helpers/training.js';
@@ -41,8 +41,8 @@ function worker(env: Record<string, string>): ChildProcess {
 }
 
 const jobRow = (app: FastifyInstance, id: string) =>
-  app.services.db.prepare('SELECT state, attempts, error, requeued FROM jobs WHERE id = ?').get(id) as { state: string; attempts: number; error: string | null; requeued: number };
-const versionsOf = (app: FastifyInstance) => app.services.db.prepare('SELECT version, job_id AS jobId FROM models').all() as { version: string; jobId: string }[];
+  sqliteDb(app).prepare('SELECT state, attempts, error, requeued FROM jobs WHERE id = ?').get(id) as { state: string; attempts: number; error: string | null; requeued: number };
+const versionsOf = (app: FastifyInstance) => sqliteDb(app).prepare('SELECT version, job_id AS jobId FROM models').all() as { version: string; jobId: string }[];
 const retrain = async (app: FastifyInstance, body: Record<string, unknown>) => {
   const res = await api(app).post('/admin/retrain').set(AUTH).send(body);
   expect(res.status, JSON.stringify(res.body)).toBe(202);
@@ -56,16 +56,16 @@ describe('one version per job', () => {
     const app = await startApp(testConfig(dir));
     cleanups.push(() => app.close());
     await ingestSynthetic(app, 40, 60);
-    const ctx = { db: app.services.db, config: app.services.config, backend: await initBackend('cpu'), jobId: 'job-1' };
+    const ctx = { store: app.services.database, config: app.services.config, backend: await initBackend('cpu'), jobId: 'job-1' };
     const first = await runTrainingJob({ model: 'gmf', epochs: 1, hyper: { factors: 4 } }, ctx);
     const second = runTrainingJob({ model: 'gmf', epochs: 1, hyper: { factors: 4 } }, ctx);
     await expect(second).rejects.toThrow(PermanentJobError);
     await expect(second).rejects.toThrow(/job job-1 already registered version/);
     expect(versionsOf(app)).toEqual([{ version: first.version, jobId: 'job-1' }]);
     expect(readdirSync(join(app.services.config.modelDir, 'gmf'))).toEqual([first.version]);
-    expect(() =>
-      createModelsRepository(app.services.db).register({ model: 'gmf', version: 'v-other', path: '/x', validHr10: 0.9, metrics: {}, manifest: {}, jobId: 'job-1' }, promotionPolicy({ tolerance: 0, force: false }), Date.now()),
-    ).toThrow(JobVersionExists);
+    await expect(
+      app.services.database.models.register({ model: 'gmf', version: 'v-other', path: '/x', validHr10: 0.9, metrics: {}, manifest: {}, jobId: 'job-1' }, promotionPolicy({ tolerance: 0, force: false }), Date.now()),
+    ).rejects.toThrow(JobVersionExists);
   }, 60_000);
 });
 

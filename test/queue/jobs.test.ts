@@ -4,12 +4,12 @@ import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDb, closeDb, type Db } from '../../src/db/connection.js';
+import { openStore } from '../../src/db/store.js';
 import { initBackend } from '../../src/models/backend.js';
 import { startBullmqWorker } from '../../src/queue/bullmq.js';
 import { installSnapshotFaults } from '../../src/serving/snapshots.js';
 import type { Config } from '../../src/config.js';
-import { api, startApp, tempDir, testConfig } from '../helpers/app.js';
+import { api, startApp, tempDir, testConfig, sqliteDb } from '../helpers/app.js';
 import { AUTH, ingestSynthetic, REDIS_URL, until, waitForJob } from '../helpers/training.js';
 
 interface Harness {
@@ -36,14 +36,14 @@ async function start(kind: 'in-process' | 'bullmq', env: Record<string, string> 
   const app = await startApp(config);
   const closers: (() => Promise<void>)[] = [];
   const startWorker = async (): Promise<void> => {
-    const db: Db = openDb(config.databasePath, { busyTimeoutMs: 5000, synchronous: 'NORMAL' });
+    const store = await openStore(config);
     const backend = await initBackend('auto');
     // This worker shares the test process: its snapshot faults are this process's.
     installSnapshotFaults(config);
-    const worker = await startBullmqWorker({ db, config, backend, log: pino({ level: 'silent' }) }, REDIS_URL);
+    const worker = await startBullmqWorker({ store, config, backend, log: pino({ level: 'silent' }) }, REDIS_URL);
     closers.push(async () => {
       await worker.close();
-      closeDb(db);
+      await store.close();
     });
   };
   if (kind === 'bullmq' && withWorker) await startWorker();
@@ -174,7 +174,7 @@ describe('model auto', () => {
     expect(done.find((e) => e.valid!['HR@10'] === best)!.model).toBe(result.model);
     expect(result.serving).toBe(true);
     await until(async () => (await api(app).get('/users/u1/recommendations')).body.model === result.model, 5000, 'the winner to serve');
-    const stored = app.services.db.prepare('SELECT model FROM models WHERE version = ?').pluck().get(result.version);
+    const stored = sqliteDb(app).prepare('SELECT model FROM models WHERE version = ?').pluck().get(result.version);
     expect(stored).toBe(result.model);
     // Training curves: every epoch of every candidate, in order.
     const full = (await api(app).get(`/admin/jobs/${res.body.jobId}`).set(AUTH)).body as { history: { stage?: string; epoch: number; valid?: number; loss: number }[] };
@@ -207,7 +207,7 @@ describe('one running job per model', () => {
     const other = await post({ model: 'bpr', epochs: 1, factors: 8 });
     const [a, b, c] = await Promise.all([waitForJob(h.app, first.body.jobId), waitForJob(h.app, second.body.jobId), waitForJob(h.app, other.body.jobId)]);
     expect([a.state, b.state, c.state]).toEqual(['completed', 'completed', 'completed']);
-    const times = (id: string) => h.app.services.db.prepare('SELECT started_at AS s, finished_at AS f, attempts FROM jobs WHERE id = ?').get(id) as { s: number; f: number; attempts: number };
+    const times = (id: string) => sqliteDb(h.app).prepare('SELECT started_at AS s, finished_at AS f, attempts FROM jobs WHERE id = ?').get(id) as { s: number; f: number; attempts: number };
     const ta = times(first.body.jobId);
     const tb = times(second.body.jobId);
     expect(tb.s).toBeGreaterThanOrEqual(ta.f);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeDb, openDb } from '../../src/db/connection.js';
-import { api, startApp, tempDir, testConfig } from '../helpers/app.js';
+import { api, startApp, tempDir, testConfig, sqliteDb } from '../helpers/app.js';
 import { exited, freePort, spawnEntry, waitForHttp } from '../helpers/processes.js';
 import { AUTH, ingestSynthetic, REDIS_URL, until } from '../helpers/training.js';
 
@@ -181,7 +181,7 @@ describe('SIGKILL of the worker', () => {
   }
 
   const jobOf = async (app: FastifyInstance, id: string) => (await api(app).get(`/admin/jobs/${id}`).set(AUTH)).body as { state: string; attempts: number; progress: { phase?: string; epoch?: number } | null; result: { version: string } | null };
-  const versions = (app: FastifyInstance) => app.services.db.prepare('SELECT version FROM models').pluck().all() as string[];
+  const versions = (app: FastifyInstance) => sqliteDb(app).prepare('SELECT version FROM models').pluck().all() as string[];
 
   it.each([
     ['mid-training', 0, (p: { phase?: string; epoch?: number } | null) => p?.phase === 'training' && (p.epoch ?? 0) >= 1],

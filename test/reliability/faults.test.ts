@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { api, startApp, tempDir, testConfig } from '../helpers/app.js';
+import { api, startApp, tempDir, testConfig, sqliteDb } from '../helpers/app.js';
 import { PrivateRedis } from '../helpers/redis.js';
 import { AUTH, ingestSynthetic, until, waitForJob } from '../helpers/training.js';
 
@@ -61,7 +61,7 @@ describe('snapshot write failure (disk full)', () => {
     expect(failed.state).toBe('failed');
     expect(failed.error).toMatch(/ENOSPC/);
     expect(readdirSync(join(config.modelDir, 'gmf'))).toEqual([first.result!.version]);
-    expect(full.services.db.prepare('SELECT COUNT(*) FROM models').pluck().get()).toBe(1);
+    expect(sqliteDb(full).prepare('SELECT COUNT(*) FROM models').pluck().get()).toBe(1);
     const recs = await api(full).get('/users/u1/recommendations');
     expect(recs.body).toMatchObject({ source: 'model', modelVersion: first.result!.version });
   }, 60_000);

@@ -6,7 +6,7 @@ import pino from 'pino';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
-import { api, startApp, tempDir, testConfig } from '../helpers/app.js';
+import { api, startApp, tempDir, testConfig, sqliteDb } from '../helpers/app.js';
 import { AUTH } from '../helpers/training.js';
 
 let app: FastifyInstance;
@@ -24,8 +24,8 @@ afterAll(async () => {
 });
 
 const TABLES = ['users', 'items', 'ratings', 'events', 'jobs', 'models', 'item_categories'];
-const snapshot = () => TABLES.map((t) => app.services.db.prepare(`SELECT COUNT(*) FROM ${t}`).pluck().get() as number);
-const catalogueState = () => JSON.stringify(app.services.db.prepare('SELECT external_id, hidden, available_from, available_until, labels FROM items ORDER BY id').all());
+const snapshot = () => TABLES.map((t) => sqliteDb(app).prepare(`SELECT COUNT(*) FROM ${t}`).pluck().get() as number);
+const catalogueState = () => JSON.stringify(sqliteDb(app).prepare('SELECT external_id, hidden, available_from, available_until, labels FROM items ORDER BY id').all());
 
 // Arbitrary JSON plus values that often break parsers and validators.
 const nasty = fc.oneof(
@@ -140,7 +140,7 @@ describe('ids are data, never interpreted', () => {
       const item = await api(app).get(`/items/${encodeURIComponent(id)}`);
       expect(item.body.itemId).toBe(id);
     }
-    expect(app.services.db.prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'ratings'").pluck().get()).toBe(1);
+    expect(sqliteDb(app).prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'ratings'").pluck().get()).toBe(1);
     const traversal = await api(app).post(`/admin/models/gmf/${encodeURIComponent('../../etc')}/activate`).set(AUTH);
     expect(traversal.status).toBe(400);
     const model = await api(app).post(`/admin/models/${encodeURIComponent('../gmf')}/v1/activate`).set(AUTH);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeDb, openDb } from '../../src/db/connection.js';
 import { generateSynthetic } from '../../src/data/synthetic.js';
-import { ADMIN_TOKEN, api, startApp, tempDir, testConfig } from '../helpers/app.js';
+import { ADMIN_TOKEN, api, startApp, tempDir, testConfig, sqliteDb } from '../helpers/app.js';
 import { exited, freePort, spawnEntry, waitForHttp } from '../helpers/processes.js';
 import { AUTH, ingestSynthetic, REDIS_URL, until } from '../helpers/training.js';
 
@@ -57,7 +57,7 @@ describe('crashes count as attempts', () => {
     expect(jobRow(env.DATABASE_PATH, jobId)).toMatchObject({ state: 'failed', attempts: 2, error: 'process died during attempt 2' });
     await new Promise((r) => setTimeout(r, 1500));
     expect(jobRow(env.DATABASE_PATH, jobId).attempts).toBe(2);
-    expect(app.services.db.prepare('SELECT COUNT(*) FROM models').pluck().get()).toBe(0);
+    expect(sqliteDb(app).prepare('SELECT COUNT(*) FROM models').pluck().get()).toBe(0);
   }, 120_000);
 
   it('embedded: a job that kills the API in every attempt fails after JOB_ATTEMPTS instead of crash-looping it', async () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, defaultKey, startApp, tempDir, testConfig } from '../helpers/app.js';
+import { api, defaultKey, startApp, tempDir, testConfig, sqliteDb } from '../helpers/app.js';
 import { AUTH, ingestSynthetic, until, waitForJob } from '../helpers/training.js';
 
 let app: FastifyInstance;
@@ -92,7 +92,7 @@ describe('recommendation controls', () => {
     const items = index.itemIds;
     const seenOf = (user: string) =>
       new Set(
-        app.services.db
+        sqliteDb(app)
           .prepare('SELECT i.external_id FROM ratings r JOIN users u ON u.id = r.user_id JOIN items i ON i.id = r.item_id WHERE u.external_id = ? UNION SELECT i.external_id FROM events e JOIN users u ON u.id = e.user_id JOIN items i ON i.id = e.item_id WHERE u.external_id = ?')
           .pluck()
           .all(user, user) as string[],

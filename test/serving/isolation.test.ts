@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCatalogueRepository } from '../../src/db/catalogue-repository.js';
 import { closeDb, openDb } from '../../src/db/connection.js';
-import { ADMIN_TOKEN, api, startApp, tempDir, testConfig } from '../helpers/app.js';
+import { ADMIN_TOKEN, api, startApp, tempDir, testConfig, sqliteDb } from '../helpers/app.js';
 import { AUTH, ingestSynthetic, until, waitForJob } from '../helpers/training.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -80,7 +80,7 @@ describe('catalogue writes', () => {
 
     // Another process (here: a second connection) hides an item; this API reloads in the background.
     const other = openDb(a.services.config.databasePath);
-    createCatalogueRepository(other).hideItem('i6', Date.now());
+    await createCatalogueRepository(other).hideItem('i6', Date.now());
     closeDb(other);
     await until(async () => !ids((await api(a).get('/users/x/recommendations?limit=40')).body).includes('i6'), 5000, 'i6 hidden');
     expect(a.services.reader.counts.catalogue).toBe(loads + 1);
@@ -138,6 +138,6 @@ describe('bytes of request bodies in flight', () => {
     expect(chunked.status).toBe(503);
     for (const s of stalled) s.destroy();
     await until(async () => (await post(port, rating)).status === 200, 5000, 'accepted again');
-    expect(a.services.db.prepare('SELECT COUNT(*) FROM ratings').pluck().get()).toBe(1);
+    expect(sqliteDb(a).prepare('SELECT COUNT(*) FROM ratings').pluck().get()).toBe(1);
   });
 });

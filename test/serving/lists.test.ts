@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { api, startApp, tempDir, testConfig } from '../helpers/app.js';
+import { api, startApp, tempDir, testConfig, sqliteDb } from '../helpers/app.js';
 import { AUTH, ingestSynthetic, until, waitForJob } from '../helpers/training.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -16,7 +16,7 @@ async function app(env: Record<string, string> = {}): Promise<FastifyInstance> {
   return a;
 }
 const ids = (body: { items: { itemId: string }[] }) => body.items.map((i) => i.itemId);
-const rowCount = (a: FastifyInstance) => a.services.db.prepare('SELECT (SELECT COUNT(*) FROM ratings) + (SELECT COUNT(*) FROM events) + (SELECT COUNT(*) FROM users)').pluck().get() as number;
+const rowCount = (a: FastifyInstance) => sqliteDb(a).prepare('SELECT (SELECT COUNT(*) FROM ratings) + (SELECT COUNT(*) FROM events) + (SELECT COUNT(*) FROM users)').pluck().get() as number;
 
 describe('GET /popular', () => {
   it('counts positive feedback only, events by weight, and ranks data from 1998 as if it were today', async () => {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, defaultKey, startApp, tempDir, testConfig } from '../helpers/app.js';
+import { api, defaultKey, startApp, tempDir, testConfig, sqliteDb } from '../helpers/app.js';
 import { AUTH, ingestSynthetic, until, waitForJob } from '../helpers/training.js';
 
 let app: FastifyInstance;
@@ -77,7 +77,7 @@ describe('with a trained model', () => {
 
   it('never returns seen items, respects limit, sorts scores, and is stable', async () => {
     const seen = new Set(
-      (app.services.db
+      (sqliteDb(app)
         .prepare("SELECT i.external_id FROM ratings r JOIN users u ON u.id = r.user_id JOIN items i ON i.id = r.item_id WHERE u.external_id = 'u7'")
         .pluck()
         .all() as string[]),
@@ -110,7 +110,7 @@ describe('with a trained model', () => {
   });
 
   it('folds in a user who arrived after the snapshot: similar history, overlapping recommendations', async () => {
-    const history = app.services.db
+    const history = sqliteDb(app)
       .prepare("SELECT i.external_id AS item, r.value FROM ratings r JOIN users u ON u.id = r.user_id JOIN items i ON i.id = r.item_id WHERE u.external_id = 'u3' AND r.value >= 4")
       .all() as { item: string; value: number }[];
     await api(app).post('/ratings').send({ ratings: history.slice(0, 8).map((h) => ({ userId: 'newcomer', itemId: h.item, rating: h.value })) });
@@ -125,7 +125,7 @@ describe('with a trained model', () => {
   });
 
   it('erases a user (admin only): their rows go, and the snapshot vector never answers for them again', async () => {
-    const db = app.services.db;
+    const db = sqliteDb(app);
     const rows = (user: string) =>
       db.prepare('SELECT (SELECT COUNT(*) FROM ratings r JOIN users u ON u.id = r.user_id WHERE u.external_id = ?) + (SELECT COUNT(*) FROM events e JOIN users u ON u.id = e.user_id WHERE u.external_id = ?)').pluck().get(user, user) as number;
     await api(app).post('/events').send({ userId: 'u11', itemId: 'i1', type: 'click' }).expect(200);

@@ -25,56 +25,56 @@ function repository(): ModelsRepository {
 }
 
 let seq = 0;
-function register(models: ModelsRepository, model: string, validHr10: number, options: { force?: boolean; split?: string } = {}) {
+async function register(models: ModelsRepository, model: string, validHr10: number, options: { force?: boolean; split?: string } = {}) {
   const version = `v${++seq}`;
   const manifest = { training: { data: { split: options.split ?? 'loo', seed: 42 } } };
-  return { version, ...models.register({ model, version, path: `/nowhere/${version}`, validHr10, metrics: {}, manifest, jobId: null }, promotionPolicy({ tolerance: 0.01, force: options.force ?? false }), Date.now() + seq) };
+  return { version, ...(await models.register({ model, version, path: `/nowhere/${version}`, validHr10, metrics: {}, manifest, jobId: null }, promotionPolicy({ tolerance: 0.01, force: options.force ?? false }), Date.now() + seq)) };
 }
-const serving = (models: ModelsRepository) => `${models.servingChoice().model}@${models.servingVersion()?.version}`;
+const serving = async (models: ModelsRepository) => `${(await models.servingChoice()).model}@${(await models.servingVersion())?.version}`;
 
 describe('promotion across model types (SERVING_MODEL=auto)', () => {
-  it('keeps the better model serving: a worse model or a baseline never displaces it; a clearly better one does; force always does', () => {
+  it('keeps the better model serving: a worse model or a baseline never displaces it; a clearly better one does; force always does', async () => {
     const models = repository();
-    const gmf = register(models, 'gmf', 0.725);
+    const gmf = await register(models, 'gmf', 0.725);
     expect(gmf).toMatchObject({ promoted: true, serving: true });
     // The issue's sequence: BPR (0.700) and then pop (0.40) each took all default traffic.
-    const bpr = register(models, 'bpr', 0.7);
+    const bpr = await register(models, 'bpr', 0.7);
     expect(bpr).toMatchObject({ promoted: true, serving: false });
     expect(bpr.servingReason).toMatch(/does not beat the serving gmf/);
-    expect(register(models, 'pop', 0.4)).toMatchObject({ promoted: true, serving: false });
-    expect(serving(models)).toBe(`gmf@${gmf.version}`);
+    expect(await register(models, 'pop', 0.4)).toMatchObject({ promoted: true, serving: false });
+    expect(await serving(models)).toBe(`gmf@${gmf.version}`);
     // Within the tolerance is not enough to switch types; beating it by the tolerance is.
-    expect(register(models, 'ease', 0.73)).toMatchObject({ promoted: true, serving: false });
-    const ials = register(models, 'ials', 0.74);
+    expect(await register(models, 'ease', 0.73)).toMatchObject({ promoted: true, serving: false });
+    const ials = await register(models, 'ials', 0.74);
     expect(ials).toMatchObject({ serving: true });
-    expect(serving(models)).toBe(`ials@${ials.version}`);
+    expect(await serving(models)).toBe(`ials@${ials.version}`);
     // A fresher version of the serving model replaces it when about as good (fresher data)...
-    const ials2 = register(models, 'ials', 0.735);
+    const ials2 = await register(models, 'ials', 0.735);
     expect(ials2).toMatchObject({ promoted: true, serving: true });
     // ...but a much worse one is not even activated.
-    expect(register(models, 'ials', 0.6)).toMatchObject({ promoted: false, serving: false });
-    expect(serving(models)).toBe(`ials@${ials2.version}`);
+    expect(await register(models, 'ials', 0.6)).toMatchObject({ promoted: false, serving: false });
+    expect(await serving(models)).toBe(`ials@${ials2.version}`);
     // Versions validated on another split are not compared.
-    expect(register(models, 'dmf', 0.99, { split: 'ratio' }).servingReason).toMatch(/validated differently/);
+    expect((await register(models, 'dmf', 0.99, { split: 'ratio' })).servingReason).toMatch(/validated differently/);
     // force serves whatever it is.
-    const forced = register(models, 'pop', 0.1, { force: true });
+    const forced = await register(models, 'pop', 0.1, { force: true });
     expect(forced).toMatchObject({ promoted: true, serving: true });
-    expect(serving(models)).toBe(`pop@${forced.version}`);
+    expect(await serving(models)).toBe(`pop@${forced.version}`);
   });
 
-  it('a baseline cannot take over on a tie even with no tolerance', () => {
+  it('a baseline cannot take over on a tie even with no tolerance', async () => {
     const models = repository();
-    register(models, 'gmf', 0.5);
-    const pop = models.register({ model: 'pop', version: 'p1', path: '/p', validHr10: 0.5, metrics: {}, manifest: {}, jobId: null }, promotionPolicy({ tolerance: 0, force: false }), Date.now());
+    await register(models, 'gmf', 0.5);
+    const pop = await models.register({ model: 'pop', version: 'p1', path: '/p', validHr10: 0.5, metrics: {}, manifest: {}, jobId: null }, promotionPolicy({ tolerance: 0, force: false }), Date.now());
     expect(pop.serving).toBe(false);
   });
 
-  it('a pinned model keeps serving whatever else is trained', () => {
+  it('a pinned model keeps serving whatever else is trained', async () => {
     const models = repository();
-    const gmf = register(models, 'gmf', 0.5);
-    models.setServing({ mode: 'pinned', model: 'gmf', setBy: 'test' }, Date.now());
-    expect(register(models, 'ials', 0.9)).toMatchObject({ promoted: true, serving: false, servingReason: 'serving is pinned to gmf' });
-    expect(serving(models)).toBe(`gmf@${gmf.version}`);
+    const gmf = await register(models, 'gmf', 0.5);
+    await models.setServing({ mode: 'pinned', model: 'gmf', setBy: 'test' }, Date.now());
+    expect(await register(models, 'ials', 0.9)).toMatchObject({ promoted: true, serving: false, servingReason: 'serving is pinned to gmf' });
+    expect(await serving(models)).toBe(`gmf@${gmf.version}`);
   });
 });
 

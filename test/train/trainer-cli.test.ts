@@ -8,7 +8,7 @@ import { openDb, closeDb } from '../../src/db/connection.js';
 import { createEventsRepository } from '../../src/db/events-repository.js';
 import { migrate } from '../../src/db/migrate.js';
 import { createRatingsRepository } from '../../src/db/ratings-repository.js';
-import { readTrainingData } from '../../src/db/training-data-repository.js';
+import { createTrainingDataRepository } from '../../src/db/training-data-repository.js';
 import { initBackend } from '../../src/models/backend.js';
 import { trainModel, NotEnoughDataError } from '../../src/train/trainer.js';
 import { positiveRows } from '../../src/train/job-handler.js';
@@ -20,22 +20,22 @@ const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
 
 describe('training data from the database', () => {
-  it('reads ratings and weighted events up to a watermark', () => {
+  it('reads ratings and weighted events up to a watermark', async () => {
     const { dir, cleanup } = tempDir();
     cleanups.push(cleanup);
     const db = openDb(join(dir, 'r.db'), { busyTimeoutMs: 1000, synchronous: 'NORMAL' });
     try {
       migrate(db, DEFAULT_MIGRATIONS_DIR);
-      createRatingsRepository(db).upsert([
+      await createRatingsRepository(db).upsert([
         { userId: 'u1', itemId: 'a', rating: 4, timestamp: 10 },
         { userId: 'u1', itemId: 'b', rating: 2, timestamp: 11 },
       ]);
-      createEventsRepository(db).insert([
+      await createEventsRepository(db).insert([
         { userId: 'u1', itemId: 'c', type: 'purchase', value: 1, timestamp: 12 },
         { userId: 'u2', itemId: 'a', type: 'view', value: 2, timestamp: 13 },
         { userId: 'u2', itemId: 'a', type: 'click', value: 1, timestamp: 14 },
       ]);
-      const { rows, watermark } = readTrainingData(db, { click: 1, view: 0.5, like: 2, add_to_cart: 3, purchase: 4 });
+      const { rows, watermark } = await createTrainingDataRepository(db).read({ click: 1, view: 0.5, like: 2, add_to_cart: 3, purchase: 4 });
       expect(watermark).toMatchObject({ ratings: 2, events: 3, users: 2, items: 3 });
       const d = buildInteractions(rows, 5);
       expect(d.user.length).toBe(4);

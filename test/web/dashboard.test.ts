@@ -6,7 +6,7 @@ import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODEL_NAMES } from '../../src/models/model.js';
 import { RETRAIN_MODELS } from '../../src/web/model-names.js';
-import { ADMIN_TOKEN, api, defaultKey, startApp, tempDir, testConfig } from '../helpers/app.js';
+import { ADMIN_TOKEN, api, defaultKey, startApp, tempDir, testConfig, sqliteDb } from '../helpers/app.js';
 import { ingestSynthetic, waitForJob } from '../helpers/training.js';
 
 /** Screenshots of every page, kept after the run (CI can publish the folder). */
@@ -21,7 +21,7 @@ let base: string;
 let bundle: string;
 let dataDir: string;
 
-const count = (table: string): number => app.services.db.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number;
+const count = (table: string): number => sqliteDb(app).prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number;
 
 async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });

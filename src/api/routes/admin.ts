@@ -108,11 +108,11 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (fastif
   );
 
   app.get('/admin/jobs', { config: ADMIN, schema: { ...ADMIN_DOC, querystring: jobsQuery, response: { 200: jobsResponse, ...errors } } }, async (request) => ({
-    jobs: opts.queue.list(request.query.limit, request.query.state).map(toJobView),
+    jobs: (await opts.queue.list(request.query.limit, request.query.state)).map(toJobView),
   }));
 
   app.get('/admin/jobs/:id', { config: ADMIN, schema: { ...ADMIN_DOC, params: jobParams, response: { 200: jobView, ...errors, 404: errorResponse } } }, async (request) => {
-    const job = opts.queue.get(request.params.id);
+    const job = await opts.queue.get(request.params.id);
     if (!job) throw notFound('job', 'params.id');
     return toJobView(job);
   });
@@ -121,7 +121,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (fastif
     '/admin/jobs/:id',
     { config: ADMIN, schema: { ...ADMIN_DOC, params: jobParams, response: { 200: jobView, ...errors, 404: errorResponse, 409: errorResponse } } },
     async (request) => {
-      const before = opts.queue.get(request.params.id);
+      const before = await opts.queue.get(request.params.id);
       if (!before) throw notFound('job', 'params.id');
       if (before.state === 'completed' || before.state === 'failed') {
         throw new AppError(409, 'job_finished', `job already ${before.state}`, [{ path: 'params.id', message: `job already ${before.state}` }]);
@@ -132,7 +132,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (fastif
   );
 
   app.get('/admin/models', { config: ADMIN, schema: { ...ADMIN_DOC, querystring: modelsQuery, response: { 200: modelsResponse, ...errors } } }, async (request) => ({
-    models: opts.models.list(request.query.model).map(toModelView),
+    models: (await opts.models.list(request.query.model)).map(toModelView),
   }));
 
   app.post(
@@ -140,11 +140,11 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (fastif
     { config: ADMIN, schema: { ...ADMIN_DOC, params: activateParams, response: { 200: modelVersionView, ...errors, 404: errorResponse } } },
     async (request) => {
       const { model, version } = request.params;
-      if (!opts.models.activate(model, version, Date.now())) throw notFound('model version', 'params.version');
+      if (!(await opts.models.activate(model, version, Date.now()))) throw notFound('model version', 'params.version');
       request.log.info({ model, version }, 'model version activated');
       // Answer once this process serves the change, so the caller's next read reflects it.
       await opts.refreshServing();
-      return toModelView(opts.models.get(model, version)!);
+      return toModelView((await opts.models.get(model, version))!);
     },
   );
 };

@@ -32,18 +32,15 @@ const importResponse = z.object({ kind: z.enum(BULK_KINDS), lines: z.number().in
 
 /** NDJSON pages of one table, one bounded query per page, pulled as the client reads. */
 function exportStream(bulk: BulkRepository, kind: BulkKind, after: number): Readable {
-  let cursor = after;
-  return new Readable({
-    read() {
-      const rows = bulk.page(kind, cursor, PAGE);
-      if (rows.length === 0) {
-        this.push(null);
-        return;
-      }
+  async function* pages(): AsyncGenerator<string> {
+    for (let cursor = after; ; ) {
+      const rows = await bulk.page(kind, cursor, PAGE);
+      if (rows.length === 0) return;
       cursor = rows[rows.length - 1].cursor;
-      this.push(`${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
-    },
-  });
+      yield `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`;
+    }
+  }
+  return Readable.from(pages(), { objectMode: false });
 }
 
 const badLine = (line: number, message: string, written: number): AppError =>
@@ -102,13 +99,13 @@ export const bulkRoutes: FastifyPluginAsync<BulkRoutesOptions> = async (fastify,
   );
 
   app.delete('/users/:id/ratings/:itemId', { config: { scope: 'write' }, schema: { params: z.strictObject({ id: pathId, itemId: pathId }), response: { 204: z.null(), 400: errorResponse, 404: errorResponse } } }, async (request, reply) => {
-    if (!opts.bulk.deleteRating(request.params.id, request.params.itemId)) throw notFound('rating', 'params.itemId');
+    if (!(await opts.bulk.deleteRating(request.params.id, request.params.itemId))) throw notFound('rating', 'params.itemId');
     opts.onDeleted(request.params.id);
     return reply.code(204).send(null);
   });
 
   app.delete('/events/:eventId', { config: { scope: 'write' }, schema: { params: z.strictObject({ eventId: z.string().min(1).max(128) }), response: { 204: z.null(), 400: errorResponse, 404: errorResponse } } }, async (request, reply) => {
-    const user = opts.bulk.deleteEvent(request.params.eventId);
+    const user = await opts.bulk.deleteEvent(request.params.eventId);
     if (user === null) throw notFound('event', 'params.eventId');
     opts.onDeleted(user);
     return reply.code(204).send(null);
@@ -122,8 +119,8 @@ export const bulkRoutes: FastifyPluginAsync<BulkRoutesOptions> = async (fastify,
   const user = z.object({ userId: z.string(), labels: z.record(z.string(), z.string()), createdAt: z.string() });
   const nextCursor = z.number().int().nullable().describe('Pass as `after` for the next page; null on the last');
   /** One page of a listing: the exported rows without their cursor, `createdAt` as ISO 8601. */
-  function page<T>(read: () => BulkRecord[], limit: number): { rows: T[]; nextCursor: number | null } {
-    const rows = read();
+  async function page<T>(read: () => Promise<BulkRecord[]>, limit: number): Promise<{ rows: T[]; nextCursor: number | null }> {
+    const rows = await read();
     return {
       rows: rows.map(({ cursor: _c, createdAt, ...r }) => ({ ...r, createdAt: new Date(createdAt as number).toISOString() }) as T),
       nextCursor: rows.length === limit ? rows[rows.length - 1].cursor : null,
@@ -139,11 +136,11 @@ export const bulkRoutes: FastifyPluginAsync<BulkRoutesOptions> = async (fastify,
   app.get('/items', { config: { scope: 'read' }, schema: { querystring: itemsQuery, response: { 200: z.object({ items: z.array(item), nextCursor }), 400: errorResponse } } }, async (request) => {
     const { q, category, after: from, limit } = request.query;
     const search = q ? { prefix: q } : category ? { category, after: from } : null;
-    const { rows, nextCursor: next } = page<z.infer<typeof item>>(search ? () => opts.bulk.searchItems(search, limit) : () => opts.bulk.page('items', from, limit), limit);
+    const { rows, nextCursor: next } = await page<z.infer<typeof item>>(search ? () => opts.bulk.searchItems(search, limit) : () => opts.bulk.page('items', from, limit), limit);
     return { items: rows, nextCursor: q ? null : next };
   });
   app.get('/users', { config: { scope: 'read' }, schema: { querystring: listQuery, response: { 200: z.object({ users: z.array(user), nextCursor }), 400: errorResponse } } }, async (request) => {
-    const { rows, nextCursor: next } = page<z.infer<typeof user>>(() => opts.bulk.page('users', request.query.after, request.query.limit), request.query.limit);
+    const { rows, nextCursor: next } = await page<z.infer<typeof user>>(() => opts.bulk.page('users', request.query.after, request.query.limit), request.query.limit);
     return { users: rows, nextCursor: next };
   });
 };

@@ -35,7 +35,7 @@ export const catalogueRoutes: FastifyPluginAsync<CatalogueRoutesOptions> = async
     const meta = { itemId: request.params.id, ...request.body };
     const { version } = await writes.putItems([meta], Date.now());
     opts.onChange([change(meta)], version);
-    return itemView(catalogue.getItem(request.params.id)!);
+    return itemView((await catalogue.getItem(request.params.id))!);
   });
 
   app.put('/items', { config: WRITE, schema: { body: putItemsBody(opts.maxBatchSize), response: { 200: putItemsResponse, ...bodyErrors } } }, async (request) => {
@@ -45,7 +45,7 @@ export const catalogueRoutes: FastifyPluginAsync<CatalogueRoutesOptions> = async
   });
 
   app.get('/items/:id', { config: READ, schema: { params: itemParams, response: { 200: itemResponse, ...errors } } }, async (request) => {
-    const item = catalogue.getItem(request.params.id);
+    const item = await catalogue.getItem(request.params.id);
     if (!item) throw notFound('item', 'params.id');
     return itemView(item);
   });
@@ -53,14 +53,14 @@ export const catalogueRoutes: FastifyPluginAsync<CatalogueRoutesOptions> = async
   app.delete('/items/:id', { config: WRITE, schema: { params: itemParams, response: { 200: itemResponse, ...errors } } }, async (request) => {
     const version = await writes.hideItem(request.params.id, Date.now());
     if (version === null) throw notFound('item', 'params.id');
-    const item = catalogue.getItem(request.params.id)!;
+    const item = (await catalogue.getItem(request.params.id))!;
     opts.onChange([change(item)], version);
     return itemView(item);
   });
 
   app.put('/users/:id', { config: WRITE, schema: { params: userParams, body: putUserBody, response: { 200: userResponse, ...errors, ...bodyErrors } } }, async (request) => {
-    catalogue.putUser(request.params.id, request.body.labels, Date.now());
-    return userView(catalogue.getUser(request.params.id)!);
+    await catalogue.putUser(request.params.id, request.body.labels, Date.now());
+    return userView((await catalogue.getUser(request.params.id))!);
   });
 
   // Erasure destroys data nobody can restore, so it is an admin operation, unlike the writes above.
@@ -71,7 +71,7 @@ export const catalogueRoutes: FastifyPluginAsync<CatalogueRoutesOptions> = async
       schema: { tags: ['admin'], params: userParams, response: { 200: erasedUserResponse, ...errors } },
     },
     async (request) => {
-      const erased = catalogue.eraseUser(request.params.id);
+      const erased = await catalogue.eraseUser(request.params.id);
       if (!erased) throw notFound('user', 'params.id');
       opts.onUserErased(request.params.id);
       request.log.info({ erased }, 'user erased');
@@ -80,7 +80,7 @@ export const catalogueRoutes: FastifyPluginAsync<CatalogueRoutesOptions> = async
   );
 
   app.get('/users/:id', { config: READ, schema: { params: userParams, response: { 200: userResponse, ...errors } } }, async (request) => {
-    const user = catalogue.getUser(request.params.id);
+    const user = await catalogue.getUser(request.params.id);
     if (!user) throw notFound('user', 'params.id');
     return userView(user);
   });

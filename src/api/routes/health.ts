@@ -4,7 +4,7 @@ import { z } from 'zod';
 
 export interface HealthRoutesOptions {
   /** Returns the problems that make the service unready; empty when ready. */
-  readiness: () => string[];
+  readiness: () => Promise<string[]>;
 }
 
 const healthResponse = z.object({ status: z.literal('ok') });
@@ -14,7 +14,7 @@ export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (fast
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   app.get('/healthz', { config: { scope: 'public' }, schema: { response: { 200: healthResponse } }, logLevel: 'warn' }, async () => ({ status: 'ok' as const }));
   app.get('/readyz', { config: { scope: 'public' }, schema: { response: { 200: readyResponse, 503: readyResponse } }, logLevel: 'warn' }, async (_req, reply) => {
-    const problems = opts.readiness();
+    const problems = await opts.readiness();
     return reply.code(problems.length ? 503 : 200).send({ status: problems.length ? 'unready' : 'ready', problems });
   });
 };

@@ -38,7 +38,7 @@ export const historyRoutes: FastifyPluginAsync<HistoryRoutesOptions> = async (fa
     handler: async (request) => {
       const { id } = request.params;
       const { limit, cursor } = request.query;
-      const page = opts.history.page(id, limit, cursor ? decodeCursor(cursor) : null);
+      const page = await opts.history.page(id, limit, cursor ? decodeCursor(cursor) : null);
       if (!page) throw notFound('User', 'params.id');
       return {
         userId: id,

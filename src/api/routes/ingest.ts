@@ -41,7 +41,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (fast
     schema: { body: ratingsBodySchema(opts), response: { 200: writeCountsResponse, ...bodyErrors } },
     handler: async (request) => {
       const records = toRatingRecords(request.body, Date.now());
-      const counts = opts.ratings.upsert(records);
+      const counts = await opts.ratings.upsert(records);
       opts.onIngest?.('ratings', records.map((r) => r.userId), counts.inserted + counts.updated);
       return counts;
     },
@@ -52,7 +52,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (fast
     schema: { body: eventsBodySchema(opts.maxBatchSize, opts.eventTypes), response: { 200: writeCountsResponse, ...bodyErrors } },
     handler: async (request) => {
       const records = toEventRecords(request.body, Date.now());
-      const counts = opts.events.insert(records);
+      const counts = await opts.events.insert(records);
       opts.onIngest?.('events', records.map((e) => e.userId), counts.inserted);
       return counts;
     },

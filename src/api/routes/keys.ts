@@ -28,7 +28,7 @@ export const keyRoutes: FastifyPluginAsync<KeyRoutesOptions> = async (fastify, o
 
   app.post('/admin/keys', { config: ADMIN, schema: { ...TAGS, body: createKeyBody, response: { 201: createdKeyResponse, ...bodyErrors, 409: errorResponse } } }, async (request, reply) => {
     try {
-      const { record, key } = issueKey(opts.keys, request.body, Date.now());
+      const { record, key } = await issueKey(opts.keys, request.body, Date.now());
       request.log.info({ keyId: record.id, name: record.name, scopes: record.scopes }, 'API key created');
       return reply.code(201).send({ ...toKeyView(record), key });
     } catch (err) {
@@ -38,11 +38,11 @@ export const keyRoutes: FastifyPluginAsync<KeyRoutesOptions> = async (fastify, o
   });
 
   app.get('/admin/keys', { config: ADMIN, schema: { ...TAGS, querystring: keysQuery, response: { 200: keysResponse, 400: errorResponse } } }, async (request) => ({
-    keys: opts.keys.list({ includeRevoked: request.query.include_revoked }).map(toKeyView),
+    keys: (await opts.keys.list({ includeRevoked: request.query.include_revoked })).map(toKeyView),
   }));
 
   app.delete('/admin/keys/:id', { config: ADMIN, schema: { ...TAGS, params: keyParams, response: { 200: keyView, 400: errorResponse, 404: errorResponse } } }, async (request) => {
-    const revoked = opts.keys.revoke(request.params.id, Date.now());
+    const revoked = await opts.keys.revoke(request.params.id, Date.now());
     if (!revoked) throw notFound('active key', 'params.id');
     request.log.info({ keyId: revoked.id, name: revoked.name }, 'API key revoked');
     return toKeyView(revoked);

@@ -40,7 +40,7 @@ export const recommendRoutes: FastifyPluginAsync<RecommendRoutesOptions> = async
       const { limit, exclude_seen: excludeSeen, model, explain } = request.query;
       const filter = filterFrom(request, request.query);
       try {
-        const answer = opts.recommender.recommend(request.params.id, { limit, excludeSeen, model, filter, explain });
+        const answer = await opts.recommender.recommend(request.params.id, { limit, excludeSeen, model, filter, explain });
         opts.onAnswer?.('recommendations', answer);
         return { userId: request.params.id, ...answer };
       } catch (err) {
@@ -55,7 +55,7 @@ export const recommendRoutes: FastifyPluginAsync<RecommendRoutesOptions> = async
     async (request) => {
       const filter = filterFrom(request, request.query);
       try {
-        const { method, ...answer } = opts.recommender.similar(request.params.id, request.query.limit, { model: request.query.model, filter });
+        const { method, ...answer } = await opts.recommender.similar(request.params.id, request.query.limit, { model: request.query.model, filter });
         opts.onAnswer?.('similar', { ...answer, method });
         return { itemId: request.params.id, ...answer };
       } catch (err) {

@@ -20,9 +20,9 @@ const ADMIN = { scope: 'admin' as const };
 /** What serves by default: read it, or choose `auto` or a pinned model (and version). */
 export const servingAdminRoutes: FastifyPluginAsync<ServingAdminRoutesOptions> = async (fastify, opts) => {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
-  const view = (): z.infer<typeof servingView> => {
-    const choice = opts.models.servingChoice();
-    const version = opts.models.servingVersion();
+  const view = async (): Promise<z.infer<typeof servingView>> => {
+    const choice = await opts.models.servingChoice();
+    const version = await opts.models.servingVersion();
     return {
       mode: choice.mode,
       model: choice.model,
@@ -38,13 +38,13 @@ export const servingAdminRoutes: FastifyPluginAsync<ServingAdminRoutesOptions> =
 
   app.post('/admin/serving', { config: ADMIN, schema: { tags: ['admin'], body: servingBody, response: { 200: servingView, ...bodyErrors, 404: errorResponse } } }, async (request) => {
     try {
-      chooseServing(opts.models, request.body.model, request.body.version, 'admin', Date.now());
+      await chooseServing(opts.models, request.body.model, request.body.version, 'admin', Date.now());
     } catch (err) {
       if (err instanceof NoSuchVersion) throw notFound(err.what, request.body.version ? 'body.version' : 'body.model');
       throw err;
     }
     await opts.refreshServing();
-    request.log.info({ serving: opts.models.servingChoice() }, 'serving model chosen');
+    request.log.info({ serving: await opts.models.servingChoice() }, 'serving model chosen');
     return view();
   });
 };

@@ -9,7 +9,7 @@ import { errorResponse } from '../schemas/common.js';
 export interface StatsRoutesOptions {
   /** The figures computed last by the reader thread (never computed in a request). */
   data: () => DataStats;
-  jobs: () => Record<JobState, number>;
+  jobs: () => Promise<Record<JobState, number>>;
   serving: () => readonly ServingSample[];
   sampleMs: number;
 }
@@ -54,7 +54,7 @@ export const statsRoutes: FastifyPluginAsync<StatsRoutesOptions> = async (fastif
 
   app.get('/admin/stats', { config: ADMIN, schema: { ...DOC, response: { 200: statsResponse } } }, async () => {
     const data = opts.data();
-    return { computedAt: iso(data.at), counts: data.counts, jobs: opts.jobs(), categories: data.categories };
+    return { computedAt: iso(data.at), counts: data.counts, jobs: await opts.jobs(), categories: data.categories };
   });
 
   app.get('/admin/stats/ingest', { config: ADMIN, schema: { ...DOC, querystring: ingestQuery, response: { 200: ingestResponse, 400: errorResponse } } }, async (request) => {

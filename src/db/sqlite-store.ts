@@ -1,0 +1,71 @@
+import { EventEmitter } from 'node:events';
+import { createBulkRepository } from './bulk-repository.js';
+import { createCatalogueRepository } from './catalogue-repository.js';
+import { checkpoint, closeDb, handOffCheckpoints, openDb, type Db } from './connection.js';
+import { createEventsRepository } from './events-repository.js';
+import { createHistoryRepository } from './history-repository.js';
+import { createJobsRepository } from './jobs-repository.js';
+import { createKeysRepository } from './keys-repository.js';
+import { migrate, readMigrations } from './migrate.js';
+import { createModelsRepository } from './models-repository.js';
+import { createRatingsRepository } from './ratings-repository.js';
+import { createServingRepository } from './serving-repository.js';
+import { createStatsRepository } from './stats-repository.js';
+import type { OpenStoreOptions, Store, StoreLocation } from './store.js';
+import { createTrainingDataRepository } from './training-data-repository.js';
+
+/** The SQLite store, with its connection for what only SQLite has (tests' direct checks, the bulk benchmarks). */
+export interface SqliteStore extends Store {
+  readonly backend: 'sqlite';
+  readonly db: Db;
+}
+
+/** Repositories over one better-sqlite3 connection (a file in WAL mode: the API, the worker and threads each open their own). */
+export function sqliteStore(db: Db, migrationsDir: string): SqliteStore {
+  // One file has no other host to tell: serving changes reach this process's listeners; other processes poll.
+  const changes = new EventEmitter();
+  const expected = readMigrations(migrationsDir).length;
+  const applied = db.prepare<[], number>('SELECT COUNT(*) FROM schema_migrations').pluck();
+  return {
+    backend: 'sqlite',
+    db,
+    ratings: createRatingsRepository(db),
+    events: createEventsRepository(db),
+    history: createHistoryRepository(db),
+    serving: createServingRepository(db),
+    catalogue: createCatalogueRepository(db),
+    jobs: createJobsRepository(db),
+    models: createModelsRepository(db),
+    keys: createKeysRepository(db),
+    bulk: createBulkRepository(db),
+    stats: createStatsRepository(db),
+    training: createTrainingDataRepository(db),
+    readiness: async () => {
+      try {
+        const n = applied.get() ?? 0;
+        return n === expected ? [] : [`migrations applied ${n}/${expected}`];
+      } catch (err) {
+        return [`database: ${(err as Error).message}`];
+      }
+    },
+    maintain: async () => checkpoint(db),
+    onServingChange: async (listener) => {
+      changes.on('serving', listener);
+      return async () => void changes.off('serving', listener);
+    },
+    announceServingChange: async () => void changes.emit('serving'),
+    close: async () => closeDb(db),
+  };
+}
+
+export async function openSqliteStore(location: StoreLocation, options: OpenStoreOptions = {}): Promise<SqliteStore> {
+  const db = openDb(location.databasePath, { busyTimeoutMs: location.sqliteBusyTimeoutMs, synchronous: location.sqliteSynchronous });
+  try {
+    if (options.migrate) migrate(db, location.migrationsDir);
+    if (options.handOffCheckpoints) handOffCheckpoints(db);
+    return sqliteStore(db, location.migrationsDir);
+  } catch (err) {
+    closeDb(db);
+    throw err;
+  }
+}
