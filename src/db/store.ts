@@ -69,7 +69,10 @@ export function backendOf(location: StoreLocation): Store['backend'] {
 
 /** Opens the store a location names, loading only that engine's driver. */
 export async function openStore(location: StoreLocation, options: OpenStoreOptions = {}): Promise<Store> {
-  if (backendOf(location) === 'postgres') throw new Error('DATABASE_URL: PostgreSQL support is not built yet');
+  if (backendOf(location) === 'postgres') {
+    const { openPostgresStore } = await import('./postgres/store.js');
+    return openPostgresStore(location, options);
+  }
   const { openSqliteStore } = await import('./sqlite-store.js');
   return openSqliteStore(location, options);
 }

@@ -1,0 +1,116 @@
+import type { CatalogueRepository, CatalogueRows, ItemMeta } from '../catalogue-repository.js';
+import { findId, resolveIds } from './entities.js';
+import { changes, row, rows, transaction, type Client, type Pool } from './pool.js';
+
+interface ItemRow {
+  id: number;
+  external_id: string;
+  hidden: number;
+  available_from: number | null;
+  available_until: number | null;
+  labels: string | null;
+  created_at: number;
+  updated_at: number | null;
+}
+
+const labelsJson = (labels: Record<string, string>): string | null => (Object.keys(labels).length ? JSON.stringify(labels) : null);
+const parseLabels = (json: string | null): Record<string, string> => (json ? (JSON.parse(json) as Record<string, string>) : {});
+
+/** Bumps the catalogue version; the row lock also orders concurrent catalogue writes. */
+async function bump(client: Client): Promise<number> {
+  return (await row<{ version: number }>(client, 'UPDATE catalogue_version SET version = version + 1 WHERE id = 1 RETURNING version'))!.version;
+}
+
+async function putItems(pool: Pool, items: readonly ItemMeta[], now: number): Promise<{ inserted: number; updated: number; version: number }> {
+  return transaction(pool, async (client) => {
+    const ids = items.map((it) => it.itemId);
+    const before = await rows<{ external_id: string }>(client, 'SELECT external_id FROM items WHERE external_id = ANY($1::text[])', [ids]);
+    const known = new Set(before.map((r) => r.external_id));
+    const resolved = await resolveIds(client, 'items', ids, now);
+    const inserted = new Set(ids.filter((id) => !known.has(id))).size;
+    // The last occurrence of an item in the batch wins, as when applied one by one.
+    const last = new Map(items.map((it) => [it.itemId, it]));
+    const metas = [...last.values()];
+    const idList = metas.map((it) => resolved.get(it.itemId)!);
+    await client.query(
+      `UPDATE items SET hidden = x.h, available_from = x.f, available_until = x.u, labels = x.l, updated_at = $6
+         FROM unnest($1::bigint[], $2::smallint[], $3::bigint[], $4::bigint[], $5::text[]) AS x(id, h, f, u, l) WHERE items.id = x.id`,
+      [idList, metas.map((it) => (it.hidden ? 1 : 0)), metas.map((it) => it.availableFrom), metas.map((it) => it.availableUntil), metas.map((it) => labelsJson(it.labels)), now],
+    );
+    await client.query('DELETE FROM item_categories WHERE item_id = ANY($1::bigint[])', [idList]);
+    const cats = metas.flatMap((it, k) => [...new Set(it.categories)].map((c) => [idList[k], c] as const));
+    if (cats.length > 0) {
+      await client.query('INSERT INTO item_categories (item_id, category) SELECT * FROM unnest($1::bigint[], $2::text[]) ON CONFLICT DO NOTHING', [cats.map((c) => c[0]), cats.map((c) => c[1])]);
+    }
+    return { inserted, updated: items.length - inserted, version: await bump(client) };
+  });
+}
+
+async function getItem(pool: Pool, itemId: string) {
+  const r = await row<ItemRow>(pool, 'SELECT * FROM items WHERE external_id = $1', [itemId]);
+  if (!r) return undefined;
+  const categories = await rows<{ category: string }>(pool, 'SELECT category FROM item_categories WHERE item_id = $1 ORDER BY category COLLATE "C"', [r.id]);
+  return {
+    itemId: r.external_id,
+    categories: categories.map((c) => c.category),
+    hidden: r.hidden === 1,
+    availableFrom: r.available_from,
+    availableUntil: r.available_until,
+    labels: parseLabels(r.labels),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+/** Every non-default catalogue row, read in one snapshot so the version matches the rows. */
+async function catalogueRows(pool: Pool): Promise<CatalogueRows> {
+  return transaction(
+    pool,
+    async (client) => ({
+      version: (await row<{ version: number }>(client, 'SELECT version FROM catalogue_version WHERE id = 1'))!.version,
+      restricted: (
+        await rows<{ itemId: string; hidden: number; availableFrom: number | null; availableUntil: number | null }>(
+          client,
+          'SELECT external_id AS "itemId", hidden, available_from AS "availableFrom", available_until AS "availableUntil" FROM items WHERE hidden = 1 OR available_from IS NOT NULL OR available_until IS NOT NULL',
+        )
+      ).map((r) => ({ ...r, hidden: r.hidden === 1 })),
+      categories: await rows<{ itemId: string; category: string }>(client, 'SELECT i.external_id AS "itemId", c.category FROM item_categories c JOIN items i ON i.id = c.item_id'),
+    }),
+    'REPEATABLE READ',
+    true,
+  );
+}
+
+export function postgresCatalogue(pool: Pool): CatalogueRepository {
+  return {
+    putItems: (items, now) => putItems(pool, items, now),
+    getItem: (itemId) => getItem(pool, itemId),
+    hideItem: (itemId, now) =>
+      transaction(pool, async (client) => {
+        if ((await changes(client, 'UPDATE items SET hidden = 1, updated_at = $1 WHERE external_id = $2', [now, itemId])) === 0) return null;
+        return bump(client);
+      }),
+    putUser: (userId, labels, now) =>
+      transaction(pool, async (client) => {
+        const existed = (await findId(client, 'users', userId)) !== undefined;
+        const id = (await resolveIds(client, 'users', [userId], now)).get(userId)!;
+        await client.query('UPDATE users SET labels = $1, updated_at = $2 WHERE id = $3', [labelsJson(labels), now, id]);
+        return { inserted: !existed };
+      }),
+    getUser: async (userId) => {
+      const r = await row<{ external_id: string; labels: string | null; created_at: number; updated_at: number | null }>(pool, 'SELECT external_id, labels, created_at, updated_at FROM users WHERE external_id = $1', [userId]);
+      return r ? { userId: r.external_id, labels: parseLabels(r.labels), createdAt: r.created_at, updatedAt: r.updated_at } : undefined;
+    },
+    eraseUser: (userId) =>
+      transaction(pool, async (client) => {
+        const id = (await row<{ id: number }>(client, 'SELECT id FROM users WHERE external_id = $1 FOR UPDATE', [userId]))?.id;
+        if (id === undefined) return undefined;
+        const ratings = await changes(client, 'DELETE FROM ratings WHERE user_id = $1', [id]);
+        const events = await changes(client, 'DELETE FROM events WHERE user_id = $1', [id]);
+        await client.query('DELETE FROM users WHERE id = $1', [id]);
+        return { ratings, events };
+      }),
+    version: async () => (await row<{ version: number }>(pool, 'SELECT version FROM catalogue_version WHERE id = 1'))!.version,
+    rows: () => catalogueRows(pool),
+  };
+}

@@ -1,0 +1,102 @@
+import type { HistoryEntry, HistoryRepository } from '../history-repository.js';
+import { mergeHistory, type DailyCount, type LatestItem, type ServingRepository } from '../serving-repository.js';
+import type { CategoryCount, IngestBucket, StatsRepository } from '../stats-repository.js';
+import { findId } from './entities.js';
+import { row, rows, type Pool } from './pool.js';
+
+const DAY_MS = 86_400_000;
+
+interface HistoryRow {
+  kind: 'rating' | 'event';
+  id: number;
+  ts: number;
+  item: string;
+  value: number;
+  type: string | null;
+  event_id: string | null;
+}
+
+function toEntry(r: HistoryRow): HistoryEntry {
+  if (r.kind === 'rating') return { kind: 'rating', itemId: r.item, timestamp: r.ts, rating: r.value };
+  return { kind: 'event', itemId: r.item, timestamp: r.ts, type: r.type ?? '', value: r.value, eventId: r.event_id };
+}
+
+export function postgresHistory(pool: Pool): HistoryRepository {
+  return {
+    async page(externalUserId, limit, after) {
+      const user = await findId(pool, 'users', externalUserId);
+      if (user === undefined) return undefined;
+      // Same order as SQLite: ts desc, then 'event' before 'rating', then id desc.
+      const found = await rows<HistoryRow>(
+        pool,
+        `SELECT * FROM (
+           SELECT 'rating' AS kind, r.id, r.ts, i.external_id AS item, r.value, NULL::text AS type, NULL::text AS event_id
+             FROM ratings r JOIN items i ON i.id = r.item_id WHERE r.user_id = $1
+           UNION ALL
+           SELECT 'event' AS kind, e.id, e.ts, i.external_id AS item, e.value, e.type, e.event_id
+             FROM events e JOIN items i ON i.id = e.item_id WHERE e.user_id = $1
+         ) h
+         WHERE $2::bigint IS NULL OR ts < $2 OR (ts = $2 AND (kind COLLATE "C" > $3 OR (kind = $3 AND id < $4)))
+         ORDER BY ts DESC, kind COLLATE "C" ASC, id DESC
+         LIMIT $5`,
+        [user, after?.ts ?? null, after?.kind ?? null, after?.id ?? null, limit + 1],
+      );
+      const page = found.slice(0, limit);
+      const last = page[page.length - 1];
+      return { entries: page.map(toEntry), next: found.length > limit && last ? { ts: last.ts, kind: last.kind, id: last.id } : null };
+    },
+  };
+}
+
+export function postgresServing(pool: Pool): ServingRepository {
+  return {
+    async userHistory(externalId, eventWeights, limit) {
+      const user = await row<{ id: number; created_at: number }>(pool, 'SELECT id, created_at FROM users WHERE external_id = $1', [externalId]);
+      if (!user) return null;
+      const [ratings, events] = await Promise.all([
+        rows<{ item: string; value: number; ts: number }>(pool, 'SELECT i.external_id AS item, r.value, r.ts FROM ratings r JOIN items i ON i.id = r.item_id WHERE r.user_id = $1 ORDER BY r.ts DESC LIMIT $2', [user.id, limit]),
+        rows<{ item: string; type: string; value: number; ts: number }>(pool, 'SELECT i.external_id AS item, e.type, e.value, e.ts FROM events e JOIN items i ON i.id = e.item_id WHERE e.user_id = $1 ORDER BY e.ts DESC LIMIT $2', [user.id, limit]),
+      ]);
+      return { createdAt: user.created_at, items: mergeHistory(ratings, events, eventWeights, limit) };
+    },
+    itemExists: async (itemId) => (await findId(pool, 'items', itemId)) !== undefined,
+    dailyCounts: (sinceMs, dislikeAt) =>
+      rows<DailyCount>(
+        pool,
+        `SELECT i.external_id AS item, d.day, d.type, d.n AS count FROM (
+           SELECT item_id, ts / $1 AS day, NULL::text AS type, COUNT(*) AS n FROM ratings WHERE ts >= $2 AND value > $3 GROUP BY item_id, ts / $1
+           UNION ALL
+           SELECT item_id, ts / $1 AS day, type, COUNT(*) AS n FROM events WHERE ts >= $2 GROUP BY item_id, ts / $1, type
+         ) d JOIN items i ON i.id = d.item_id`,
+        [DAY_MS, sinceMs, dislikeAt],
+      ),
+    newestInteraction: async () => (await row<{ ts: number | null }>(pool, 'SELECT GREATEST((SELECT MAX(ts) FROM ratings), (SELECT MAX(ts) FROM events)) AS ts'))?.ts ?? 0,
+    latestItems: (limit) => rows<LatestItem>(pool, 'SELECT external_id AS item, created_at AS "createdAt" FROM items WHERE hidden = 0 ORDER BY created_at DESC, id DESC LIMIT $1', [limit]),
+  };
+}
+
+export function postgresStats(pool: Pool): StatsRepository {
+  const count = async (sql: string, params: unknown[] = []): Promise<number> => (await row<{ n: number }>(pool, sql, params))!.n;
+  return {
+    counts: async () => ({
+      users: await count('SELECT COUNT(*) AS n FROM users'),
+      items: await count('SELECT COUNT(*) AS n FROM items'),
+      ratings: await count('SELECT COUNT(*) AS n FROM ratings'),
+      events: await count('SELECT COUNT(*) AS n FROM events'),
+      hiddenItems: await count('SELECT COUNT(*) AS n FROM items WHERE hidden = 1'),
+    }),
+    // One grouped range scan per table over the indexed write times (PostgreSQL aggregates in the server).
+    ingest: async (sinceMs, untilMs, bucketMs) => {
+      const end = sinceMs + (Math.floor((untilMs - sinceMs) / bucketMs) + 1) * bucketMs;
+      const grouped = (table: string, column: string) =>
+        rows<{ b: number; n: number }>(pool, `SELECT (${column} - $1) / $3 AS b, COUNT(*) AS n FROM ${table} WHERE ${column} >= $1 AND ${column} < $2 GROUP BY 1`, [sinceMs, end, bucketMs]);
+      const [ratings, events] = await Promise.all([grouped('ratings', 'updated_at'), grouped('events', 'created_at')]);
+      const buckets = new Map<number, IngestBucket>();
+      const at = (b: number): IngestBucket => buckets.get(b) ?? buckets.set(b, { t: sinceMs + b * bucketMs, ratings: 0, events: 0 }).get(b)!;
+      for (const r of ratings) at(r.b).ratings = r.n;
+      for (const e of events) at(e.b).events = e.n;
+      return [...buckets.values()].sort((a, b) => a.t - b.t);
+    },
+    categories: (limit) => rows<CategoryCount>(pool, 'SELECT category, COUNT(*) AS items FROM item_categories GROUP BY category ORDER BY items DESC, category COLLATE "C" LIMIT $1', [limit]),
+  };
+}

@@ -1,0 +1,59 @@
+import type { OpenStoreOptions, Store, StoreLocation } from '../store.js';
+import { postgresBulk } from './bulk.js';
+import { postgresCatalogue } from './catalogue.js';
+import { postgresEvents, postgresRatings } from './ingest.js';
+import { postgresJobs } from './jobs.js';
+import { postgresKeys } from './keys.js';
+import { expectedPostgresMigrations, migratePostgres } from './migrate.js';
+import { postgresModels } from './models.js';
+import { listenForServingChanges, SERVING_CHANNEL } from './notify.js';
+import { createPool, row } from './pool.js';
+import { postgresHistory, postgresServing, postgresStats } from './reads.js';
+import { postgresTraining } from './training.js';
+
+/**
+ * The repositories over a PostgreSQL pool: the store for several API and worker processes on
+ * several hosts. Writes are transactions on one pooled client; activations are announced with
+ * NOTIFY so every replica reloads at once.
+ */
+export async function openPostgresStore(location: StoreLocation, options: OpenStoreOptions = {}): Promise<Store> {
+  const url = location.databaseUrl!;
+  const pool = createPool(url, options.poolSize ?? location.pgPoolSize);
+  try {
+    if (options.migrate) await migratePostgres(pool, location.migrationsDir);
+    const schema = (await row<{ schema: string }>(pool, 'SELECT current_schema() AS schema'))!.schema;
+    const expected = expectedPostgresMigrations(location.migrationsDir);
+    return {
+      backend: 'postgres',
+      ratings: postgresRatings(pool),
+      events: postgresEvents(pool),
+      history: postgresHistory(pool),
+      serving: postgresServing(pool),
+      catalogue: postgresCatalogue(pool),
+      jobs: postgresJobs(pool),
+      models: postgresModels(pool),
+      keys: postgresKeys(pool),
+      bulk: postgresBulk(pool),
+      stats: postgresStats(pool),
+      training: postgresTraining(pool),
+      readiness: async () => {
+        try {
+          const n = (await row<{ n: number }>(pool, 'SELECT COUNT(*) AS n FROM schema_migrations'))!.n;
+          return n === expected ? [] : [`migrations applied ${n}/${expected}`];
+        } catch (err) {
+          return [`database: ${(err as Error).message}`];
+        }
+      },
+      // PostgreSQL checkpoints by itself.
+      maintain: async () => undefined,
+      onServingChange: (listener) => listenForServingChanges(url, schema, listener),
+      announceServingChange: async () => void (await pool.query('SELECT pg_notify($1, $2)', [SERVING_CHANNEL, schema])),
+      close: async () => {
+        if (!pool.ended) await pool.end();
+      },
+    };
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,55 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_MIGRATIONS_DIR } from '../../src/config.js';
+import { openStore, type Store, type StoreLocation } from '../../src/db/store.js';
+import { tempDir } from '../helpers/app.js';
+import { privateSchema } from '../helpers/postgres.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function location(migrationsDir = DEFAULT_MIGRATIONS_DIR): Promise<StoreLocation> {
+  const { url, drop } = await privateSchema();
+  cleanups.push(drop);
+  return { databasePath: '', databaseUrl: url, pgPoolSize: 2, sqliteBusyTimeoutMs: 5000, sqliteSynchronous: 'NORMAL', migrationsDir };
+}
+
+async function ledger(url: string): Promise<number[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')).rows.map((r) => r.version);
+  } finally {
+    await c.end();
+  }
+}
+
+describe('PostgreSQL migrations', () => {
+  it('replicas starting together apply each migration once (advisory lock)', async () => {
+    const loc = await location();
+    const stores: Store[] = await Promise.all(Array.from({ length: 6 }, () => openStore(loc, { migrate: true })));
+    cleanups.push(() => Promise.all(stores.map((s) => s.close())).then(() => undefined));
+    expect(await ledger(loc.databaseUrl!)).toEqual([1]);
+    for (const s of stores) expect(await s.readiness()).toEqual([]);
+  });
+
+  it('refuses a database newer than the code, and a broken migration leaves nothing half-applied', async () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    fs.cpSync(DEFAULT_MIGRATIONS_DIR, dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'postgres', '002_broken.sql'), 'CREATE TABLE half_done (x INT);\nSELECT no_such_function();\n');
+    const loc = await location(dir);
+    await expect(openStore(loc, { migrate: true })).rejects.toThrow(/002_broken.sql failed and was rolled back/);
+    expect(await ledger(loc.databaseUrl!)).toEqual([1]);
+    const store = await openStore(loc);
+    cleanups.push(() => store.close());
+    expect(await store.readiness()).toEqual(['migrations applied 1/2']);
+    fs.rmSync(path.join(dir, 'postgres', '002_broken.sql'));
+    fs.rmSync(path.join(dir, 'postgres', '001_init.sql'));
+    await expect(openStore(loc, { migrate: true })).rejects.toThrow(/does not know/);
+  });
+});
