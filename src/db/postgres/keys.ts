@@ -5,7 +5,8 @@ const UNIQUE_VIOLATION = '23505';
 
 export function postgresKeys(pool: Pool): ApiKeyRepository {
   return {
-    // The partial unique index on active names decides between two processes creating the same name.
+    // The unique indexes decide between two processes registering the same key (replicas starting
+    // together with one generated default key) or the same name: either way, a name already taken.
     create: async (key, now) => {
       try {
         const created = await row<KeyRow>(
@@ -16,7 +17,7 @@ export function postgresKeys(pool: Pool): ApiKeyRepository {
         return toRecord(created!);
       } catch (err) {
         const { code, constraint } = err as { code?: string; constraint?: string };
-        if (code === UNIQUE_VIOLATION && constraint === 'api_keys_active_name') throw new DuplicateKeyNameError(key.name);
+        if (code === UNIQUE_VIOLATION && (constraint === 'api_keys_active_name' || constraint === 'api_keys_hash_key')) throw new DuplicateKeyNameError(key.name);
         throw err;
       }
     },
