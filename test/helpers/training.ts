@@ -22,6 +22,8 @@ export interface JobBody {
   error: string | null;
   result: { version: string; promoted: boolean; metrics: { valid: Record<string, number> }; refit: { epochs: number; pairs: number; seconds: number } | null } | null;
   progress: Record<string, unknown> | null;
+  /** Per-epoch progress of the attempt, oldest first. */
+  history?: Record<string, unknown>[];
 }
 
 /** Polls a job until it reaches one of `states`. */
