@@ -18,6 +18,7 @@ import { formatLeaderboard } from './cli/leaderboard.js';
 import { trainingProgress } from './cli/progress.js';
 import { demoCommand } from './cli/demo.js';
 import { keysCommand } from './cli/keys.js';
+import { migrateDbCommand } from './cli/migrate-db.js';
 import { runWorker } from './worker.js';
 
 const int = (name: string, min: number, max: number) => (v: string): number => {
@@ -182,6 +183,7 @@ export function buildCli(): Command {
 
   program.addCommand(keysCommand());
   program.addCommand(demoCommand());
+  program.addCommand(migrateDbCommand());
 
   program
     .command('worker')
