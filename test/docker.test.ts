@@ -27,7 +27,7 @@ function parseDockerfile(text: string): Instruction[] {
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string>; optionalDependencies: Record<string, string>; main?: string };
 const docker = parseDockerfile(readFileSync('Dockerfile', 'utf8'));
 const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as {
-  services: Record<string, { image?: string; build?: unknown; command?: string[]; environment?: Record<string, string>; volumes?: string[]; ports?: string[]; depends_on?: Record<string, { condition: string }>; healthcheck?: { test: string[] }; restart?: string; stop_grace_period?: string }>;
+  services: Record<string, { image?: string; build?: unknown; command?: string[]; environment?: Record<string, string>; volumes?: string[]; ports?: string[]; depends_on?: Record<string, { condition: string }>; healthcheck?: { test: string[] }; restart?: string; stop_grace_period?: string; profiles?: string[]; deploy?: { replicas?: number } }>;
   volumes: Record<string, unknown>;
 };
 const finalStage = Math.max(...docker.map((i) => i.stage));
@@ -81,8 +81,9 @@ describe('Dockerfile', () => {
 describe('docker-compose.yml', () => {
   const { services } = compose;
 
-  it('has redis, api and worker; api and worker from the same image with different commands', () => {
-    expect(Object.keys(services).sort()).toEqual(['api', 'redis', 'worker']);
+  it('has redis, api and worker by default, and a postgres profile; api and worker from the same image with different commands', () => {
+    expect(Object.keys(services).filter((s) => !services[s].profiles).sort()).toEqual(['api', 'redis', 'worker']);
+    expect(Object.keys(services).filter((s) => services[s].profiles?.includes('postgres')).sort()).toEqual(['api-pg', 'postgres', 'worker-pg']);
     expect(services.api.image).toBe(services.worker.image);
     expect(services.api.build).toBeDefined();
     expect(services.api.command).toEqual(pkg.scripts.start.split(' '));
@@ -120,7 +121,7 @@ describe('docker-compose.yml', () => {
     expect(services.worker.healthcheck!.test.join(' ')).toContain('WORKER_HEARTBEAT_FILE');
     expect(services.worker.environment!.WORKER_HEARTBEAT_FILE).toBeDefined();
     expect(services.worker.stop_grace_period).toBeDefined();
-    expect(Object.keys(compose.volumes).sort()).toEqual(['recflow-data', 'redis-data']);
+    expect(Object.keys(compose.volumes).sort()).toEqual(['postgres-data', 'recflow-data', 'recflow-pg-data', 'redis-data']);
   });
 
   it('sets only variables the service reads, and their defaults pass its config validation', () => {
@@ -128,11 +129,39 @@ describe('docker-compose.yml', () => {
     // Compose interpolation with nothing set in the shell: ${X:-d} and ${X-d} give d, ${X} gives ''.
     const interpolate = (v: string) => v.replace(/\$\{[A-Z0-9_]+(?::?-([^}]*))?\}/g, (_m, fallback: string | undefined) => fallback ?? '');
     const envOf = (name: string) => Object.fromEntries(Object.entries(services[name].environment!).map(([k, v]) => [k, interpolate(String(v))]));
-    for (const name of ['api', 'worker']) {
+    for (const name of ['api', 'worker', 'api-pg', 'worker-pg']) {
       expect(Object.keys(envOf(name)).filter((k) => !known.has(k))).toEqual([]);
       expect(() => loadConfig(envOf(name))).not.toThrow();
     }
     expect(loadConfig(envOf('api')).retrainCron).toBe('0 3 * * *');
+    expect(loadConfig(envOf('api')).databaseUrl).toBeUndefined();
+    expect(loadConfig(envOf('api-pg')).databaseUrl).toBe('postgres://recflow:recflow@postgres:5432/recflow');
+  });
+
+  it('the postgres profile: PostgreSQL, 2 API replicas and 2 workers on one database, queue and snapshot volume, behind health checks', () => {
+    const [pgApi, pgWorker, db] = [services['api-pg'], services['worker-pg'], services.postgres];
+    expect(db.image).toMatch(/^postgres:15/);
+    expect(db.healthcheck!.test.join(' ')).toMatch(/pg_isready/);
+    expect(db.volumes!.some((v) => v.endsWith(':/var/lib/postgresql/data'))).toBe(true);
+    expect(pgApi.deploy!.replicas).toBe(2);
+    expect(pgWorker.deploy!.replicas).toBe(2);
+    expect(pgApi.image).toBe(services.api.image);
+    expect(pgApi.command).toEqual(services.api.command);
+    expect(pgWorker.command).toEqual(services.worker.command);
+    for (const name of ['DATABASE_URL', 'QUEUE_NAME', 'MODEL_DIR', 'REDIS_URL', 'EVENT_TYPES', 'PROMOTE_TOLERANCE']) expect(pgWorker.environment![name], name).toBe(pgApi.environment![name]);
+    // Never the SQLite deployment's queue: its worker would train on the wrong database.
+    expect(pgApi.environment!.QUEUE_NAME).not.toBe(services.api.environment!.QUEUE_NAME);
+    expect(pgApi.volumes).toEqual(pgWorker.volumes);
+    expect(pgApi.volumes).not.toEqual(services.api.volumes);
+    for (const s of [pgApi, pgWorker]) {
+      expect(s.depends_on!.postgres.condition).toBe('service_healthy');
+      expect(s.depends_on!.redis.condition).toBe('service_healthy');
+      expect(s.healthcheck!.test.length).toBeGreaterThan(0);
+    }
+    expect(pgApi.healthcheck!.test).toEqual(services.api.healthcheck!.test);
+    expect(pgWorker.depends_on!['api-pg'].condition).toBe('service_healthy');
+    // Two replicas cannot publish one host port: a range, on loopback unless told otherwise.
+    expect(pgApi.ports).toEqual(['${RECFLOW_BIND:-127.0.0.1}:8081-8082:8080']);
   });
 
   it('passes the settings training depends on to the API and the worker alike', () => {
