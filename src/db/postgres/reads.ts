@@ -50,14 +50,24 @@ export function postgresHistory(pool: Pool): HistoryRepository {
 
 export function postgresServing(pool: Pool): ServingRepository {
   return {
+    // One round trip per request: the user row and their newest ratings and events in one statement.
     async userHistory(externalId, eventWeights, limit) {
-      const user = await row<{ id: number; created_at: number }>(pool, 'SELECT id, created_at FROM users WHERE external_id = $1', [externalId]);
-      if (!user) return null;
-      const [ratings, events] = await Promise.all([
-        rows<{ item: string; value: number; ts: number }>(pool, 'SELECT i.external_id AS item, r.value, r.ts FROM ratings r JOIN items i ON i.id = r.item_id WHERE r.user_id = $1 ORDER BY r.ts DESC LIMIT $2', [user.id, limit]),
-        rows<{ item: string; type: string; value: number; ts: number }>(pool, 'SELECT i.external_id AS item, e.type, e.value, e.ts FROM events e JOIN items i ON i.id = e.item_id WHERE e.user_id = $1 ORDER BY e.ts DESC LIMIT $2', [user.id, limit]),
-      ]);
-      return { createdAt: user.created_at, items: mergeHistory(ratings, events, eventWeights, limit) };
+      const found = await rows<{ k: 'u' | 'r' | 'e'; item: string | null; value: number | null; type: string | null; ts: number | null; created_at: number }>(
+        pool,
+        `WITH u AS (SELECT id, created_at FROM users WHERE external_id = $1)
+         SELECT 'u' AS k, NULL AS item, NULL::float8 AS value, NULL AS type, NULL::bigint AS ts, u.created_at FROM u
+         UNION ALL
+         SELECT 'r', i.external_id, r.value, NULL, r.ts, u.created_at
+           FROM u CROSS JOIN LATERAL (SELECT item_id, value, ts FROM ratings WHERE user_id = u.id ORDER BY ts DESC LIMIT $2) r JOIN items i ON i.id = r.item_id
+         UNION ALL
+         SELECT 'e', i.external_id, e.value, e.type, e.ts, u.created_at
+           FROM u CROSS JOIN LATERAL (SELECT item_id, type, value, ts FROM events WHERE user_id = u.id ORDER BY ts DESC LIMIT $2) e JOIN items i ON i.id = e.item_id`,
+        [externalId, limit],
+      );
+      if (found.length === 0) return null;
+      const ratings = found.filter((r) => r.k === 'r').map((r) => ({ item: r.item!, value: r.value!, ts: r.ts! }));
+      const events = found.filter((r) => r.k === 'e').map((r) => ({ item: r.item!, type: r.type!, value: r.value!, ts: r.ts! }));
+      return { createdAt: found[0].created_at, items: mergeHistory(ratings, events, eventWeights, limit) };
     },
     itemExists: async (itemId) => (await findId(pool, 'items', itemId)) !== undefined,
     dailyCounts: (sinceMs, dislikeAt) =>
