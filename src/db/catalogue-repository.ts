@@ -47,7 +47,8 @@ export interface CatalogueRepository {
   rows(): Promise<CatalogueRows>;
 }
 
-interface ItemRow {
+/** An `items` row as both engines return it. */
+export interface ItemRow {
   id: number;
   external_id: string;
   hidden: number;
@@ -56,6 +57,19 @@ interface ItemRow {
   labels: string | null;
   created_at: number;
   updated_at: number | null;
+}
+
+export function toItemView(r: ItemRow, categories: string[]): ItemView {
+  return {
+    itemId: r.external_id,
+    categories,
+    hidden: r.hidden === 1,
+    availableFrom: r.available_from,
+    availableUntil: r.available_until,
+    labels: r.labels ? (JSON.parse(r.labels) as Record<string, string>) : {},
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
 }
 
 export function createCatalogueRepository(db: Db): CatalogueRepository {
@@ -115,17 +129,7 @@ export function createCatalogueRepository(db: Db): CatalogueRepository {
     putItems: (items, now) => putItems.immediate(items, now),
     getItem(itemId) {
       const r = itemRow.get(itemId);
-      if (!r) return undefined;
-      return {
-        itemId: r.external_id,
-        categories: categoriesOf.all(r.id),
-        hidden: r.hidden === 1,
-        availableFrom: r.available_from,
-        availableUntil: r.available_until,
-        labels: r.labels ? (JSON.parse(r.labels) as Record<string, string>) : {},
-        createdAt: r.created_at,
-        updatedAt: r.updated_at,
-      };
+      return r ? toItemView(r, categoriesOf.all(r.id)) : undefined;
     },
     hideItem: (itemId, now) => hide.immediate(itemId, now),
     putUser: (userId, labels, now) => putUser.immediate(userId, labels, now),

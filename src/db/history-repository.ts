@@ -30,7 +30,8 @@ export interface HistoryRepository {
   page(externalUserId: string, limit: number, after: HistoryCursor | null): Promise<HistoryPage | undefined>;
 }
 
-interface Row {
+/** A history entry as both engines' queries return it. */
+export interface HistoryRow {
   kind: 'rating' | 'event';
   id: number;
   ts: number;
@@ -67,18 +68,20 @@ export function createHistoryRepository(db: Db): HistoryRepository {
         kind: after?.kind ?? null,
         id: after?.id ?? null,
         limit: limit + 1,
-      }) as Row[];
-      const pageRows = rows.slice(0, limit);
-      const last = pageRows[pageRows.length - 1];
-      return {
-        entries: pageRows.map(toEntry),
-        next: rows.length > limit && last ? { ts: last.ts, kind: last.kind, id: last.id } : null,
-      };
+      }) as HistoryRow[];
+      return toPage(rows, limit);
     },
   });
 }
 
-function toEntry(row: Row): HistoryEntry {
+function toEntry(row: HistoryRow): HistoryEntry {
   if (row.kind === 'rating') return { kind: 'rating', itemId: row.item, timestamp: row.ts, rating: row.value };
   return { kind: 'event', itemId: row.item, timestamp: row.ts, type: row.type ?? '', value: row.value, eventId: row.event_id };
+}
+
+/** A page from up to `limit + 1` rows in order: the extra row only says that another page follows. */
+export function toPage(rows: readonly HistoryRow[], limit: number): HistoryPage {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { entries: page.map(toEntry), next: rows.length > limit && last ? { ts: last.ts, kind: last.kind, id: last.id } : null };
 }

@@ -1,6 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Store } from '../../src/db/store.js';
-import { BACKENDS, storeFixture, type StoreFixture } from '../helpers/backends.js';
+import { describe, expect, it } from 'vitest';
+import { BACKENDS, storePerTest } from '../helpers/backends.js';
 
 const item = (itemId: string, categories: string[] = [], extra: Partial<{ hidden: boolean; availableFrom: number | null; labels: Record<string, string> }> = {}) => ({
   itemId,
@@ -12,17 +11,11 @@ const item = (itemId: string, categories: string[] = [], extra: Partial<{ hidden
 });
 
 describe.each(BACKENDS)('data repositories on %s', (backend) => {
-  let fx: StoreFixture;
-  let store: Store;
-  beforeEach(async () => {
-    fx = await storeFixture(backend);
-    store = await fx.open();
-  });
-  afterEach(() => fx.cleanup());
+  const t = storePerTest(backend);
 
   it('ratings: later or equal timestamp wins, older is ignored, row by row within a batch', async () => {
-    expect(await store.ratings.upsert([{ userId: 'u1', itemId: 'a', rating: 3, timestamp: 100 }])).toEqual({ inserted: 1, updated: 0, ignored: 0 });
-    const counts = await store.ratings.upsert([
+    expect(await t.store.ratings.upsert([{ userId: 'u1', itemId: 'a', rating: 3, timestamp: 100 }])).toEqual({ inserted: 1, updated: 0, ignored: 0 });
+    const counts = await t.store.ratings.upsert([
       { userId: 'u1', itemId: 'a', rating: 1, timestamp: 50 }, // older: ignored
       { userId: 'u1', itemId: 'a', rating: 5, timestamp: 100 }, // equal: replaces
       { userId: 'u1', itemId: 'b', rating: 2, timestamp: 10 }, // new
@@ -30,70 +23,70 @@ describe.each(BACKENDS)('data repositories on %s', (backend) => {
       { userId: 'u1', itemId: 'b', rating: 1, timestamp: 15 }, // older than the batch's own
     ]);
     expect(counts).toEqual({ inserted: 1, updated: 2, ignored: 2 });
-    const { rows } = await store.training.read({});
+    const { rows } = await t.store.training.read({});
     expect(rows.map((r) => [r.item, r.rating, r.ts])).toEqual([
       ['a', 5, 100],
       ['b', 4, 20],
     ]);
-    expect(await store.ratings.count()).toBe(2);
+    expect(await t.store.ratings.count()).toBe(2);
   });
 
   it('a batch that fails is all-or-nothing: no rating, no user, no item stays', async () => {
-    await store.ratings.upsert([{ userId: 'keep', itemId: 'x', rating: 4, timestamp: 1 }]);
+    await t.store.ratings.upsert([{ userId: 'keep', itemId: 'x', rating: 4, timestamp: 1 }]);
     const bad = [
       { userId: 'u-new', itemId: 'i-new', rating: 4, timestamp: 1 },
       { userId: null as unknown as string, itemId: 'i-other', rating: 4, timestamp: 1 },
     ];
-    await expect(store.ratings.upsert(bad)).rejects.toThrow();
-    await expect(store.events.insert([{ userId: 'u-new', itemId: 'i-new', type: 'click', value: 1, timestamp: 1 }, { userId: 'u', itemId: null as unknown as string, type: 'click', value: 1, timestamp: 1 }])).rejects.toThrow();
-    expect(await store.stats.counts()).toEqual({ users: 1, items: 1, ratings: 1, events: 0, hiddenItems: 0 });
+    await expect(t.store.ratings.upsert(bad)).rejects.toThrow();
+    await expect(t.store.events.insert([{ userId: 'u-new', itemId: 'i-new', type: 'click', value: 1, timestamp: 1 }, { userId: 'u', itemId: null as unknown as string, type: 'click', value: 1, timestamp: 1 }])).rejects.toThrow();
+    expect(await t.store.stats.counts()).toEqual({ users: 1, items: 1, ratings: 1, events: 0, hiddenItems: 0 });
   });
 
   it('events: an eventId is stored once, across batches and within one', async () => {
     const ev = (eventId: string | undefined, ts: number) => ({ userId: 'u', itemId: 'i', type: 'click', value: 1, timestamp: ts, ...(eventId ? { eventId } : {}) });
-    expect(await store.events.insert([ev('e1', 1), ev('e1', 2), ev(undefined, 3), ev(undefined, 4)])).toEqual({ inserted: 3, updated: 0, ignored: 1 });
-    expect(await store.events.insert([ev('e1', 5), ev('e2', 6)])).toEqual({ inserted: 1, updated: 0, ignored: 1 });
-    expect(await store.events.count()).toBe(4);
-    expect(await store.bulk.deleteEvent('e2')).toBe('u');
-    expect(await store.bulk.deleteEvent('e2')).toBeNull();
+    expect(await t.store.events.insert([ev('e1', 1), ev('e1', 2), ev(undefined, 3), ev(undefined, 4)])).toEqual({ inserted: 3, updated: 0, ignored: 1 });
+    expect(await t.store.events.insert([ev('e1', 5), ev('e2', 6)])).toEqual({ inserted: 1, updated: 0, ignored: 1 });
+    expect(await t.store.events.count()).toBe(4);
+    expect(await t.store.bulk.deleteEvent('e2')).toBe('u');
+    expect(await t.store.bulk.deleteEvent('e2')).toBeNull();
   });
 
   it('history pages newest first with a stable cursor; serving merges a user\'s items', async () => {
-    await store.ratings.upsert([
+    await t.store.ratings.upsert([
       { userId: 'u', itemId: 'a', rating: 5, timestamp: 30 },
       { userId: 'u', itemId: 'b', rating: 1, timestamp: 10 },
     ]);
-    await store.events.insert([
+    await t.store.events.insert([
       { userId: 'u', itemId: 'c', type: 'purchase', value: 1, timestamp: 30, eventId: 'p1' },
       { userId: 'u', itemId: 'a', type: 'click', value: 2, timestamp: 40 },
       { userId: 'u', itemId: 'd', type: 'dislike', value: 1, timestamp: 5 },
     ]);
-    const first = (await store.history.page('u', 2, null))!;
+    const first = (await t.store.history.page('u', 2, null))!;
     expect(first.entries.map((e) => [e.kind, e.itemId, e.timestamp])).toEqual([
       ['event', 'a', 40],
       ['event', 'c', 30],
     ]);
-    const rest = (await store.history.page('u', 10, first.next))!;
+    const rest = (await t.store.history.page('u', 10, first.next))!;
     expect(rest.entries.map((e) => [e.kind, e.itemId])).toEqual([
       ['rating', 'a'],
       ['rating', 'b'],
       ['event', 'd'],
     ]);
     expect(rest.next).toBeNull();
-    expect(await store.history.page('nobody', 10, null)).toBeUndefined();
+    expect(await t.store.history.page('nobody', 10, null)).toBeUndefined();
 
-    const history = (await store.serving.userHistory('u', { click: 1, purchase: 4, dislike: -1 }, 10))!;
+    const history = (await t.store.serving.userHistory('u', { click: 1, purchase: 4, dislike: -1 }, 10))!;
     expect(history.items).toEqual([
       { item: 'a', rating: 5, weight: 2, disliked: false },
       { item: 'c', rating: null, weight: 4, disliked: false },
       { item: 'b', rating: 1, weight: 0, disliked: false },
       { item: 'd', rating: null, weight: 0, disliked: true },
     ]);
-    expect(await store.serving.userHistory('nobody', {}, 10)).toBeNull();
-    expect(await store.serving.itemExists('c')).toBe(true);
-    expect(await store.serving.itemExists('zz')).toBe(false);
-    expect(await store.serving.newestInteraction()).toBe(40);
-    const daily = await store.serving.dailyCounts(0, 2);
+    expect(await t.store.serving.userHistory('nobody', {}, 10)).toBeNull();
+    expect(await t.store.serving.itemExists('c')).toBe(true);
+    expect(await t.store.serving.itemExists('zz')).toBe(false);
+    expect(await t.store.serving.newestInteraction()).toBe(40);
+    const daily = await t.store.serving.dailyCounts(0, 2);
     expect(daily.sort((x, y) => `${x.item} ${x.type ?? ''}`.localeCompare(`${y.item} ${y.type ?? ''}`))).toEqual([
       { item: 'a', day: 0, count: 1, type: null },
       { item: 'a', day: 0, count: 1, type: 'click' },
@@ -103,78 +96,78 @@ describe.each(BACKENDS)('data repositories on %s', (backend) => {
   });
 
   it('catalogue: items, categories, hiding, versions and the rows serving loads', async () => {
-    const v0 = await store.catalogue.version();
-    const put = await store.catalogue.putItems([item('m1', ['drama', 'comedy'], { labels: { year: '1999' } }), item('m2', ['drama'], { availableFrom: 1000 }), item('m1', ['drama'])], 5);
+    const v0 = await t.store.catalogue.version();
+    const put = await t.store.catalogue.putItems([item('m1', ['drama', 'comedy'], { labels: { year: '1999' } }), item('m2', ['drama'], { availableFrom: 1000 }), item('m1', ['drama'])], 5);
     expect(put).toEqual({ inserted: 2, updated: 1, version: v0 + 1 });
-    expect(await store.catalogue.getItem('m1')).toEqual({ ...item('m1', ['drama']), createdAt: 5, updatedAt: 5 });
-    expect(await store.catalogue.hideItem('m2', 7)).toBe(v0 + 2);
-    expect(await store.catalogue.hideItem('nope', 7)).toBeNull();
-    expect(await store.catalogue.version()).toBe(v0 + 2);
-    const rows = await store.catalogue.rows();
+    expect(await t.store.catalogue.getItem('m1')).toEqual({ ...item('m1', ['drama']), createdAt: 5, updatedAt: 5 });
+    expect(await t.store.catalogue.hideItem('m2', 7)).toBe(v0 + 2);
+    expect(await t.store.catalogue.hideItem('nope', 7)).toBeNull();
+    expect(await t.store.catalogue.version()).toBe(v0 + 2);
+    const rows = await t.store.catalogue.rows();
     expect(rows.version).toBe(v0 + 2);
     expect(rows.restricted).toEqual([{ itemId: 'm2', hidden: true, availableFrom: 1000, availableUntil: null }]);
     expect(rows.categories.sort((a, b) => a.itemId.localeCompare(b.itemId))).toEqual([
       { itemId: 'm1', category: 'drama' },
       { itemId: 'm2', category: 'drama' },
     ]);
-    expect(await store.catalogue.putUser('u9', { plan: 'pro' }, 3)).toEqual({ inserted: true });
-    expect(await store.catalogue.putUser('u9', {}, 4)).toEqual({ inserted: false });
-    expect(await store.catalogue.getUser('u9')).toEqual({ userId: 'u9', labels: {}, createdAt: 3, updatedAt: 4 });
-    expect(await store.serving.latestItems(5)).toEqual([{ item: 'm1', createdAt: 5 }]);
+    expect(await t.store.catalogue.putUser('u9', { plan: 'pro' }, 3)).toEqual({ inserted: true });
+    expect(await t.store.catalogue.putUser('u9', {}, 4)).toEqual({ inserted: false });
+    expect(await t.store.catalogue.getUser('u9')).toEqual({ userId: 'u9', labels: {}, createdAt: 3, updatedAt: 4 });
+    expect(await t.store.serving.latestItems(5)).toEqual([{ item: 'm1', createdAt: 5 }]);
   });
 
   it('erasure deletes a user\'s ratings, events and record in one transaction; the id can come back as a new user', async () => {
-    await store.ratings.upsert([{ userId: 'gone', itemId: 'a', rating: 4, timestamp: 1 }, { userId: 'stay', itemId: 'a', rating: 4, timestamp: 1 }]);
-    await store.events.insert([{ userId: 'gone', itemId: 'b', type: 'click', value: 1, timestamp: 2 }]);
-    expect(await store.catalogue.eraseUser('gone')).toEqual({ ratings: 1, events: 1 });
-    expect(await store.catalogue.eraseUser('gone')).toBeUndefined();
-    expect(await store.stats.counts()).toMatchObject({ users: 1, items: 2, ratings: 1, events: 0 });
-    await store.ratings.upsert([{ userId: 'gone', itemId: 'a', rating: 2, timestamp: 3 }]);
-    expect((await store.serving.userHistory('gone', {}, 10))!.items).toEqual([{ item: 'a', rating: 2, weight: 0, disliked: false }]);
+    await t.store.ratings.upsert([{ userId: 'gone', itemId: 'a', rating: 4, timestamp: 1 }, { userId: 'stay', itemId: 'a', rating: 4, timestamp: 1 }]);
+    await t.store.events.insert([{ userId: 'gone', itemId: 'b', type: 'click', value: 1, timestamp: 2 }]);
+    expect(await t.store.catalogue.eraseUser('gone')).toEqual({ ratings: 1, events: 1 });
+    expect(await t.store.catalogue.eraseUser('gone')).toBeUndefined();
+    expect(await t.store.stats.counts()).toMatchObject({ users: 1, items: 2, ratings: 1, events: 0 });
+    await t.store.ratings.upsert([{ userId: 'gone', itemId: 'a', rating: 2, timestamp: 3 }]);
+    expect((await t.store.serving.userHistory('gone', {}, 10))!.items).toEqual([{ item: 'a', rating: 2, weight: 0, disliked: false }]);
   });
 
   it('bulk pages resume at their cursor; item search by prefix and by category; single deletes', async () => {
-    await store.catalogue.putItems(['b2', 'a1', 'a10', 'a2', 'c1'].map((id, k) => item(id, k % 2 ? ['odd'] : ['even'])), 1);
+    await t.store.catalogue.putItems(['b2', 'a1', 'a10', 'a2', 'c1'].map((id, k) => item(id, k % 2 ? ['odd'] : ['even'])), 1);
     // Ids within one batch may be assigned in any order (PostgreSQL creates them sorted, against deadlocks); a walk sees each once.
-    const first = await store.bulk.page('items', 0, 2);
-    const next = await store.bulk.page('items', first[first.length - 1].cursor, 10);
+    const first = await t.store.bulk.page('items', 0, 2);
+    const next = await t.store.bulk.page('items', first[first.length - 1].cursor, 10);
     expect([...first, ...next].map((r) => r.itemId).sort()).toEqual(['a1', 'a10', 'a2', 'b2', 'c1']);
     expect(first.length).toBe(2);
-    expect((await store.bulk.searchItems({ prefix: 'a1' }, 10)).map((r) => r.itemId)).toEqual(['a1', 'a10']);
-    expect((await store.bulk.searchItems({ prefix: 'a' }, 2)).map((r) => r.itemId)).toEqual(['a1', 'a10']);
-    expect((await store.bulk.searchItems({ category: 'odd', after: 0 }, 10)).map((r) => r.itemId)).toEqual(['a1', 'a2']);
+    expect((await t.store.bulk.searchItems({ prefix: 'a1' }, 10)).map((r) => r.itemId)).toEqual(['a1', 'a10']);
+    expect((await t.store.bulk.searchItems({ prefix: 'a' }, 2)).map((r) => r.itemId)).toEqual(['a1', 'a10']);
+    expect((await t.store.bulk.searchItems({ category: 'odd', after: 0 }, 10)).map((r) => r.itemId)).toEqual(['a1', 'a2']);
     expect([...first, ...next].find((r) => r.itemId === 'a10')).toMatchObject({ categories: ['even'], hidden: false, labels: {}, createdAt: 1 });
-    await store.ratings.upsert([{ userId: 'u', itemId: 'a1', rating: 4, timestamp: 9 }]);
-    expect(await store.bulk.page('ratings', 0, 10)).toEqual([expect.objectContaining({ userId: 'u', itemId: 'a1', rating: 4, timestamp: 9 })]);
-    expect(await store.bulk.deleteRating('u', 'a1')).toBe(true);
-    expect(await store.bulk.deleteRating('u', 'a1')).toBe(false);
+    await t.store.ratings.upsert([{ userId: 'u', itemId: 'a1', rating: 4, timestamp: 9 }]);
+    expect(await t.store.bulk.page('ratings', 0, 10)).toEqual([expect.objectContaining({ userId: 'u', itemId: 'a1', rating: 4, timestamp: 9 })]);
+    expect(await t.store.bulk.deleteRating('u', 'a1')).toBe(true);
+    expect(await t.store.bulk.deleteRating('u', 'a1')).toBe(false);
   });
 
   it('stats: counts, ingest buckets and the largest categories', async () => {
-    await store.catalogue.putItems([item('x', ['a', 'b']), item('y', ['a'])], 1);
-    await store.ratings.upsert([{ userId: 'u', itemId: 'x', rating: 4, timestamp: 1 }]);
-    await store.events.insert([{ userId: 'u', itemId: 'y', type: 'click', value: 1, timestamp: 1 }]);
+    await t.store.catalogue.putItems([item('x', ['a', 'b']), item('y', ['a'])], 1);
+    await t.store.ratings.upsert([{ userId: 'u', itemId: 'x', rating: 4, timestamp: 1 }]);
+    await t.store.events.insert([{ userId: 'u', itemId: 'y', type: 'click', value: 1, timestamp: 1 }]);
     const now = Date.now();
     const hour = 3_600_000;
     const start = Math.floor(now / hour) * hour - 2 * hour;
-    const buckets = await store.stats.ingest(start, now, hour);
+    const buckets = await t.store.stats.ingest(start, now, hour);
     expect(buckets).toEqual([{ t: Math.floor(now / hour) * hour, ratings: 1, events: 1 }]);
-    expect(await store.stats.categories(1)).toEqual([{ category: 'a', items: 2 }]);
+    expect(await t.store.stats.categories(1)).toEqual([{ category: 'a', items: 2 }]);
   });
 
   it('training data: ratings then weighted events, with a watermark of what was read', async () => {
-    await store.ratings.upsert([{ userId: 'u1', itemId: 'a', rating: 4, timestamp: 10 }]);
-    await store.events.insert([
+    await t.store.ratings.upsert([{ userId: 'u1', itemId: 'a', rating: 4, timestamp: 10 }]);
+    await t.store.events.insert([
       { userId: 'u2', itemId: 'a', type: 'view', value: 2, timestamp: 13 },
       { userId: 'u2', itemId: 'b', type: 'ignored', value: 1, timestamp: 14 },
     ]);
-    const { rows, watermark } = await store.training.read({ view: 0.5 });
+    const { rows, watermark } = await t.store.training.read({ view: 0.5 });
     expect(rows).toEqual([
       { user: 'u1', item: 'a', rating: 4, ts: 10 },
       { user: 'u2', item: 'a', weight: 1, ts: 13 },
     ]);
     expect(watermark).toMatchObject({ ratings: 1, events: 2, users: 2, items: 2 });
-    expect(await store.training.latestIds()).toEqual({ lastRatingId: watermark.lastRatingId, lastEventId: watermark.lastEventId });
-    expect(await store.training.watermark()).toEqual(watermark);
+    expect(await t.store.training.latestIds()).toEqual({ lastRatingId: watermark.lastRatingId, lastEventId: watermark.lastEventId });
+    expect(await t.store.training.watermark()).toEqual(watermark);
   });
 });

@@ -1,9 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DuplicateKeyNameError } from '../../src/db/keys-repository.js';
 import { JobVersionExists, type ModelsRepository } from '../../src/db/models-repository.js';
-import type { Store } from '../../src/db/store.js';
 import { promotionPolicy } from '../../src/train/promotion.js';
-import { BACKENDS, storeFixture, type StoreFixture } from '../helpers/backends.js';
+import { BACKENDS, storePerTest } from '../helpers/backends.js';
 import { until } from '../helpers/training.js';
 
 const version = (model: string, v: string, validHr10: number, jobId: string | null = null) => ({
@@ -19,105 +18,99 @@ const policy = (force = false) => promotionPolicy({ tolerance: 0.01, force });
 const servingNow = async (models: ModelsRepository) => `${(await models.servingChoice()).model}@${(await models.servingVersion())?.version}`;
 
 describe.each(BACKENDS)('registry repositories on %s', (backend) => {
-  let fx: StoreFixture;
-  let store: Store;
-  beforeEach(async () => {
-    fx = await storeFixture(backend);
-    store = await fx.open();
-  });
-  afterEach(() => fx.cleanup());
+  const t = storePerTest(backend);
 
   it('jobs: one queued job per model, one running attempt per model, a bounded curve, the states', async () => {
-    const { job, reused } = await store.jobs.createOrReuse('j1', 'gmf', { model: 'gmf' }, 10);
+    const { job, reused } = await t.store.jobs.createOrReuse('j1', 'gmf', { model: 'gmf' }, 10);
     expect(reused).toBe(false);
     expect(job).toMatchObject({ id: 'j1', model: 'gmf', state: 'queued', attempts: 0, request: { model: 'gmf' }, history: [] });
-    expect((await store.jobs.createOrReuse('j2', 'gmf', {}, 11)).job.id).toBe('j1');
-    await store.jobs.createOrReuse('j3', 'bpr', {}, 12);
-    expect(await store.jobs.start('j1', 100, 1000)).toBe('started');
-    expect(await store.jobs.start('j1', 200, 1000)).toBe('running');
-    await store.jobs.createOrReuse('j4', 'gmf', {}, 13);
-    expect(await store.jobs.start('j4', 300, 1000)).toBe('busy');
-    await store.jobs.heartbeat('j1', 400);
-    await store.jobs.progress('j1', { phase: 'training', epoch: 1 });
-    await store.jobs.appendHistory('j1', { epoch: 1, loss: 0.5 });
-    await store.jobs.appendHistory('j1', { epoch: 2, loss: 0.4 });
-    const running = (await store.jobs.get('j1'))!;
+    expect((await t.store.jobs.createOrReuse('j2', 'gmf', {}, 11)).job.id).toBe('j1');
+    await t.store.jobs.createOrReuse('j3', 'bpr', {}, 12);
+    expect(await t.store.jobs.start('j1', 100, 1000)).toBe('started');
+    expect(await t.store.jobs.start('j1', 200, 1000)).toBe('running');
+    await t.store.jobs.createOrReuse('j4', 'gmf', {}, 13);
+    expect(await t.store.jobs.start('j4', 300, 1000)).toBe('busy');
+    await t.store.jobs.heartbeat('j1', 400);
+    await t.store.jobs.progress('j1', { phase: 'training', epoch: 1 });
+    await t.store.jobs.appendHistory('j1', { epoch: 1, loss: 0.5 });
+    await t.store.jobs.appendHistory('j1', { epoch: 2, loss: 0.4 });
+    const running = (await t.store.jobs.get('j1'))!;
     expect(running).toMatchObject({ state: 'active', attempts: 1, heartbeatAt: 400, progress: { phase: 'training', epoch: 1 }, history: [{ epoch: 1, loss: 0.5 }, { epoch: 2, loss: 0.4 }] });
-    await store.jobs.complete('j1', { version: 'v1' }, 500);
-    expect(await store.jobs.get('j1')).toMatchObject({ state: 'completed', result: { version: 'v1' }, finishedAt: 500 });
-    expect(await store.jobs.start('j1', 600, 1000)).toBe('gone');
-    await store.jobs.fail('j3', 'oops', false, 700);
-    expect(await store.jobs.get('j3')).toMatchObject({ state: 'queued', error: 'oops', finishedAt: null });
-    await store.jobs.markRequeued('j3', 'lost');
-    expect(await store.jobs.get('j3')).toMatchObject({ requeued: 1, error: 'lost' });
-    expect(await store.jobs.cancel('j3', 800)).toBe(true);
-    expect(await store.jobs.cancel('j3', 800)).toBe(false);
-    expect(await store.jobs.countByState()).toEqual({ queued: 1, active: 0, completed: 1, failed: 0, cancelled: 1 });
-    expect((await store.jobs.list(10)).map((j) => j.id)).toEqual(['j4', 'j3', 'j1']);
-    expect((await store.jobs.list(10, 'queued')).map((j) => j.id)).toEqual(['j4']);
-    expect(await store.jobs.get('nope')).toBeUndefined();
+    await t.store.jobs.complete('j1', { version: 'v1' }, 500);
+    expect(await t.store.jobs.get('j1')).toMatchObject({ state: 'completed', result: { version: 'v1' }, finishedAt: 500 });
+    expect(await t.store.jobs.start('j1', 600, 1000)).toBe('gone');
+    await t.store.jobs.fail('j3', 'oops', false, 700);
+    expect(await t.store.jobs.get('j3')).toMatchObject({ state: 'queued', error: 'oops', finishedAt: null });
+    await t.store.jobs.markRequeued('j3', 'lost');
+    expect(await t.store.jobs.get('j3')).toMatchObject({ requeued: 1, error: 'lost' });
+    expect(await t.store.jobs.cancel('j3', 800)).toBe(true);
+    expect(await t.store.jobs.cancel('j3', 800)).toBe(false);
+    expect(await t.store.jobs.countByState()).toEqual({ queued: 1, active: 0, completed: 1, failed: 0, cancelled: 1 });
+    expect((await t.store.jobs.list(10)).map((j) => j.id)).toEqual(['j4', 'j3', 'j1']);
+    expect((await t.store.jobs.list(10, 'queued')).map((j) => j.id)).toEqual(['j4']);
+    expect(await t.store.jobs.get('nope')).toBeUndefined();
   });
 
   it('models: promotion across types, pins, activation and retention', async () => {
-    expect(await store.models.register(version('gmf', 'g1', 0.72, 'job-a'), policy(), 1)).toMatchObject({ promoted: true, serving: true, previous: null });
-    const bpr = await store.models.register(version('bpr', 'b1', 0.7), policy(), 2);
+    expect(await t.store.models.register(version('gmf', 'g1', 0.72, 'job-a'), policy(), 1)).toMatchObject({ promoted: true, serving: true, previous: null });
+    const bpr = await t.store.models.register(version('bpr', 'b1', 0.7), policy(), 2);
     expect(bpr).toMatchObject({ promoted: true, serving: false });
     expect(bpr.servingReason).toMatch(/does not beat the serving gmf/);
-    expect(await store.models.register(version('gmf', 'g2', 0.5), policy(), 3)).toMatchObject({ promoted: false, serving: false });
-    expect(await servingNow(store.models)).toBe('gmf@g1');
-    expect(await store.models.register(version('ials', 'i1', 0.8), policy(), 4)).toMatchObject({ promoted: true, serving: true });
-    expect(await servingNow(store.models)).toBe('ials@i1');
-    await expect(store.models.register(version('gmf', 'g3', 0.9, 'job-a'), policy(), 5)).rejects.toThrow(JobVersionExists);
-    expect((await store.models.list('gmf')).map((v) => v.version)).toEqual(['g2', 'g1']);
+    expect(await t.store.models.register(version('gmf', 'g2', 0.5), policy(), 3)).toMatchObject({ promoted: false, serving: false });
+    expect(await servingNow(t.store.models)).toBe('gmf@g1');
+    expect(await t.store.models.register(version('ials', 'i1', 0.8), policy(), 4)).toMatchObject({ promoted: true, serving: true });
+    expect(await servingNow(t.store.models)).toBe('ials@i1');
+    await expect(t.store.models.register(version('gmf', 'g3', 0.9, 'job-a'), policy(), 5)).rejects.toThrow(JobVersionExists);
+    expect((await t.store.models.list('gmf')).map((v) => v.version)).toEqual(['g2', 'g1']);
 
-    await store.models.setServing({ mode: 'pinned', model: 'gmf', setBy: 'test' }, 6);
-    expect(await store.models.register(version('ials', 'i2', 0.85), policy(), 7)).toMatchObject({ promoted: true, serving: false, servingReason: 'serving is pinned to gmf' });
-    expect(await store.models.servingChoice()).toEqual({ mode: 'pinned', model: 'gmf', setBy: 'test', updatedAt: 6 });
-    expect(await store.models.activate('gmf', 'g2', 8)).toBe(true);
-    expect(await store.models.activate('gmf', 'nope', 8)).toBe(false);
-    expect(await servingNow(store.models)).toBe('gmf@g2');
-    expect((await store.models.allActive()).map((v) => `${v.model}@${v.version}`).sort()).toEqual(['bpr@b1', 'gmf@g2', 'ials@i2']);
-    expect(await store.models.get('gmf', 'g1')).toMatchObject({ active: false, validHr10: 0.72, metrics: { valid: { 'HR@10': 0.72 } }, jobId: 'job-a', createdAt: 1 });
-    expect((await store.models.expendable('gmf', 1)).map((v) => v.version)).toEqual(['g1']);
-    await store.models.remove('gmf', 'g1');
-    await store.models.remove('gmf', 'g2'); // active: kept
-    expect((await store.models.list('gmf')).map((v) => v.version)).toEqual(['g2']);
+    await t.store.models.setServing({ mode: 'pinned', model: 'gmf', setBy: 'test' }, 6);
+    expect(await t.store.models.register(version('ials', 'i2', 0.85), policy(), 7)).toMatchObject({ promoted: true, serving: false, servingReason: 'serving is pinned to gmf' });
+    expect(await t.store.models.servingChoice()).toEqual({ mode: 'pinned', model: 'gmf', setBy: 'test', updatedAt: 6 });
+    expect(await t.store.models.activate('gmf', 'g2', 8)).toBe(true);
+    expect(await t.store.models.activate('gmf', 'nope', 8)).toBe(false);
+    expect(await servingNow(t.store.models)).toBe('gmf@g2');
+    expect((await t.store.models.allActive()).map((v) => `${v.model}@${v.version}`).sort()).toEqual(['bpr@b1', 'gmf@g2', 'ials@i2']);
+    expect(await t.store.models.get('gmf', 'g1')).toMatchObject({ active: false, validHr10: 0.72, metrics: { valid: { 'HR@10': 0.72 } }, jobId: 'job-a', createdAt: 1 });
+    expect((await t.store.models.expendable('gmf', 1)).map((v) => v.version)).toEqual(['g1']);
+    await t.store.models.remove('gmf', 'g1');
+    await t.store.models.remove('gmf', 'g2'); // active: kept
+    expect((await t.store.models.list('gmf')).map((v) => v.version)).toEqual(['g2']);
   });
 
   it('keys: hashed, one active name, revocation frees it, use is recorded', async () => {
     const key = { name: 'web', hash: 'h1', prefix: 'rf_abc', scopes: ['read' as const], requestsPerMinute: 60, bytesPerMinute: null };
-    const created = await store.keys.create(key, 5);
+    const created = await t.store.keys.create(key, 5);
     expect(created).toMatchObject({ name: 'web', prefix: 'rf_abc', scopes: ['read'], requestsPerMinute: 60, bytesPerMinute: null, createdAt: 5, lastUsedAt: null, revokedAt: null });
-    await expect(store.keys.create({ ...key, hash: 'h2' }, 6)).rejects.toThrow(DuplicateKeyNameError);
-    expect(await store.keys.findActiveByHash('h1')).toMatchObject({ id: created.id, hash: 'h1' });
-    await store.keys.touch(new Map([[created.id, 50]]));
-    await store.keys.touch(new Map([[created.id, 40]]));
-    expect((await store.keys.list())[0].lastUsedAt).toBe(50);
-    expect(await store.keys.revoke('web', 60)).toMatchObject({ id: created.id, revokedAt: 60 });
-    expect(await store.keys.revoke(created.id, 61)).toBeUndefined();
-    expect(await store.keys.findActiveByHash('h1')).toBeUndefined();
-    expect(await store.keys.list()).toEqual([]);
-    expect(await store.keys.list({ includeRevoked: true })).toHaveLength(1);
-    expect((await store.keys.create({ ...key, hash: 'h3' }, 70)).name).toBe('web');
-    expect(await store.keys.count()).toBe(2);
+    await expect(t.store.keys.create({ ...key, hash: 'h2' }, 6)).rejects.toThrow(DuplicateKeyNameError);
+    expect(await t.store.keys.findActiveByHash('h1')).toMatchObject({ id: created.id, hash: 'h1' });
+    await t.store.keys.touch(new Map([[created.id, 50]]));
+    await t.store.keys.touch(new Map([[created.id, 40]]));
+    expect((await t.store.keys.list())[0].lastUsedAt).toBe(50);
+    expect(await t.store.keys.revoke('web', 60)).toMatchObject({ id: created.id, revokedAt: 60 });
+    expect(await t.store.keys.revoke(created.id, 61)).toBeUndefined();
+    expect(await t.store.keys.findActiveByHash('h1')).toBeUndefined();
+    expect(await t.store.keys.list()).toEqual([]);
+    expect(await t.store.keys.list({ includeRevoked: true })).toHaveLength(1);
+    expect((await t.store.keys.create({ ...key, hash: 'h3' }, 70)).name).toBe('web');
+    expect(await t.store.keys.count()).toBe(2);
   });
 
   it('two processes on one database: racing job creations and starts, readiness, serving announcements', async () => {
-    const other = await fx.open();
-    const created = await Promise.all([store.jobs.createOrReuse('a', 'gmf', {}, 1), other.jobs.createOrReuse('b', 'gmf', {}, 1)]);
+    const other = await t.fx.open();
+    const created = await Promise.all([t.store.jobs.createOrReuse('a', 'gmf', {}, 1), other.jobs.createOrReuse('b', 'gmf', {}, 1)]);
     expect(created.filter((c) => !c.reused)).toHaveLength(1);
-    await store.jobs.createOrReuse('c', 'bpr', {}, 2);
+    await t.store.jobs.createOrReuse('c', 'bpr', {}, 2);
     const gmf = created.find((c) => !c.reused)!.job.id;
-    const started = await Promise.all([store.jobs.start(gmf, 10, 1000), other.jobs.start('c', 10, 1000)]);
+    const started = await Promise.all([t.store.jobs.start(gmf, 10, 1000), other.jobs.start('c', 10, 1000)]);
     expect(started).toEqual(['started', 'started']);
     // d, queued once c runs, must wait for c whichever process starts it.
     expect((await other.jobs.createOrReuse('d', 'bpr', {}, 3)).reused).toBe(false);
     expect(await other.jobs.start('d', 11, 1000)).toBe('busy');
-    expect(await store.readiness()).toEqual([]);
+    expect(await t.store.readiness()).toEqual([]);
 
     let heard = 0;
     const stop = await other.onServingChange(() => heard++);
-    await (backend === 'postgres' ? store : other).announceServingChange();
+    await (backend === 'postgres' ? t.store : other).announceServingChange();
     await until(async () => heard > 0, 5000, 'serving change heard');
     await stop();
   });

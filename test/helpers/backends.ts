@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
 import { DEFAULT_MIGRATIONS_DIR } from '../../src/config.js';
 import { openStore, type Store, type StoreLocation } from '../../src/db/store.js';
 import { tempDir } from './app.js';
@@ -43,4 +44,15 @@ export async function storeFixture(backend: Backend): Promise<StoreFixture> {
       await remove();
     },
   };
+}
+
+/** For each test of the calling block, a fresh database of `backend` with a store open on it. */
+export function storePerTest(backend: Backend): { readonly fx: StoreFixture; readonly store: Store } {
+  const current = {} as { fx: StoreFixture; store: Store };
+  beforeEach(async () => {
+    current.fx = await storeFixture(backend);
+    current.store = await current.fx.open();
+  });
+  afterEach(() => current.fx.cleanup());
+  return current;
 }

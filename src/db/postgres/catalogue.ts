@@ -1,17 +1,6 @@
-import type { CatalogueRepository, CatalogueRows, ItemMeta } from '../catalogue-repository.js';
+import { toItemView, type CatalogueRepository, type CatalogueRows, type ItemMeta, type ItemRow, type ItemView } from '../catalogue-repository.js';
 import { findId, resolveIds } from './entities.js';
 import { changes, row, rows, transaction, type Client, type Pool } from './pool.js';
-
-interface ItemRow {
-  id: number;
-  external_id: string;
-  hidden: number;
-  available_from: number | null;
-  available_until: number | null;
-  labels: string | null;
-  created_at: number;
-  updated_at: number | null;
-}
 
 const labelsJson = (labels: Record<string, string>): string | null => (Object.keys(labels).length ? JSON.stringify(labels) : null);
 const parseLabels = (json: string | null): Record<string, string> => (json ? (JSON.parse(json) as Record<string, string>) : {});
@@ -46,20 +35,11 @@ async function putItems(pool: Pool, items: readonly ItemMeta[], now: number): Pr
   });
 }
 
-async function getItem(pool: Pool, itemId: string) {
+async function getItem(pool: Pool, itemId: string): Promise<ItemView | undefined> {
   const r = await row<ItemRow>(pool, 'SELECT * FROM items WHERE external_id = $1', [itemId]);
   if (!r) return undefined;
   const categories = await rows<{ category: string }>(pool, 'SELECT category FROM item_categories WHERE item_id = $1 ORDER BY category COLLATE "C"', [r.id]);
-  return {
-    itemId: r.external_id,
-    categories: categories.map((c) => c.category),
-    hidden: r.hidden === 1,
-    availableFrom: r.available_from,
-    availableUntil: r.available_until,
-    labels: parseLabels(r.labels),
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
+  return toItemView(r, categories.map((c) => c.category));
 }
 
 /** Every non-default catalogue row, read in one snapshot so the version matches the rows. */

@@ -1,25 +1,10 @@
-import type { HistoryEntry, HistoryRepository } from '../history-repository.js';
+import { toPage, type HistoryRepository, type HistoryRow } from '../history-repository.js';
 import { mergeHistory, type DailyCount, type LatestItem, type ServingRepository } from '../serving-repository.js';
 import type { CategoryCount, IngestBucket, StatsRepository } from '../stats-repository.js';
 import { findId } from './entities.js';
 import { row, rows, type Pool } from './pool.js';
 
 const DAY_MS = 86_400_000;
-
-interface HistoryRow {
-  kind: 'rating' | 'event';
-  id: number;
-  ts: number;
-  item: string;
-  value: number;
-  type: string | null;
-  event_id: string | null;
-}
-
-function toEntry(r: HistoryRow): HistoryEntry {
-  if (r.kind === 'rating') return { kind: 'rating', itemId: r.item, timestamp: r.ts, rating: r.value };
-  return { kind: 'event', itemId: r.item, timestamp: r.ts, type: r.type ?? '', value: r.value, eventId: r.event_id };
-}
 
 export function postgresHistory(pool: Pool): HistoryRepository {
   return {
@@ -41,9 +26,7 @@ export function postgresHistory(pool: Pool): HistoryRepository {
          LIMIT $5`,
         [user, after?.ts ?? null, after?.kind ?? null, after?.id ?? null, limit + 1],
       );
-      const page = found.slice(0, limit);
-      const last = page[page.length - 1];
-      return { entries: page.map(toEntry), next: found.length > limit && last ? { ts: last.ts, kind: last.kind, id: last.id } : null };
+      return toPage(found, limit);
     },
   };
 }
