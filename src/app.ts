@@ -127,8 +127,6 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const store = new ModelStore(models, app.log, { annMinItems: config.annMinItems });
   await store.refresh();
   store.start(config.modelPollMs);
-  // Another process's activation (a worker's promotion, another replica's admin call) reloads now, not at the next poll.
-  const stopListening = await database.onServingChange(() => void store.refresh());
   // O(data) reads (popularity, full catalogue reloads) and batch catalogue writes run on threads with their own connections.
   const reader = new DatabaseThread(config, WAL_CHECKPOINT_MS);
   const writer = new DatabaseThread(config);
@@ -150,6 +148,13 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     cacheEntries: config.recommendationCacheSize,
     cacheBytes: config.recommendationCacheBytes,
     cacheTtlMs: config.recommendationCacheTtlMs,
+  });
+  // Other processes' news: a new version serves (a worker's promotion, another replica's admin call)
+  // reloads now, not at the next poll; users who wrote through another replica lose their cached answers.
+  const stopListening = await database.onChange((change) => {
+    if (change.kind === 'serving') void store.refresh();
+    else if (change.users === 'all') recommender.cache.clear();
+    else recommender.interactionsChanged(change.users);
   });
   const jobsRepo = database.jobs;
   const queue = createQueue(config, database, backend, app.log, store, (model, outcome, seconds) => metrics?.jobDuration.observe({ model, outcome }, seconds));
@@ -178,7 +183,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   /** This process serves the change before answering; the others hear of it (PostgreSQL) or poll. */
   const servingChanged = async (): Promise<void> => {
     await store.refresh();
-    await database.announceServingChange().catch((err: unknown) => app.log.warn({ err: (err as Error).message }, 'could not announce the serving change; other processes poll'));
+    await database.announce({ kind: 'serving' }).catch((err: unknown) => app.log.warn({ err: (err as Error).message }, 'could not announce the serving change; other processes poll'));
   };
 
   await registerDocs(app, PACKAGE_VERSION);
@@ -186,6 +191,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   await app.register(metaRoutes, { registry, openapiPath: OPENAPI_PATH, metricsScope: config.metricsPublic ? 'public' : 'read', specScope: config.docsPublic ? 'public' : 'read' });
   const ingested = (kind: 'ratings' | 'events', users: readonly string[], written: number): void => {
     recommender.interactionsChanged(users);
+    database.announce({ kind: 'users', users }).catch((err: unknown) => app.log.warn({ err: (err as Error).message }, 'could not tell other replicas of new interactions; their cached answers expire with RECOMMENDATION_CACHE_TTL_MS'));
     popularity.changed();
     dataStats.changed();
     metrics.ingested.inc({ kind }, written);

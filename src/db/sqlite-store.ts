@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { createBulkRepository } from './bulk-repository.js';
 import { createCatalogueRepository } from './catalogue-repository.js';
 import { checkpoint, closeDb, handOffCheckpoints, openDb, type Db } from './connection.js';
@@ -22,8 +21,6 @@ export interface SqliteStore extends Store {
 
 /** Repositories over one better-sqlite3 connection (a file in WAL mode: the API, the worker and threads each open their own). */
 export function sqliteStore(db: Db, migrationsDir: string): SqliteStore {
-  // One file has no other host to tell: serving changes reach this process's listeners; other processes poll.
-  const changes = new EventEmitter();
   const expected = readMigrations(migrationsDir).length;
   const applied = db.prepare<[], number>('SELECT COUNT(*) FROM schema_migrations').pluck();
   return {
@@ -49,11 +46,9 @@ export function sqliteStore(db: Db, migrationsDir: string): SqliteStore {
       }
     },
     maintain: async () => checkpoint(db),
-    onServingChange: async (listener) => {
-      changes.on('serving', listener);
-      return async () => void changes.off('serving', listener);
-    },
-    announceServingChange: async () => void changes.emit('serving'),
+    // One file on one host: the worker's versions are found by polling, and only one API process writes.
+    onChange: async () => async () => undefined,
+    announce: async () => undefined,
     close: async () => closeDb(db),
   };
 }

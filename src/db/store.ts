@@ -33,15 +33,19 @@ export interface Store {
   /** Periodic upkeep a background thread runs for the API's connection (SQLite: WAL checkpoints). */
   maintain(): Promise<void>;
   /**
-   * Calls `listener` when another process (or this one) changes what serves: an activation, a
-   * promotion or a pin. Returns how to stop. Where the engine cannot notify, it never calls and
-   * the caller's polling remains the only signal.
+   * Calls `listener` for changes other processes announce: what serves (an activation, a promotion
+   * or a pin), or users whose interactions changed (their cached answers are stale). Returns how to
+   * stop. Where the engine cannot notify (SQLite: one file, one host), it never calls, and polling
+   * and cache TTLs remain the signals.
    */
-  onServingChange(listener: () => void): Promise<() => Promise<void>>;
-  /** Announces a change of what serves to every process listening. */
-  announceServingChange(): Promise<void>;
+  onChange(listener: (change: StoreChange) => void): Promise<() => Promise<void>>;
+  /** Tells every other process listening on this database. */
+  announce(change: StoreChange): Promise<void>;
   close(): Promise<void>;
 }
+
+/** What one process tells the others through the database; `users: 'all'` when there were too many to list. */
+export type StoreChange = { kind: 'serving' } | { kind: 'users'; users: readonly string[] | 'all' };
 
 /** Where the database is and how to connect: plain data, so worker threads can open their own store. */
 export interface StoreLocation {

@@ -151,7 +151,7 @@ export async function runTrainingJob(request: RetrainRequest, ctx: JobContext): 
     config.modelDir,
   );
   // Replicas reload at once instead of at their next poll.
-  if (promoted) await store.announceServingChange();
+  if (promoted) await store.announce({ kind: 'serving' });
   for (const old of await models.expendable(model.name, config.keepVersions)) {
     await deleteSnapshot(config.modelDir, old.model, old.version);
     await models.remove(old.model, old.version);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DuplicateKeyNameError } from '../../src/db/keys-repository.js';
 import { JobVersionExists, type ModelsRepository } from '../../src/db/models-repository.js';
+import type { StoreChange } from '../../src/db/store.js';
 import { promotionPolicy } from '../../src/train/promotion.js';
 import { BACKENDS, storePerTest } from '../helpers/backends.js';
 import { until } from '../helpers/training.js';
@@ -108,10 +109,28 @@ describe.each(BACKENDS)('registry repositories on %s', (backend) => {
     expect(await other.jobs.start('d', 11, 1000)).toBe('busy');
     expect(await t.store.readiness()).toEqual([]);
 
-    let heard = 0;
-    const stop = await other.onServingChange(() => heard++);
-    await (backend === 'postgres' ? t.store : other).announceServingChange();
-    await until(async () => heard > 0, 5000, 'serving change heard');
+    // PostgreSQL tells the other processes (never the announcer itself); SQLite has no one to tell.
+    const heard: StoreChange[] = [];
+    const stop = await other.onChange((c) => heard.push(c));
+    const own: StoreChange[] = [];
+    const stopOwn = await t.store.onChange((c) => own.push(c));
+    await t.store.announce({ kind: 'serving' });
+    const many = Array.from({ length: 1500 }, (_, k) => `user-${k}-${'x'.repeat(20)}`);
+    await t.store.announce({ kind: 'users', users: many });
+    await t.store.announce({ kind: 'users', users: Array.from({ length: 2001 }, (_, k) => `u${k}`) });
+    if (backend === 'postgres') {
+      await until(() => heard.some((c) => c.kind === 'users' && c.users === 'all'), 5000, 'announcements heard');
+      expect(heard[0]).toEqual({ kind: 'serving' });
+      // Split to fit NOTIFY's 8,000 bytes, every user delivered once.
+      const listed = heard.flatMap((c) => (c.kind === 'users' && c.users !== 'all' ? c.users : []));
+      expect(listed).toEqual(many);
+      expect(heard.filter((c) => c.kind === 'users').length).toBeGreaterThan(2);
+    } else {
+      await new Promise((r) => setTimeout(r, 200));
+      expect(heard).toEqual([]);
+    }
+    expect(own).toEqual([]);
     await stop();
+    await stopOwn();
   });
 });

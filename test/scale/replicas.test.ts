@@ -30,6 +30,8 @@ async function cluster() {
     QUEUE_NAME: `replicas-${process.pid}-${Date.now()}`,
     // Polling would find a new version within a minute: anything faster came by NOTIFY.
     MODEL_POLL_MS: '600000',
+    // Likewise a cached answer would live 10 minutes: a fresher one came by the ingest announcement.
+    RECOMMENDATION_CACHE_TTL_MS: '600000',
     PG_POOL_SIZE: '4',
   };
   const api = async () => {
@@ -67,7 +69,7 @@ async function storedEventIds(url: string): Promise<Set<string>> {
 }
 
 describe('scale-out on PostgreSQL: two API replicas and a worker', () => {
-  it('ingest through one replica, a retrain on the worker, both replicas serve the new version; a SIGKILLed replica loses no acknowledged row', async () => {
+  it('ingest through one replica, a retrain on the worker, both replicas serve the new version, a write through one replica refreshes the other\'s cached answer; a SIGKILLed replica loses no acknowledged row', async () => {
     const { url, a, b, worker } = await cluster();
     // Ingest through replica A only.
     for (let u = 0; u < 60; u++) {
@@ -92,6 +94,13 @@ describe('scale-out on PostgreSQL: two API replicas and a worker', () => {
       expect(recs.json).toMatchObject({ model: 'gmf', modelVersion: version, source: 'model' });
     }
     worker.kill('SIGTERM');
+
+    // Read-your-writes across replicas: B caches u3's answer, u3 rates its top item through A,
+    // and B stops recommending it (seen items are left out) without waiting for the cache TTL.
+    const top = ((await call(b.base, '/users/u3/recommendations?limit=5')).json.items as { itemId: string }[])[0].itemId;
+    expect(((await call(b.base, '/users/u3/recommendations?limit=5')).json.items as { itemId: string }[])[0].itemId).toBe(top);
+    expect((await call(a.base, '/ratings', { userId: 'u3', itemId: top, rating: 5 })).status).toBe(200);
+    await until(async () => !((await call(b.base, '/users/u3/recommendations?limit=5')).json.items as { itemId: string }[]).some((i) => i.itemId === top), 5000, `replica B drops ${top} for u3`);
 
     // SIGKILL replica A while four writers send it events; every acknowledged event is stored once.
     const acked = new Set<string>();

@@ -6,15 +6,15 @@ import { postgresJobs } from './jobs.js';
 import { postgresKeys } from './keys.js';
 import { expectedPostgresMigrations, migratePostgres } from './migrate.js';
 import { postgresModels } from './models.js';
-import { listenForServingChanges, SERVING_CHANNEL } from './notify.js';
+import { announcer, listenForChanges, newOrigin } from './notify.js';
 import { createPool, row } from './pool.js';
 import { postgresHistory, postgresServing, postgresStats } from './reads.js';
 import { postgresTraining } from './training.js';
 
 /**
  * The repositories over a PostgreSQL pool: the store for several API and worker processes on
- * several hosts. Writes are transactions on one pooled client; activations are announced with
- * NOTIFY so every replica reloads at once.
+ * several hosts. Writes are transactions on one pooled client; activations and users' new
+ * interactions are announced with NOTIFY, so every replica reloads and drops stale answers at once.
  */
 export async function openPostgresStore(location: StoreLocation, options: OpenStoreOptions = {}): Promise<Store> {
   const url = location.databaseUrl!;
@@ -23,6 +23,7 @@ export async function openPostgresStore(location: StoreLocation, options: OpenSt
     if (options.migrate) await migratePostgres(pool, location.migrationsDir);
     const schema = (await row<{ schema: string }>(pool, 'SELECT current_schema() AS schema'))!.schema;
     const expected = expectedPostgresMigrations(location.migrationsDir);
+    const origin = newOrigin();
     return {
       backend: 'postgres',
       ratings: postgresRatings(pool),
@@ -46,8 +47,8 @@ export async function openPostgresStore(location: StoreLocation, options: OpenSt
       },
       // PostgreSQL checkpoints by itself.
       maintain: async () => undefined,
-      onServingChange: (listener) => listenForServingChanges(url, schema, listener),
-      announceServingChange: async () => void (await pool.query('SELECT pg_notify($1, $2)', [SERVING_CHANNEL, schema])),
+      onChange: (listener) => listenForChanges(url, schema, origin, listener),
+      announce: announcer(pool, schema, origin),
       close: async () => {
         if (!pool.ended) await pool.end();
       },
