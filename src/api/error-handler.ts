@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DatabaseUnavailableError } from '../db/errors.js';
 import { AppError, type ErrorDetail } from '../errors.js';
 import { RequestValidationError } from './zod-compiler.js';
 
@@ -20,6 +21,10 @@ const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; code: string; path
 function toErrorBody(err: FastifyError | Error, request: FastifyRequest): { status: number; body: ErrorBody } {
   if (err instanceof AppError) {
     return { status: err.statusCode, body: { error: err.message, code: err.code, details: err.details } };
+  }
+  if (err instanceof DatabaseUnavailableError) {
+    request.log.warn({ err: err.message }, 'database unavailable');
+    return { status: 503, body: { error: 'The database is unavailable; nothing was written, try again shortly', code: 'database_unavailable', details: [] } };
   }
   const ferr = err as FastifyError;
   if (ferr.validation && ferr instanceof RequestValidationError) {
@@ -45,6 +50,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
     const { status, body } = toErrorBody(err, request);
     if (err instanceof AppError && err.statusCode === 401) reply.header('www-authenticate', 'Bearer');
+    if (err instanceof DatabaseUnavailableError) reply.header('retry-after', '5');
     return reply.code(status).send(body);
   });
 }

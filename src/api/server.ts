@@ -79,7 +79,7 @@ export async function registerDocs(app: FastifyInstance, version: string): Promi
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'recflow', version, description: 'Recommendation microservice: ingest ratings and events, train DMF/NeuMF/EINMF, serve top-N and similar items.' },
+      info: { title: 'recflow', version, description: 'Recommendation microservice: ingest ratings and events, train DMF/NeuMF/EINMF, serve top-N and similar items. On PostgreSQL, any operation that reads or writes the database answers 503 with code database_unavailable and Retry-After while the database cannot be reached (nothing is written; retry).' },
       components: {
         securitySchemes: {
           apiKey: {

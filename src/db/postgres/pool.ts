@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { DatabaseUnavailableError } from '../errors.js';
 
 /** BIGINT columns and COUNT(*) come back as numbers: every value recflow stores is below 2^53. */
 const TYPES: pg.CustomTypesConfig = {
@@ -13,11 +14,54 @@ export type Client = pg.PoolClient;
 /** A pool or a transaction's client: what a query runs on. */
 export type Queryable = Pick<pg.Pool, 'query'>;
 
+/** Socket errors, SQLSTATE class 08 (connection exception), shutdowns and "too many connections". */
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '53300']);
+const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection closed|not queryable/i;
+
+/** Whether an error means the server could not be reached (retry later), not that a statement failed. */
+export function isUnavailable(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
+  return err instanceof Error && UNAVAILABLE_MESSAGES.test(err.message);
+}
+
+const mapped = (err: unknown): never => {
+  throw isUnavailable(err) ? new DatabaseUnavailableError(err) : err;
+};
+/** Promise results reject with DatabaseUnavailableError for connection failures; a Cursor passes through. */
+const guarded = <T>(result: T): T => (result instanceof Promise ? (result.catch(mapped) as T) : result);
+
+/**
+ * Every query and connect of the pool, and of the clients it lends, reports a lost or refused
+ * connection as {@link DatabaseUnavailableError}, so every repository tells callers "retry"
+ * the same way without wrapping each statement.
+ */
+function guardConnectionErrors(pool: pg.Pool): pg.Pool {
+  const guardedClients = new WeakSet<pg.PoolClient>();
+  const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+  const connect = pool.connect.bind(pool) as (callback?: unknown) => Promise<pg.PoolClient> | undefined;
+  const connectGuarded = async (): Promise<pg.PoolClient> => {
+    const client = await (connect() as Promise<pg.PoolClient>).catch(mapped);
+    if (!guardedClients.has(client)) {
+      const clientQuery = client.query.bind(client) as (...args: unknown[]) => unknown;
+      Object.assign(client, { query: (...args: unknown[]) => guarded(clientQuery(...args)) });
+      guardedClients.add(client);
+    }
+    return client;
+  };
+  Object.assign(pool, {
+    query: (...args: unknown[]) => guarded(query(...args)),
+    // pg-pool's own query() connects with a callback: that form goes through untouched.
+    connect: (callback?: unknown) => (typeof callback === 'function' ? connect(callback) : connectGuarded()),
+  });
+  return pool;
+}
+
 export function createPool(url: string, max: number): Pool {
   const pool = new pg.Pool({ connectionString: url, max, types: TYPES, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 });
   // An idle client losing its connection (a server restart) is replaced by the pool; the error must not crash the process.
   pool.on('error', () => undefined);
-  return pool;
+  return guardConnectionErrors(pool);
 }
 
 export async function rows<T>(db: Queryable, sql: string, params: unknown[] = []): Promise<T[]> {
@@ -40,16 +84,19 @@ type Isolation = 'READ COMMITTED' | 'REPEATABLE READ';
  */
 export async function transaction<T>(pool: Pool, work: (client: Client) => Promise<T>, isolation: Isolation = 'READ COMMITTED', readOnly = false): Promise<T> {
   const client = await pool.connect();
+  let broken: Error | undefined;
   try {
     await client.query(`BEGIN ISOLATION LEVEL ${isolation}${readOnly ? ' READ ONLY' : ''}`);
     const result = await work(client);
     await client.query('COMMIT');
     return result;
   } catch (err) {
+    if (err instanceof DatabaseUnavailableError) broken = err;
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
-    client.release();
+    // A client whose connection broke is destroyed, not lent again.
+    client.release(broken);
   }
 }
 
