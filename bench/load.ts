@@ -4,23 +4,42 @@
  * retrain runs and its model is swapped in. Reports throughput, p99 and errors per route, then
  * checks that every acknowledged rating and event is in the database exactly once.
  *
- *   REDIS_URL=redis://127.0.0.1:6379 npx tsx bench/load.ts [--seconds 60]
+ *   REDIS_URL=redis://127.0.0.1:6379 npx tsx bench/load.ts [--seconds 60] [--db sqlite|postgres]
+ *
+ * `--db postgres` runs it on a private schema of BENCH_DATABASE_URL (default: the local server).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { closeDb, openDb } from '../src/db/connection.js';
+import pg from 'pg';
+import { DEFAULT_MIGRATIONS_DIR } from '../src/config.js';
+import { openStore } from '../src/db/store.js';
 import { generateSynthetic } from '../src/data/synthetic.js';
 import { exited, freePort, spawnEntry, waitForHttp } from '../test/helpers/processes.js';
 import { arg } from './args.js';
 
 
 const seconds = Number(arg('seconds', '60'));
+const engine = arg('db', 'sqlite');
 const token = 'bench-admin-token-0123456789';
 const dir = mkdtempSync(join(tmpdir(), 'recflow-load-'));
 const port = await freePort();
+const schema = `bench_load_${process.pid}`;
+const pgAdmin = async (sql: string): Promise<void> => {
+  const c = new pg.Client({ connectionString: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' });
+  await c.connect();
+  await c.query(sql).finally(() => c.end());
+};
+const databaseUrl = (() => {
+  if (engine !== 'postgres') return undefined;
+  const url = new URL(process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return url.toString();
+})();
+if (databaseUrl) await pgAdmin(`CREATE SCHEMA ${schema}`);
 const env = {
+  ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
   DATABASE_PATH: join(dir, 'recflow.db'),
   MODEL_DIR: join(dir, 'models'),
   ADMIN_TOKEN: token,
@@ -110,27 +129,32 @@ try {
   const results = await Promise.all([ingestRatings, ingestEvents, recs, similar]);
   const second = await retrain;
 
-  const db = openDb(env.DATABASE_PATH, { busyTimeoutMs: 5000, synchronous: 'NORMAL' });
+  // Checked through the same repositories the service uses, whichever engine holds the data.
+  const store = await openStore({ databasePath: env.DATABASE_PATH, databaseUrl, pgPoolSize: 2, sqliteBusyTimeoutMs: 5000, sqliteSynchronous: 'NORMAL', migrationsDir: DEFAULT_MIGRATIONS_DIR });
   let missingRatings = 0;
   let missingEvents = 0;
   let duplicateEvents = 0;
   try {
-    const value = db.prepare<[string, string], number>('SELECT r.value FROM ratings r JOIN users u ON u.id = r.user_id JOIN items i ON i.id = r.item_id WHERE u.external_id = ? AND i.external_id = ?').pluck();
-    for (const [key, rating] of ackedRatings) {
-      const [u, i] = key.split('|');
-      if (value.get(u, i) !== rating) missingRatings++;
+    const { rows } = await store.training.read({});
+    const stored = new Map(rows.filter((r) => r.rating !== undefined).map((r) => [`${r.user}|${r.item}`, r.rating]));
+    for (const [key, rating] of ackedRatings) if (stored.get(key) !== rating) missingRatings++;
+    const seen = new Map<string, number>();
+    for (let after = 0; ; ) {
+      const page = await store.bulk.page('events', after, 10_000);
+      if (page.length === 0) break;
+      for (const e of page) if (typeof e.eventId === 'string') seen.set(e.eventId, (seen.get(e.eventId) ?? 0) + 1);
+      after = page[page.length - 1].cursor;
     }
-    const count = db.prepare<[string], number>('SELECT COUNT(*) FROM events WHERE event_id = ?').pluck();
     for (const id of ackedEvents) {
-      const n = count.get(id) ?? 0;
+      const n = seen.get(id) ?? 0;
       if (n === 0) missingEvents++;
       if (n > 1) duplicateEvents++;
     }
   } finally {
-    closeDb(db);
+    await store.close();
   }
 
-  console.log(`mixed load, ${seconds} s, API + BullMQ worker + Redis on 2 cores; retrain started at 5 s, version ${second} swapped in during the run\n`);
+  console.log(`mixed load on ${engine}, ${seconds} s, API + BullMQ worker + Redis on 2 cores; retrain started at 5 s, version ${second} swapped in during the run\n`);
   console.log('| route | connections | req/s | p50 ms | p99 ms | errors | non-2xx |');
   console.log('|---|---|---|---|---|---|---|');
   const conns: Record<string, number> = { 'POST /ratings (batches of 50)': 4, 'POST /events (batches of 20)': 2, 'GET /users/:id/recommendations': 8, 'GET /items/:id/similar': 4 };
@@ -138,8 +162,8 @@ try {
   console.log(`\nacknowledged: ${ackedRatings.size} ratings, ${ackedEvents.size} events; missing ${missingRatings} ratings, ${missingEvents} events; duplicated events ${duplicateEvents}`);
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(
-    'bench/results/load.json',
-    JSON.stringify({ seconds, rows: results.map(({ name, r }) => ({ name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx })), ackedRatings: ackedRatings.size, ackedEvents: ackedEvents.size, missingRatings, missingEvents, duplicateEvents, swappedVersion: second }, null, 2),
+    `bench/results/load-${engine}.json`,
+    JSON.stringify({ engine, seconds, rows: results.map(({ name, r }) => ({ name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx })), ackedRatings: ackedRatings.size, ackedEvents: ackedEvents.size, missingRatings, missingEvents, duplicateEvents, swappedVersion: second }, null, 2),
   );
   const failed = results.some(({ r }) => r.errors > 0 || r.non2xx > 0) || missingRatings + missingEvents + duplicateEvents > 0;
   process.exitCode = failed ? 1 : 0;
@@ -148,4 +172,5 @@ try {
   worker.kill('SIGTERM');
   await Promise.all([exited(api), exited(worker)]);
   rmSync(dir, { recursive: true, force: true });
+  if (databaseUrl) await pgAdmin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
 }
