@@ -14,6 +14,7 @@ import { metaRoutes } from './api/routes/meta.js';
 import { recommendRoutes } from './api/routes/recommend.js';
 import { createServer, registerDocs, registerRequestMetrics, type RegisteredRoute } from './api/server.js';
 import { setUpAccess, type Access } from './auth/setup.js';
+import { sharedLimits } from './auth/shared-limits.js';
 import { bulkRoutes } from './api/routes/bulk.js';
 import { createImportSink } from './api/import-sink.js';
 import { servingAdminRoutes } from './api/routes/serving-admin.js';
@@ -110,8 +111,11 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const access = await setUpAccess(config, database.keys, app.log);
   let metrics: Metrics | null = null;
   // Authentication is the first onRequest hook: nothing is read or validated for an unknown caller.
+  const limits = sharedLimits(config);
+  app.addHook('onClose', async () => limits?.close());
   await registerAccessControl(app, {
     authenticate: access.authenticate,
+    ...(limits ? { shared: limits } : {}),
     publicPrefixes: [DASHBOARD_PREFIX, ...(config.docsPublic ? ['/docs'] : [])],
     observe: {
       failure: (status) => metrics?.authFailures.inc({ status: String(status) }),

@@ -2,7 +2,9 @@ import type { Readable } from 'node:stream';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { Principal } from '../auth/authenticator.js';
-import { ByteBudget } from '../auth/byte-budget.js';
+import type { Redis } from 'ioredis';
+import { ByteBudget, type BytesLimiter } from '../auth/byte-budget.js';
+import { SharedByteBudget } from '../auth/shared-byte-budget.js';
 import { grants, type Scope } from '../auth/keys.js';
 import { AppError } from '../errors.js';
 import { meterBody } from './metered-body.js';
@@ -31,6 +33,11 @@ export interface AccessOptions {
     request(key: string, outcome: 'ok' | 'client_error' | 'server_error' | 'rate_limited'): void;
     bytes(key: string, bytes: number): void;
   };
+  /**
+   * Redis shared by the deployment's API replicas: the per-key limits are counted there, so a key
+   * gets its limit once however many replicas it reaches. Without it each process counts alone.
+   */
+  shared?: { redis: Redis; prefix: string };
 }
 
 const unauthorized = (): AppError =>
@@ -66,7 +73,7 @@ export async function registerAccessControl(app: FastifyInstance, opts: AccessOp
     documentScope(route, scope);
   });
 
-  const bytes = new ByteBudget();
+  const bytes: BytesLimiter = opts.shared ? new SharedByteBudget(opts.shared.redis, `${opts.shared.prefix}bytes:`) : new ByteBudget();
   const sweep = setInterval(() => bytes.sweep(), 60_000);
   sweep.unref();
   app.addHook('onClose', async () => clearInterval(sweep));
@@ -87,18 +94,18 @@ export async function registerAccessControl(app: FastifyInstance, opts: AccessOp
     }
     request.principal = principal;
     const declared = Number(request.headers['content-length'] ?? 0);
-    if (declared > 0) chargeBytes(request, reply, declared);
+    if (declared > 0) await chargeBytes(request, reply, declared);
   });
   // A body without a declared length is charged as it streams.
   app.addHook('preParsing', async (request, reply, payload) => {
     if (!request.principal?.bytesPerMinute || request.headers['content-length'] !== undefined) return payload;
     return meterBody(payload as Readable, (n) => chargeBytes(request, reply, n));
   });
-  const chargeBytes = (request: FastifyRequest, reply: FastifyReply, n: number): void => {
+  const chargeBytes = async (request: FastifyRequest, reply: FastifyReply, n: number): Promise<void> => {
     const p = request.principal!;
     opts.observe.bytes(p.name, n);
     if (p.bytesPerMinute === 0) return;
-    const taken = bytes.take(p.name, n, p.bytesPerMinute);
+    const taken = await bytes.take(p.name, n, p.bytesPerMinute);
     if (!taken.ok) {
       opts.observe.request(p.name, 'rate_limited');
       reply.header('retry-after', String(taken.retryAfterSeconds));
@@ -115,6 +122,9 @@ export async function registerAccessControl(app: FastifyInstance, opts: AccessOp
   await app.register(rateLimit, {
     global: true,
     timeWindow: 60_000,
+    // Counted in Redis for all replicas when there is one; a Redis outage lets requests through
+    // (the queue's own 503s say Redis is down) rather than refusing all traffic.
+    ...(opts.shared ? { redis: opts.shared.redis, nameSpace: `${opts.shared.prefix}requests:`, skipOnError: true } : {}),
     // Public routes and unlimited keys are not counted at all.
     allowList: (request) => !request.principal || request.principal.requestsPerMinute === 0,
     keyGenerator: (request) => `key:${request.principal?.name ?? request.ip}`,

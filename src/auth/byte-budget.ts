@@ -3,7 +3,16 @@
  * not bytes, so this small counter sits beside it; it holds one entry per key name that sent a
  * body this window (a bounded set: key names are created by admins).
  */
-export class ByteBudget {
+export type Taken = { ok: true } | { ok: false; retryAfterSeconds: number };
+
+/** Bytes per key per window, wherever they are counted (this process, or Redis for all replicas). */
+export interface BytesLimiter {
+  take(key: string, bytes: number, limit: number): Taken | Promise<Taken>;
+  /** Drops windows that ended. */
+  sweep(): void;
+}
+
+export class ByteBudget implements BytesLimiter {
   private readonly used = new Map<string, { windowStart: number; bytes: number }>();
 
   constructor(
@@ -12,7 +21,7 @@ export class ByteBudget {
   ) {}
 
   /** Charges `bytes` to `key`; when that would pass `limit`, charges nothing and says how long to wait (seconds). */
-  take(key: string, bytes: number, limit: number): { ok: true } | { ok: false; retryAfterSeconds: number } {
+  take(key: string, bytes: number, limit: number): Taken {
     const now = this.now();
     let entry = this.used.get(key);
     if (!entry || now - entry.windowStart >= this.windowMs) {
