@@ -170,4 +170,25 @@ describe.each(BACKENDS)('data repositories on %s', (backend) => {
     expect(await t.store.training.latestIds()).toEqual({ lastRatingId: watermark.lastRatingId, lastEventId: watermark.lastEventId });
     expect(await t.store.training.watermark()).toEqual(watermark);
   });
+
+  it('two processes writing the same new pairs, items and users at once: every batch commits, the later rating wins, an erased user comes back whole', async () => {
+    const other = await t.fx.open();
+    const pairs = Array.from({ length: 200 }, (_, k) => ({ userId: `u${k % 20}`, itemId: `i${k % 37}`, rating: 1 + (k % 5), timestamp: k }));
+    const reversed = [...pairs].reverse().map((r) => ({ ...r, timestamp: r.timestamp + 1000 }));
+    const runs = [];
+    for (let k = 0; k < 6; k++) {
+      runs.push(t.store.ratings.upsert(pairs), other.ratings.upsert(reversed));
+      runs.push(t.store.catalogue.putItems([item('i1', ['a']), item('i2', ['b'])], k), other.catalogue.putItems([item('i2', ['c']), item('i1', ['d'])], k), other.catalogue.hideItem('i3', k));
+    }
+    await Promise.all(runs);
+    const { rows } = await t.store.training.read({});
+    // Each pair's latest timestamp came from the reversed batches (ts + 1000).
+    expect(rows.every((r) => r.ts >= 1000)).toBe(true);
+    expect(rows.length).toBe(new Set(pairs.map((p) => `${p.userId}|${p.itemId}`)).size);
+    const racing = await Promise.all([t.store.catalogue.eraseUser('u1'), other.ratings.upsert([{ userId: 'u1', itemId: 'i9', rating: 5, timestamp: 5000 }])]);
+    expect(racing[0]).toBeDefined();
+    const after = (await t.store.serving.userHistory('u1', {}, 100))?.items ?? [];
+    // Either order is a valid serialisation: erased then written (one new rating), or written then erased (none).
+    expect(after.length === 0 || (after.length === 1 && after[0].item === 'i9')).toBe(true);
+  });
 });

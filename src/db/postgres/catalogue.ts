@@ -12,6 +12,9 @@ async function bump(client: Client): Promise<number> {
 
 async function putItems(pool: Pool, items: readonly ItemMeta[], now: number): Promise<{ inserted: number; updated: number; version: number }> {
   return transaction(pool, async (client) => {
+    // The version row first: its lock queues concurrent catalogue writes, which could otherwise
+    // lock the same items in different orders.
+    const version = await bump(client);
     const ids = items.map((it) => it.itemId);
     const before = await rows<{ external_id: string }>(client, 'SELECT external_id FROM items WHERE external_id = ANY($1::text[])', [ids]);
     const known = new Set(before.map((r) => r.external_id));
@@ -31,7 +34,7 @@ async function putItems(pool: Pool, items: readonly ItemMeta[], now: number): Pr
     if (cats.length > 0) {
       await client.query('INSERT INTO item_categories (item_id, category) SELECT * FROM unnest($1::bigint[], $2::text[]) ON CONFLICT DO NOTHING', [cats.map((c) => c[0]), cats.map((c) => c[1])]);
     }
-    return { inserted, updated: items.length - inserted, version: await bump(client) };
+    return { inserted, updated: items.length - inserted, version };
   });
 }
 
@@ -67,6 +70,8 @@ export function postgresCatalogue(pool: Pool): CatalogueRepository {
     getItem: (itemId) => getItem(pool, itemId),
     hideItem: (itemId, now) =>
       transaction(pool, async (client) => {
+        // Catalogue writes lock the version row first (see putItems).
+        await client.query('SELECT version FROM catalogue_version WHERE id = 1 FOR UPDATE');
         if ((await changes(client, 'UPDATE items SET hidden = 1, updated_at = $1 WHERE external_id = $2', [now, itemId])) === 0) return null;
         return bump(client);
       }),

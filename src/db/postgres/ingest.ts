@@ -48,7 +48,8 @@ async function upsertRatings(pool: Pool, ratings: readonly RatingRecord[]): Prom
         counts.updated++;
       } else counts.ignored++;
     });
-    const changed = [...pairs.values()].filter((p) => p.dirty);
+    // In key order, so two batches writing the same new pairs take their locks in the same order.
+    const changed = [...pairs.values()].filter((p) => p.dirty).sort((a, b) => a.userId - b.userId || a.itemId - b.itemId);
     if (changed.length > 0) {
       // The ts condition keeps "later timestamp wins" even against a batch that inserted the pair meanwhile.
       await client.query(

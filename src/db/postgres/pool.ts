@@ -79,10 +79,30 @@ export async function changes(db: Queryable, sql: string, params: unknown[] = []
 type Isolation = 'READ COMMITTED' | 'REPEATABLE READ';
 
 /**
+ * Races between replicas that a second try resolves: a deadlock (PostgreSQL aborts one side), a
+ * serialization failure, and a reference to a row another transaction deleted meanwhile (a user
+ * erased while their batch was being written: the retry creates them anew, as SQLite's order would).
+ */
+const RETRYABLE = new Set(['40P01', '40001', '23503']);
+const ATTEMPTS = 3;
+
+/**
  * Runs `work` in one transaction on one client: committed when it resolves, rolled back when it
- * throws (the error is rethrown), so a batch is all-or-nothing as in SQLite.
+ * throws (the error is rethrown), so a batch is all-or-nothing as in SQLite. A transaction that
+ * lost a race (see RETRYABLE) is run again from the start, up to three times in all.
  */
 export async function transaction<T>(pool: Pool, work: (client: Client) => Promise<T>, isolation: Isolation = 'READ COMMITTED', readOnly = false): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await transactionOnce(pool, work, isolation, readOnly);
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (attempt >= ATTEMPTS || typeof code !== 'string' || !RETRYABLE.has(code)) throw err;
+    }
+  }
+}
+
+async function transactionOnce<T>(pool: Pool, work: (client: Client) => Promise<T>, isolation: Isolation, readOnly: boolean): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
