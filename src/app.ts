@@ -14,7 +14,7 @@ import { metaRoutes } from './api/routes/meta.js';
 import { recommendRoutes } from './api/routes/recommend.js';
 import { createServer, registerDocs, registerRequestMetrics, type RegisteredRoute } from './api/server.js';
 import { setUpAccess, type Access } from './auth/setup.js';
-import { sharedLimits } from './auth/shared-limits.js';
+import { deploymentRedis } from './cluster/redis.js';
 import { bulkRoutes } from './api/routes/bulk.js';
 import { createImportSink } from './api/import-sink.js';
 import { servingAdminRoutes } from './api/routes/serving-admin.js';
@@ -22,6 +22,7 @@ import { DASHBOARD_PREFIX, dashboardRoutes } from './api/routes/dashboard.js';
 import { statsRoutes } from './api/routes/stats.js';
 import { dataStatsMonitor } from './stats/data-stats.js';
 import { ServingSeries } from './stats/serving-series.js';
+import { DeploymentSeries } from './stats/deployment-series.js';
 import { chooseServing } from './serving/serving-choice.js';
 import type { Config } from './config.js';
 import type { ModelsRepository } from './db/models-repository.js';
@@ -111,11 +112,11 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const access = await setUpAccess(config, database.keys, app.log);
   let metrics: Metrics | null = null;
   // Authentication is the first onRequest hook: nothing is read or validated for an unknown caller.
-  const limits = sharedLimits(config);
-  app.addHook('onClose', async () => limits?.close());
+  const cluster = deploymentRedis(config);
+  app.addHook('onClose', async () => cluster?.close());
   await registerAccessControl(app, {
     authenticate: access.authenticate,
-    ...(limits ? { shared: limits } : {}),
+    ...(cluster ? { shared: { redis: cluster.redis, prefix: cluster.prefix('limits') } } : {}),
     publicPrefixes: [DASHBOARD_PREFIX, ...(config.docsPublic ? ['/docs'] : [])],
     observe: {
       failure: (status) => metrics?.authFailures.inc({ status: String(status) }),
@@ -167,7 +168,11 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const registry = metrics.registry;
   app.decorate('services', { config, database, access, queue, store, recommender, reader, writer, popularity, backend, metrics, routes });
   registerRequestMetrics(app, metrics);
-  const servingSeries = new ServingSeries(metrics.answers, metrics.httpDuration, config.statsRefreshMs);
+  // With Redis the dashboard's serving chart covers every replica; a Redis failure leaves the last merge (or this process's chart).
+  const deploymentServing = cluster ? new DeploymentSeries(cluster.redis, cluster.prefix('serving'), config.statsRefreshMs) : null;
+  const servingSeries = new ServingSeries(metrics.answers, metrics.httpDuration, config.statsRefreshMs, undefined, (interval) =>
+    deploymentServing ? deploymentServing.record(interval).catch((err: unknown) => app.log.debug({ err: (err as Error).message }, 'serving chart not shared this sample')) : Promise.resolve(),
+  );
   servingSeries.start();
   const schedule = config.retrainCron ? scheduleRetrains(database, queue, config.defaultModel, { expression: config.retrainCron, tz: config.retrainCronTz }, app.log) : null;
   // Close order: stop the schedule and the queue (an in-process job is interrupted and requeued), then the database.
@@ -240,7 +245,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     onDeleted: (userId) => ingested('ratings', [userId], 0),
   });
   await app.register(servingAdminRoutes, { models, loadedVersion: () => store.servingVersion, refreshServing: servingChanged });
-  await app.register(statsRoutes, { data: () => dataStats.value, jobs: () => jobsRepo.countByState(), serving: () => servingSeries.series, sampleMs: config.statsRefreshMs });
+  await app.register(statsRoutes, { data: () => dataStats.value, jobs: () => jobsRepo.countByState(), serving: () => deploymentServing?.value ?? { series: servingSeries.series, processes: 1, scope: 'process' as const }, sampleMs: config.statsRefreshMs });
   await app.register(dashboardRoutes, { dir: config.dashboardDir ?? DEFAULT_DASHBOARD_DIR });
   await app.register(adminRoutes, {
     queue,

@@ -18,6 +18,34 @@ export interface ServingSample {
   p99Ms: number | null;
 }
 
+/** What one process served in one sampling interval: the raw counts, so several processes' can be added up. */
+export interface ServingInterval {
+  /** End of the interval, epoch ms. */
+  t: number;
+  seconds: number;
+  /** Answers in the interval, by how they were made. */
+  answers: Record<AnswerMethod, number>;
+  /** Successful serving requests per latency bucket upper bound (seconds), ascending, +Inf last: cumulative within the interval. */
+  buckets: [number, number][];
+}
+
+/**
+ * One sample from the intervals several processes served at about the same time: rates add up,
+ * and the latency quantiles come from the summed histogram buckets (exact, unlike averaging quantiles).
+ */
+export function mergeIntervals(t: number, intervals: readonly ServingInterval[]): ServingSample {
+  const answers = Object.fromEntries(ANSWER_METHODS.map((m) => [m, intervals.reduce((n, i) => n + i.answers[m] / i.seconds, 0)])) as Record<AnswerMethod, number>;
+  const byBound = new Map<number, number>();
+  for (const i of intervals) for (const [bound, n] of i.buckets) byBound.set(bound, (byBound.get(bound) ?? 0) + n);
+  const buckets = [...byBound.entries()].sort((a, b) => a[0] - b[0]);
+  const requests = intervals.reduce((n, i) => n + (i.buckets.length ? i.buckets[i.buckets.length - 1][1] : 0) / i.seconds, 0);
+  const ms = (q: number): number | null => {
+    const sec = bucketQuantile(q, buckets);
+    return sec === null ? null : Math.round(sec * 1e4) / 10;
+  };
+  return { t, answers, requests, p50Ms: ms(0.5), p99Ms: ms(0.99) };
+}
+
 interface Totals {
   at: number;
   answers: Record<AnswerMethod, number>;
@@ -58,11 +86,13 @@ export class ServingSeries {
     private readonly durations: Histogram<'method' | 'route' | 'status_code'>,
     private readonly sampleMs: number,
     private readonly keep = 120,
+    /** Called after every sample (the deployment-wide chart publishes it); its failures are its own. */
+    private readonly onInterval?: (interval: ServingInterval) => Promise<void>,
   ) {}
 
   start(): void {
-    void this.sample();
-    this.timer = setInterval(() => void this.sample(), this.sampleMs);
+    void this.sample().catch(() => undefined);
+    this.timer = setInterval(() => void this.sample().catch(() => undefined), this.sampleMs);
     this.timer.unref();
   }
 
@@ -91,22 +121,21 @@ export class ServingSeries {
     return { at: Date.now(), answers, buckets: [...byBound.entries()].sort((a, b) => a[0] - b[0]) };
   }
 
-  /** Appends the rates since the previous sample. */
+  /** Appends the rates since the previous sample, and hands the interval's counts to `onInterval`. */
   async sample(): Promise<void> {
     const now = await this.totals();
     const prev = this.last;
     this.last = now;
     if (!prev) return;
-    const seconds = Math.max((now.at - prev.at) / 1000, 1e-3);
     const before = new Map(prev.buckets);
-    const delta = now.buckets.map(([bound, n]): [number, number] => [bound, n - (before.get(bound) ?? 0)]);
-    const requests = delta.length ? delta[delta.length - 1][1] : 0;
-    const ms = (q: number): number | null => {
-      const s = bucketQuantile(q, delta);
-      return s === null ? null : Math.round(s * 1e4) / 10;
+    const interval: ServingInterval = {
+      t: now.at,
+      seconds: Math.max((now.at - prev.at) / 1000, 1e-3),
+      answers: Object.fromEntries(ANSWER_METHODS.map((m) => [m, now.answers[m] - prev.answers[m]])) as Record<AnswerMethod, number>,
+      buckets: now.buckets.map(([bound, n]): [number, number] => [bound, n - (before.get(bound) ?? 0)]),
     };
-    const answers = Object.fromEntries(ANSWER_METHODS.map((m) => [m, (now.answers[m] - prev.answers[m]) / seconds])) as Record<AnswerMethod, number>;
-    this.samples.push({ t: now.at, answers, requests: requests / seconds, p50Ms: ms(0.5), p99Ms: ms(0.99) });
+    this.samples.push(mergeIntervals(interval.t, [interval]));
     if (this.samples.length > this.keep) this.samples.shift();
+    await this.onInterval?.(interval);
   }
 }

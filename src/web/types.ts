@@ -14,6 +14,9 @@ export interface IngestSeries {
 export interface ServingSeries {
   sampleSeconds: number;
   series: { t: string; answers: Record<'trained' | 'fold-in' | 'popularity', number>; requests: number; p50Ms: number | null; p99Ms: number | null }[];
+  /** deployment: every replica sharing Redis, added up; process: the replica that answered. */
+  scope: 'deployment' | 'process';
+  processes: number;
 }
 export interface Serving {
   mode: 'auto' | 'pinned';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bucketQuantile } from '../../src/stats/serving-series.js';
+import { bucketQuantile, mergeIntervals } from '../../src/stats/serving-series.js';
 import { api, startApp, tempDir, testConfig } from '../helpers/app.js';
 import { until } from '../helpers/training.js';
 
@@ -76,6 +76,18 @@ describe('dashboard statistics', () => {
     expect(bucketQuantile(0.99, buckets)).toBeCloseTo(0.0099);
     expect(bucketQuantile(0.5, [[0.001, 0], [Infinity, 0]])).toBeNull();
     expect(bucketQuantile(0.99, [[0.001, 1], [Infinity, 10]])).toBe(0.001);
+  });
+
+  it('adds several processes\' intervals: rates sum, quantiles come from the summed buckets', () => {
+    const fast = { t: 10_000, seconds: 5, answers: { trained: 50, 'fold-in': 0, popularity: 10 }, buckets: [[0.001, 0], [0.005, 60], [0.01, 60], [Infinity, 60]] as [number, number][] };
+    const slow = { t: 10_200, seconds: 4, answers: { trained: 0, 'fold-in': 8, popularity: 32 }, buckets: [[0.001, 0], [0.005, 0], [0.01, 40], [Infinity, 40]] as [number, number][] };
+    const merged = mergeIntervals(10_000, [fast, slow]);
+    expect(merged.answers).toEqual({ trained: 10, 'fold-in': 2, popularity: 10 });
+    expect(merged.requests).toBeCloseTo(60 / 5 + 40 / 4);
+    // 100 requests: the median is the 50th, in the fast process's bucket; the 99th is in the slow one's.
+    expect(merged.p50Ms).toBeCloseTo(4.3, 1);
+    expect(merged.p99Ms).toBeCloseTo(9.9, 1);
+    expect(mergeIntervals(0, [])).toMatchObject({ requests: 0, p50Ms: null, p99Ms: null });
   });
 
   it('searches items by id prefix or category, not both', async () => {

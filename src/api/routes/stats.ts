@@ -10,7 +10,8 @@ export interface StatsRoutesOptions {
   /** The figures computed last by the reader thread (never computed in a request). */
   data: () => DataStats;
   jobs: () => Promise<Record<JobState, number>>;
-  serving: () => readonly ServingSample[];
+  /** The serving chart: every replica's together when they share Redis, else this process's. */
+  serving: () => { series: readonly ServingSample[]; processes: number; scope?: 'process' };
   sampleMs: number;
 }
 
@@ -45,7 +46,9 @@ const servingResponse = z.object({
         p99Ms: z.number().nullable(),
       }),
     )
-    .describe('This process, the last 10 minutes: answers per second by how they were made, successful serving requests per second and their latency'),
+    .describe('The last 10 minutes: answers per second by how they were made, successful serving requests per second and their latency'),
+  scope: z.enum(['deployment', 'process']).describe('deployment: every API replica sharing REDIS_URL, added up; process: the replica that answered'),
+  processes: z.number().int().describe('API processes whose samples are in the series'),
 });
 
 /** Figures for the dashboard's overview and catalogue pages, as documented JSON for scripts too. */
@@ -64,8 +67,13 @@ export const statsRoutes: FastifyPluginAsync<StatsRoutesOptions> = async (fastif
     return { bucket, computedAt: iso(data.at), series };
   });
 
-  app.get('/admin/stats/serving', { config: ADMIN, schema: { ...DOC, response: { 200: servingResponse } } }, async () => ({
-    sampleSeconds: opts.sampleMs / 1000,
-    series: opts.serving().map((s) => ({ ...s, t: new Date(s.t).toISOString() })),
-  }));
+  app.get('/admin/stats/serving', { config: ADMIN, schema: { ...DOC, response: { 200: servingResponse } } }, async () => {
+    const serving = opts.serving();
+    return {
+      sampleSeconds: opts.sampleMs / 1000,
+      series: serving.series.map((s) => ({ ...s, t: new Date(s.t).toISOString() })),
+      scope: serving.scope ?? ('deployment' as const),
+      processes: serving.processes,
+    };
+  });
 };

@@ -5,6 +5,10 @@ import { num, when } from '../format';
 import { useLoad } from '../hooks';
 import type { IngestSeries, Serving, ServingSeries, Stats } from '../types';
 
+/** Whose traffic the serving charts show: the replica that answered, or every replica together. */
+const whose = (s: ServingSeries | null | undefined): string =>
+  s?.scope === 'deployment' ? `${s.processes} API process${s.processes === 1 ? '' : 'es'}` : 'this process';
+
 const REFRESH_MS = 5000;
 const COLORS = { ratings: '#2563eb', events: '#ea580c', trained: '#16a34a', 'fold-in': '#9333ea', popularity: '#dc2626', p50: '#0891b2', p99: '#be123c' };
 
@@ -80,7 +84,7 @@ export function Overview(_: { params: URLSearchParams }) {
           <h2>Answers per second</h2>
           {samples.length ? (
             <Chart
-              title="By how they were made (this process)"
+              title={`By how they were made (${whose(answers.data)})`}
               testId="answers-chart"
               x={sampleX}
               lines={(['trained', 'fold-in', 'popularity'] as const).map((m) => ({ label: m, values: samples.map((p) => p.answers[m]), color: COLORS[m] }))}
@@ -93,7 +97,7 @@ export function Overview(_: { params: URLSearchParams }) {
           <h2>Latency</h2>
           {samples.length ? (
             <Chart
-              title="Serving requests, ms"
+              title={`Serving requests, ms (${whose(answers.data)})`}
               testId="latency-chart"
               x={sampleX}
               lines={[

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { api, startApp, tempDir, testConfig } from '../helpers/app.js';
 import { privateSchema } from '../helpers/postgres.js';
 import { PrivateRedis } from '../helpers/redis.js';
+import { until } from '../helpers/training.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -18,14 +19,24 @@ async function replicas() {
   for (let k = 0; k < 2; k++) {
     const { dir, cleanup } = tempDir();
     cleanups.push(cleanup);
-    const app = await startApp(testConfig(dir, { DATABASE_URL: url, REDIS_URL: redis.url, QUEUE_NAME: `limits-${process.pid}` }));
+    const app = await startApp(testConfig(dir, { DATABASE_URL: url, REDIS_URL: redis.url, QUEUE_NAME: `limits-${process.pid}`, STATS_REFRESH_MS: '200' }));
     cleanups.push(() => app.close());
     apps.push(app);
   }
   return { redis, a: apps[0], b: apps[1] };
 }
 
-describe('per-key limits across replicas', () => {
+describe('what replicas share through Redis', () => {
+  it('the serving chart adds up every replica: traffic served by B shows on A\'s dashboard', async () => {
+    const { a, b } = await replicas();
+    const chart = async () => (await api(a).get('/admin/stats/serving')).body as { scope: string; processes: number; series: { requests: number; answers: { popularity: number } }[] };
+    await until(async () => (await chart()).processes === 2, 10_000, 'both replicas reporting');
+    for (let k = 0; k < 40; k++) expect((await api(b).get(`/users/someone-${k}/recommendations`)).status).toBe(200);
+    await until(async () => (await chart()).series.some((s) => s.requests > 0 && s.answers.popularity > 0), 10_000, 'B\'s answers on A\'s chart');
+    // A served none of them: counted per process, its chart would show no requests at all.
+    expect((await chart()).scope).toBe('deployment');
+  }, 60_000);
+
   it('a key gets its requests and bytes per minute once, whichever replicas it reaches; a Redis outage lets traffic through', async () => {
     const { redis, a, b } = await replicas();
     const created = await api(a).post('/admin/keys').send({ name: 'shared', scopes: ['write'], requestsPerMinute: 4 });
