@@ -37,6 +37,8 @@ describe('loadConfig', () => {
     ['RETRAIN_CRON', { RETRAIN_CRON: 'nightly' }],
     ['RETRAIN_CRON_TZ', { RETRAIN_CRON: '0 3 * * *', RETRAIN_CRON_TZ: 'Mars/Olympus' }],
     ['DATABASE_PATH', { DATABASE_PATH: ':memory:' }],
+    ['DATABASE_URL', { DATABASE_URL: 'mysql://root@db/recflow' }],
+    ['PG_POOL_SIZE', { PG_POOL_SIZE: '0' }],
     ['HISTORY_LIMIT', { HISTORY_LIMIT: '0' }],
     ['INFLIGHT_BODY_BYTES', { INFLIGHT_BODY_BYTES: '10' }],
     ['FAULT_SNAPSHOT_ERROR', { FAULT_SNAPSHOT_ERROR: 'disk full' }],
