@@ -38,7 +38,6 @@ CREATE TABLE ratings (
 CREATE INDEX ratings_user_ts ON ratings (user_id, ts DESC);
 CREATE INDEX ratings_item ON ratings (item_id);
 CREATE INDEX ratings_updated_at ON ratings (updated_at);
-CREATE INDEX ratings_ts ON ratings (ts);
 
 -- Implicit events; event_id is the client's idempotency key.
 CREATE TABLE events (
@@ -54,7 +53,6 @@ CREATE TABLE events (
 CREATE INDEX events_user_ts ON events (user_id, ts DESC);
 CREATE INDEX events_item ON events (item_id);
 CREATE INDEX events_created_at ON events (created_at);
-CREATE INDEX events_ts ON events (ts);
 
 CREATE TABLE item_categories (
   item_id  BIGINT NOT NULL REFERENCES items (id),

@@ -31,7 +31,7 @@ export async function copySqliteToPostgres(sqlitePath: string, postgresUrl: stri
   try {
     migrate(source, migrationsDir);
     await migratePostgres(pool, migrationsDir);
-    return await withReadSnapshot(source, () =>
+    const report = await withReadSnapshot(source, () =>
       transaction(pool, async (client) => {
         for (const table of TABLES) {
           const rows = await countRows(client, table);
@@ -49,6 +49,10 @@ export async function copySqliteToPostgres(sqlitePath: string, postgresUrl: stri
         return report;
       }),
     );
+    // Fresh tables have no statistics: until autovacuum gets to them the planner guesses, and a
+    // guess can sort a heavy user's whole history for one request.
+    await pool.query(`ANALYZE ${TABLES.map((t) => t.name).join(', ')}`);
+    return report;
   } finally {
     await pool.end();
     closeDb(source);

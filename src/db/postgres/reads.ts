@@ -11,19 +11,22 @@ export function postgresHistory(pool: Pool): HistoryRepository {
     async page(externalUserId, limit, after) {
       const user = await findId(pool, 'users', externalUserId);
       if (user === undefined) return undefined;
-      // Same order as SQLite: ts desc, then 'event' before 'rating', then id desc.
+      // Same order as SQLite: ts desc, then 'event' before 'rating', then id desc. Each branch reads
+      // at most one page from its (user_id, ts) index, and only the page's items are looked up, so
+      // a page costs the same for a user with a thousand interactions as for one with a million.
       const found = await rows<HistoryRow>(
         pool,
-        `SELECT * FROM (
-           SELECT 'rating' AS kind, r.id, r.ts, i.external_id AS item, r.value, NULL::text AS type, NULL::text AS event_id
-             FROM ratings r JOIN items i ON i.id = r.item_id WHERE r.user_id = $1
+        `WITH page AS (
+           (SELECT 'rating' AS kind, id, ts, item_id, value, NULL::text AS type, NULL::text AS event_id FROM ratings
+             WHERE user_id = $1 AND ($2::bigint IS NULL OR ts < $2 OR (ts = $2 AND ('rating' > $3 OR ('rating' = $3 AND id < $4))))
+             ORDER BY ts DESC, id DESC LIMIT $5)
            UNION ALL
-           SELECT 'event' AS kind, e.id, e.ts, i.external_id AS item, e.value, e.type, e.event_id
-             FROM events e JOIN items i ON i.id = e.item_id WHERE e.user_id = $1
-         ) h
-         WHERE $2::bigint IS NULL OR ts < $2 OR (ts = $2 AND (kind COLLATE "C" > $3 OR (kind = $3 AND id < $4)))
-         ORDER BY ts DESC, kind COLLATE "C" ASC, id DESC
-         LIMIT $5`,
+           (SELECT 'event' AS kind, id, ts, item_id, value, type, event_id FROM events
+             WHERE user_id = $1 AND ($2::bigint IS NULL OR ts < $2 OR (ts = $2 AND ('event' > $3 OR ('event' = $3 AND id < $4))))
+             ORDER BY ts DESC, id DESC LIMIT $5)
+         )
+         SELECT p.kind, p.id, p.ts, (SELECT external_id FROM items WHERE id = p.item_id) AS item, p.value, p.type, p.event_id
+           FROM page p ORDER BY p.ts DESC, p.kind COLLATE "C" ASC, p.id DESC LIMIT $5`,
         [user, after?.ts ?? null, after?.kind ?? null, after?.id ?? null, limit + 1],
       );
       return toPage(found, limit);
@@ -34,17 +37,18 @@ export function postgresHistory(pool: Pool): HistoryRepository {
 export function postgresServing(pool: Pool): ServingRepository {
   return {
     // One round trip per request: the user row and their newest ratings and events in one statement.
+    // Items are looked up row by row through their key: a hash join would scan the whole catalogue.
     async userHistory(externalId, eventWeights, limit) {
       const found = await rows<{ k: 'u' | 'r' | 'e'; item: string | null; value: number | null; type: string | null; ts: number | null; created_at: number }>(
         pool,
         `WITH u AS (SELECT id, created_at FROM users WHERE external_id = $1)
          SELECT 'u' AS k, NULL AS item, NULL::float8 AS value, NULL AS type, NULL::bigint AS ts, u.created_at FROM u
          UNION ALL
-         SELECT 'r', i.external_id, r.value, NULL, r.ts, u.created_at
-           FROM u CROSS JOIN LATERAL (SELECT item_id, value, ts FROM ratings WHERE user_id = u.id ORDER BY ts DESC LIMIT $2) r JOIN items i ON i.id = r.item_id
+         SELECT 'r', (SELECT external_id FROM items WHERE id = r.item_id), r.value, NULL, r.ts, u.created_at
+           FROM u CROSS JOIN LATERAL (SELECT item_id, value, ts FROM ratings WHERE user_id = u.id ORDER BY ts DESC LIMIT $2) r
          UNION ALL
-         SELECT 'e', i.external_id, e.value, e.type, e.ts, u.created_at
-           FROM u CROSS JOIN LATERAL (SELECT item_id, type, value, ts FROM events WHERE user_id = u.id ORDER BY ts DESC LIMIT $2) e JOIN items i ON i.id = e.item_id`,
+         SELECT 'e', (SELECT external_id FROM items WHERE id = e.item_id), e.value, e.type, e.ts, u.created_at
+           FROM u CROSS JOIN LATERAL (SELECT item_id, type, value, ts FROM events WHERE user_id = u.id ORDER BY ts DESC LIMIT $2) e`,
         [externalId, limit],
       );
       if (found.length === 0) return null;
