@@ -60,7 +60,7 @@ export function createImportSink(o: ImportSinkOptions): ImportSink {
     },
     users: async (records) => {
       const { users: rows } = parse(schemas.users, { users: records });
-      for (const r of rows) await o.catalogue.putUser(r.userId, r.labels, Date.now());
+      await o.catalogue.putUsers(rows, Date.now());
       return rows.length;
     },
   };

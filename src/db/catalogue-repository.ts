@@ -16,6 +16,12 @@ export interface ItemView extends ItemMeta {
   updatedAt: number | null;
 }
 
+/** A user's labels as the catalogue routes take them. */
+export interface UserLabels {
+  userId: string;
+  labels: Record<string, string>;
+}
+
 export interface UserView {
   userId: string;
   labels: Record<string, string>;
@@ -36,7 +42,8 @@ export interface CatalogueRepository {
   getItem(itemId: string): Promise<ItemView | undefined>;
   /** Soft delete: the item is hidden and keeps its interactions. The catalogue version after the write; null for an unknown item. */
   hideItem(itemId: string, now: number): Promise<number | null>;
-  putUser(userId: string, labels: Record<string, string>, now: number): Promise<{ inserted: boolean }>;
+  /** Creates or relabels users, all-or-nothing (the last entry of a user in the batch wins); how many were new. */
+  putUsers(users: readonly UserLabels[], now: number): Promise<{ inserted: number }>;
   getUser(userId: string): Promise<UserView | undefined>;
   /**
    * Right to erasure: deletes the user's record, ratings and events in one transaction (items
@@ -106,11 +113,14 @@ export function createCatalogueRepository(db: Db): CatalogueRepository {
     bump.run();
     return currentVersion.get()!;
   });
-  const putUser = db.transaction((userId: string, labels: Record<string, string>, now: number) => {
-    const existed = entities.find('users', userId) !== undefined;
-    const id = entities.resolve('users', userId, now);
-    db.prepare('UPDATE users SET labels = ?, updated_at = ? WHERE id = ?').run(labelsJson(labels), now, id);
-    return { inserted: !existed };
+  const relabel = db.prepare<[string | null, number, number]>('UPDATE users SET labels = ?, updated_at = ? WHERE id = ?');
+  const putUsers = db.transaction((users: readonly UserLabels[], now: number) => {
+    let inserted = 0;
+    for (const u of users) {
+      if (entities.find('users', u.userId) === undefined) inserted++;
+      relabel.run(labelsJson(u.labels), now, entities.resolve('users', u.userId, now));
+    }
+    return { inserted };
   });
 
   const deleteRatingsOf = db.prepare<[number]>('DELETE FROM ratings WHERE user_id = ?');
@@ -132,7 +142,7 @@ export function createCatalogueRepository(db: Db): CatalogueRepository {
       return r ? toItemView(r, categoriesOf.all(r.id)) : undefined;
     },
     hideItem: (itemId, now) => hide.immediate(itemId, now),
-    putUser: (userId, labels, now) => putUser.immediate(userId, labels, now),
+    putUsers: (users, now) => putUsers.immediate(users, now),
     getUser(userId) {
       const r = db.prepare<[string], { external_id: string; labels: string | null; created_at: number; updated_at: number | null }>('SELECT external_id, labels, created_at, updated_at FROM users WHERE external_id = ?').get(userId);
       if (!r) return undefined;

@@ -110,8 +110,11 @@ describe.each(BACKENDS)('data repositories on %s', (backend) => {
       { itemId: 'm1', category: 'drama' },
       { itemId: 'm2', category: 'drama' },
     ]);
-    expect(await t.store.catalogue.putUser('u9', { plan: 'pro' }, 3)).toEqual({ inserted: true });
-    expect(await t.store.catalogue.putUser('u9', {}, 4)).toEqual({ inserted: false });
+    expect(await t.store.catalogue.putUsers([{ userId: 'u9', labels: { plan: 'pro' } }, { userId: 'u8', labels: {} }, { userId: 'u9', labels: { plan: 'team' } }], 3)).toEqual({ inserted: 2 });
+    expect(await t.store.catalogue.getUser('u9')).toMatchObject({ labels: { plan: 'team' } });
+    expect(await t.store.catalogue.putUsers([{ userId: 'u9', labels: {} }], 4)).toEqual({ inserted: 0 });
+    await expect(t.store.catalogue.putUsers([{ userId: 'u7', labels: {} }, { userId: null as unknown as string, labels: {} }], 5)).rejects.toThrow();
+    expect(await t.store.catalogue.getUser('u7')).toBeUndefined();
     expect(await t.store.catalogue.getUser('u9')).toEqual({ userId: 'u9', labels: {}, createdAt: 3, updatedAt: 4 });
     expect(await t.store.serving.latestItems(5)).toEqual([{ item: 'm1', createdAt: 5 }]);
   });

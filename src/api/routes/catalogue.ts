@@ -59,7 +59,7 @@ export const catalogueRoutes: FastifyPluginAsync<CatalogueRoutesOptions> = async
   });
 
   app.put('/users/:id', { config: WRITE, schema: { params: userParams, body: putUserBody, response: { 200: userResponse, ...errors, ...bodyErrors } } }, async (request) => {
-    await catalogue.putUser(request.params.id, request.body.labels, Date.now());
+    await catalogue.putUsers([{ userId: request.params.id, labels: request.body.labels }], Date.now());
     return userView((await catalogue.getUser(request.params.id))!);
   });
 

@@ -1,5 +1,5 @@
 import { toItemView, type CatalogueRepository, type CatalogueRows, type ItemMeta, type ItemRow, type ItemView } from '../catalogue-repository.js';
-import { findId, resolveIds } from './entities.js';
+import { findIds, resolveIds } from './entities.js';
 import { changes, row, rows, transaction, type Client, type Pool } from './pool.js';
 
 const labelsJson = (labels: Record<string, string>): string | null => (Object.keys(labels).length ? JSON.stringify(labels) : null);
@@ -75,12 +75,23 @@ export function postgresCatalogue(pool: Pool): CatalogueRepository {
         if ((await changes(client, 'UPDATE items SET hidden = 1, updated_at = $1 WHERE external_id = $2', [now, itemId])) === 0) return null;
         return bump(client);
       }),
-    putUser: (userId, labels, now) =>
+    putUsers: (users, now) =>
       transaction(pool, async (client) => {
-        const existed = (await findId(client, 'users', userId)) !== undefined;
-        const id = (await resolveIds(client, 'users', [userId], now)).get(userId)!;
-        await client.query('UPDATE users SET labels = $1, updated_at = $2 WHERE id = $3', [labelsJson(labels), now, id]);
-        return { inserted: !existed };
+        const ids = users.map((u) => u.userId);
+        const known = new Set((await findIds(client, 'users', ids)).keys());
+        const resolved = await resolveIds(client, 'users', ids, now);
+        // The last entry of a user wins, as when applied one by one; in id order, against deadlocks.
+        const last = [...new Map(users.map((u) => [u.userId, u])).values()].sort((a, b) => resolved.get(a.userId)! - resolved.get(b.userId)!);
+        await client.query('UPDATE users SET labels = x.l, updated_at = $3 FROM unnest($1::bigint[], $2::text[]) AS x(id, l) WHERE users.id = x.id', [
+          last.map((u) => resolved.get(u.userId)),
+          last.map((u) => labelsJson(u.labels)),
+          now,
+        ]);
+        // Counted per entry as SQLite does: a user's second entry in one batch is no longer new.
+        const seen = new Set<string>();
+        let inserted = 0;
+        for (const id of ids) if (!known.has(id) && !seen.has(id) && seen.add(id)) inserted++;
+        return { inserted };
       }),
     getUser: async (userId) => {
       const r = await row<{ external_id: string; labels: string | null; created_at: number; updated_at: number | null }>(pool, 'SELECT external_id, labels, created_at, updated_at FROM users WHERE external_id = $1', [userId]);
