@@ -53,3 +53,33 @@ describe('PostgreSQL migrations', () => {
     await expect(openStore(loc, { migrate: true })).rejects.toThrow(/does not know/);
   });
 });
+
+describe('PostgreSQL id-cursor walks', () => {
+  it('an export page waits for writes in flight, so a row that commits late with a lower id is not skipped', async () => {
+    const loc = await location();
+    const store = await openStore(loc, { migrate: true });
+    cleanups.push(() => store.close());
+    await store.ratings.upsert([{ userId: 'first', itemId: 'i', rating: 3, timestamp: 1 }]);
+    const start = (await store.bulk.page('ratings', 0, 10))[0].cursor;
+
+    // A writer in flight: it holds the id-allocation lock like every ingest transaction, and has
+    // taken a rating id it has not committed yet.
+    const late = new pg.Client({ connectionString: loc.databaseUrl });
+    await late.connect();
+    cleanups.push(() => late.end());
+    await late.query('BEGIN');
+    await late.query("SELECT pg_advisory_xact_lock_shared(hashtext('recflow.ids.' || current_schema()))");
+    const user = (await late.query<{ id: number }>("INSERT INTO users (external_id, created_at) VALUES ('late', 2) RETURNING id")).rows[0].id;
+    const item = (await late.query<{ id: number }>("SELECT id FROM items WHERE external_id = 'i'")).rows[0].id;
+    await late.query('INSERT INTO ratings (user_id, item_id, value, ts, updated_at) VALUES ($1, $2, 4, 2, 2)', [user, item]);
+    // Another batch commits after it, with a higher id.
+    await store.ratings.upsert([{ userId: 'after', itemId: 'i', rating: 5, timestamp: 3 }]);
+
+    const page = store.bulk.page('ratings', start, 10);
+    const early = await Promise.race([page.then(() => 'answered'), new Promise((r) => setTimeout(() => r('waiting'), 300))]);
+    expect(early).toBe('waiting');
+    await late.query('COMMIT');
+    expect((await page).map((r) => r.userId)).toEqual(['late', 'after']);
+  });
+});
+
