@@ -21,7 +21,7 @@ import { servingAdminRoutes } from './api/routes/serving-admin.js';
 import { DASHBOARD_PREFIX, dashboardRoutes } from './api/routes/dashboard.js';
 import { statsRoutes } from './api/routes/stats.js';
 import { dataStatsMonitor } from './stats/data-stats.js';
-import { ServingSeries } from './stats/serving-series.js';
+import { ServingSeries, type ServingInterval } from './stats/serving-series.js';
 import { DeploymentSeries } from './stats/deployment-series.js';
 import { chooseServing } from './serving/serving-choice.js';
 import type { Config } from './config.js';
@@ -170,9 +170,10 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   registerRequestMetrics(app, metrics);
   // With Redis the dashboard's serving chart covers every replica; a Redis failure leaves the last merge (or this process's chart).
   const deploymentServing = cluster ? new DeploymentSeries(cluster.redis, cluster.prefix('serving'), config.statsRefreshMs) : null;
-  const servingSeries = new ServingSeries(metrics.answers, metrics.httpDuration, config.statsRefreshMs, undefined, (interval) =>
-    deploymentServing ? deploymentServing.record(interval).catch((err: unknown) => app.log.debug({ err: (err as Error).message }, 'serving chart not shared this sample')) : Promise.resolve(),
-  );
+  const shareInterval = deploymentServing
+    ? (interval: ServingInterval) => deploymentServing.record(interval).catch((err: unknown) => app.log.debug({ err: (err as Error).message }, 'serving chart not shared this sample'))
+    : undefined;
+  const servingSeries = new ServingSeries(metrics.answers, metrics.httpDuration, config.statsRefreshMs, undefined, shareInterval);
   servingSeries.start();
   const schedule = config.retrainCron ? scheduleRetrains(database, queue, config.defaultModel, { expression: config.retrainCron, tz: config.retrainCronTz }, app.log) : null;
   // Close order: stop the schedule and the queue (an in-process job is interrupted and requeued), then the database.

@@ -16,6 +16,9 @@ export class ConfigError extends Error {
   }
 }
 
+/** What selects PostgreSQL, in DATABASE_URL and in the CLI's `--db`/`--to`. */
+export const POSTGRES_URL = /^postgres(ql)?:\/\//;
+
 const intFromEnv = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const numFromEnv = () => z.coerce.number().refine(Number.isFinite, 'must be a finite number');
 const boolFromEnv = () =>
@@ -48,7 +51,7 @@ const envSchema = z.object({
   DATABASE_PATH: z.string().min(1).default('./data/recflow.db'),
   DATABASE_URL: z
     .string()
-    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL (unset: SQLite at DATABASE_PATH)')
+    .regex(POSTGRES_URL, 'must be a postgres:// or postgresql:// URL (unset: SQLite at DATABASE_PATH)')
     .optional(),
   PG_POOL_SIZE: intFromEnv(1, 1000).default(10),
   MODEL_DIR: z.string().min(1).default('./data/models'),

@@ -1,4 +1,4 @@
-import { loadConfig, type Config } from '../config.js';
+import { loadConfig, POSTGRES_URL, type Config } from '../config.js';
 import { openStore, type Store } from '../db/store.js';
 
 /** `--db`: a SQLite file path, or a postgres:// URL; without it, DATABASE_URL or DATABASE_PATH. */
@@ -7,7 +7,7 @@ export const DB_OPTION_HELP = 'database: a SQLite file or a postgres:// URL (def
 /** The configuration with `--db` applied over the environment. */
 export function configWithDb(db: string | undefined): Config {
   if (!db) return loadConfig();
-  const override = /^postgres(ql)?:\/\//.test(db) ? { DATABASE_URL: db } : { DATABASE_PATH: db, DATABASE_URL: undefined };
+  const override = POSTGRES_URL.test(db) ? { DATABASE_URL: db } : { DATABASE_PATH: db, DATABASE_URL: undefined };
   return loadConfig({ ...process.env, ...override });
 }
 

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { loadConfig } from '../config.js';
+import { loadConfig, POSTGRES_URL } from '../config.js';
 import { copySqliteToPostgres } from '../db/migrate-db.js';
 
 const sqliteSource = (v: string): string => {
@@ -8,7 +8,7 @@ const sqliteSource = (v: string): string => {
   return file;
 };
 const postgresTarget = (v: string): string => {
-  if (!/^postgres(ql)?:\/\//.test(v)) throw new InvalidArgumentError('a postgres:// URL');
+  if (!POSTGRES_URL.test(v)) throw new InvalidArgumentError('a postgres:// URL');
   return v;
 };
 

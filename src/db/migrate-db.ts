@@ -1,8 +1,8 @@
 import { closeDb, openDb } from './connection.js';
 import { migrate } from './migrate.js';
 import { migratePostgres } from './postgres/migrate.js';
-import { advanceIdentity, countRows, insertRows, rowsPerStatement } from './postgres/load.js';
-import { createPool, transaction } from './postgres/pool.js';
+import { advanceIdentity, insertRows, rowsPerStatement } from './postgres/load.js';
+import { countOf, createPool, transaction } from './postgres/pool.js';
 import { tableCount, tablePages, withReadSnapshot } from './sqlite-dump.js';
 import { TABLES } from './tables.js';
 
@@ -34,14 +34,14 @@ export async function copySqliteToPostgres(sqlitePath: string, postgresUrl: stri
     const report = await withReadSnapshot(source, () =>
       transaction(pool, async (client) => {
         for (const table of TABLES) {
-          const rows = await countRows(client, table);
+          const rows = await countOf(client, table.name);
           if (!table.singleton && rows > 0) throw new TargetNotEmptyError(table.name, rows);
         }
         const report: CopiedTable[] = [];
         for (const table of TABLES) {
           for (const page of tablePages(source, table, rowsPerStatement(table))) await insertRows(client, table, page);
           await advanceIdentity(client, table);
-          const copied = { table: table.name, source: tableCount(source, table), target: await countRows(client, table) };
+          const copied = { table: table.name, source: tableCount(source, table), target: await countOf(client, table.name) };
           if (copied.source !== copied.target) throw new Error(`${table.name}: ${copied.source} rows in SQLite, ${copied.target} copied`);
           report.push(copied);
           onTable?.(table.name, copied.target);

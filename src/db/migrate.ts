@@ -107,9 +107,15 @@ export function migrate(db: Db, dir: string): MigrationResult {
   return { applied, current: files.length ? files[files.length - 1].version : 0 };
 }
 
-/** True when every known migration has been applied; used by `/readyz`. */
-export function isFullyMigrated(db: Db, dir: string): boolean {
-  const files = readMigrations(dir);
-  const row = db.prepare('SELECT COUNT(*) AS n FROM schema_migrations').get() as { n: number };
-  return row.n === files.length;
+/**
+ * `/readyz`'s view of a database, whichever engine: empty when every migration this build knows is
+ * applied; else what is wrong (fewer migrations, or the database unreachable).
+ */
+export async function migrationReadiness(applied: () => number | Promise<number>, expected: number): Promise<string[]> {
+  try {
+    const n = await applied();
+    return n === expected ? [] : [`migrations applied ${n}/${expected}`];
+  } catch (err) {
+    return [`database: ${(err as Error).message}`];
+  }
 }

@@ -5,7 +5,7 @@ import { createEventsRepository } from './events-repository.js';
 import { createHistoryRepository } from './history-repository.js';
 import { createJobsRepository } from './jobs-repository.js';
 import { createKeysRepository } from './keys-repository.js';
-import { migrate, readMigrations } from './migrate.js';
+import { migrate, migrationReadiness, readMigrations } from './migrate.js';
 import { createModelsRepository } from './models-repository.js';
 import { createRatingsRepository } from './ratings-repository.js';
 import { createServingRepository } from './serving-repository.js';
@@ -37,14 +37,7 @@ export function sqliteStore(db: Db, migrationsDir: string): SqliteStore {
     bulk: createBulkRepository(db),
     stats: createStatsRepository(db),
     training: createTrainingDataRepository(db),
-    readiness: async () => {
-      try {
-        const n = applied.get() ?? 0;
-        return n === expected ? [] : [`migrations applied ${n}/${expected}`];
-      } catch (err) {
-        return [`database: ${(err as Error).message}`];
-      }
-    },
+    readiness: () => migrationReadiness(() => applied.get() ?? 0, expected),
     maintain: async () => checkpoint(db),
     // One file on one host: the worker's versions are found by polling, and only one API process writes.
     onChange: async () => async () => undefined,

@@ -1,5 +1,5 @@
 import { toItemView, type CatalogueRepository, type CatalogueRows, type ItemMeta, type ItemRow, type ItemView } from '../catalogue-repository.js';
-import { findIds, resolveIds } from './entities.js';
+import { resolveCounting } from './entities.js';
 import { changes, row, rows, transaction, type Client, type Pool } from './pool.js';
 
 const labelsJson = (labels: Record<string, string>): string | null => (Object.keys(labels).length ? JSON.stringify(labels) : null);
@@ -15,11 +15,7 @@ async function putItems(pool: Pool, items: readonly ItemMeta[], now: number): Pr
     // The version row first: its lock queues concurrent catalogue writes, which could otherwise
     // lock the same items in different orders.
     const version = await bump(client);
-    const ids = items.map((it) => it.itemId);
-    const before = await rows<{ external_id: string }>(client, 'SELECT external_id FROM items WHERE external_id = ANY($1::text[])', [ids]);
-    const known = new Set(before.map((r) => r.external_id));
-    const resolved = await resolveIds(client, 'items', ids, now);
-    const inserted = new Set(ids.filter((id) => !known.has(id))).size;
+    const { ids: resolved, created: inserted } = await resolveCounting(client, 'items', items.map((it) => it.itemId), now);
     // The last occurrence of an item in the batch wins, as when applied one by one.
     const last = new Map(items.map((it) => [it.itemId, it]));
     const metas = [...last.values()];
@@ -77,9 +73,7 @@ export function postgresCatalogue(pool: Pool): CatalogueRepository {
       }),
     putUsers: (users, now) =>
       transaction(pool, async (client) => {
-        const ids = users.map((u) => u.userId);
-        const known = new Set((await findIds(client, 'users', ids)).keys());
-        const resolved = await resolveIds(client, 'users', ids, now);
+        const { ids: resolved, created } = await resolveCounting(client, 'users', users.map((u) => u.userId), now);
         // The last entry of a user wins, as when applied one by one; in id order, against deadlocks.
         const last = [...new Map(users.map((u) => [u.userId, u])).values()].sort((a, b) => resolved.get(a.userId)! - resolved.get(b.userId)!);
         await client.query('UPDATE users SET labels = x.l, updated_at = $3 FROM unnest($1::bigint[], $2::text[]) AS x(id, l) WHERE users.id = x.id', [
@@ -87,11 +81,8 @@ export function postgresCatalogue(pool: Pool): CatalogueRepository {
           last.map((u) => labelsJson(u.labels)),
           now,
         ]);
-        // Counted per entry as SQLite does: a user's second entry in one batch is no longer new.
-        const seen = new Set<string>();
-        let inserted = 0;
-        for (const id of ids) if (!known.has(id) && !seen.has(id) && seen.add(id)) inserted++;
-        return { inserted };
+        // A user's second entry in one batch is no longer new, as SQLite counts it.
+        return { inserted: created };
       }),
     getUser: async (userId) => {
       const r = await row<{ external_id: string; labels: string | null; created_at: number; updated_at: number | null }>(pool, 'SELECT external_id, labels, created_at, updated_at FROM users WHERE external_id = $1', [userId]);

@@ -32,6 +32,13 @@ export async function resolveIds(db: Queryable, kind: EntityKind, externalIds: r
   return findIds(db, kind, unique);
 }
 
+/** Like {@link resolveIds}, and how many distinct ids it had to create (the batch's new entities). */
+export async function resolveCounting(db: Queryable, kind: EntityKind, externalIds: readonly string[], now: number): Promise<{ ids: Map<string, number>; created: number }> {
+  const known = await findIds(db, kind, externalIds);
+  const ids = await resolveIds(db, kind, externalIds, now);
+  return { ids, created: ids.size - known.size };
+}
+
 /** Internal ids of the external ids that exist. */
 export async function findIds(db: Queryable, kind: EntityKind, externalIds: readonly string[]): Promise<Map<string, number>> {
   const found = await rows<{ id: number; external_id: string }>(db, `SELECT id, external_id FROM ${kind} WHERE external_id = ANY($1::text[])`, [externalIds]);

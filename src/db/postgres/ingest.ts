@@ -2,7 +2,7 @@ import type { EventsRepository } from '../events-repository.js';
 import type { RatingRecord, WriteCounts } from '../ingest-types.js';
 import type { RatingsRepository } from '../ratings-repository.js';
 import { resolveIds } from './entities.js';
-import { row, rows, transaction, type Client, type Pool } from './pool.js';
+import { countOf, rows, transaction, type Client, type Pool } from './pool.js';
 
 interface PairState {
   userId: number;
@@ -64,10 +64,8 @@ async function upsertRatings(pool: Pool, ratings: readonly RatingRecord[]): Prom
   });
 }
 
-const count = async (pool: Pool, table: 'ratings' | 'events'): Promise<number> => (await row<{ n: number }>(pool, `SELECT COUNT(*) AS n FROM ${table}`))!.n;
-
 export function postgresRatings(pool: Pool): RatingsRepository {
-  return { upsert: (ratings) => upsertRatings(pool, ratings), count: () => count(pool, 'ratings') };
+  return { upsert: (ratings) => upsertRatings(pool, ratings), count: () => countOf(pool, 'ratings') };
 }
 
 export function postgresEvents(pool: Pool): EventsRepository {
@@ -97,6 +95,6 @@ export function postgresEvents(pool: Pool): EventsRepository {
         const inserted = result.rowCount ?? 0;
         return { inserted, updated: 0, ignored: events.length - inserted };
       }),
-    count: () => count(pool, 'events'),
+    count: () => countOf(pool, 'events'),
   };
 }

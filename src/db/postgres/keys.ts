@@ -1,5 +1,5 @@
 import { DuplicateKeyNameError, toRecord, type ApiKeyRepository, type KeyRow } from '../keys-repository.js';
-import { row, rows, transaction, type Pool } from './pool.js';
+import { countOf, row, rows, transaction, type Pool } from './pool.js';
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -40,6 +40,6 @@ export function postgresKeys(pool: Pool): ApiKeyRepository {
         [entries.map(([id]) => id), entries.map(([, at]) => at)],
       );
     },
-    count: async () => (await row<{ n: number }>(pool, 'SELECT COUNT(*) AS n FROM api_keys'))!.n,
+    count: () => countOf(pool, 'api_keys'),
   };
 }

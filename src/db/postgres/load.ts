@@ -15,10 +15,6 @@ export async function insertRows(client: Client, table: TableSpec, rows: readonl
   await client.query(`INSERT INTO ${table.name} (${cols.join(', ')}) VALUES ${values}${conflict}`, rows.flatMap((r) => cols.map((c) => r[c] ?? null)));
 }
 
-export async function countRows(client: Client, table: TableSpec): Promise<number> {
-  return (await row<{ n: number }>(client, `SELECT COUNT(*) AS n FROM ${table.name}`))!.n;
-}
-
 /** Moves an identity past the copied ids, so the next row created gets a new one. */
 export async function advanceIdentity(client: Client, table: TableSpec): Promise<void> {
   if (!table.columns.includes('id')) return;

@@ -72,6 +72,11 @@ export async function row<T>(db: Queryable, sql: string, params: unknown[] = [])
   return (await db.query(sql, params)).rows[0] as T | undefined;
 }
 
+/** Rows of a table (optionally those matching `where`): one statement, a number back. */
+export async function countOf(db: Queryable, table: string, where = ''): Promise<number> {
+  return (await row<{ n: number }>(db, `SELECT COUNT(*) AS n FROM ${table}${where ? ` WHERE ${where}` : ''}`))!.n;
+}
+
 export async function changes(db: Queryable, sql: string, params: unknown[] = []): Promise<number> {
   return (await db.query(sql, params)).rowCount ?? 0;
 }

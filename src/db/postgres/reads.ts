@@ -2,7 +2,7 @@ import { toPage, type HistoryRepository, type HistoryRow } from '../history-repo
 import { mergeHistory, type DailyCount, type LatestItem, type ServingRepository } from '../serving-repository.js';
 import type { CategoryCount, IngestBucket, StatsRepository } from '../stats-repository.js';
 import { findId } from './entities.js';
-import { row, rows, type Pool } from './pool.js';
+import { countOf, row, rows, type Pool } from './pool.js';
 
 const DAY_MS = 86_400_000;
 
@@ -73,14 +73,13 @@ export function postgresServing(pool: Pool): ServingRepository {
 }
 
 export function postgresStats(pool: Pool): StatsRepository {
-  const count = async (sql: string, params: unknown[] = []): Promise<number> => (await row<{ n: number }>(pool, sql, params))!.n;
   return {
     counts: async () => ({
-      users: await count('SELECT COUNT(*) AS n FROM users'),
-      items: await count('SELECT COUNT(*) AS n FROM items'),
-      ratings: await count('SELECT COUNT(*) AS n FROM ratings'),
-      events: await count('SELECT COUNT(*) AS n FROM events'),
-      hiddenItems: await count('SELECT COUNT(*) AS n FROM items WHERE hidden = 1'),
+      users: await countOf(pool, 'users'),
+      items: await countOf(pool, 'items'),
+      ratings: await countOf(pool, 'ratings'),
+      events: await countOf(pool, 'events'),
+      hiddenItems: await countOf(pool, 'items', 'hidden = 1'),
     }),
     // One grouped range scan per table over the indexed write times (PostgreSQL aggregates in the server).
     ingest: async (sinceMs, untilMs, bucketMs) => {

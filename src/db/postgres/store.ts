@@ -7,7 +7,8 @@ import { postgresKeys } from './keys.js';
 import { expectedPostgresMigrations, migratePostgres } from './migrate.js';
 import { postgresModels } from './models.js';
 import { announcer, listenForChanges, newOrigin } from './notify.js';
-import { createPool, row } from './pool.js';
+import { migrationReadiness } from '../migrate.js';
+import { countOf, createPool, row } from './pool.js';
 import { postgresHistory, postgresServing, postgresStats } from './reads.js';
 import { postgresTraining } from './training.js';
 
@@ -37,14 +38,7 @@ export async function openPostgresStore(location: StoreLocation, options: OpenSt
       bulk: postgresBulk(pool),
       stats: postgresStats(pool),
       training: postgresTraining(pool),
-      readiness: async () => {
-        try {
-          const n = (await row<{ n: number }>(pool, 'SELECT COUNT(*) AS n FROM schema_migrations'))!.n;
-          return n === expected ? [] : [`migrations applied ${n}/${expected}`];
-        } catch (err) {
-          return [`database: ${(err as Error).message}`];
-        }
-      },
+      readiness: () => migrationReadiness(() => countOf(pool, 'schema_migrations'), expected),
       // PostgreSQL checkpoints by itself.
       maintain: async () => undefined,
       onChange: (listener) => listenForChanges(url, schema, origin, listener),

@@ -1,6 +1,6 @@
 import Cursor from 'pg-cursor';
 import type { DataWatermark, TrainingDataRepository, TrainingRow } from '../training-data-repository.js';
-import { row, transaction, type Client, type Pool, type Queryable } from './pool.js';
+import { countOf, row, transaction, type Client, type Pool, type Queryable } from './pool.js';
 
 /** Rows fetched per round trip while streaming the training data. */
 const BATCH = 10_000;
@@ -8,8 +8,8 @@ const BATCH = 10_000;
 async function watermark(db: Queryable): Promise<DataWatermark> {
   const r = (await row<{ n: number; last: number | null; at: number | null }>(db, 'SELECT COUNT(*) AS n, MAX(id) AS last, MAX(updated_at) AS at FROM ratings'))!;
   const e = (await row<{ n: number; last: number | null; at: number | null }>(db, 'SELECT COUNT(*) AS n, MAX(id) AS last, MAX(created_at) AS at FROM events'))!;
-  const users = (await row<{ n: number }>(db, 'SELECT COUNT(*) AS n FROM users'))!.n;
-  const items = (await row<{ n: number }>(db, 'SELECT COUNT(*) AS n FROM items'))!.n;
+  const users = await countOf(db, 'users');
+  const items = await countOf(db, 'items');
   return { ratings: r.n, events: e.n, users, items, lastRatingId: r.last ?? 0, lastEventId: e.last ?? 0, lastIngestAt: Math.max(r.at ?? 0, e.at ?? 0) };
 }
 
