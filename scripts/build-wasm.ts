@@ -20,7 +20,7 @@ export const KERNELS: Kernel[] = [
 
 export async function compileKernel(kernel: Kernel): Promise<Uint8Array> {
   const wabt = await wabtInit();
-  const module = wabt.parseWat(basename(kernel.wat), readFileSync(kernel.wat, 'utf8'), { simd: true, bulk_memory: true });
+  const module = wabt.parseWat(basename(kernel.wat), readFileSync(kernel.wat, 'utf8'), { simd: true, bulk_memory: true, threads: true });
   try {
     return module.toBinary({}).buffer;
   } finally {

@@ -1,9 +1,9 @@
 import type { Csr } from '../../data/interactions.js';
 import type { SparseGrad } from '../nn/param.js';
-import { kernelModule, type KernelExports, type KernelModule } from '../../wasm/module.js';
+import { kernelModule, sharedMemory, WASM_PAGE, type KernelModule, type WasmMemory } from '../../wasm/module.js';
 import { BAG_WASM_BASE64 } from './bag-wasm.js';
 
-interface BagExports extends KernelExports {
+interface BagExports {
   forward(indptr: number, indices: number, values: number, scale: number, we: number, wi: number, rows: number, n: number, out: number, d: number): void;
   backward(indptr: number, indices: number, values: number, scale: number, ge: number, gi: number, rows: number, n: number, dout: number, d: number, tmp: number): void;
   forward1(indptr: number, indices: number, values: number, scale: number, w: number, rows: number, n: number, out: number, d: number): void;
@@ -11,15 +11,42 @@ interface BagExports extends KernelExports {
 }
 const BAG = kernelModule<BagExports>(BAG_WASM_BASE64);
 
-/** Byte offsets of the regions of a kernel's memory, each 16-byte aligned. */
-function layout(sizes: Record<string, number>): { at: Record<string, number>; bytes: number } {
+/** Byte offsets (from `base`) of consecutive regions, each 16-byte aligned. */
+function layout(sizes: Record<string, number>, base = 0): { at: Record<string, number>; bytes: number } {
   const at: Record<string, number> = {};
-  let next = 0;
+  let next = base;
   for (const [name, bytes] of Object.entries(sizes)) {
     at[name] = next;
     next += Math.ceil(bytes / 16) * 16;
   }
-  return { at, bytes: next };
+  return { at, bytes: next - base };
+}
+
+/** The memory each weight table's buffer belongs to: how data-parallel training finds what to share. */
+const memoryOfBuffer = new WeakMap<ArrayBufferLike, WasmMemory>();
+
+/** The shared kernel memory `data` is a view of, or null for plain JS memory. */
+export function kernelMemoryOf(data: Float32Array): WasmMemory | null {
+  return memoryOfBuffer.get(data.buffer) ?? null;
+}
+
+let adoptQueue: WasmMemory[] | null = null;
+
+/**
+ * Builds with every kernel created inside `build` running on the next of `memories` (in creation
+ * order) instead of a new memory of its own: a data-parallel training thread runs the main
+ * thread's kernels, on the same inputs and weights, in a scratch region of its own. An adopted
+ * kernel writes neither its input nor its weights: they are the main thread's.
+ */
+export function adoptingKernels<T>(memories: readonly WasmMemory[], build: () => T): T {
+  adoptQueue = [...memories];
+  try {
+    const built = build();
+    if (adoptQueue.length > 0) throw new Error(`sparse-rows kernel: ${adoptQueue.length} shared memories were not adopted`);
+    return built;
+  } finally {
+    adoptQueue = null;
+  }
 }
 
 /**
@@ -33,6 +60,11 @@ function layout(sizes: Record<string, number>): { at: Record<string, number>; by
  */
 export class SparseRowsKernel {
   private readonly x: BagExports;
+  readonly memory: WasmMemory;
+  /** Whether this kernel runs on another thread's memory (see adoptingKernels). */
+  readonly adopted: boolean;
+  /** The memory's buffer as this kernel last saw it: every view here is of it. */
+  private readonly buffer: ArrayBufferLike;
   private readonly at: Record<string, number>;
   private readonly mark: Int32Array;
   private readonly d: number;
@@ -58,35 +90,62 @@ export class SparseRowsKernel {
     const table = input.cols * d * 4;
     const second = tables === 2 ? table : 0;
     const block = input.rows * d * 4;
-    const { at, bytes } = layout({
-      indptr: (input.rows + 1) * 4, indices: input.indices.length * 4, values: input.values.length * 4, scale: input.rows * 4,
-      we: table, wi: second, ge: table, gi: second, rows: input.rows * 4, out: block, dout: block, tmp: d * 4,
-    });
-    this.x = module.instantiate(bytes);
-    this.at = at;
-    new Int32Array(this.x.memory.buffer, at.indptr, input.rows + 1).set(input.indptr);
-    new Int32Array(this.x.memory.buffer, at.indices, input.indices.length).set(input.indices);
-    new Float32Array(this.x.memory.buffer, at.values, input.values.length).set(input.values);
-    new Float32Array(this.x.memory.buffer, at.scale, input.rows).set(rowScale);
+    // Inputs and weights are shared by every thread; gradients and batch buffers are per thread.
+    const shared = layout({ indptr: (input.rows + 1) * 4, indices: input.indices.length * 4, values: input.values.length * 4, scale: input.rows * 4, we: table, wi: second });
+    const scratchSizes = { ge: table, gi: second, rows: input.rows * 4, out: block, dout: block, tmp: d * 4 };
+    const memory = adoptQueue?.shift();
+    this.adopted = memory !== undefined;
+    if (memory) {
+      // Growing a shared memory never moves it: the other threads' views stay valid.
+      const pages = Math.ceil(layout(scratchSizes).bytes / WASM_PAGE);
+      this.at = { ...shared.at, ...layout(scratchSizes, memory.grow(pages) * WASM_PAGE).at };
+      this.memory = memory;
+    } else {
+      const scratch = layout(scratchSizes, shared.bytes);
+      this.at = { ...shared.at, ...scratch.at };
+      this.memory = sharedMemory(shared.bytes + scratch.bytes);
+    }
+    this.x = module.instantiateOn(this.memory);
+    this.buffer = this.memory.buffer;
+    memoryOfBuffer.set(this.buffer, this.memory);
+    if (this.adopted) this.checkAdoptedInput();
+    else this.writeInput(rowScale);
     this.mark = new Int32Array(input.cols).fill(-1);
     this.touched = new Int32Array(1024);
     this.grads = Array.from({ length: tables }, () => new Float32Array(1024 * d));
   }
 
+  private writeInput(rowScale: Float32Array): void {
+    const { input, at, buffer } = this;
+    new Int32Array(buffer, at.indptr, input.rows + 1).set(input.indptr);
+    new Int32Array(buffer, at.indices, input.indices.length).set(input.indices);
+    new Float32Array(buffer, at.values, input.values.length).set(input.values);
+    new Float32Array(buffer, at.scale, input.rows).set(rowScale);
+  }
+
+  /** An adopted memory must hold this very input: the same shapes would otherwise train on other data. */
+  private checkAdoptedInput(): void {
+    const { input, at, buffer } = this;
+    const indptr = new Int32Array(buffer, at.indptr, input.rows + 1);
+    const indices = new Int32Array(buffer, at.indices, input.indices.length);
+    const same = indptr.every((v, k) => v === input.indptr[k]) && indices.every((v, k) => v === input.indices[k]);
+    if (!same) throw new Error('sparse-rows kernel: the adopted memory holds another input');
+  }
+
   private f32(region: string, length: number): Float32Array {
-    return new Float32Array(this.x.memory.buffer, this.at[region], length);
+    return new Float32Array(this.buffer, this.at[region], length);
   }
 
   private putRows(rows: ArrayLike<number>): void {
     // The regions hold one entry per input row: callers pass distinct rows.
     if (rows.length > this.input.rows) throw new Error(`sparse-rows kernel: ${rows.length} rows asked, the input has ${this.input.rows}`);
-    const heap = new Int32Array(this.x.memory.buffer, this.at.rows, rows.length);
+    const heap = new Int32Array(this.buffer, this.at.rows, rows.length);
     for (let k = 0; k < rows.length; k++) heap[k] = rows[k];
   }
 
   /**
    * Weight table `t` (`input.cols × d`, row-major) as a view of the kernel's memory: the layer's
-   * parameter data. The memory never grows after construction, so the view stays valid.
+   * parameter data. A shared memory never moves, so the view stays valid.
    */
   table(t: 0 | 1): Float32Array {
     if (t >= this.tables) throw new Error(`sparse-rows kernel: no table ${t}`);
@@ -95,7 +154,7 @@ export class SparseRowsKernel {
 
   /** Whether `data` is (a view of) table `t`. */
   holds(t: 0 | 1, data: Float32Array): boolean {
-    return data.buffer === this.x.memory.buffer && data.byteOffset === this.at[t === 0 ? 'we' : 'wi'] && data.length === this.input.cols * this.d;
+    return data.buffer === this.buffer && data.byteOffset === this.at[t === 0 ? 'we' : 'wi'] && data.length === this.input.cols * this.d;
   }
 
   /** out = rows × the weight tables (summed), one row of `d` per entry of `rows`. */

@@ -4,7 +4,9 @@
 ;; against row-major d-wide weight tables; d is a multiple of 4. Pointers are byte offsets.
 ;; Build: npm run wasm (writes bag-wasm.ts); test/serving/kernels.test.ts checks it is current.
 (module
-  (memory (export "memory") 1)
+  ;; Imported and shared: data-parallel training threads run on the same weights and inputs
+  ;; (src/models/parallel/), each in its own scratch region.
+  (import "env" "memory" (memory 1 65536 shared))
 
   ;; out[k] = scale[r] · Σ_p (values[p]·WE[indices[p]] + WI[indices[p]]) for r = rows[k].
   (func (export "forward")

@@ -23,8 +23,11 @@ export class FeedbackBag {
     const kernel = simd ? SparseRowsKernel.create(input, rowScale, d, 2) : null;
     const WE = new Param(`${name}.WE`, input.cols, d, kernel?.table(0));
     const WI = new Param(`${name}.WI`, input.cols, d, kernel?.table(1));
-    init(WE);
-    init(WI);
+    // An adopted kernel's weights are another thread's, already trained or initialised.
+    if (!kernel?.adopted) {
+      init(WE);
+      init(WI);
+    }
     return new FeedbackBag(WE, WI, input, rowScale, kernel);
   }
 

@@ -19,7 +19,8 @@ export class SparseLinear {
   static create(name: string, input: Csr, rowScale: Float32Array | null, d: number, init: (p: Param) => void, simd: boolean): SparseLinear {
     const kernel = simd ? SparseRowsKernel.create(input, rowScale, d, 1) : null;
     const weight = new Param(name, input.cols, d, kernel?.table(0));
-    init(weight);
+    // An adopted kernel's weights are another thread's, already trained or initialised.
+    if (!kernel?.adopted) init(weight);
     return new SparseLinear(weight, input, rowScale, kernel);
   }
 
