@@ -32,6 +32,8 @@ const PAPER_ARCH: Partial<Record<ModelName, Record<string, unknown>>> = {
 const models = arg('models', paperArch ? 'neumf,dmf,einmf' : MODEL_NAMES.join(',')).split(',') as ModelName[];
 const epochs = Number(arg('epochs', '10'));
 const refit = arg('refit', 'no') === 'yes';
+/** `--threads 2`: data-parallel training over worker threads (`--threads 1,2` runs each). */
+const threadCounts = arg('threads', '1').split(',').map(Number);
 const backend = await initBackend(arg('backend', 'auto') as BackendChoice);
 /** `--interactions 1000000`: ML100K's density on more users and items (10,000 × 4,000 ≈ 1M at 2.5%). */
 const interactions = Number(arg('interactions', '0'));
@@ -67,6 +69,7 @@ function naiveSamplesPerSec(seconds = 10): number {
 
 interface Row {
   model: string;
+  threads: number;
   epochs: number;
   bestEpoch: number;
   samplesPerSec: number;
@@ -80,13 +83,14 @@ interface Row {
 }
 
 const rows: Row[] = [];
-for (const model of models) {
+for (const model of models) for (const threads of threadCounts) {
   const hyper = paperArch ? (PAPER_ARCH[model] ?? {}) : {};
-  const { result } = await trainModel(data, { model, hyper, epochs, patience: epochs, refit }, backend);
+  const { result } = await trainModel(data, { model, hyper, epochs, patience: epochs, refit, threads }, backend);
   const main = result.history.filter((h) => h.phase === 'train' || result.history.length === 1);
   const secondsPerEpoch = main.reduce((s, h) => s + h.seconds, 0) / Math.max(1, main.length);
   rows.push({
     model,
+    threads,
     epochs: result.fit.epochs,
     bestEpoch: result.fit.bestEpoch,
     samplesPerSec: Math.round(result.fit.samplesPerSec),
@@ -102,10 +106,10 @@ for (const model of models) {
 const naive = arg('naive', paperArch ? 'no' : 'yes') === 'yes' ? naiveSamplesPerSec() : Number.NaN;
 
 console.log(`backend ${backend.name} (${backend.reason}); data ${data.userIds.length} users × ${data.itemIds.length} items, ${data.user.length} interactions; ${epochs} epochs max\n`);
-console.log(`| model | epochs run | best epoch | samples/s | s/epoch | test HR@10 | test NDCG@10 | peak RSS MB | total s |${refit ? ' of which refit s |' : ''}`);
-console.log(`|---|---|---|---|---|---|---|---|---|${refit ? '---|' : ''}`);
+console.log(`| model | threads | epochs run | best epoch | samples/s | s/epoch | test HR@10 | test NDCG@10 | peak RSS MB | total s |${refit ? ' of which refit s |' : ''}`);
+console.log(`|---|---|---|---|---|---|---|---|---|---|${refit ? '---|' : ''}`);
 for (const r of rows) {
-  const cells = [r.model, r.epochs, r.bestEpoch, r.samplesPerSec.toLocaleString('en'), r.secondsPerEpoch, r.hr10, r.ndcg10, r.peakRssMb, r.totalSeconds, ...(refit ? [r.refitSeconds] : [])];
+  const cells = [r.model, r.threads, r.epochs, r.bestEpoch, r.samplesPerSec.toLocaleString('en'), r.secondsPerEpoch, r.hr10, r.ndcg10, r.peakRssMb, r.totalSeconds, ...(refit ? [r.refitSeconds] : [])];
   console.log(`| ${cells.join(' | ')} |`);
 }
 console.log(`\nnaive tfjs GMF (tf.gather + autograd + dense Adam): ${Number.isNaN(naive) ? 'fails on this backend (no UnsortedSegmentSum)' : `${Math.round(naive).toLocaleString('en')} samples/s`}`);

@@ -8,7 +8,7 @@ import { createOptimizer, type Optimizer } from './nn/optimizer.js';
 import { initNormal, Param } from './nn/param.js';
 import { SparseLinear, uniqueIds } from './nn/sparse-linear.js';
 import { arraysToCsr, arraysToParams, csrToArrays, paramsToArrays } from './nn/state.js';
-import { trainPointwise, type PointwiseBatch, type PointwiseLearner } from './nn/train-loop.js';
+import { trainPointwise, type LearnerRecipe, type PointwiseBatch, type PointwiseLearner } from './nn/train-loop.js';
 
 export interface DmfHyper {
   /**
@@ -165,6 +165,10 @@ export class DmfModel implements RecModel, PointwiseLearner {
 
   paramsChanged(): void {
     this.cache = null;
+  }
+
+  replica(): LearnerRecipe {
+    return { kind: 'model', name: this.name, nUsers: this.nUsers, nItems: this.nItems, hyper: this.hyper };
   }
 
   trainBatch(batch: PointwiseBatch): number {

@@ -10,7 +10,7 @@ import { initLecun, initNormal, Param } from './nn/param.js';
 import { FeedbackBag } from './nn/feedback-bag.js';
 import { inverseSqrtRowCounts, uniqueIds } from './nn/sparse-linear.js';
 import { arraysToCsr, arraysToParams, csrToArrays, paramsToArrays } from './nn/state.js';
-import { trainPointwise, type PointwiseBatch, type PointwiseLearner } from './nn/train-loop.js';
+import { trainPointwise, type LearnerRecipe, type PointwiseBatch, type PointwiseLearner } from './nn/train-loop.js';
 
 export interface EinmfHyper {
   /** Latent size k of P_u and Q_i; the MLP tower is 2k → k → k/2 → k/4. */
@@ -96,7 +96,7 @@ export class EinmfModel implements RecModel, PointwiseLearner {
   optimizer: Optimizer | null = null;
   /** Run the bags in WebAssembly SIMD where available (read when data is attached); tests check the JS path with false. */
   simdBags = true;
-  private readonly rng: Rng;
+  private rng: Rng;
   private cache: { user: Float32Array; item: Float32Array } | null = null;
 
   constructor(
@@ -142,6 +142,14 @@ export class EinmfModel implements RecModel, PointwiseLearner {
 
   paramsChanged(): void {
     this.cache = null;
+  }
+
+  replica(): LearnerRecipe {
+    return { kind: 'model', name: this.name, nUsers: this.nUsers, nItems: this.nItems, hyper: this.hyper };
+  }
+
+  forkRandom(stream: number): void {
+    this.rng = new Rng((this.config.seed + Math.imul(stream, 0x9e3779b1)) >>> 0);
   }
 
   async fit(train: Interactions, options: FitOptions): Promise<FitSummary> {

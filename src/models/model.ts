@@ -51,6 +51,11 @@ export interface FitOptions {
    * own hyperparameters: a refit repeats the evaluated run's {@link FitSummary.phaseBestEpochs}.
    */
   phaseEpochs?: Readonly<Record<string, number>>;
+  /**
+   * Threads for data-parallel training (models with mini-batches that support it): each step's
+   * batch is split between them and their gradients are combined into one update. Default 1.
+   */
+  threads?: number;
 }
 
 export interface FitSummary {

@@ -27,6 +27,8 @@ export interface TrainRequest {
    * are the evaluated model's: there is nothing left to hold out.
    */
   refit?: boolean;
+  /** Threads for data-parallel training of the neural models (FitOptions.threads). Default 1. */
+  threads?: number;
 }
 
 export interface TrainProgress extends Partial<EpochProgress> {
@@ -110,6 +112,7 @@ export async function trainModel(data: Interactions, request: TrainRequest, back
     epochs: request.epochs ?? DEFAULT_EPOCHS[request.model],
     patience: request.patience ?? 3,
     signal: hooks.signal,
+    threads: request.threads ?? 1,
     ...(hooks.onEpochProgress ? { onEpochProgress: hooks.onEpochProgress } : {}),
     validate: (score) => evaluateSampled(score, validSet)['HR@10'],
     onEpoch: async (p) => {
@@ -125,7 +128,7 @@ export async function trainModel(data: Interactions, request: TrainRequest, back
   const test = evaluateSampled(score, testSet);
   const testFull = request.fullRanking ? evaluateFullRanking(score, split.test, everSeen) : undefined;
   sampleRss();
-  const refit = request.refit ? await refitModel(data, model, fit, hooks) : null;
+  const refit = request.refit ? await refitModel(data, model, fit, hooks, request.threads ?? 1) : null;
   sampleRss();
   const result: TrainResult = {
     model: request.model,
@@ -149,7 +152,7 @@ export async function trainModel(data: Interactions, request: TrainRequest, back
  * epoch counts come from early stopping on the held-out data (every phase's, for NeuMF's
  * pretraining too); with no validation set left, the refit runs exactly those and keeps the last.
  */
-export async function refitModel(data: Interactions, evaluated: RecModel, fit: FitSummary, hooks: TrainHooks): Promise<{ model: RecModel; summary: RefitSummary }> {
+export async function refitModel(data: Interactions, evaluated: RecModel, fit: FitSummary, hooks: TrainHooks, threads = 1): Promise<{ model: RecModel; summary: RefitSummary }> {
   const started = performance.now();
   const epochs = Math.max(1, fit.bestEpoch);
   const phaseEpochs = fit.phaseBestEpochs ? Object.fromEntries(Object.entries(fit.phaseBestEpochs).map(([phase, e]) => [phase, Math.max(1, e)])) : undefined;
@@ -158,6 +161,7 @@ export async function refitModel(data: Interactions, evaluated: RecModel, fit: F
     epochs,
     ...(phaseEpochs ? { phaseEpochs } : {}),
     signal: hooks.signal,
+    threads,
     onEpoch: async (p) => {
       await hooks.onProgress?.({ ...p, phase: p.phase === 'train' ? 'refit' : `refit-${p.phase}` });
     },

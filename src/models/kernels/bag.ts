@@ -76,6 +76,8 @@ export class SparseRowsKernel {
    * where WebAssembly SIMD is missing or d is not a multiple of 4.
    */
   static create(input: Csr, rowScale: Float32Array | null, d: number, tables: 1 | 2): SparseRowsKernel | null {
+    // While adopting, only adopted kernels exist: a thread whose kernels ran in JS shares none.
+    if (adoptQueue?.length === 0) return null;
     return BAG && d % 4 === 0 && d > 0 ? new SparseRowsKernel(BAG, input, rowScale ?? new Float32Array(input.rows).fill(1), d, tables) : null;
   }
 

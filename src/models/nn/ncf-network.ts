@@ -4,7 +4,7 @@ import { DenseTower } from './dense-tower.js';
 import { bceWithLogits, gatherRows, sigmoid } from './math.js';
 import type { Optimizer } from './optimizer.js';
 import { initLecun, initNormal, Param, RowGradAccumulator } from './param.js';
-import type { PointwiseBatch, PointwiseLearner } from './train-loop.js';
+import type { LearnerRecipe, PointwiseBatch, PointwiseLearner } from './train-loop.js';
 
 export interface NcfConfig {
   nUsers: number;
@@ -67,6 +67,10 @@ export class NcfNetwork implements PointwiseLearner {
     for (const p of [this.gmfP, this.gmfQ, this.mlpP, this.mlpQ]) {
       if (p) this.grads.set(p, new RowGradAccumulator(p.rows, p.cols));
     }
+  }
+
+  replica(): LearnerRecipe {
+    return { kind: 'ncf', config: this.config };
   }
 
   params(): Param[] {

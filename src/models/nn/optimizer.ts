@@ -19,8 +19,8 @@ export interface Optimizer {
   beginStep(): void;
   applyDense(p: Param, grad: Float32Array): void;
   applySparse(p: Param, grad: SparseGrad): void;
-  /** Moment buffers, for checkpointing; empty for SGD. */
-  readonly kind: 'adam' | 'sgd';
+  /** `record` keeps gradients instead of applying them (data-parallel shards). */
+  readonly kind: 'adam' | 'sgd' | 'record';
 }
 
 /**
@@ -114,4 +114,14 @@ export class Sgd implements Optimizer {
 
 export function createOptimizer(kind: 'adam' | 'sgd', options: OptimizerOptions): Optimizer {
   return kind === 'adam' ? new Adam(options) : new Sgd(options);
+}
+
+export interface OptimizerSettings {
+  kind: 'adam' | 'sgd';
+  options: OptimizerOptions;
+}
+
+/** What `opt` was made with, so that another thread can make its twin; null for other optimizers. */
+export function optimizerSettings(opt: Optimizer): OptimizerSettings | null {
+  return opt instanceof Adam || opt instanceof Sgd ? { kind: opt.kind, options: opt.options } : null;
 }

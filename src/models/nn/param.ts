@@ -6,17 +6,41 @@ import type { Rng } from '../../data/rng.js';
  * row (sparse updates), and so that snapshots and serving need no TensorFlow.js at all.
  */
 export class Param {
+  private values: Float32Array;
+
   constructor(
     readonly name: string,
     readonly rows: number,
     readonly cols: number,
-    readonly data: Float32Array = new Float32Array(rows * cols),
+    data: Float32Array = new Float32Array(rows * cols),
   ) {
     if (data.length !== rows * cols) throw new Error(`param ${name}: expected ${rows * cols} values, got ${data.length}`);
+    this.values = data;
+  }
+
+  get data(): Float32Array {
+    return this.values;
   }
 
   get size(): number {
-    return this.data.length;
+    return this.values.length;
+  }
+
+  /**
+   * Moves the values into shared memory (a no-op when they are there already), so that
+   * data-parallel training threads read the weights this thread updates.
+   */
+  share(): void {
+    if (this.values.buffer instanceof SharedArrayBuffer) return;
+    const shared = new Float32Array(new SharedArrayBuffer(this.values.byteLength));
+    shared.set(this.values);
+    this.values = shared;
+  }
+
+  /** Makes `view` (same length, e.g. another thread's shared values) this parameter's data, as it is. */
+  bind(view: Float32Array): void {
+    if (view.length !== this.values.length) throw new Error(`param ${this.name}: cannot bind ${view.length} values to ${this.values.length}`);
+    this.values = view;
   }
 }
 

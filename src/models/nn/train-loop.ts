@@ -1,7 +1,10 @@
 import { toCsr, type Interactions } from '../../data/interactions.js';
 import { pointwiseEpoch, type EpochOrder } from '../../data/negatives.js';
 import type { Rng } from '../../data/rng.js';
-import { throwIfAborted, type FitOptions, type FitSummary } from '../model.js';
+import { throwIfAborted, type FitOptions, type FitSummary, type Hyper, type ModelName } from '../model.js';
+import { startShards } from '../parallel/shard-pool.js';
+import type { NcfConfig } from './ncf-network.js';
+import type { Optimizer } from './optimizer.js';
 import type { Param } from './param.js';
 
 /** A slice of one epoch's instances. */
@@ -15,10 +18,26 @@ export interface PointwiseBatch {
   explicit: Float32Array;
 }
 
+/**
+ * How a training thread builds a twin of a learner (data-parallel training): a model that is its
+ * own learner, given the training data (EINMF, DMF), or an NCF network.
+ */
+export type LearnerRecipe = { kind: 'model'; name: ModelName; nUsers: number; nItems: number; hyper: Hyper } | { kind: 'ncf'; config: NcfConfig };
+
 /** A model that learns from pointwise (user, item, label) batches. */
 export interface PointwiseLearner {
-  /** One optimisation step on the batch; returns the summed loss of its instances. */
+  /**
+   * One optimisation step on the batch, through `optimizer`; returns the summed loss of its
+   * instances. The gradient handed to the optimizer must be that of the mean loss over the batch
+   * (plus terms that do not depend on the batch): data-parallel training combines shards'
+   * gradients weighted by their sizes.
+   */
   trainBatch(batch: PointwiseBatch): number;
+  optimizer: Optimizer | null;
+  /** How another thread builds this learner's twin; without it, training runs on one thread. */
+  replica?(): LearnerRecipe;
+  /** Gives training-time randomness (dropout) its own stream for data-parallel shard `stream` > 0. */
+  forkRandom?(stream: number): void;
   scorePairs(users: Int32Array, items: Int32Array): Float32Array;
   /** Every trainable parameter: early stopping copies and restores them. */
   params(): Param[];
@@ -57,6 +76,28 @@ export async function trainPointwise(
   phase = 'train',
   targets: Float32Array = explicitTargets(train),
 ): Promise<FitSummary> {
+  const pool = await startShards(learner, train, fit.threads ?? 1);
+  const step: TrainStep = pool ? (batch) => pool.step(batch) : (batch) => learner.trainBatch(batch);
+  try {
+    return await runEpochs(learner, step, { train, schedule, rng, fit, phase, targets });
+  } finally {
+    await pool?.close();
+  }
+}
+
+/** One optimisation step: the learner's own, or data-parallel across threads. */
+type TrainStep = (batch: PointwiseBatch) => number | Promise<number>;
+
+interface EpochPlan {
+  train: Interactions;
+  schedule: PointwiseSchedule;
+  rng: Rng;
+  fit: FitOptions;
+  phase: string;
+  targets: Float32Array;
+}
+
+async function runEpochs(learner: PointwiseLearner, step: TrainStep, { train, schedule, rng, fit, phase, targets }: EpochPlan): Promise<FitSummary> {
   const seen = toCsr(train, 'byUser');
   const positives = { user: train.user, item: train.item, explicit: targets };
   const started = performance.now();
@@ -72,13 +113,14 @@ export async function trainPointwise(
     let lastYield = performance.now();
     for (let start = 0; start < n; start += schedule.batchSize) {
       const end = Math.min(n, start + schedule.batchSize);
-      lossSum += learner.trainBatch({
+      const batch: PointwiseBatch = {
         size: end - start,
         user: inst.user.subarray(start, end),
         item: inst.item.subarray(start, end),
         label: inst.label.subarray(start, end),
         explicit: inst.explicit.subarray(start, end),
-      });
+      };
+      lossSum += await step(batch);
       if (performance.now() - lastYield > YIELD_EVERY_MS) {
         fit.onEpochProgress?.({ phase, epoch, epochs: fit.epochs, fraction: end / n });
         await yieldToEventLoop();
