@@ -3,7 +3,7 @@ import { createWriteStream, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { buildInteractions, type Interactions } from './data/interactions.js';
+import { buildInteractions, nPairs, type Interactions } from './data/interactions.js';
 import { emptyReport, FILE_FORMATS, loadInteractionsFile, readInteractionRecords } from './data/loaders.js';
 import { generateSynthetic, type SyntheticOptions } from './data/synthetic.js';
 import { loadConfig, type Config } from './config.js';
@@ -14,6 +14,7 @@ import { BACKEND_CHOICES, MODEL_NAMES, type BackendChoice, type ModelName } from
 import { saveModel } from './models/persist.js';
 import { DEFAULT_AUTO_BUDGET_MINUTES, searchModels } from './train/auto.js';
 import { trainModel } from './train/trainer.js';
+import { trainingThreads, type ThreadSetting } from './train/threads.js';
 import { formatLeaderboard } from './cli/leaderboard.js';
 import { trainingProgress } from './cli/progress.js';
 import { demoCommand } from './cli/demo.js';
@@ -31,6 +32,7 @@ const num = (name: string, min: number, max: number) => (v: string): number => {
   if (!Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a number in [${min}, ${max}]`);
   return n;
 };
+const threadSetting = (v: string): ThreadSetting => (v === 'auto' ? 'auto' : int('--threads', 1, 64)(v));
 const json = (v: string): Record<string, unknown> => {
   try {
     const parsed: unknown = JSON.parse(v);
@@ -135,17 +137,19 @@ export function buildCli(): Command {
     .option('--rating-max <x>', 'top of the rating scale (default: file maximum / RATING_MAX)', num('--rating-max', 0, 1e9))
     .option('--full-ranking', 'also evaluate against all unseen items')
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices([...BACKEND_CHOICES]).default('auto'))
+    .option('--threads <n>', 'threads training the neural models, or auto (every core; one below 20,000 interactions)', threadSetting, 'auto')
     .option('--save <dir>', 'write the trained model to this directory')
     .option('--refit', 'after evaluation, refit on all data for the kept epoch count (the model --save writes)')
     .option('--json', 'print the result as JSON')
-    .action(async (o: { file?: string; format: string; db?: string; model: ModelName | 'auto'; budgetMinutes: number; epochs?: number; patience: number; hyper?: Record<string, unknown>; split: 'loo' | 'ratio'; ratingMax?: number; fullRanking?: boolean; backend: BackendChoice; save?: string; refit?: boolean; json?: boolean }) => {
+    .action(async (o: { file?: string; format: string; db?: string; model: ModelName | 'auto'; budgetMinutes: number; epochs?: number; patience: number; hyper?: Record<string, unknown>; split: 'loo' | 'ratio'; ratingMax?: number; fullRanking?: boolean; backend: BackendChoice; threads: ThreadSetting; save?: string; refit?: boolean; json?: boolean }) => {
       const backend = await initBackend(o.backend);
       process.stderr.write(`backend: ${backend.name} (${backend.reason})\n`);
       const data = await dataFrom(o);
       const progress = trainingProgress();
       const hooks = { onProgress: progress.onProgress, onEpochProgress: progress.onEpochProgress };
+      const threads = trainingThreads(o.threads, nPairs(data));
       if (o.model === 'auto') {
-        const auto = await searchModels(data, { budgetMinutes: o.budgetMinutes, refit: o.refit ?? false, patience: o.patience }, backend, hooks);
+        const auto = await searchModels(data, { budgetMinutes: o.budgetMinutes, refit: o.refit ?? false, patience: o.patience, threads }, backend, hooks);
         progress.stop();
         if (o.save) await saveModel(auto.model, o.save);
         process.stdout.write(o.json ? `${JSON.stringify({ winner: auto.leaderboard[auto.winner], leaderboard: auto.leaderboard }, null, 2)}\n` : `${formatLeaderboard(auto.leaderboard, auto.winner)}\n`);
@@ -153,7 +157,7 @@ export function buildCli(): Command {
       }
       const { model, result } = await trainModel(
         data,
-        { model: o.model, hyper: o.hyper, epochs: o.epochs, patience: o.patience, split: o.split, fullRanking: o.fullRanking, refit: o.refit },
+        { model: o.model, hyper: o.hyper, epochs: o.epochs, patience: o.patience, split: o.split, fullRanking: o.fullRanking, refit: o.refit, threads },
         backend,
         hooks,
       );

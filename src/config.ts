@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { CronExpressionParser } from 'cron-parser';
 import { DEFAULT_EVENT_TYPES, eventTypesFromEnv, eventWeights, withWeights, type EventTypeSpec } from './event-types.js';
 import { BACKEND_CHOICES, MODEL_NAMES, type BackendChoice, type ModelName } from './models/model.js';
+import type { ThreadSetting } from './train/threads.js';
 
 /** Thrown when an environment variable is missing or malformed; names the variable. */
 export class ConfigError extends Error {
@@ -74,6 +75,7 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: intFromEnv(100, 600_000).default(10_000),
   MIGRATIONS_DIR: z.string().min(1).optional(),
   TF_BACKEND: z.enum(BACKEND_CHOICES).default('auto'),
+  TRAIN_THREADS: z.union([z.literal('auto'), intFromEnv(1, 64)]).default('auto'),
   DEFAULT_MODEL: z.enum(['auto', ...MODEL_NAMES]).default('gmf'),
   SERVING_MODEL: z.enum(['auto', ...MODEL_NAMES]).optional(),
   JOB_ATTEMPTS: intFromEnv(1, 20).default(3),
@@ -144,6 +146,8 @@ export interface Config {
   migrationsDir: string;
   /** TensorFlow.js backend: auto = tfjs-node, else wasm, else cpu. */
   tfBackend: BackendChoice;
+  /** Threads training the neural models (Hogwild): `auto` = every core, less one in the embedded setup, and one for small data. */
+  trainThreads: ThreadSetting;
   /** The model `POST /admin/retrain` trains when none is named, and the one serving prefers. */
   /**
    * What serves by default, applied at every start when set: `auto` (the best model by validation
@@ -266,6 +270,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     migrationsDir: e.MIGRATIONS_DIR ?? DEFAULT_MIGRATIONS_DIR,
     tfBackend: e.TF_BACKEND,
+    trainThreads: e.TRAIN_THREADS,
     defaultModel: e.DEFAULT_MODEL,
     servingModel: e.SERVING_MODEL,
     jobAttempts: e.JOB_ATTEMPTS,

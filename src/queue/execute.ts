@@ -17,6 +17,8 @@ export interface WorkerDeps {
   onCompleted?: (result: JobResult) => void;
   /** Called after every attempt with its outcome and duration (metrics). */
   onAttempt?: (model: string, outcome: 'completed' | 'failed' | 'cancelled', seconds: number) => void;
+  /** Cores `TRAIN_THREADS=auto` leaves free: 1 when training shares its process with the API. */
+  spareCores?: number;
 }
 
 /** How long a job waits before trying again while another execution (of it or its model) runs. */
@@ -130,7 +132,7 @@ export async function executeJob(deps: WorkerDeps, id: string, outerSignal?: Abo
   try {
     const request = retrainRequestSchema.parse(record.request);
     deps.log.info({ jobId: id, model: request.model, attempt: record.attempts + 1 }, 'training job started');
-    const result = await runTrainingJob(request, { store: deps.store, config: deps.config, backend: deps.backend, jobId: id, signal: controller.signal, onProgress });
+    const result = await runTrainingJob(request, { store: deps.store, config: deps.config, backend: deps.backend, jobId: id, signal: controller.signal, onProgress, spareCores: deps.spareCores ?? 0 });
     await writes;
     await jobs.complete(id, result, Date.now());
     deps.onAttempt?.(record.model, 'completed', (Date.now() - startedAt) / 1000);

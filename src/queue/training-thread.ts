@@ -31,7 +31,8 @@ async function run(): Promise<void> {
     store = await openStore(config, { poolSize: 2 });
     installSnapshotFaults(config);
     const backend = await initBackend(config.tfBackend);
-    const deps = { store, config, backend, log, onAttempt: (model: string, outcome: 'completed' | 'failed' | 'cancelled', seconds: number) => post({ type: 'attempt', model, outcome, seconds }) };
+    // The API answers requests from this process: leave it a core (TRAIN_THREADS=auto).
+    const deps = { store, config, backend, log, spareCores: 1, onAttempt: (model: string, outcome: 'completed' | 'failed' | 'cancelled', seconds: number) => post({ type: 'attempt', model, outcome, seconds }) };
     const result = await executeJob(deps, jobId, controller.signal);
     post({ type: 'done', result });
   } catch (err) {

@@ -73,6 +73,8 @@ export interface AutoOptions {
   refit: boolean;
   candidates?: readonly AutoCandidate[];
   patience?: number;
+  /** Training threads of every candidate and of the refit (TrainRequest.threads). */
+  threads?: number;
 }
 
 /**
@@ -95,7 +97,7 @@ export async function searchModels(data: Interactions, options: AutoOptions, bac
     try {
       const trained = await trainModel(
         data,
-        { model: candidate.model, hyper: candidate.hyper, split: 'loo', patience: options.patience ?? 3 },
+        { model: candidate.model, hyper: candidate.hyper, split: 'loo', patience: options.patience ?? 3, threads: options.threads ?? 1 },
         backend,
         { signal: hooks.signal, stopAt: deadline, onEpochProgress: hooks.onEpochProgress, onProgress: (p) => hooks.onProgress?.({ ...p, stage: `candidate ${leaderboard.length + 1}: ${stage}` }) },
       );
@@ -110,6 +112,6 @@ export async function searchModels(data: Interactions, options: AutoOptions, bac
   }
   if (!best) throw new ModelInputError('auto: no candidate could be trained within the budget');
   if (!options.refit) return { leaderboard, winner: best.index, model: best.model, result: best.result };
-  const refit = await refitModel(data, best.model, best.result.fit, hooks);
+  const refit = await refitModel(data, best.model, best.result.fit, hooks, options.threads ?? 1);
   return { leaderboard, winner: best.index, model: refit.model, result: { ...best.result, refit: refit.summary } };
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Config } from '../config.js';
-import { buildInteractions, type Interactions } from '../data/interactions.js';
+import { buildInteractions, nPairs, type Interactions } from '../data/interactions.js';
 import { JobVersionExists, type ModelsRepository, type NewVersion, type PromotionPolicy } from '../db/models-repository.js';
 import type { Store } from '../db/store.js';
 import type { TrainingRow } from '../db/training-data-repository.js';
@@ -11,6 +11,7 @@ import { PermanentJobError } from './errors.js';
 import { promotionPolicy } from './promotion.js';
 import { DEFAULT_AUTO_BUDGET_MINUTES, searchModels, type LeaderboardEntry } from './auto.js';
 import { trainModel, type RefitSummary, type TrainProgress } from './trainer.js';
+import { trainingThreads } from './threads.js';
 
 /** What a retrain job carries (validated again by the worker: the payload crossed a process boundary). */
 export const retrainRequestSchema = z.strictObject({
@@ -54,6 +55,8 @@ export interface JobContext {
   jobId: string | null;
   signal?: AbortSignal;
   onProgress?: (p: TrainProgress) => void;
+  /** Cores `TRAIN_THREADS=auto` leaves free (see trainingThreads). */
+  spareCores?: number;
 }
 
 /**
@@ -115,10 +118,11 @@ export async function runTrainingJob(request: RetrainRequest, ctx: JobContext): 
   throwIfAborted(ctx.signal);
   const hooks = { signal: ctx.signal, onProgress: (p: TrainProgress) => ctx.onProgress?.(jobPhase(p)) };
   const refit = request.refit ?? config.refit;
+  const threads = trainingThreads(config.trainThreads, nPairs(data), ctx.spareCores ?? 0);
   const { model, result, leaderboard } =
     request.model === 'auto'
-      ? await searchModels(data, { budgetMinutes: request.budgetMinutes ?? DEFAULT_AUTO_BUDGET_MINUTES, refit, ...(request.patience ? { patience: request.patience } : {}) }, ctx.backend, hooks)
-      : { ...(await trainModel(data, { model: request.model, hyper: request.hyper, epochs: request.epochs, patience: request.patience, split: request.split, refit }, ctx.backend, hooks)), leaderboard: null };
+      ? await searchModels(data, { budgetMinutes: request.budgetMinutes ?? DEFAULT_AUTO_BUDGET_MINUTES, refit, threads, ...(request.patience ? { patience: request.patience } : {}) }, ctx.backend, hooks)
+      : { ...(await trainModel(data, { model: request.model, hyper: request.hyper, epochs: request.epochs, patience: request.patience, split: request.split, refit, threads }, ctx.backend, hooks)), leaderboard: null };
   throwIfAborted(ctx.signal);
   ctx.onProgress?.({ phase: 'saving' });
   const snapshot = await writeSnapshot(config.modelDir, {

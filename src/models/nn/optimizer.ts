@@ -19,8 +19,8 @@ export interface Optimizer {
   beginStep(): void;
   applyDense(p: Param, grad: Float32Array): void;
   applySparse(p: Param, grad: SparseGrad): void;
-  /** `record` keeps gradients instead of applying them (data-parallel shards). */
-  readonly kind: 'adam' | 'sgd' | 'record';
+  /** Moment buffers, for checkpointing; empty for SGD. */
+  readonly kind: 'adam' | 'sgd';
 }
 
 /**

@@ -2,7 +2,7 @@ import { toCsr, type Interactions } from '../../data/interactions.js';
 import { pointwiseEpoch, type EpochOrder } from '../../data/negatives.js';
 import type { Rng } from '../../data/rng.js';
 import { throwIfAborted, type FitOptions, type FitSummary, type Hyper, type ModelName } from '../model.js';
-import { startShards } from '../parallel/shard-pool.js';
+import { startShards, type ShardPool } from '../parallel/shard-pool.js';
 import type { NcfConfig } from './ncf-network.js';
 import type { Optimizer } from './optimizer.js';
 import type { Param } from './param.js';
@@ -77,16 +77,12 @@ export async function trainPointwise(
   targets: Float32Array = explicitTargets(train),
 ): Promise<FitSummary> {
   const pool = await startShards(learner, train, fit.threads ?? 1);
-  const step: TrainStep = pool ? (batch) => pool.step(batch) : (batch) => learner.trainBatch(batch);
   try {
-    return await runEpochs(learner, step, { train, schedule, rng, fit, phase, targets });
+    return await runEpochs(learner, pool, { train, schedule, rng, fit, phase, targets });
   } finally {
     await pool?.close();
   }
 }
-
-/** One optimisation step: the learner's own, or data-parallel across threads. */
-type TrainStep = (batch: PointwiseBatch) => number | Promise<number>;
 
 interface EpochPlan {
   train: Interactions;
@@ -97,7 +93,7 @@ interface EpochPlan {
   targets: Float32Array;
 }
 
-async function runEpochs(learner: PointwiseLearner, step: TrainStep, { train, schedule, rng, fit, phase, targets }: EpochPlan): Promise<FitSummary> {
+async function runEpochs(learner: PointwiseLearner, pool: ShardPool | null, { train, schedule, rng, fit, phase, targets }: EpochPlan): Promise<FitSummary> {
   const seen = toCsr(train, 'byUser');
   const positives = { user: train.user, item: train.item, explicit: targets };
   const started = performance.now();
@@ -109,9 +105,13 @@ async function runEpochs(learner: PointwiseLearner, step: TrainStep, { train, sc
     const t0 = performance.now();
     const inst = pointwiseEpoch(positives, seen, schedule.negatives, rng, schedule.order);
     const n = inst.user.length;
+    // With training threads, this one trains batches 0, T, 2T… and each other thread its own share.
+    const others = pool?.trainShares(inst, schedule.batchSize);
+    others?.catch(() => {}); // awaited below; an abort closes the pool first
+    const stride = (pool?.size ?? 1) * schedule.batchSize;
     let lossSum = 0;
     let lastYield = performance.now();
-    for (let start = 0; start < n; start += schedule.batchSize) {
+    for (let start = 0; start < n; start += stride) {
       const end = Math.min(n, start + schedule.batchSize);
       const batch: PointwiseBatch = {
         size: end - start,
@@ -120,7 +120,7 @@ async function runEpochs(learner: PointwiseLearner, step: TrainStep, { train, sc
         label: inst.label.subarray(start, end),
         explicit: inst.explicit.subarray(start, end),
       };
-      lossSum += await step(batch);
+      lossSum += learner.trainBatch(batch);
       if (performance.now() - lastYield > YIELD_EVERY_MS) {
         fit.onEpochProgress?.({ phase, epoch, epochs: fit.epochs, fraction: end / n });
         await yieldToEventLoop();
@@ -128,6 +128,7 @@ async function runEpochs(learner: PointwiseLearner, step: TrainStep, { train, sc
         lastYield = performance.now();
       }
     }
+    lossSum += (await others) ?? 0;
     samples += n;
     epochsRun = epoch;
     const seconds = (performance.now() - t0) / 1000;

@@ -4,10 +4,9 @@ import type { Interactions } from '../../data/interactions.js';
 import { siblingModule, spawnThread } from '../../threads/spawn.js';
 import type { WasmMemory } from '../../wasm/module.js';
 import { kernelMemoryOf } from '../kernels/bag.js';
-import { optimizerSettings, type Optimizer, type OptimizerSettings } from '../nn/optimizer.js';
+import { optimizerSettings, type OptimizerSettings } from '../nn/optimizer.js';
 import type { Param } from '../nn/param.js';
-import type { LearnerRecipe, PointwiseBatch, PointwiseLearner } from '../nn/train-loop.js';
-import { GradientCombiner, GradientRecorder, type GradEntry, type ShardGradients } from './gradients.js';
+import type { LearnerRecipe, PointwiseLearner } from '../nn/train-loop.js';
 
 /** Where a shard thread finds one of the learner's parameters: in a kernel's shared memory, or in a shared buffer. */
 export type SharedParamRef = { name: string; length: number; byteOffset: number } & ({ kind: 'kernel'; memory: number } | { kind: 'plain'; buffer: SharedArrayBuffer });
@@ -23,20 +22,20 @@ export interface ShardWorkerData {
   backend: string;
   /** The shard's random stream (dropout), 1 and up: the main thread's shard keeps the model's own. */
   stream: number;
-  /** The parameters (indices) this thread updates, with a twin of the main thread's optimizer. */
-  owned: number[];
+  /** The main thread's optimizer's settings: each thread updates the weights with its own. */
   optimizer: OptimizerSettings;
 }
 
-export interface ShardBatch {
+/** One epoch's instances, or a thread's share of them: consecutive batches of `sizes[b]` instances. */
+export interface ShardBatches {
   user: Int32Array;
   item: Int32Array;
   label: Float32Array;
   explicit: Float32Array;
+  sizes: Int32Array;
 }
-/** `step`: compute a shard's gradients; `apply`: update the thread's own parameters with every shard's. */
-export type ShardRequest = ({ type: 'step' } & ShardBatch) | { type: 'apply'; shards: ShardGradients[] };
-export type ShardReply = { type: 'ready' } | { type: 'grads'; loss: number; entries: GradEntry[] } | { type: 'applied' } | { type: 'error'; message: string };
+export type ShardRequest = { type: 'epoch' } & ShardBatches;
+export type ShardReply = { type: 'ready' } | { type: 'trained'; loss: number } | { type: 'error'; message: string };
 
 let live = 0;
 /** Shard threads alive now: tests check that training leaves none behind. */
@@ -63,16 +62,15 @@ class ShardThread {
     });
   }
 
-  /** The next reply (ready, or the gradients of the request posted before). */
+  /** The next reply: ready, or the loss of the share posted before. */
   next(): Promise<ShardReply> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
   }
 
-  /** Posts a request, handing over its arrays' buffers (each belongs to this request alone). */
+  /** Posts a request, handing over its arrays' buffers (copies made for this thread alone). */
   post(request: ShardRequest): void {
-    const arrays = request.type === 'step' ? [request.user, request.item, request.label, request.explicit] : request.shards.flatMap((s) => entryArrays(s.entries));
-    this.worker.postMessage(request, arrays.map((a) => a.buffer as ArrayBuffer));
+    this.worker.postMessage(request, [request.user, request.item, request.label, request.explicit, request.sizes].map((a) => a.buffer as ArrayBuffer));
   }
 
   async terminate(): Promise<void> {
@@ -86,114 +84,59 @@ class ShardThread {
   }
 }
 
-async function expect<T extends ShardReply['type']>(reply: Promise<ShardReply>, type: T): Promise<Extract<ShardReply, { type: T }>> {
+async function awaitReply<T extends ShardReply['type']>(reply: Promise<ShardReply>, type: T): Promise<Extract<ShardReply, { type: T }>> {
   const m = await reply;
   if (m.type === 'error') throw new Error(`training shard thread: ${m.message}`);
   if (m.type !== type) throw new Error(`training shard thread: expected ${type}, got ${m.type}`);
   return m as Extract<ShardReply, { type: T }>;
 }
 
-/** The arrays of gradient entries, whose buffers can be handed to another thread. */
-export function entryArrays(entries: readonly GradEntry[]): (Int32Array | Float32Array)[] {
-  return entries.flatMap((e) => (e.rows ? [e.rows, e.values] : [e.values]));
-}
-
-/** Rows [lo, hi) of a batch, copied: they travel to another thread. */
-function slice(batch: PointwiseBatch, lo: number, hi: number): ShardRequest {
-  return { type: 'step', user: batch.user.slice(lo, hi), item: batch.item.slice(lo, hi), label: batch.label.slice(lo, hi), explicit: batch.explicit.slice(lo, hi) };
-}
-
-/** Each shard's entries for the parameters `thread` updates. */
-function ownedBy(shards: readonly ShardGradients[], owner: readonly number[], thread: number): ShardGradients[] {
-  return shards.map((s) => ({ weight: s.weight, entries: s.entries.filter((e) => owner[e.param] === thread) }));
-}
-
 /**
- * Which thread updates each parameter: the largest first, each to the thread with the fewest
- * values so far, so that applying the update is split as evenly as computing the gradients.
+ * Thread `t`'s share of an epoch of `n` instances in batches of `batchSize`: batches t, t + T,
+ * t + 2T… (T threads), copied into arrays of its own.
  */
-function assignOwners(params: readonly Param[], threads: number): number[] {
-  const load = new Array<number>(threads).fill(0);
-  const owner = new Array<number>(params.length).fill(0);
-  const bySize = params.map((p, k) => k).sort((a, b) => params[b].size - params[a].size || a - b);
-  for (const k of bySize) {
-    const t = load.indexOf(Math.min(...load));
-    owner[k] = t;
-    load[t] += params[k].size;
-  }
-  return owner;
+export function shareOf(inst: Omit<ShardBatches, 'sizes'>, batchSize: number, t: number, T: number): ShardBatches {
+  const n = inst.user.length;
+  const starts: number[] = [];
+  for (let b = t; b * batchSize < n; b += T) starts.push(b * batchSize);
+  const sizes = Int32Array.from(starts, (s) => Math.min(batchSize, n - s));
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const out = { user: new Int32Array(total), item: new Int32Array(total), label: new Float32Array(total), explicit: new Float32Array(total), sizes };
+  let at = 0;
+  starts.forEach((s, k) => {
+    const e = s + sizes[k];
+    out.user.set(inst.user.subarray(s, e), at);
+    out.item.set(inst.item.subarray(s, e), at);
+    out.label.set(inst.label.subarray(s, e), at);
+    out.explicit.set(inst.explicit.subarray(s, e), at);
+    at += sizes[k];
+  });
+  return out;
 }
 
 /**
- * Data-parallel training steps. Each batch is cut into one contiguous shard per thread; every
- * thread computes its shard's gradients on the same shared weights. Then each parameter is
- * updated by the one thread that owns it, from all shards' gradients, weighted by their sizes:
- * the main thread relays to each shard thread the gradients of what it owns, and the step ends
- * when all have applied theirs. The weights never change under a thread that reads them, and a
- * step is the same computation as on one thread, up to the order of floating-point sums and the
- * dropout masks (each shard draws from its own stream). With a fixed seed and thread count,
- * runs repeat exactly.
+ * Training threads beside the main one, each with a twin of the learner on the same shared
+ * weights and an optimizer of its own (Hogwild, Recht et al. 2011): in an epoch, thread t of T
+ * trains batches t, t + T, t + 2T… and applies its updates at once, without locks, while the
+ * others do the same. Each step reads weights that the other threads may be updating; sparse
+ * rows rarely collide, dense ones (towers) take small concurrent steps. Runs are therefore not
+ * bit-for-bit repeatable with more than one thread; with one, they are.
  */
 export class ShardPool {
-  private readonly recorder: GradientRecorder;
-  private readonly combiner: GradientCombiner;
+  constructor(private readonly threads: ShardThread[]) {}
 
-  constructor(
-    private readonly learner: PointwiseLearner,
-    private readonly threads: ShardThread[],
-    /** The thread (0 = this one, t = threads[t − 1]) that updates each parameter. */
-    private readonly owner: readonly number[],
-  ) {
-    const params = learner.params();
-    this.recorder = new GradientRecorder(params);
-    this.combiner = new GradientCombiner(params);
+  /** Threads in all, the main one included. */
+  get size(): number {
+    return this.threads.length + 1;
   }
 
-  /** One optimisation step on the batch; returns the summed loss of its instances. */
-  async step(batch: PointwiseBatch): Promise<number> {
-    const n = batch.size;
-    const parts = this.threads.length + 1;
-    const bound = (k: number): number => Math.round((k * n) / parts);
-    const pending: { size: number; reply: Promise<ShardReply> }[] = [];
-    for (let t = 1; t < parts; t++) {
-      const [lo, hi] = [bound(t), bound(t + 1)];
-      if (hi <= lo) continue;
-      this.threads[t - 1].post(slice(batch, lo, hi));
-      pending.push({ size: hi - lo, reply: this.threads[t - 1].next() });
-    }
-    const shards: ShardGradients[] = [];
-    let loss = bound(1) > 0 ? this.trainOwnShard(batch, bound(1), shards) : 0;
-    for (const { size, reply } of pending) {
-      const m = await expect(reply, 'grads');
-      shards.push({ entries: m.entries, weight: size / n });
-      loss += m.loss;
-    }
-    const applied = this.threads.map((thread, t) => {
-      thread.post({ type: 'apply', shards: ownedBy(shards, this.owner, t + 1) });
-      return expect(thread.next(), 'applied');
+  /** Hands every shard thread its batches of the epoch; resolves with their summed loss once all are trained. */
+  async trainShares(inst: Omit<ShardBatches, 'sizes'>, batchSize: number): Promise<number> {
+    const losses = this.threads.map((thread, k) => {
+      thread.post({ type: 'epoch', ...shareOf(inst, batchSize, k + 1, this.size) });
+      return awaitReply(thread.next(), 'trained');
     });
-    this.combiner.apply(this.optimizer(), ownedBy(shards, this.owner, 0));
-    await Promise.all(applied);
-    return loss;
-  }
-
-  private trainOwnShard(batch: PointwiseBatch, size: number, shards: ShardGradients[]): number {
-    const real = this.optimizer();
-    this.learner.optimizer = this.recorder;
-    try {
-      const own = { size, user: batch.user.subarray(0, size), item: batch.item.subarray(0, size), label: batch.label.subarray(0, size), explicit: batch.explicit.subarray(0, size) };
-      const loss = this.learner.trainBatch(own);
-      shards.push({ entries: this.recorder.take(), weight: size / batch.size });
-      return loss;
-    } finally {
-      this.learner.optimizer = real;
-    }
-  }
-
-  private optimizer(): Optimizer {
-    const opt = this.learner.optimizer;
-    if (!opt || opt.kind === 'record') throw new Error("data-parallel training needs the learner's optimizer set");
-    return opt;
+    return (await Promise.all(losses)).reduce((sum, m) => sum + m.loss, 0);
   }
 
   async close(): Promise<void> {
@@ -218,28 +161,34 @@ function shareParams(params: readonly Param[]): { refs: SharedParamRef[]; memori
 }
 
 /**
+ * What shard thread `stream` (1 and up) needs to build a twin of `learner` on its weights, moving
+ * the weights into shared memory; null when the learner cannot train on several threads (no
+ * recipe for its twin, or no optimizer a thread can copy).
+ */
+export function shardWorkerData(learner: PointwiseLearner, train: Interactions, stream: number): ShardWorkerData | null {
+  const optimizer = learner.optimizer ? optimizerSettings(learner.optimizer) : null;
+  if (!learner.replica || !optimizer) return null;
+  const recipe = learner.replica();
+  const { refs, memories } = shareParams(learner.params());
+  return { recipe, train: recipe.kind === 'model' ? train : null, params: refs, memories, backend: tf.getBackend(), stream, optimizer };
+}
+
+/**
  * Starts `threads − 1` shard threads for `learner`, each with a twin of it on the same shared
- * weights, or returns null when training runs on one thread (one thread asked for, or a learner
- * without a recipe for its twin or an optimizer a thread can copy).
+ * weights, or returns null when training runs on one thread (one asked for, or a learner that
+ * cannot train on several).
  */
 export async function startShards(learner: PointwiseLearner, train: Interactions, threads: number): Promise<ShardPool | null> {
-  const optimizer = learner.optimizer ? optimizerSettings(learner.optimizer) : null;
-  if (threads <= 1 || !learner.replica || !optimizer) return null;
-  const recipe = learner.replica();
-  const params = learner.params();
-  const { refs, memories } = shareParams(params);
-  const owner = assignOwners(params, threads);
+  if (threads <= 1 || !shardWorkerData(learner, train, 0)) return null;
   const started: ShardThread[] = [];
   try {
     for (let stream = 1; stream < threads; stream++) {
-      const owned = owner.flatMap((t, k) => (t === stream ? [k] : []));
-      const data: ShardWorkerData = { recipe, train: recipe.kind === 'model' ? train : null, params: refs, memories, backend: tf.getBackend(), stream, owned, optimizer };
-      started.push(new ShardThread(spawnThread(siblingModule(import.meta.url, 'shard-worker'), data)));
+      started.push(new ShardThread(spawnThread(siblingModule(import.meta.url, 'shard-worker'), shardWorkerData(learner, train, stream))));
     }
-    for (const t of started) await expect(t.next(), 'ready');
+    for (const t of started) await awaitReply(t.next(), 'ready');
   } catch (err) {
     await Promise.all(started.map((t) => t.terminate()));
     throw err;
   }
-  return new ShardPool(learner, started, owner);
+  return new ShardPool(started);
 }

@@ -3,44 +3,37 @@ import { initBackend } from '../backend.js';
 import type { BackendChoice } from '../model.js';
 import { createOptimizer } from '../nn/optimizer.js';
 import type { PointwiseLearner } from '../nn/train-loop.js';
-import { GradientCombiner, GradientRecorder, type ShardGradients } from './gradients.js';
 import { buildReplica } from './replica.js';
-import { entryArrays, type ShardReply, type ShardRequest, type ShardWorkerData } from './shard-pool.js';
+import type { ShardBatches, ShardReply, ShardRequest, ShardWorkerData } from './shard-pool.js';
 
 /**
- * A data-parallel training thread: a twin of the main thread's learner on its shared weights. It
- * computes the gradients of the shards it is sent, and updates the parameters it owns with all
- * shards' gradients (shard-pool.ts).
+ * A training thread: a twin of the main thread's learner on its shared weights, training the
+ * batches it is sent with an optimizer of its own (Hogwild; shard-pool.ts).
  */
 const port = parentPort!;
 const data = workerData as ShardWorkerData;
-const post = (m: ShardReply, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
+const post = (m: ShardReply): void => port.postMessage(m);
 
-function answer(learner: PointwiseLearner, recorder: GradientRecorder, apply: (shards: ShardGradients[]) => void, m: ShardRequest): void {
-  if (m.type === 'apply') {
-    apply(m.shards);
-    post({ type: 'applied' });
-    return;
+/** Trains the thread's share of an epoch, batch after batch; returns the summed loss. */
+function trainShare(learner: PointwiseLearner, m: ShardBatches): number {
+  let loss = 0;
+  let at = 0;
+  for (const size of m.sizes) {
+    const end = at + size;
+    loss += learner.trainBatch({ size, user: m.user.subarray(at, end), item: m.item.subarray(at, end), label: m.label.subarray(at, end), explicit: m.explicit.subarray(at, end) });
+    at = end;
   }
-  const loss = learner.trainBatch({ size: m.user.length, user: m.user, item: m.item, label: m.label, explicit: m.explicit });
-  const entries = recorder.take();
-  post({ type: 'grads', loss, entries }, entryArrays(entries).map((a) => a.buffer as ArrayBuffer));
+  return loss;
 }
 
 async function start(): Promise<void> {
   await initBackend(data.backend as BackendChoice);
   const learner = buildReplica(data);
-  const params = learner.params();
-  const recorder = new GradientRecorder(params);
-  learner.optimizer = recorder;
+  learner.optimizer = createOptimizer(data.optimizer.kind, data.optimizer.options);
   learner.forkRandom?.(data.stream);
-  // This thread's parameters get their updates here, with their own optimizer state.
-  const optimizer = createOptimizer(data.optimizer.kind, data.optimizer.options);
-  const combiner = new GradientCombiner(params);
-  const apply = (shards: ShardGradients[]): void => combiner.apply(optimizer, shards);
   port.on('message', (m: ShardRequest) => {
     try {
-      answer(learner, recorder, apply, m);
+      post({ type: 'trained', loss: trainShare(learner, m) });
     } catch (err) {
       post({ type: 'error', message: (err as Error).message });
     }
