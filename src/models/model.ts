@@ -70,6 +70,8 @@ export interface FitSummary {
   samples: number;
   seconds: number;
   samplesPerSec: number;
+  /** Threads that trained the model, when more than one did (FitOptions.threads). */
+  threads?: number;
 }
 
 /** A dense row-major matrix (`rows × cols`). */

@@ -5,8 +5,11 @@ import { initBackend } from '../../src/models/backend.js';
 import { DmfModel } from '../../src/models/dmf.js';
 import { EinmfModel } from '../../src/models/einmf.js';
 import { NeumfModel } from '../../src/models/neumf.js';
+import { createOptimizer } from '../../src/models/nn/optimizer.js';
 import type { Param } from '../../src/models/nn/param.js';
 import type { PointwiseBatch, PointwiseLearner } from '../../src/models/nn/train-loop.js';
+import { buildReplica } from '../../src/models/parallel/replica.js';
+import { shardWorkerData } from '../../src/models/parallel/shard-pool.js';
 import { RecordingOptimizer } from '../helpers/models.js';
 
 const data = syntheticInteractions({ users: 12, items: 20, density: 0.3, seed: 11 });
@@ -91,5 +94,66 @@ describe('analytic gradients match finite differences', () => {
     m.attach(data);
     spread(m.params(), new Rng(3), 0.1);
     expect(checkGradients(m, (o) => (m.optimizer = o), batch(new Rng(7)))).toBeGreaterThan(30);
+  });
+
+  /**
+   * The twin a training thread builds (shard-worker.ts), here built in this thread: kernels
+   * adopted from the main learner's shared memory, plain weights bound to its shared buffers.
+   */
+  function twinOf(learner: PointwiseLearner): PointwiseLearner {
+    learner.optimizer = createOptimizer('adam', { lr: 0.001 });
+    const workerData = shardWorkerData(learner, data, 1);
+    expect(workerData).not.toBeNull();
+    return buildReplica(workerData!);
+  }
+
+  /** The twin reads and writes the learner's weights, and computes the same gradients as the learner. */
+  function checkTwin(learner: PointwiseLearner, twin: PointwiseLearner, b: PointwiseBatch): void {
+    const mine = learner.params();
+    const theirs = twin.params();
+    expect(theirs.map((p) => p.name)).toEqual(mine.map((p) => p.name));
+    mine.forEach((p, k) => {
+      p.data[p.size - 1] += 0.5;
+      expect(theirs[k].data[p.size - 1], `${p.name} is shared`).toBe(p.data[p.size - 1]);
+    });
+    const [a, z] = [new RecordingOptimizer(), new RecordingOptimizer()];
+    learner.optimizer = a;
+    twin.optimizer = z;
+    expect(twin.trainBatch(b)).toBeCloseTo(learner.trainBatch(b), 4);
+    for (const [k, p] of mine.entries()) expect(Array.from(z.grads.get(theirs[k])!), p.name).toEqual(Array.from(a.grads.get(p)!));
+  }
+
+  it.each([
+    ['WebAssembly SIMD bags', true],
+    ['JS bags', false],
+  ])("EINMF on a training thread's twin (shared weights), %s", (_path, simd) => {
+    const m = new EinmfModel(12, 20, { factors: 8, dropout: 0, seed: 1 });
+    m.simdBags = simd;
+    m.attach(data);
+    spread(m.params(), new Rng(3), 0.1);
+    const twin = twinOf(m);
+    checkTwin(m, twin, batch(new Rng(8)));
+    expect(checkGradients(twin, (o) => (twin.optimizer = o), batch(new Rng(7)))).toBeGreaterThan(30);
+  });
+
+  it.each([
+    ['WebAssembly SIMD first layer', true],
+    ['JS first layer', false],
+  ])("DMF on a training thread's twin (shared weights), %s", (_path, simd) => {
+    const m = new DmfModel(12, 20, { layers: [16, 8], seed: 1 });
+    m.simdFirstLayer = simd;
+    m.attach(data);
+    spread(m.params(), new Rng(2));
+    const twin = twinOf(m);
+    checkTwin(m, twin, batch(new Rng(9), 8, false));
+    expect(checkGradients(twin, (o) => (twin.optimizer = o), batch(new Rng(6), 8, false))).toBeGreaterThan(20);
+  });
+
+  it("NeuMF on a training thread's twin (shared weights)", () => {
+    const m = new NeumfModel(12, 20, { factors: 8, mlpLayers: 2, seed: 1 });
+    spread(m.net.params(), new Rng(1));
+    const twin = twinOf(m.net);
+    checkTwin(m.net, twin, batch(new Rng(10)));
+    expect(checkGradients(twin, (o) => (twin.optimizer = o), batch(new Rng(5)))).toBeGreaterThan(30);
   });
 });

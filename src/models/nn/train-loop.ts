@@ -147,7 +147,7 @@ async function runEpochs(learner: PointwiseLearner, pool: ShardPool | null, { tr
   }
   selection.restoreBest();
   const seconds = (performance.now() - started) / 1000;
-  return { epochs: epochsRun, samples, seconds, samplesPerSec: samples / seconds, ...selection.summary(epochsRun) };
+  return { epochs: epochsRun, samples, seconds, samplesPerSec: samples / seconds, ...selection.summary(epochsRun), ...(pool ? { threads: pool.size } : {}) };
 }
 
 /** Tracks the best epoch on the validator and keeps a copy of its weights (EVALUATION.md §5). */
