@@ -102,7 +102,7 @@ describe('analytic gradients match finite differences', () => {
    */
   function twinOf(learner: PointwiseLearner): PointwiseLearner {
     learner.optimizer = createOptimizer('adam', { lr: 0.001 });
-    const workerData = shardWorkerData(learner, data, 1);
+    const workerData = shardWorkerData(learner, data, 1, 2);
     expect(workerData).not.toBeNull();
     return buildReplica(workerData!);
   }
@@ -134,19 +134,6 @@ describe('analytic gradients match finite differences', () => {
     const twin = twinOf(m);
     checkTwin(m, twin, batch(new Rng(8)));
     expect(checkGradients(twin, (o) => (twin.optimizer = o), batch(new Rng(7)))).toBeGreaterThan(30);
-  });
-
-  it.each([
-    ['WebAssembly SIMD first layer', true],
-    ['JS first layer', false],
-  ])("DMF on a training thread's twin (shared weights), %s", (_path, simd) => {
-    const m = new DmfModel(12, 20, { layers: [16, 8], seed: 1 });
-    m.simdFirstLayer = simd;
-    m.attach(data);
-    spread(m.params(), new Rng(2));
-    const twin = twinOf(m);
-    checkTwin(m, twin, batch(new Rng(9), 8, false));
-    expect(checkGradients(twin, (o) => (twin.optimizer = o), batch(new Rng(6), 8, false))).toBeGreaterThan(20);
   });
 
   it("NeuMF on a training thread's twin (shared weights)", () => {

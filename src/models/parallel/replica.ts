@@ -3,6 +3,7 @@ import { Rng } from '../../data/rng.js';
 import { adoptingKernels, kernelMemoryOf } from '../kernels/bag.js';
 import type { RecModel } from '../model.js';
 import { NcfNetwork } from '../nn/ncf-network.js';
+import { optimizerFromShared } from '../nn/optimizer.js';
 import type { Param } from '../nn/param.js';
 import type { LearnerRecipe, PointwiseLearner } from '../nn/train-loop.js';
 import { createModel } from '../registry.js';
@@ -42,9 +43,10 @@ function bindShared(params: readonly Param[], refs: readonly SharedParamRef[]): 
   });
 }
 
-/** The main thread's learner, rebuilt in a shard thread on the shared weights and kernel memories. */
+/** The main thread's learner, rebuilt in a shard thread on the shared weights, kernel memories and optimizer state. */
 export function buildReplica(data: ShardWorkerData): PointwiseLearner {
   const learner = adoptingKernels(data.memories, () => build(data.recipe, data.train));
   bindShared(learner.params(), data.params);
+  learner.optimizer = optimizerFromShared(data.optimizer, learner.params());
   return learner;
 }

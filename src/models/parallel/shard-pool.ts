@@ -4,7 +4,7 @@ import type { Interactions } from '../../data/interactions.js';
 import { siblingModule, spawnThread } from '../../threads/spawn.js';
 import type { WasmMemory } from '../../wasm/module.js';
 import { kernelMemoryOf } from '../kernels/bag.js';
-import { optimizerSettings, type OptimizerSettings } from '../nn/optimizer.js';
+import { shareOptimizer, type SharedOptimizer } from '../nn/optimizer.js';
 import type { Param } from '../nn/param.js';
 import type { LearnerRecipe, PointwiseLearner } from '../nn/train-loop.js';
 
@@ -22,8 +22,8 @@ export interface ShardWorkerData {
   backend: string;
   /** The shard's random stream (dropout), 1 and up: the main thread's shard keeps the model's own. */
   stream: number;
-  /** The main thread's optimizer's settings: each thread updates the weights with its own. */
-  optimizer: OptimizerSettings;
+  /** The main thread's optimizer, its state shared: every thread updates the weights with it. */
+  optimizer: SharedOptimizer;
 }
 
 /** One epoch's instances, or a thread's share of them: consecutive batches of `sizes[b]` instances. */
@@ -116,11 +116,11 @@ export function shareOf(inst: Omit<ShardBatches, 'sizes'>, batchSize: number, t:
 
 /**
  * Training threads beside the main one, each with a twin of the learner on the same shared
- * weights and an optimizer of its own (Hogwild, Recht et al. 2011): in an epoch, thread t of T
- * trains batches t, t + T, t + 2T… and applies its updates at once, without locks, while the
- * others do the same. Each step reads weights that the other threads may be updating; sparse
- * rows rarely collide, dense ones (towers) take small concurrent steps. Runs are therefore not
- * bit-for-bit repeatable with more than one thread; with one, they are.
+ * weights and optimizer state (Hogwild, Recht et al. 2011): in an epoch, thread t of T trains
+ * batches t, t + T, t + 2T… and applies its updates at once, without locks, while the others do
+ * the same. Each step reads weights (and Adam moments) that other threads may be updating;
+ * sparse rows rarely collide, dense ones (towers) take small concurrent steps. Runs are
+ * therefore not bit-for-bit repeatable with more than one thread; with one, they are.
  */
 export class ShardPool {
   constructor(private readonly threads: ShardThread[]) {}
@@ -161,15 +161,16 @@ function shareParams(params: readonly Param[]): { refs: SharedParamRef[]; memori
 }
 
 /**
- * What shard thread `stream` (1 and up) needs to build a twin of `learner` on its weights, moving
- * the weights into shared memory; null when the learner cannot train on several threads (no
+ * What shard thread `stream` (1 and up) of `threads` needs to build a twin of `learner` on its
+ * weights, moving the weights and the optimizer's state into shared memory; null when the learner cannot train on several threads (no
  * recipe for its twin, or no optimizer a thread can copy).
  */
-export function shardWorkerData(learner: PointwiseLearner, train: Interactions, stream: number): ShardWorkerData | null {
-  const optimizer = learner.optimizer ? optimizerSettings(learner.optimizer) : null;
+export function shardWorkerData(learner: PointwiseLearner, train: Interactions, stream: number, threads: number): ShardWorkerData | null {
+  const params = learner.params();
+  const optimizer = learner.optimizer ? shareOptimizer(learner.optimizer, params, threads) : null;
   if (!learner.replica || !optimizer) return null;
   const recipe = learner.replica();
-  const { refs, memories } = shareParams(learner.params());
+  const { refs, memories } = shareParams(params);
   return { recipe, train: recipe.kind === 'model' ? train : null, params: refs, memories, backend: tf.getBackend(), stream, optimizer };
 }
 
@@ -179,11 +180,11 @@ export function shardWorkerData(learner: PointwiseLearner, train: Interactions, 
  * cannot train on several).
  */
 export async function startShards(learner: PointwiseLearner, train: Interactions, threads: number): Promise<ShardPool | null> {
-  if (threads <= 1 || !shardWorkerData(learner, train, 0)) return null;
+  if (threads <= 1 || !shardWorkerData(learner, train, 0, threads)) return null;
   const started: ShardThread[] = [];
   try {
     for (let stream = 1; stream < threads; stream++) {
-      started.push(new ShardThread(spawnThread(siblingModule(import.meta.url, 'shard-worker'), shardWorkerData(learner, train, stream))));
+      started.push(new ShardThread(spawnThread(siblingModule(import.meta.url, 'shard-worker'), shardWorkerData(learner, train, stream, threads))));
     }
     for (const t of started) await awaitReply(t.next(), 'ready');
   } catch (err) {

@@ -1,14 +1,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../backend.js';
 import type { BackendChoice } from '../model.js';
-import { createOptimizer } from '../nn/optimizer.js';
 import type { PointwiseLearner } from '../nn/train-loop.js';
 import { buildReplica } from './replica.js';
 import type { ShardBatches, ShardReply, ShardRequest, ShardWorkerData } from './shard-pool.js';
 
 /**
- * A training thread: a twin of the main thread's learner on its shared weights, training the
- * batches it is sent with an optimizer of its own (Hogwild; shard-pool.ts).
+ * A training thread: a twin of the main thread's learner on its shared weights and optimizer
+ * state, training the batches it is sent (Hogwild; shard-pool.ts).
  */
 const port = parentPort!;
 const data = workerData as ShardWorkerData;
@@ -29,7 +28,6 @@ function trainShare(learner: PointwiseLearner, m: ShardBatches): number {
 async function start(): Promise<void> {
   await initBackend(data.backend as BackendChoice);
   const learner = buildReplica(data);
-  learner.optimizer = createOptimizer(data.optimizer.kind, data.optimizer.options);
   learner.forkRandom?.(data.stream);
   port.on('message', (m: ShardRequest) => {
     try {
