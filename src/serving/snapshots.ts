@@ -190,7 +190,7 @@ export async function writeSnapshot(modelDir: string, input: SnapshotInput, vers
       hyperparameters: r.hyper,
       backend: { ...r.backend },
       watermark: { ...input.watermark },
-      training: { seconds: r.seconds, epochs: r.fit.epochs, bestEpoch: r.fit.bestEpoch, samplesPerSec: r.fit.samplesPerSec, peakRssBytes: r.peakRssBytes, data: r.data, refit: r.refit ?? null, history: r.history },
+      training: { seconds: r.seconds, epochs: r.fit.epochs, bestEpoch: r.fit.bestEpoch, samplesPerSec: r.fit.samplesPerSec, threads: r.fit.threads ?? 1, peakRssBytes: r.peakRssBytes, data: r.data, refit: r.refit ?? null, history: r.history },
       metrics: { valid: { ...r.valid }, test: { ...r.test } },
       embeddings: { kind: emb.kind, exact: emb.exact, users: input.userIds.length, items: input.itemIds.length, factors: emb.item.cols },
       jobId: input.jobId,

@@ -62,6 +62,21 @@ async function start(kind: 'in-process' | 'bullmq', env: Record<string, string> 
   return h;
 }
 
+describe('training threads in a job', () => {
+  it('TRAIN_THREADS=2: the in-process job trains on two threads (started from its own training thread) and its manifest says so', async () => {
+    const { app, config } = await start('in-process', { TRAIN_THREADS: '2' });
+    await ingestSynthetic(app);
+    const res = await api(app).post('/admin/retrain').set(AUTH).send({ model: 'einmf', epochs: 2, factors: 16, refit: false });
+    expect(res.status).toBe(202);
+    const job = await waitForJob(app, res.body.jobId);
+    expect(job.error).toBeNull();
+    expect(job.state).toBe('completed');
+    const manifest = JSON.parse(readFileSync(join(config.modelDir, 'einmf', job.result!.version, 'manifest.json'), 'utf8'));
+    expect(manifest.training.threads).toBe(2);
+    await until(async () => (await api(app).get('/users/u1/recommendations')).body.modelVersion === job.result!.version, 10_000, 'serving the new version');
+  }, 120_000);
+});
+
 describe.each(['in-process', 'bullmq'] as const)('training jobs (%s queue)', (kind) => {
   it('retrains from ingested data, writes a snapshot, promotes it and serves it', async () => {
     const { app, config } = await start(kind);
