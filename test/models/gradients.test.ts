@@ -9,7 +9,7 @@ import { createOptimizer } from '../../src/models/nn/optimizer.js';
 import type { Param } from '../../src/models/nn/param.js';
 import type { PointwiseBatch, PointwiseLearner } from '../../src/models/nn/train-loop.js';
 import { buildReplica } from '../../src/models/parallel/replica.js';
-import { shardWorkerData } from '../../src/models/parallel/shard-pool.js';
+import { twinData } from '../../src/models/parallel/shard-pool.js';
 import { RecordingOptimizer } from '../helpers/models.js';
 
 const data = syntheticInteractions({ users: 12, items: 20, density: 0.3, seed: 11 });
@@ -102,7 +102,7 @@ describe('analytic gradients match finite differences', () => {
    */
   function twinOf(learner: PointwiseLearner): PointwiseLearner {
     learner.optimizer = createOptimizer('adam', { lr: 0.001 });
-    const workerData = shardWorkerData(learner, data, 1, 2);
+    const workerData = twinData(learner, data, 2);
     expect(workerData).not.toBeNull();
     return buildReplica(workerData!);
   }

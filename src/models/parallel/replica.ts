@@ -7,7 +7,7 @@ import { optimizerFromShared } from '../nn/optimizer.js';
 import type { Param } from '../nn/param.js';
 import type { LearnerRecipe, PointwiseLearner } from '../nn/train-loop.js';
 import { createModel } from '../registry.js';
-import type { SharedParamRef, ShardWorkerData } from './shard-pool.js';
+import type { SharedParamRef, TwinData } from './shard-pool.js';
 
 type AttachableLearner = RecModel & PointwiseLearner & { attach(train: Interactions): void };
 
@@ -44,7 +44,7 @@ function bindShared(params: readonly Param[], refs: readonly SharedParamRef[]): 
 }
 
 /** The main thread's learner, rebuilt in a shard thread on the shared weights, kernel memories and optimizer state. */
-export function buildReplica(data: ShardWorkerData): PointwiseLearner {
+export function buildReplica(data: TwinData): PointwiseLearner {
   const learner = adoptingKernels(data.memories, () => build(data.recipe, data.train));
   bindShared(learner.params(), data.params);
   learner.optimizer = optimizerFromShared(data.optimizer, learner.params());

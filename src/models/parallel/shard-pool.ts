@@ -1,6 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Interactions } from '../../data/interactions.js';
+import type { PointwiseInstances } from '../../data/negatives.js';
 import { siblingModule, spawnThread } from '../../threads/spawn.js';
 import type { WasmMemory } from '../../wasm/module.js';
 import { kernelMemoryOf } from '../kernels/bag.js';
@@ -11,7 +12,8 @@ import type { LearnerRecipe, PointwiseLearner } from '../nn/train-loop.js';
 /** Where a shard thread finds one of the learner's parameters: in a kernel's shared memory, or in a shared buffer. */
 export type SharedParamRef = { name: string; length: number; byteOffset: number } & ({ kind: 'kernel'; memory: number } | { kind: 'plain'; buffer: SharedArrayBuffer });
 
-export interface ShardWorkerData {
+/** What a thread needs to build a twin of a learner on the learner's shared weights and optimizer state. */
+export interface TwinData {
   recipe: LearnerRecipe;
   /** The training data, for learners built from it (recipe kind `model`). */
   train: Interactions | null;
@@ -20,18 +22,17 @@ export interface ShardWorkerData {
   memories: WasmMemory[];
   /** The TensorFlow.js backend the main thread trains with. */
   backend: string;
-  /** The shard's random stream (dropout), 1 and up: the main thread's shard keeps the model's own. */
-  stream: number;
   /** The main thread's optimizer, its state shared: every thread updates the weights with it. */
   optimizer: SharedOptimizer;
 }
 
-/** One epoch's instances, or a thread's share of them: consecutive batches of `sizes[b]` instances. */
-export interface ShardBatches {
-  user: Int32Array;
-  item: Int32Array;
-  label: Float32Array;
-  explicit: Float32Array;
+export interface ShardWorkerData extends TwinData {
+  /** The thread's random stream (dropout), 1 and up: the main thread keeps the model's own. */
+  stream: number;
+}
+
+/** A thread's share of an epoch's instances: consecutive batches of `sizes[b]` instances. */
+export interface ShardBatches extends PointwiseInstances {
   sizes: Int32Array;
 }
 export type ShardRequest = { type: 'epoch' } & ShardBatches;
@@ -95,7 +96,7 @@ async function awaitReply<T extends ShardReply['type']>(reply: Promise<ShardRepl
  * Thread `t`'s share of an epoch of `n` instances in batches of `batchSize`: batches t, t + T,
  * t + 2T… (T threads), copied into arrays of its own.
  */
-export function shareOf(inst: Omit<ShardBatches, 'sizes'>, batchSize: number, t: number, T: number): ShardBatches {
+export function shareOf(inst: PointwiseInstances, batchSize: number, t: number, T: number): ShardBatches {
   const n = inst.user.length;
   const starts: number[] = [];
   for (let b = t; b * batchSize < n; b += T) starts.push(b * batchSize);
@@ -131,7 +132,7 @@ export class ShardPool {
   }
 
   /** Hands every shard thread its batches of the epoch; resolves with their summed loss once all are trained. */
-  async trainShares(inst: Omit<ShardBatches, 'sizes'>, batchSize: number): Promise<number> {
+  async trainShares(inst: PointwiseInstances, batchSize: number): Promise<number> {
     const losses = this.threads.map((thread, k) => {
       thread.post({ type: 'epoch', ...shareOf(inst, batchSize, k + 1, this.size) });
       return awaitReply(thread.next(), 'trained');
@@ -161,17 +162,19 @@ function shareParams(params: readonly Param[]): { refs: SharedParamRef[]; memori
 }
 
 /**
- * What shard thread `stream` (1 and up) of `threads` needs to build a twin of `learner` on its
- * weights, moving the weights and the optimizer's state into shared memory; null when the learner cannot train on several threads (no
- * recipe for its twin, or no optimizer a thread can copy).
+ * What a thread needs to build a twin of `learner` for training on `threads` threads, moving the
+ * weights and the optimizer's state into shared memory; null, with nothing moved or changed, when
+ * the learner cannot train on several threads (no recipe for its twin, or an optimizer a thread
+ * cannot share).
  */
-export function shardWorkerData(learner: PointwiseLearner, train: Interactions, stream: number, threads: number): ShardWorkerData | null {
+export function twinData(learner: PointwiseLearner, train: Interactions, threads: number): TwinData | null {
+  if (!learner.replica || !learner.optimizer) return null;
   const params = learner.params();
-  const optimizer = learner.optimizer ? shareOptimizer(learner.optimizer, params, threads) : null;
-  if (!learner.replica || !optimizer) return null;
+  const optimizer = shareOptimizer(learner.optimizer, params, threads);
+  if (!optimizer) return null;
   const recipe = learner.replica();
   const { refs, memories } = shareParams(params);
-  return { recipe, train: recipe.kind === 'model' ? train : null, params: refs, memories, backend: tf.getBackend(), stream, optimizer };
+  return { recipe, train: recipe.kind === 'model' ? train : null, params: refs, memories, backend: tf.getBackend(), optimizer };
 }
 
 /**
@@ -180,11 +183,13 @@ export function shardWorkerData(learner: PointwiseLearner, train: Interactions, 
  * cannot train on several).
  */
 export async function startShards(learner: PointwiseLearner, train: Interactions, threads: number): Promise<ShardPool | null> {
-  if (threads <= 1 || !shardWorkerData(learner, train, 0, threads)) return null;
+  const twin = threads > 1 ? twinData(learner, train, threads) : null;
+  if (!twin) return null;
   const started: ShardThread[] = [];
   try {
     for (let stream = 1; stream < threads; stream++) {
-      started.push(new ShardThread(spawnThread(siblingModule(import.meta.url, 'shard-worker'), shardWorkerData(learner, train, stream, threads))));
+      const data: ShardWorkerData = { ...twin, stream };
+      started.push(new ShardThread(spawnThread(siblingModule(import.meta.url, 'shard-worker'), data)));
     }
     for (const t of started) await awaitReply(t.next(), 'ready');
   } catch (err) {
