@@ -52,8 +52,8 @@ export interface FitOptions {
    */
   phaseEpochs?: Readonly<Record<string, number>>;
   /**
-   * Threads for data-parallel training (models with mini-batches that support it): each step's
-   * batch is split between them and their gradients are combined into one update. Default 1.
+   * Threads training at once (models whose learner has a `replica()`: GMF, MLP, NeuMF, EINMF):
+   * each trains its share of every epoch's batches on the shared weights (Hogwild). Default 1.
    */
   threads?: number;
 }

@@ -22,7 +22,7 @@ function layout(sizes: Record<string, number>, base = 0): { at: Record<string, n
   return { at, bytes: next - base };
 }
 
-/** The memory each weight table's buffer belongs to: how data-parallel training finds what to share. */
+/** The memory each weight table's buffer belongs to: how training threads find what to share. */
 const memoryOfBuffer = new WeakMap<ArrayBufferLike, WasmMemory>();
 
 /** The shared kernel memory `data` is a view of, or null for plain JS memory. */
@@ -34,7 +34,7 @@ let adoptQueue: WasmMemory[] | null = null;
 
 /**
  * Builds with every kernel created inside `build` running on the next of `memories` (in creation
- * order) instead of a new memory of its own: a data-parallel training thread runs the main
+ * order) instead of a new memory of its own: a training thread runs the main
  * thread's kernels, on the same inputs and weights, in a scratch region of its own. An adopted
  * kernel writes neither its input nor its weights: they are the main thread's.
  */
@@ -60,7 +60,7 @@ export function adoptingKernels<T>(memories: readonly WasmMemory[], build: () =>
  */
 export class SparseRowsKernel {
   private readonly x: BagExports;
-  readonly memory: WasmMemory;
+  private readonly memory: WasmMemory;
   /** Whether this kernel runs on another thread's memory (see adoptingKernels). */
   readonly adopted: boolean;
   /** The memory's buffer as this kernel last saw it: every view here is of it. */

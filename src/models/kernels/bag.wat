@@ -4,7 +4,7 @@
 ;; against row-major d-wide weight tables; d is a multiple of 4. Pointers are byte offsets.
 ;; Build: npm run wasm (writes bag-wasm.ts); test/serving/kernels.test.ts checks it is current.
 (module
-  ;; Imported and shared: data-parallel training threads run on the same weights and inputs
+  ;; Imported and shared: training threads run on the same weights and inputs
   ;; (src/models/parallel/), each in its own scratch region.
   (import "env" "memory" (memory 1 65536 shared))
 

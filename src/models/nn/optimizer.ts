@@ -1,4 +1,4 @@
-import type { Param, SparseGrad } from './param.js';
+import { inSharedMemory, type Param, type SparseGrad } from './param.js';
 
 export interface OptimizerOptions {
   lr: number;
@@ -63,10 +63,10 @@ export class Adam implements Optimizer {
    */
   share(params: readonly Param[], threads: number): SharedAdamState {
     this.beta1 = asyncMomentum(this.options.beta1 ?? 0.9, threads);
-    if (!(this.steps.buffer instanceof SharedArrayBuffer)) this.steps = toShared(this.steps);
+    this.steps = inSharedMemory(this.steps);
     this.locks ??= new ParamLocks(params, new Int32Array(new SharedArrayBuffer(4 * params.length)));
     const moments = params.map((p): [Float32Array, Float32Array] => {
-      const [m, v] = this.moments(p).map((a) => (a.buffer instanceof SharedArrayBuffer ? a : toShared(a)));
+      const [m, v] = this.moments(p).map(inSharedMemory);
       this.m.set(p, m);
       this.v.set(p, v);
       return [m, v];
@@ -209,12 +209,6 @@ export function asyncMomentum(beta1: number, threads: number): number {
 
 /** What a training thread needs to update shared weights with the same optimizer as the main thread. */
 export type SharedOptimizer = { kind: 'sgd'; options: OptimizerOptions } | { kind: 'adam'; options: OptimizerOptions; state: SharedAdamState };
-
-function toShared<T extends Float32Array | Int32Array>(a: T): T {
-  const shared = new (a.constructor as new (b: SharedArrayBuffer) => T)(new SharedArrayBuffer(a.byteLength));
-  shared.set(a);
-  return shared;
-}
 
 /** Shares `opt`'s settings and state for the twins of `params` in `threads` threads; null for optimizers that cannot be shared. */
 export function shareOptimizer(opt: Optimizer, params: readonly Param[], threads: number): SharedOptimizer | null {

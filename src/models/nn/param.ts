@@ -28,13 +28,10 @@ export class Param {
 
   /**
    * Moves the values into shared memory (a no-op when they are there already), so that
-   * data-parallel training threads read the weights this thread updates.
+   * training threads read the weights this thread updates.
    */
   share(): void {
-    if (this.values.buffer instanceof SharedArrayBuffer) return;
-    const shared = new Float32Array(new SharedArrayBuffer(this.values.byteLength));
-    shared.set(this.values);
-    this.values = shared;
+    this.values = inSharedMemory(this.values);
   }
 
   /** Makes `view` (same length, e.g. another thread's shared values) this parameter's data, as it is. */
@@ -42,6 +39,14 @@ export class Param {
     if (view.length !== this.values.length) throw new Error(`param ${this.name}: cannot bind ${view.length} values to ${this.values.length}`);
     this.values = view;
   }
+}
+
+/** `a` itself when it is in shared memory already, else a copy of it in a new `SharedArrayBuffer`. */
+export function inSharedMemory<T extends Float32Array | Int32Array>(a: T): T {
+  if (a.buffer instanceof SharedArrayBuffer) return a;
+  const shared = new (a.constructor as new (b: SharedArrayBuffer) => T)(new SharedArrayBuffer(a.byteLength));
+  shared.set(a);
+  return shared;
 }
 
 /** N(0, std²) initialisation; the papers use std 0.01 for embeddings and layers. */

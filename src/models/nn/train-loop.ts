@@ -1,5 +1,5 @@
 import { toCsr, type Interactions } from '../../data/interactions.js';
-import { pointwiseEpoch, type EpochOrder } from '../../data/negatives.js';
+import { pointwiseEpoch, type EpochOrder, type PointwiseInstances } from '../../data/negatives.js';
 import type { Rng } from '../../data/rng.js';
 import { throwIfAborted, type FitOptions, type FitSummary, type Hyper, type ModelName } from '../model.js';
 import { startShards, type ShardPool } from '../parallel/shard-pool.js';
@@ -19,24 +19,24 @@ export interface PointwiseBatch {
 }
 
 /**
- * How a training thread builds a twin of a learner (data-parallel training): a model that is its
- * own learner, given the training data (EINMF, DMF), or an NCF network.
+ * How a training thread builds a twin of a learner: a model that is its own learner, given the
+ * training data (EINMF), or an NCF network.
  */
 export type LearnerRecipe = { kind: 'model'; name: ModelName; nUsers: number; nItems: number; hyper: Hyper } | { kind: 'ncf'; config: NcfConfig };
 
+/** Instances [start, end) of an epoch as a batch (views, no copy). */
+export function batchOf(inst: PointwiseInstances, start: number, end: number): PointwiseBatch {
+  return { size: end - start, user: inst.user.subarray(start, end), item: inst.item.subarray(start, end), label: inst.label.subarray(start, end), explicit: inst.explicit.subarray(start, end) };
+}
+
 /** A model that learns from pointwise (user, item, label) batches. */
 export interface PointwiseLearner {
-  /**
-   * One optimisation step on the batch, through `optimizer`; returns the summed loss of its
-   * instances. The gradient handed to the optimizer must be that of the mean loss over the batch
-   * (plus terms that do not depend on the batch): data-parallel training combines shards'
-   * gradients weighted by their sizes.
-   */
+  /** One optimisation step on the batch, through `optimizer`; returns the summed loss of its instances. */
   trainBatch(batch: PointwiseBatch): number;
   optimizer: Optimizer | null;
   /** How another thread builds this learner's twin; without it, training runs on one thread. */
   replica?(): LearnerRecipe;
-  /** Gives training-time randomness (dropout) its own stream for data-parallel shard `stream` > 0. */
+  /** Gives training-time randomness (dropout) its own stream for training thread `stream` > 0. */
   forkRandom?(stream: number): void;
   scorePairs(users: Int32Array, items: Int32Array): Float32Array;
   /** Every trainable parameter: early stopping copies and restores them. */
@@ -113,14 +113,7 @@ async function runEpochs(learner: PointwiseLearner, pool: ShardPool | null, { tr
     let lastYield = performance.now();
     for (let start = 0; start < n; start += stride) {
       const end = Math.min(n, start + schedule.batchSize);
-      const batch: PointwiseBatch = {
-        size: end - start,
-        user: inst.user.subarray(start, end),
-        item: inst.item.subarray(start, end),
-        label: inst.label.subarray(start, end),
-        explicit: inst.explicit.subarray(start, end),
-      };
-      lossSum += learner.trainBatch(batch);
+      lossSum += learner.trainBatch(batchOf(inst, start, end));
       if (performance.now() - lastYield > YIELD_EVERY_MS) {
         fit.onEpochProgress?.({ phase, epoch, epochs: fit.epochs, fraction: end / n });
         await yieldToEventLoop();

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../backend.js';
 import type { BackendChoice } from '../model.js';
-import type { PointwiseLearner } from '../nn/train-loop.js';
+import { batchOf, type PointwiseLearner } from '../nn/train-loop.js';
 import { buildReplica } from './replica.js';
 import type { ShardBatches, ShardReply, ShardRequest, ShardWorkerData } from './shard-pool.js';
 
@@ -19,7 +19,7 @@ function trainShare(learner: PointwiseLearner, m: ShardBatches): number {
   let at = 0;
   for (const size of m.sizes) {
     const end = at + size;
-    loss += learner.trainBatch({ size, user: m.user.subarray(at, end), item: m.item.subarray(at, end), label: m.label.subarray(at, end), explicit: m.explicit.subarray(at, end) });
+    loss += learner.trainBatch(batchOf(m, at, end));
     at = end;
   }
   return loss;
