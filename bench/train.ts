@@ -32,7 +32,7 @@ const PAPER_ARCH: Partial<Record<ModelName, Record<string, unknown>>> = {
 const models = arg('models', paperArch ? 'neumf,dmf,einmf' : MODEL_NAMES.join(',')).split(',') as ModelName[];
 const epochs = Number(arg('epochs', '10'));
 const refit = arg('refit', 'no') === 'yes';
-/** `--threads 2`: data-parallel training over worker threads (`--threads 1,2` runs each). */
+/** `--threads 2`: train on two threads (Hogwild, TRAIN_THREADS); `--threads 1,2` runs each. */
 const threadCounts = arg('threads', '1').split(',').map(Number);
 const backend = await initBackend(arg('backend', 'auto') as BackendChoice);
 /** `--interactions 1000000`: ML100K's density on more users and items (10,000 × 4,000 ≈ 1M at 2.5%). */
