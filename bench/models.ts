@@ -24,8 +24,6 @@ import { trainModel } from '../src/train/trainer.js';
 import { arg } from './args.js';
 
 const NEURAL: readonly ModelName[] = ['gmf', 'mlp', 'neumf', 'dmf', 'einmf'];
-/** Models whose weights start from a seeded draw (the others are deterministic given the data). */
-const SEEDED: readonly ModelName[] = [...NEURAL, 'bpr', 'ials'];
 
 interface Run {
   config: string;
@@ -52,8 +50,7 @@ const sd = (xs: number[]): number => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((s
 const pm = (xs: number[]): string => `${mean(xs).toFixed(4)} ± ${sd(xs).toFixed(4)}`;
 
 async function runOnce(candidate: AutoCandidate, seed: number, inAuto: boolean): Promise<Run> {
-  const hyper = SEEDED.includes(candidate.model) ? { ...candidate.hyper, seed } : candidate.hyper;
-  const { result } = await trainModel(data, { model: candidate.model, hyper, split: 'loo', patience: 3, seed, threads }, backend);
+  const { result } = await trainModel(data, { model: candidate.model, hyper: candidate.hyper, split: 'loo', patience: 3, seed, threads }, backend);
   const run = { config: configName(candidate), model: candidate.model, seed, inAuto, valid: result.valid, test: result.test, seconds: result.seconds, bestEpoch: result.fit.bestEpoch };
   console.error(`seed ${seed}: ${run.config}: valid ${run.valid['HR@10'].toFixed(4)} test ${run.test['HR@10'].toFixed(4)} (${run.seconds.toFixed(1)} s)`);
   return run;

@@ -138,10 +138,11 @@ export function buildCli(): Command {
     .option('--full-ranking', 'also evaluate against all unseen items')
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices([...BACKEND_CHOICES]).default('auto'))
     .option('--threads <n>', 'threads training the neural models, or auto (every core; one below 20,000 interactions)', threadSetting, 'auto')
+    .option('--seed <n>', 'seed of the evaluation negatives and of the initial weights (repeat a run, or vary it to see the spread)', int('--seed', 0, 2 ** 31 - 1), 42)
     .option('--save <dir>', 'write the trained model to this directory')
     .option('--refit', 'after evaluation, refit on all data for the kept epoch count (the model --save writes)')
     .option('--json', 'print the result as JSON')
-    .action(async (o: { file?: string; format: string; db?: string; model: ModelName | 'auto'; budgetMinutes: number; epochs?: number; patience: number; hyper?: Record<string, unknown>; split: 'loo' | 'ratio'; ratingMax?: number; fullRanking?: boolean; backend: BackendChoice; threads: ThreadSetting; save?: string; refit?: boolean; json?: boolean }) => {
+    .action(async (o: { file?: string; format: string; db?: string; model: ModelName | 'auto'; budgetMinutes: number; epochs?: number; patience: number; hyper?: Record<string, unknown>; split: 'loo' | 'ratio'; ratingMax?: number; fullRanking?: boolean; backend: BackendChoice; threads: ThreadSetting; seed: number; save?: string; refit?: boolean; json?: boolean }) => {
       const backend = await initBackend(o.backend);
       process.stderr.write(`backend: ${backend.name} (${backend.reason})\n`);
       const data = await dataFrom(o);
@@ -149,7 +150,7 @@ export function buildCli(): Command {
       const hooks = { onProgress: progress.onProgress, onEpochProgress: progress.onEpochProgress };
       const threads = trainingThreads(o.threads, nPairs(data));
       if (o.model === 'auto') {
-        const auto = await searchModels(data, { budgetMinutes: o.budgetMinutes, refit: o.refit ?? false, patience: o.patience, threads }, backend, hooks);
+        const auto = await searchModels(data, { budgetMinutes: o.budgetMinutes, refit: o.refit ?? false, patience: o.patience, threads, seed: o.seed }, backend, hooks);
         progress.stop();
         if (o.save) await saveModel(auto.model, o.save);
         process.stdout.write(o.json ? `${JSON.stringify({ winner: auto.leaderboard[auto.winner], leaderboard: auto.leaderboard }, null, 2)}\n` : `${formatLeaderboard(auto.leaderboard, auto.winner)}\n`);
@@ -157,7 +158,7 @@ export function buildCli(): Command {
       }
       const { model, result } = await trainModel(
         data,
-        { model: o.model, hyper: o.hyper, epochs: o.epochs, patience: o.patience, split: o.split, fullRanking: o.fullRanking, refit: o.refit, threads },
+        { model: o.model, hyper: o.hyper, epochs: o.epochs, patience: o.patience, split: o.split, fullRanking: o.fullRanking, refit: o.refit, threads, seed: o.seed },
         backend,
         hooks,
       );

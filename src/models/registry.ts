@@ -75,6 +75,15 @@ export type HyperInput<M extends ModelName> = z.infer<(typeof HYPER_SCHEMAS)[M]>
 /** Default epochs of the main training phase per model (one pass for the non-iterative baselines). */
 export const DEFAULT_EPOCHS: Record<ModelName, number> = { dmf: 20, gmf: 20, mlp: 20, neumf: 20, einmf: 20, bpr: 30, pop: 1, itemknn: 1, ease: 1, ials: 16 };
 
+/**
+ * `hyper` with its initial-weights seed set to `seed`, for the models that draw initial weights
+ * (the others are deterministic given the data and take no seed). A seed already in `hyper` wins.
+ */
+export function withModelSeed(name: ModelName, hyper: Record<string, unknown>, seed: number): Record<string, unknown> {
+  const seeded = 'seed' in HYPER_SCHEMAS[name].shape;
+  return seeded && hyper.seed === undefined ? { ...hyper, seed } : hyper;
+}
+
 /** Builds a model of the given kind; `hyper` is validated against {@link HYPER_SCHEMAS}. */
 export function createModel(name: ModelName, nUsers: number, nItems: number, hyper: unknown = {}): RecModel {
   switch (name) {

@@ -75,6 +75,8 @@ export interface AutoOptions {
   patience?: number;
   /** Training threads of every candidate and of the refit (TrainRequest.threads). */
   threads?: number;
+  /** Every candidate's TrainRequest.seed: the same split and negatives for all. */
+  seed?: number;
 }
 
 /**
@@ -97,7 +99,7 @@ export async function searchModels(data: Interactions, options: AutoOptions, bac
     try {
       const trained = await trainModel(
         data,
-        { model: candidate.model, hyper: candidate.hyper, split: 'loo', patience: options.patience ?? 3, threads: options.threads ?? 1 },
+        { model: candidate.model, hyper: candidate.hyper, split: 'loo', patience: options.patience ?? 3, threads: options.threads ?? 1, ...(options.seed !== undefined ? { seed: options.seed } : {}) },
         backend,
         { signal: hooks.signal, stopAt: deadline, onEpochProgress: hooks.onEpochProgress, onProgress: (p) => hooks.onProgress?.({ ...p, stage: `candidate ${leaderboard.length + 1}: ${stage}` }) },
       );

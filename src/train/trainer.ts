@@ -3,7 +3,7 @@ import { Rng } from '../data/rng.js';
 import { leaveOneOutSplit, ratioSplit, type DataSplit } from '../data/split.js';
 import type { BackendInfo } from '../models/backend.js';
 import type { EpochProgress, FitOptions, FitSummary, ModelName, RecModel } from '../models/model.js';
-import { createModel, DEFAULT_EPOCHS } from '../models/registry.js';
+import { createModel, DEFAULT_EPOCHS, withModelSeed } from '../models/registry.js';
 import { buildEvalSet, evaluateFullRanking, evaluateSampled, type RankingMetrics } from './evaluate.js';
 import { PermanentJobError } from './errors.js';
 
@@ -106,7 +106,8 @@ export async function trainModel(data: Interactions, request: TrainRequest, back
   const negatives = Math.min(request.evalNegatives ?? 99, Math.max(1, nItems(data) - 1));
   const validSet = buildEvalSet(split.valid, everSeen, negatives, seed);
   const testSet = buildEvalSet(split.test, everSeen, negatives, seed + 1);
-  const model = createModel(request.model, nUsers(data), nItems(data), request.hyper ?? {});
+  const hyper = request.seed === undefined ? (request.hyper ?? {}) : withModelSeed(request.model, request.hyper ?? {}, seed);
+  const model = createModel(request.model, nUsers(data), nItems(data), hyper);
   const history: EpochProgress[] = [];
   const fit = await model.fit(split.train, {
     epochs: request.epochs ?? DEFAULT_EPOCHS[request.model],

@@ -9,7 +9,9 @@ import { createEventsRepository } from '../../src/db/events-repository.js';
 import { migrate } from '../../src/db/migrate.js';
 import { createRatingsRepository } from '../../src/db/ratings-repository.js';
 import { createTrainingDataRepository } from '../../src/db/training-data-repository.js';
+import { syntheticInteractions } from '../../src/data/synthetic.js';
 import { initBackend } from '../../src/models/backend.js';
+import { withModelSeed } from '../../src/models/registry.js';
 import { trainModel, NotEnoughDataError } from '../../src/train/trainer.js';
 import { positiveRows } from '../../src/train/job-handler.js';
 import { DEFAULT_MIGRATIONS_DIR } from '../../src/config.js';
@@ -63,6 +65,26 @@ describe('training data from the database', () => {
     const d = buildInteractions([{ user: 'a', item: 'x', rating: 3, ts: 1 }], 5);
     await expect(trainModel(d, { model: 'gmf' }, backend)).rejects.toThrow(NotEnoughDataError);
   });
+
+  it('seed: the same seed repeats a run exactly, another draws other negatives and weights; models without a seed accept it', async () => {
+    const backend = await initBackend('cpu');
+    const d = syntheticInteractions({ users: 60, items: 90, density: 0.12, seed: 7 });
+    const gmf = (seed: number) => trainModel(d, { model: 'gmf', hyper: { factors: 8 }, epochs: 2, seed }, backend);
+    const [a, again, other] = [await gmf(5), await gmf(5), await gmf(6)];
+    const probe = { users: Int32Array.from([0, 1, 2]), items: Int32Array.from([3, 4, 5]) };
+    const scores = (m: typeof a) => Array.from(m.model.scorePairs(probe.users, probe.items));
+    expect(a.result.hyper.seed).toBe(5);
+    expect(a.result.data.seed).toBe(5);
+    expect(scores(again)).toEqual(scores(a));
+    expect(again.result.test).toEqual(a.result.test);
+    expect(other.result.hyper.seed).toBe(6);
+    expect(scores(other)).not.toEqual(scores(a));
+    // A seed in hyper wins over the run's; EASE has no initial weights and no seed to take.
+    expect(withModelSeed('gmf', { seed: 3 }, 5)).toEqual({ seed: 3 });
+    expect(withModelSeed('ease', { lambda: 50 }, 5)).toEqual({ lambda: 50 });
+    const ease = await trainModel(d, { model: 'ease', hyper: { lambda: 50 }, seed: 5 }, backend);
+    expect(ease.result.data.seed).toBe(5);
+  }, 30_000);
 });
 
 describe('recflow CLI', () => {
