@@ -28,6 +28,9 @@ export const AUTO_CANDIDATES: readonly AutoCandidate[] = [
   { model: 'bpr', hyper: { factors: 64 } },
   { model: 'gmf', hyper: { factors: 32, lr: 0.005 } },
   { model: 'einmf', hyper: {} },
+  // η = 1: ratings only as input, no explicit loss. Validated and tested best on real MovieLens-100K
+  // (0.712 / 0.623 against 0.705 / 0.615, three seeds), below the default on the synthetic data.
+  { model: 'einmf', hyper: { eta: 1 } },
 ];
 
 /** Default search budget: enough for the grid above on MovieLens-100K-sized data on 2 cores. */
