@@ -78,7 +78,7 @@ export interface AutoOptions {
   patience?: number;
   /** Training threads of every candidate and of the refit (TrainRequest.threads). */
   threads?: number;
-  /** Every candidate's TrainRequest.seed: the same split and negatives for all. */
+  /** Every candidate's TrainRequest.seed: the same evaluation negatives for all, and their initial weights. */
   seed?: number;
 }
 
