@@ -13,6 +13,7 @@ import { initBackend } from './models/backend.js';
 import { BACKEND_CHOICES, MODEL_NAMES, type BackendChoice, type ModelName } from './models/model.js';
 import { saveModel } from './models/persist.js';
 import { DEFAULT_AUTO_BUDGET_MINUTES, searchModels } from './train/auto.js';
+import type { RankingMetrics } from './train/evaluate.js';
 import { trainModel } from './train/trainer.js';
 import { trainingThreads, type ThreadSetting } from './train/threads.js';
 import { formatLeaderboard } from './cli/leaderboard.js';
@@ -61,6 +62,10 @@ async function writeSynthetic(options: SyntheticOptions, out: string): Promise<n
   return n;
 }
 
+
+function metricsLine(label: string, m: RankingMetrics): string {
+  return `${label}  HR@5 ${m['HR@5'].toFixed(4)}  NDCG@5 ${m['NDCG@5'].toFixed(4)}  HR@10 ${m['HR@10'].toFixed(4)}  NDCG@10 ${m['NDCG@10'].toFixed(4)}  HR@20 ${m['HR@20'].toFixed(4)}  NDCG@20 ${m['NDCG@20'].toFixed(4)}\n`;
+}
 
 async function dataFrom(opts: { file?: string; format: string; db?: string; ratingMax?: number }): Promise<Interactions> {
   if (opts.file) {
@@ -168,10 +173,10 @@ export function buildCli(): Command {
         process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
         return;
       }
-      const m = result.test;
       process.stdout.write(
         `${result.model}: best epoch ${result.fit.bestEpoch}/${result.fit.epochs}, ${result.seconds.toFixed(1)} s, ${Math.round(result.fit.samplesPerSec).toLocaleString('en')} samples/s\n` +
-          `test  HR@5 ${m['HR@5'].toFixed(4)}  NDCG@5 ${m['NDCG@5'].toFixed(4)}  HR@10 ${m['HR@10'].toFixed(4)}  NDCG@10 ${m['NDCG@10'].toFixed(4)}  HR@20 ${m['HR@20'].toFixed(4)}  NDCG@20 ${m['NDCG@20'].toFixed(4)}\n`,
+          metricsLine('test', result.test) +
+          (result.testFull ? metricsLine('test, full ranking', result.testFull) : ''),
       );
     });
   program

@@ -101,6 +101,10 @@ describe('recflow CLI', () => {
     expect(result.data.users).toBe(80);
     expect(result.test['HR@10']).toBeGreaterThan(0);
     expect(readFileSync(join(dir, 'm', 'model.json'), 'utf8')).toContain('itemknn');
+    // Text output: the full-ranking metrics appear when asked for, on their own line.
+    const text = await run('node', [...cli, 'train', '--file', file, '--model', 'itemknn', '--full-ranking']);
+    expect(text.stdout).toMatch(/^test {2}HR@5 [\d.]+ .* HR@10 [\d.]+/m);
+    expect(text.stdout).toMatch(/^test, full ranking {2}HR@5 [\d.]+ .* HR@10 [\d.]+/m);
     const imported = await run('node', [...cli, 'import', '--file', file, '--db', join(dir, 'imported.db')]);
     const counts = JSON.parse(imported.stdout) as { ratings: number; badLines: number };
     expect(counts.ratings).toBe(readFileSync(file, 'utf8').trim().split('\n').length - 1);
