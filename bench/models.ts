@@ -82,7 +82,7 @@ const configs = [...new Set(runs.map((r) => r.config))];
 const summary = configs.map((config) => {
   const own = runs.filter((r) => r.config === config);
   const pick = (f: (r: Run) => number): number[] => own.map(f);
-  return { config, inAuto: own[0].inAuto, validHr10: pick((r) => r.valid['HR@10']), testHr10: pick((r) => r.test['HR@10']), testNdcg10: pick((r) => r.test['NDCG@10']), seconds: pick((r) => r.seconds) };
+  return { config, model: own[0].model, inAuto: own[0].inAuto, validHr10: pick((r) => r.valid['HR@10']), testHr10: pick((r) => r.test['HR@10']), testNdcg10: pick((r) => r.test['NDCG@10']), seconds: pick((r) => r.seconds) };
 });
 summary.sort((a, b) => mean(b.testHr10) - mean(a.testHr10));
 
@@ -96,7 +96,7 @@ console.log('\n| seed | auto picks (validation) | its test HR@10 | best candidat
 console.log('|---|---|---|---|---|---|');
 for (const a of autoRows) console.log(`| ${a.seed} | ${a.picked} | ${a.pickedTest.toFixed(4)} | ${a.bestConfig} | ${a.bestTest.toFixed(4)} | ${(a.bestTest - a.pickedTest).toFixed(4)} |`);
 
-const bestNeural = summary.filter((s) => NEURAL.includes(s.config.split(' ')[0] as ModelName))[0];
+const bestNeural = summary.filter((s) => NEURAL.includes(s.model))[0];
 const targets = (['ease', 'ials'] as const).map((model) => {
   const tests = familyTests(runs, model);
   const gaps = tests.map((t, k) => t - bestNeural.testHr10[k]);

@@ -103,7 +103,7 @@ export async function searchModels(data: Interactions, options: AutoOptions, bac
     try {
       const trained = await trainModel(
         data,
-        { model: candidate.model, hyper: candidate.hyper, split: 'loo', patience: options.patience ?? 3, threads: options.threads ?? 1, ...(options.seed !== undefined ? { seed: options.seed } : {}) },
+        { model: candidate.model, hyper: candidate.hyper, split: 'loo', patience: options.patience ?? 3, threads: options.threads ?? 1, seed: options.seed },
         backend,
         { signal: hooks.signal, stopAt: deadline, onEpochProgress: hooks.onEpochProgress, onProgress: (p) => hooks.onProgress?.({ ...p, stage: `candidate ${leaderboard.length + 1}: ${stage}` }) },
       );
