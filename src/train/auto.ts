@@ -22,11 +22,14 @@ export const AUTO_CANDIDATES: readonly AutoCandidate[] = [
   { model: 'ease', hyper: { lambda: 1500 } },
   { model: 'ials', hyper: { factors: 64, reg: 0.02, alpha0: 0.3 } },
   { model: 'ials', hyper: { factors: 64, reg: 0.015, alpha0: 0.3 } },
-  { model: 'ials', hyper: { factors: 32, reg: 0.02, alpha0: 0.3 } },
+  // reg 0.02 validates best on the synthetic data, 0.015 and 0.01 on real MovieLens-100K.
+  { model: 'ials', hyper: { factors: 64, reg: 0.01, alpha0: 0.3 } },
   { model: 'itemknn', hyper: { neighbours: 100, shrink: 10 } },
   { model: 'itemknn', hyper: { neighbours: 400, shrink: 50 } },
   { model: 'bpr', hyper: { factors: 64 } },
-  { model: 'gmf', hyper: { factors: 32, lr: 0.005 } },
+  // GMF's defaults (64 factors, lr 0.001): valid HR@10 0.701 / 0.676 on synthetic / real data,
+  // against 0.670 / 0.671 for 32 factors at lr 0.005 (seeds 1–3).
+  { model: 'gmf', hyper: {} },
   { model: 'einmf', hyper: {} },
   // η = 1: ratings only as input, no explicit loss. On real MovieLens-100K a little ahead of the
   // default (valid / test 0.710 / 0.619 against 0.707 / 0.613, six runs), behind it on the
