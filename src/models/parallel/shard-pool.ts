@@ -1,7 +1,7 @@
-import type { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Interactions } from '../../data/interactions.js';
 import type { PointwiseInstances } from '../../data/negatives.js';
+import { liveWorkerThreads, startChannels, ThreadChannel } from '../../threads/channel.js';
 import { siblingModule, spawnThread } from '../../threads/spawn.js';
 import type { WasmMemory } from '../../wasm/module.js';
 import { kernelMemoryOf } from '../kernels/bag.js';
@@ -38,58 +38,14 @@ export interface ShardBatches extends PointwiseInstances {
 export type ShardRequest = { type: 'epoch' } & ShardBatches;
 export type ShardReply = { type: 'ready' } | { type: 'trained'; loss: number } | { type: 'error'; message: string };
 
-let live = 0;
-/** Shard threads alive now: tests check that training leaves none behind. */
-export function liveShardThreads(): number {
-  return live;
-}
+/** Shard threads alive now (with any other worker threads): tests check that training leaves none behind. */
+export const liveShardThreads = liveWorkerThreads;
 
-/** One shard thread: requests are answered in order, one reply each. */
-class ShardThread {
-  private readonly waiting: { resolve: (m: ShardReply) => void; reject: (e: Error) => void }[] = [];
-  private failure: Error | null = null;
-  private readonly exited: Promise<void>;
+type ShardThread = ThreadChannel<ShardRequest, ShardReply>;
 
-  constructor(private readonly worker: Worker) {
-    live++;
-    worker.on('message', (m: ShardReply) => this.waiting.shift()?.resolve(m));
-    worker.on('error', (err: Error) => this.fail(err));
-    this.exited = new Promise((resolve) => {
-      worker.once('exit', () => {
-        live--;
-        this.fail(new Error('a training shard thread exited'));
-        resolve();
-      });
-    });
-  }
-
-  /** The next reply: ready, or the loss of the share posted before. */
-  next(): Promise<ShardReply> {
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
-  }
-
-  /** Posts a request, handing over its arrays' buffers (copies made for this thread alone). */
-  post(request: ShardRequest): void {
-    this.worker.postMessage(request, [request.user, request.item, request.label, request.explicit, request.sizes].map((a) => a.buffer as ArrayBuffer));
-  }
-
-  async terminate(): Promise<void> {
-    await this.worker.terminate();
-    await this.exited;
-  }
-
-  private fail(err: Error): void {
-    this.failure ??= err;
-    for (const w of this.waiting.splice(0)) w.reject(this.failure);
-  }
-}
-
-async function awaitReply<T extends ShardReply['type']>(reply: Promise<ShardReply>, type: T): Promise<Extract<ShardReply, { type: T }>> {
-  const m = await reply;
-  if (m.type === 'error') throw new Error(`training shard thread: ${m.message}`);
-  if (m.type !== type) throw new Error(`training shard thread: expected ${type}, got ${m.type}`);
-  return m as Extract<ShardReply, { type: T }>;
+/** Posts a share of an epoch, handing over its arrays' buffers (copies made for this thread alone). */
+function postShare(thread: ShardThread, request: ShardRequest): void {
+  thread.post(request, [request.user, request.item, request.label, request.explicit, request.sizes].map((a) => a.buffer as ArrayBuffer));
 }
 
 /**
@@ -134,8 +90,8 @@ export class ShardPool {
   /** Hands every shard thread its batches of the epoch; resolves with their summed loss once all are trained. */
   async trainShares(inst: PointwiseInstances, batchSize: number): Promise<number> {
     const losses = this.threads.map((thread, k) => {
-      thread.post({ type: 'epoch', ...shareOf(inst, batchSize, k + 1, this.size) });
-      return awaitReply(thread.next(), 'trained');
+      postShare(thread, { type: 'epoch', ...shareOf(inst, batchSize, k + 1, this.size) });
+      return thread.next('trained');
     });
     return (await Promise.all(losses)).reduce((sum, m) => sum + m.loss, 0);
   }
@@ -185,16 +141,7 @@ export function twinData(learner: PointwiseLearner, train: Interactions, threads
 export async function startShards(learner: PointwiseLearner, train: Interactions, threads: number): Promise<ShardPool | null> {
   const twin = threads > 1 ? twinData(learner, train, threads) : null;
   if (!twin) return null;
-  const started: ShardThread[] = [];
-  try {
-    for (let stream = 1; stream < threads; stream++) {
-      const data: ShardWorkerData = { ...twin, stream };
-      started.push(new ShardThread(spawnThread(siblingModule(import.meta.url, 'shard-worker'), data)));
-    }
-    for (const t of started) await awaitReply(t.next(), 'ready');
-  } catch (err) {
-    await Promise.all(started.map((t) => t.terminate()));
-    throw err;
-  }
+  const module = siblingModule(import.meta.url, 'shard-worker');
+  const started = await startChannels(threads - 1, (k): ShardThread => new ThreadChannel(spawnThread(module, { ...twin, stream: k + 1 } satisfies ShardWorkerData), 'training shard'));
   return new ShardPool(started);
 }
