@@ -142,7 +142,7 @@ export function buildCli(): Command {
     .option('--rating-max <x>', 'top of the rating scale (default: file maximum / RATING_MAX)', num('--rating-max', 0, 1e9))
     .option('--full-ranking', 'also evaluate against all unseen items')
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices([...BACKEND_CHOICES]).default('auto'))
-    .option('--threads <n>', 'threads training the neural models, or auto (every core; one below 20,000 interactions)', threadSetting, 'auto')
+    .option('--threads <n>', 'threads training the neural models and iALS, or auto (every core; one below 20,000 interactions)', threadSetting, 'auto')
     .option('--seed <n>', 'seed of the evaluation negatives and of the initial weights (repeat a run, or vary it to see the spread)', int('--seed', 0, 2 ** 31 - 1), 42)
     .option('--save <dir>', 'write the trained model to this directory')
     .option('--refit', 'after evaluation, refit on all data for the kept epoch count (the model --save writes)')

@@ -146,7 +146,7 @@ export interface Config {
   migrationsDir: string;
   /** TensorFlow.js backend: auto = tfjs-node, else wasm, else cpu. */
   tfBackend: BackendChoice;
-  /** Threads training the neural models (Hogwild): `auto` = every core, less one in the embedded setup, and one for small data. */
+  /** Threads training the neural models (Hogwild) and iALS (rows split): `auto` = every core, less one in the embedded setup, and one for small data. */
   trainThreads: ThreadSetting;
   /** The model `POST /admin/retrain` trains when none is named, and the one serving prefers. */
   /**

@@ -1,9 +1,11 @@
 import { nItems, nUsers, toCsr, type Csr, type Interactions } from '../data/interactions.js';
 import { Rng } from '../data/rng.js';
-import { gramOf, solveSpd } from './linalg.js';
+import { alsScratch, balancedRowRanges, solveAlsRow, solveAlsRows, type AlsHalf, type AlsRows } from './als.js';
+import { gramOf } from './linalg.js';
 import { throwIfAborted, type FitOptions, type FitSummary, type Hyper, type ModelState, type RecModel, type ServingEmbeddings } from './model.js';
 import { stripUndefined } from './ncf-model.js';
-import { initNormal, Param } from './nn/param.js';
+import { initNormal, inSharedMemory, Param } from './nn/param.js';
+import { startAlsPool, type AlsPool, type AlsSide } from './parallel/als-pool.js';
 import { arraysToParams, paramsToArrays } from './nn/state.js';
 import { BestEpoch } from './nn/train-loop.js';
 
@@ -27,7 +29,8 @@ export const IALS_DEFAULTS: IalsHyper = { factors: 64, reg: 0.02, alpha0: 0.3, n
  * the performance of iALS on item recommendation benchmarks": minimise
  *   Σ_{(u,i) observed} (w_u·h_i − 1)² + α₀ Σ_{all u,i} (w_u·h_i)² + λ Σ_u (n_u + α₀|I|)^ν ‖w_u‖² + λ Σ_i (n_i + α₀|U|)^ν ‖h_i‖²
  * by alternating exact solves. The Gram trick makes the all-pairs term cost one d×d matrix per
- * half-epoch (α₀·HᵀH), so a user's solve is O(n_u·d² + d³). Served as a plain dot product.
+ * half-epoch (α₀·HᵀH), so a user's solve is O(n_u·d² + d³). Rows are independent given the held
+ * side, so `threads` split them (exactly the result of one thread). Served as a plain dot product.
  */
 export class IalsModel implements RecModel {
   readonly name = 'ials' as const;
@@ -59,14 +62,32 @@ export class IalsModel implements RecModel {
     if (nUsers(train) !== this.nUsers || nItems(train) !== this.nItems) throw new Error('ials: data does not match the model size');
     const byUser = toCsr(train, 'byUser');
     const byItem = toCsr(train, 'byItem');
+    const pool = await this.startPool(options.threads ?? 1, byUser, byItem);
+    try {
+      return await this.alternate(train, byUser, byItem, options, pool);
+    } finally {
+      await pool?.close();
+    }
+  }
+
+  /** Moves the factors and the rows into shared memory and starts the other threads, for more than one. */
+  private async startPool(threads: number, byUser: Csr, byItem: Csr): Promise<AlsPool | null> {
+    if (threads <= 1) return null;
+    this.W.share();
+    this.H.share();
+    const rows = (c: Csr): AlsRows => ({ indptr: inSharedMemory(c.indptr), indices: inSharedMemory(c.indices) });
+    return startAlsPool(threads, { settings: this.config, users: { factors: this.W.data, rows: rows(byUser) }, items: { factors: this.H.data, rows: rows(byItem) } });
+  }
+
+  private async alternate(train: Interactions, byUser: Csr, byItem: Csr, options: FitOptions, pool: AlsPool | null): Promise<FitSummary> {
     const selection = new BestEpoch(this, options);
     const started = performance.now();
     let epochsRun = 0;
     for (let epoch = 1; epoch <= options.epochs; epoch++) {
       throwIfAborted(options.signal);
       const t0 = performance.now();
-      await this.solveSide(this.W, this.H, byUser, this.nItems, options.signal);
-      await this.solveSide(this.H, this.W, byItem, this.nUsers, options.signal);
+      await this.solveSide('users', byUser, options.signal, pool);
+      await this.solveSide('items', byItem, options.signal, pool);
       epochsRun = epoch;
       const seconds = (performance.now() - t0) / 1000;
       const valid = selection.observe(epoch);
@@ -77,53 +98,36 @@ export class IalsModel implements RecModel {
     selection.restoreBest();
     const seconds = (performance.now() - started) / 1000;
     const samples = train.user.length * epochsRun;
-    return { epochs: epochsRun, samples, seconds, samplesPerSec: samples / seconds, ...selection.summary(epochsRun) };
-  }
-
-  /** Solves every row of `target` with `fixed` held (see {@link solveRow}). */
-  private async solveSide(target: Param, fixed: Param, rows: Csr, otherSize: number, signal?: AbortSignal): Promise<void> {
-    const d = this.config.factors;
-    const base = gramOf(fixed.data, fixed.rows, d);
-    for (let k = 0; k < base.length; k++) base[k] *= this.config.alpha0;
-    const scratch = { A: new Float64Array(d * d), b: new Float64Array(d) };
-    let lastYield = performance.now();
-    for (let r = 0; r < rows.rows; r++) {
-      const solution = this.solveRow(base, fixed.data, rows.indices.subarray(rows.indptr[r], rows.indptr[r + 1]), otherSize, scratch);
-      for (let x = 0; x < d; x++) target.data[r * d + x] = solution[x];
-      if (performance.now() - lastYield > 50) {
-        await new Promise((resolve) => setImmediate(resolve));
-        throwIfAborted(signal);
-        lastYield = performance.now();
-      }
-    }
+    return { epochs: epochsRun, samples, seconds, samplesPerSec: samples / seconds, ...selection.summary(epochsRun), ...(pool ? { threads: pool.size } : {}) };
   }
 
   /**
-   * One row's exact solve with the other side `fixed`, for observed columns S:
-   * (α₀·FᵀF + Σ_{c∈S} f_c f_cᵀ + λ_S I) x = Σ_{c∈S} f_c, where `base` is α₀·FᵀF and
-   * λ_S = λ·(|S| + α₀·otherSize)^ν. `scratch` is overwritten (a training pass reuses it).
+   * Solves every row of one side with the other held: the other threads take all ranges but the
+   * first, this one solves the first, yielding now and then (cancellation).
    */
-  private solveRow(base: Float64Array, fixed: Float32Array, columns: ArrayLike<number>, otherSize: number, scratch: { A: Float64Array; b: Float64Array }): Float64Array {
+  private async solveSide(side: AlsSide, rows: Csr, signal: AbortSignal | undefined, pool: AlsPool | null): Promise<void> {
     const d = this.config.factors;
-    const { reg, alpha0, nu } = this.config;
-    const { A, b } = scratch;
-    A.set(base);
-    b.fill(0);
-    for (let p = 0; p < columns.length; p++) {
-      const o = columns[p] * d;
-      for (let x = 0; x < d; x++) {
-        const fx = fixed[o + x];
-        b[x] += fx;
-        const ax = x * d;
-        for (let y = 0; y <= x; y++) A[ax + y] += fx * fixed[o + y];
+    const [target, fixed] = side === 'users' ? [this.W, this.H] : [this.H, this.W];
+    const base = gramOf(fixed.data, fixed.rows, d);
+    for (let k = 0; k < base.length; k++) base[k] *= this.config.alpha0;
+    const half: AlsHalf = { target: target.data, fixed: fixed.data, rows, otherSize: fixed.rows, base };
+    const ranges = balancedRowRanges(rows.indptr, pool?.size ?? 1, d);
+    const others = pool ? pool.solve(side, base, ranges.slice(1)) : Promise.resolve();
+    // Handled here so an abort below leaves no unhandled rejection; awaited after this thread's rows.
+    others.catch(() => undefined);
+    const scratch = alsScratch(d);
+    const [from, to] = ranges[0];
+    for (let r = from; r < to; ) {
+      const t0 = performance.now();
+      // Blocks of rows between yields, each about 50 ms.
+      while (r < to && performance.now() - t0 < 50) {
+        solveAlsRows(this.config, half, r, r + 1, scratch);
+        r++;
       }
+      await new Promise((resolve) => setImmediate(resolve));
+      throwIfAborted(signal);
     }
-    const lambda = reg * (columns.length + alpha0 * otherSize) ** nu;
-    for (let x = 0; x < d; x++) {
-      A[x * d + x] += lambda;
-      for (let y = 0; y < x; y++) A[y * d + x] = A[x * d + y];
-    }
-    return solveSpd(A, b, d);
+    await others;
   }
 
   /** Σ over observed pairs of (ŷ − 1)², the part of the loss the epoch log reports. */
@@ -149,7 +153,7 @@ export class IalsModel implements RecModel {
     const base = new Float64Array(d * d);
     for (let k = 0; k < base.length; k++) base[k] = this.config.alpha0 * itemGram[k];
     const distinct = Int32Array.from(new Set(Array.from(items)));
-    return Float32Array.from(this.solveRow(base, this.H.data, distinct, this.nItems, { A: new Float64Array(d * d), b: new Float64Array(d) }));
+    return Float32Array.from(solveAlsRow(this.config, base, this.H.data, distinct, this.nItems, alsScratch(d)));
   }
 
   scorePairs(users: Int32Array, items: Int32Array): Float32Array {

@@ -52,8 +52,9 @@ export interface FitOptions {
    */
   phaseEpochs?: Readonly<Record<string, number>>;
   /**
-   * Threads training at once (models whose learner has a `replica()`: GMF, MLP, NeuMF, EINMF):
-   * each trains its share of every epoch's batches on the shared weights (Hogwild). Default 1.
+   * Threads training at once: for models whose learner has a `replica()` (GMF, MLP, NeuMF, EINMF)
+   * each trains its share of every epoch's batches on the shared weights (Hogwild); for iALS each
+   * solves its share of the rows. Default 1.
    */
   threads?: number;
 }
