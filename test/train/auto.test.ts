@@ -3,11 +3,12 @@ import { syntheticInteractions } from '../../src/data/synthetic.js';
 import { initBackend } from '../../src/models/backend.js';
 import { pickWinner, searchModels } from '../../src/train/auto.js';
 
-const metrics = (hr: number) => ({ 'HR@5': 0, 'NDCG@5': 0, 'HR@10': hr, 'NDCG@10': 0, 'HR@20': 0, 'NDCG@20': 0 });
+const metrics = (hr: number, ndcg = 0) => ({ 'HR@5': 0, 'NDCG@5': 0, 'HR@10': hr, 'NDCG@10': ndcg, 'HR@20': 0, 'NDCG@20': 0 });
 
 describe('auto', () => {
-  it('chooses by validation HR@10 alone, ties to the faster', () => {
-    expect(pickWinner([{ valid: metrics(0.5), seconds: 1 }, { valid: metrics(0.6), seconds: 9 }, { valid: null, seconds: 0 }])).toBe(1);
+  it('chooses by validation HR@10, ties to the higher validation NDCG@10, then to the faster', () => {
+    expect(pickWinner([{ valid: metrics(0.5, 0.9), seconds: 1 }, { valid: metrics(0.6, 0.1), seconds: 9 }, { valid: null, seconds: 0 }])).toBe(1);
+    expect(pickWinner([{ valid: metrics(0.6, 0.3), seconds: 2 }, { valid: metrics(0.6, 0.4), seconds: 9 }, { valid: metrics(0.6, 0.35), seconds: 1 }])).toBe(1);
     expect(pickWinner([{ valid: metrics(0.6), seconds: 5 }, { valid: metrics(0.6), seconds: 2 }])).toBe(1);
     expect(pickWinner([{ valid: null, seconds: 0 }])).toBe(-1);
   });
