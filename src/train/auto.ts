@@ -32,7 +32,7 @@ export const AUTO_CANDIDATES: readonly AutoCandidate[] = [
   { model: 'gmf', hyper: {} },
   { model: 'einmf', hyper: {} },
   // η = 1: ratings only as input, no explicit loss. On real MovieLens-100K a little ahead of the
-  // default (valid / test 0.710 / 0.619 against 0.707 / 0.613, six runs), behind it on the
+  // default (valid / test 0.710 / 0.621 against 0.708 / 0.610, nine runs), level with it on the
   // synthetic data; validation decides per data set.
   { model: 'einmf', hyper: { eta: 1 } },
 ];
