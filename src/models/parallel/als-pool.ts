@@ -1,4 +1,4 @@
-import { liveWorkerThreads, startChannels, ThreadChannel } from '../../threads/channel.js';
+import { startChannels, ThreadChannel } from '../../threads/channel.js';
 import { siblingModule, spawnThread } from '../../threads/spawn.js';
 import type { AlsRows, AlsSettings } from '../als.js';
 
@@ -19,9 +19,6 @@ export interface AlsRequest {
   to: number;
 }
 export type AlsReply = { type: 'ready' } | { type: 'solved' } | { type: 'error'; message: string };
-
-/** ALS threads alive now (with any other worker threads). */
-export const liveAlsThreads = liveWorkerThreads;
 
 /**
  * Threads beside the main one solving ALS rows. Every row's solve reads only the held side, so
