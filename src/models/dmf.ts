@@ -173,7 +173,6 @@ export class DmfModel implements RecModel, PointwiseLearner {
     this.cache = null;
   }
 
-
   trainBatch(batch: PointwiseBatch): number {
     const [userSide, itemSide] = this.sides();
     const opt = this.optimizer!;

@@ -27,7 +27,7 @@ export interface TrainRequest {
    * are the evaluated model's: there is nothing left to hold out.
    */
   refit?: boolean;
-  /** Threads training the neural models at once (FitOptions.threads). Default 1. */
+  /** Threads training at once: the Hogwild neural models and iALS (FitOptions.threads). Default 1. */
   threads?: number;
 }
 

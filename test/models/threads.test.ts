@@ -10,11 +10,12 @@ import { TrainingAborted, type ModelName } from '../../src/models/model.js';
 import { asyncMomentum, createOptimizer } from '../../src/models/nn/optimizer.js';
 import { explicitTargets } from '../../src/models/nn/train-loop.js';
 import { buildReplica } from '../../src/models/parallel/replica.js';
-import { liveShardThreads, shareOf, startShards, twinData } from '../../src/models/parallel/shard-pool.js';
+import { shareOf, startShards, twinData } from '../../src/models/parallel/shard-pool.js';
 import { loadModel, saveModel } from '../../src/models/persist.js';
 import { createModel } from '../../src/models/registry.js';
 import { trainingThreads } from '../../src/train/threads.js';
 import { trainModel } from '../../src/train/trainer.js';
+import { liveWorkerThreads } from '../../src/threads/channel.js';
 import { tempDir } from '../helpers/app.js';
 
 // Training threads are real worker threads here: each start costs ~1 s under tsx.
@@ -50,7 +51,7 @@ describe('training threads (Hogwild)', () => {
     m.optimizer = createOptimizer('adam', { lr: 0.01 });
     const pool = (await startShards(m, data, 2))!;
     try {
-      expect(liveShardThreads()).toBe(1);
+      expect(liveWorkerThreads()).toBe(1);
       const before = m.params().map((p) => p.data.slice());
       // This thread trains nothing: every change below is the other thread's.
       const loss = await pool.trainShares(epochOf(2), 256);
@@ -60,7 +61,7 @@ describe('training threads (Hogwild)', () => {
     } finally {
       await pool.close();
     }
-    expect(liveShardThreads()).toBe(0);
+    expect(liveWorkerThreads()).toBe(0);
   }, 60_000);
 
   it.each(['einmf', 'neumf'] as const)('%s: two threads reach one thread\'s test HR@10 (and beat ItemPop)', async (name) => {
@@ -73,13 +74,13 @@ describe('training threads (Hogwild)', () => {
     expect(two.test['HR@10']).toBeGreaterThan(pop + 0.03);
     // 500 test users: the standard error of each HR@10 is ≈0.02.
     expect(Math.abs(two.test['HR@10'] - one.test['HR@10'])).toBeLessThan(0.06);
-    expect(liveShardThreads()).toBe(0);
+    expect(liveWorkerThreads()).toBe(0);
   }, 120_000);
 
   it('leaves no threads or tensors behind: after training, a cancellation, a failing callback or a twin that cannot start', async () => {
     const tensors = tf.memory().numTensors;
     await trainModel(data, { model: 'einmf', hyper: small.einmf, epochs: 1, threads: 2 }, backend);
-    expect(liveShardThreads()).toBe(0);
+    expect(liveWorkerThreads()).toBe(0);
 
     const controller = new AbortController();
     const cancelled = trainModel(data, { model: 'einmf', hyper: small.einmf, epochs: 3, threads: 2 }, backend, {
@@ -87,7 +88,7 @@ describe('training threads (Hogwild)', () => {
       onEpochProgress: () => controller.abort('cancelled by the test'),
     });
     await expect(cancelled).rejects.toBeInstanceOf(TrainingAborted);
-    expect(liveShardThreads()).toBe(0);
+    expect(liveWorkerThreads()).toBe(0);
 
     const failing = trainModel(data, { model: 'neumf', hyper: small.neumf, epochs: 2, threads: 2 }, backend, {
       onProgress: (p) => {
@@ -95,7 +96,7 @@ describe('training threads (Hogwild)', () => {
       },
     });
     await expect(failing).rejects.toThrow('progress store down');
-    expect(liveShardThreads()).toBe(0);
+    expect(liveWorkerThreads()).toBe(0);
 
     // A twin built on other data finds another input in the shared kernel memory and refuses.
     const m = new EinmfModel(data.userIds.length, data.itemIds.length, { factors: 16 });
@@ -103,7 +104,7 @@ describe('training threads (Hogwild)', () => {
     m.optimizer = createOptimizer('adam', { lr: 0.01 });
     const other = syntheticInteractions({ users: 500, items: 400, density: 0.06, seed: 34 });
     await expect(startShards(m, other, 2)).rejects.toThrow(/another input|data does not match/);
-    expect(liveShardThreads()).toBe(0);
+    expect(liveWorkerThreads()).toBe(0);
     expect(tf.memory().numTensors).toBe(tensors);
   }, 120_000);
 
@@ -115,7 +116,7 @@ describe('training threads (Hogwild)', () => {
     };
     const two = await fitWith(2);
     expect(two.fit.threads).toBeUndefined();
-    expect(liveShardThreads()).toBe(0);
+    expect(liveWorkerThreads()).toBe(0);
     // Nothing of the threaded set-up (a lower β1, shared moments) may touch a model that trains alone.
     expect(two.scores).toEqual((await fitWith(1)).scores);
   }, 60_000);

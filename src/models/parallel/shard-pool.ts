@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Interactions } from '../../data/interactions.js';
 import type { PointwiseInstances } from '../../data/negatives.js';
-import { liveWorkerThreads, startChannels, ThreadChannel } from '../../threads/channel.js';
+import { startChannels, ThreadChannel } from '../../threads/channel.js';
 import { siblingModule, spawnThread } from '../../threads/spawn.js';
 import type { WasmMemory } from '../../wasm/module.js';
 import { kernelMemoryOf } from '../kernels/bag.js';
@@ -37,9 +37,6 @@ export interface ShardBatches extends PointwiseInstances {
 }
 export type ShardRequest = { type: 'epoch' } & ShardBatches;
 export type ShardReply = { type: 'ready' } | { type: 'trained'; loss: number } | { type: 'error'; message: string };
-
-/** Shard threads alive now (with any other worker threads): tests check that training leaves none behind. */
-export const liveShardThreads = liveWorkerThreads;
 
 type ShardThread = ThreadChannel<ShardRequest, ShardReply>;
 
