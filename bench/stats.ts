@@ -11,12 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { arg } from './args.js';
 import { DEFAULT_MIGRATIONS_DIR } from '../src/config.js';
-import { closeDb, openDb } from '../src/db/connection.js';
-import { migrate } from '../src/db/migrate.js';
-import { createCatalogueRepository } from '../src/db/catalogue-repository.js';
-import { createEventsRepository } from '../src/db/events-repository.js';
-import { createRatingsRepository } from '../src/db/ratings-repository.js';
-import { createStatsRepository } from '../src/db/stats-repository.js';
+import { closeDb, openDb } from '../src/db/sqlite/connection.js';
+import { migrate } from '../src/db/sqlite/migrate.js';
+import { createCatalogueRepository } from '../src/db/sqlite/catalogue.js';
+import { createEventsRepository } from '../src/db/sqlite/events.js';
+import { createRatingsRepository } from '../src/db/sqlite/ratings.js';
+import { createStatsRepository } from '../src/db/sqlite/stats.js';
 import { collectDataStats } from '../src/stats/data-stats.js';
 
 const sizes = arg('sizes', '100000,1000000').split(',').map(Number);

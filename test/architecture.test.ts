@@ -75,13 +75,13 @@ describe('architecture', () => {
     expect(violations).toEqual([]);
   });
 
-  it('database drivers live in db/ only, each engine\'s in its own files: callers see the Store, never an engine', () => {
+  it('database drivers live in db/ only, each engine\'s in its own folder (db/sqlite, db/postgres): callers see the Store, never an engine', () => {
     const violations: string[] = [];
     for (const [file, { packages }] of graph) {
       const drivers = packages.filter((p) => /^(better-sqlite3|pg|pg-cursor)$/.test(p));
       if (drivers.length > 0 && layer(file) !== 'db') violations.push(`${file} imports ${drivers.join(', ')}`);
       if (drivers.some((p) => p.startsWith('pg')) && !file.startsWith('src/db/postgres/')) violations.push(`${file} imports ${drivers.join(', ')} outside db/postgres`);
-      if (file.startsWith('src/db/postgres/') && drivers.includes('better-sqlite3')) violations.push(`${file} imports better-sqlite3`);
+      if (drivers.includes('better-sqlite3') && !file.startsWith('src/db/sqlite/')) violations.push(`${file} imports better-sqlite3 outside db/sqlite`);
     }
     expect(violations).toEqual([]);
   });

@@ -1,9 +1,9 @@
-import { closeDb, openDb } from './connection.js';
-import { migrate } from './migrate.js';
+import { closeDb, openDb } from './sqlite/connection.js';
+import { migrate } from './sqlite/migrate.js';
 import { migratePostgres } from './postgres/migrate.js';
 import { advanceIdentity, insertRows, rowsPerStatement } from './postgres/load.js';
 import { countOf, createPool, transaction } from './postgres/pool.js';
-import { tableCount, tablePages, withReadSnapshot } from './sqlite-dump.js';
+import { tableCount, tablePages, withReadSnapshot } from './sqlite/dump.js';
 import { TABLES } from './tables.js';
 
 export interface CopiedTable {

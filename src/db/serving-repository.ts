@@ -1,5 +1,3 @@
-import type { Db } from './connection.js';
-import { promised } from './promised.js';
 
 /** One item a user interacted with, merged over ratings and events. */
 export interface UserItem {
@@ -46,7 +44,6 @@ export interface ServingRepository {
   latestItems(limit: number): Promise<LatestItem[]>;
 }
 
-const DAY_MS = 86_400_000;
 
 /** A user's newest ratings and events merged per item, most recent first: every backend's rule. */
 export function mergeHistory(
@@ -70,38 +67,4 @@ export function mergeHistory(
     else e.weight += w;
   }
   return [...merged.values()].sort((a, b) => b.ts - a.ts).slice(0, limit).map(({ item, rating, weight, disliked }) => ({ item, rating, weight, disliked }));
-}
-
-export function createServingRepository(db: Db): ServingRepository {
-  const userRow = db.prepare<[string], { id: number; created_at: number }>('SELECT id, created_at FROM users WHERE external_id = ?');
-  const ratings = db.prepare<[number, number], { item: string; value: number; ts: number }>(
-    `SELECT i.external_id AS item, r.value, r.ts FROM ratings r JOIN items i ON i.id = r.item_id
-      WHERE r.user_id = ? ORDER BY r.ts DESC LIMIT ?`,
-  );
-  const events = db.prepare<[number, number], { item: string; type: string; value: number; ts: number }>(
-    `SELECT i.external_id AS item, e.type, e.value, e.ts FROM events e JOIN items i ON i.id = e.item_id
-      WHERE e.user_id = ? ORDER BY e.ts DESC LIMIT ?`,
-  );
-  const item = db.prepare<[string], number>('SELECT 1 FROM items WHERE external_id = ?').pluck();
-  // A bound JS number is a REAL to SQLite: without the cast, `ts / day` is fractional and every timestamp its own group.
-  const daily = db.prepare<[number, number, number, number, number], DailyCount>(
-    `SELECT i.external_id AS item, d.day, d.type, d.n AS count FROM (
-        SELECT item_id, ts / CAST(? AS INTEGER) AS day, NULL AS type, COUNT(*) AS n FROM ratings WHERE ts >= ? AND value > ? GROUP BY item_id, day
-        UNION ALL
-        SELECT item_id, ts / CAST(? AS INTEGER) AS day, type, COUNT(*) AS n FROM events WHERE ts >= ? GROUP BY item_id, day, type
-      ) d JOIN items i ON i.id = d.item_id`,
-  );
-  const newest = db.prepare<[], number | null>('SELECT MAX(ts) FROM (SELECT MAX(ts) AS ts FROM ratings UNION ALL SELECT MAX(ts) FROM events)').pluck();
-  const latest = db.prepare<[number], LatestItem>('SELECT external_id AS item, created_at AS createdAt FROM items WHERE hidden = 0 ORDER BY created_at DESC, id DESC LIMIT ?');
-  return promised<ServingRepository>({
-    userHistory(externalId, eventWeights, limit) {
-      const user = userRow.get(externalId);
-      if (!user) return null;
-      return { createdAt: user.created_at, items: mergeHistory(ratings.all(user.id, limit), events.all(user.id, limit), eventWeights, limit) };
-    },
-    itemExists: (itemId) => item.get(itemId) !== undefined,
-    dailyCounts: (sinceMs, dislikeAt) => daily.all(DAY_MS, sinceMs, dislikeAt, DAY_MS, sinceMs),
-    newestInteraction: () => newest.get() ?? 0,
-    latestItems: (limit) => latest.all(limit),
-  });
 }

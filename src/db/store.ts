@@ -77,6 +77,6 @@ export async function openStore(location: StoreLocation, options: OpenStoreOptio
     const { openPostgresStore } = await import('./postgres/store.js');
     return openPostgresStore(location, options);
   }
-  const { openSqliteStore } = await import('./sqlite-store.js');
+  const { openSqliteStore } = await import('./sqlite/store.js');
   return openSqliteStore(location, options);
 }

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_MIGRATIONS_DIR } from '../../src/config.js';
-import { openDb } from '../../src/db/connection.js';
-import { migrate, MigrationError } from '../../src/db/migrate.js';
+import { openDb } from '../../src/db/sqlite/connection.js';
+import { migrate, MigrationError } from '../../src/db/sqlite/migrate.js';
 import { startApp, tempDir, testConfig } from '../helpers/app.js';
 
 let dir: string;

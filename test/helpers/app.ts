@@ -6,8 +6,8 @@ import pino from 'pino';
 import request from 'supertest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
-import type { Db } from '../../src/db/connection.js';
-import type { SqliteStore } from '../../src/db/sqlite-store.js';
+import type { Db } from '../../src/db/sqlite/connection.js';
+import type { SqliteStore } from '../../src/db/sqlite/store.js';
 
 /** A fresh temporary directory, removed by the returned cleanup. */
 export function tempDir(prefix = 'recflow-test-'): { dir: string; cleanup: () => void } {

@@ -4,7 +4,7 @@ import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeDb, openDb } from '../../src/db/connection.js';
+import { closeDb, openDb } from '../../src/db/sqlite/connection.js';
 import { api, startApp, tempDir, testConfig, sqliteDb } from '../helpers/app.js';
 import { exited, freePort, spawnEntry, waitForHttp } from '../helpers/processes.js';
 import { AUTH, ingestSynthetic, REDIS_URL, until } from '../helpers/training.js';

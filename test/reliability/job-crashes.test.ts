@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeDb, openDb } from '../../src/db/connection.js';
+import { closeDb, openDb } from '../../src/db/sqlite/connection.js';
 import { generateSynthetic } from '../../src/data/synthetic.js';
 import { ADMIN_TOKEN, api, startApp, tempDir, testConfig, sqliteDb } from '../helpers/app.js';
 import { exited, freePort, spawnEntry, waitForHttp } from '../helpers/processes.js';

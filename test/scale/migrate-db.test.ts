@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeDb, openDb } from '../../src/db/connection.js';
+import { closeDb, openDb } from '../../src/db/sqlite/connection.js';
 import { TABLES } from '../../src/db/tables.js';
 import { api, startApp, tempDir, testConfig } from '../helpers/app.js';
 import { privateSchema } from '../helpers/postgres.js';

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createCatalogueRepository } from '../../src/db/catalogue-repository.js';
-import { closeDb, openDb } from '../../src/db/connection.js';
+import { createCatalogueRepository } from '../../src/db/sqlite/catalogue.js';
+import { closeDb, openDb } from '../../src/db/sqlite/connection.js';
 import { ADMIN_TOKEN, api, startApp, tempDir, testConfig, sqliteDb } from '../helpers/app.js';
 import { AUTH, ingestSynthetic, until, waitForJob } from '../helpers/training.js';
 

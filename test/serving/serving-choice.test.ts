@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeDb, openDb } from '../../src/db/connection.js';
-import { migrate } from '../../src/db/migrate.js';
-import { createModelsRepository, type ModelsRepository } from '../../src/db/models-repository.js';
+import { closeDb, openDb } from '../../src/db/sqlite/connection.js';
+import { migrate } from '../../src/db/sqlite/migrate.js';
+import { createModelsRepository } from '../../src/db/sqlite/models.js';
+import { type ModelsRepository } from '../../src/db/models-repository.js';
 import { DEFAULT_MIGRATIONS_DIR } from '../../src/config.js';
 import { promotionPolicy } from '../../src/train/promotion.js';
 import { api, startApp, tempDir, testConfig } from '../helpers/app.js';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { MigrationError, pendingMigrations, readMigrations, type LedgerRow, type MigrationResult } from '../migrate.js';
+import { MigrationError, pendingMigrations, readMigrations, type LedgerRow, type MigrationResult } from '../migrations.js';
 import { rows, type Pool } from './pool.js';
 
 /** PostgreSQL's migrations live beside SQLite's, in their own dialect. */

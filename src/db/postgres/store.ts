@@ -7,7 +7,7 @@ import { postgresKeys } from './keys.js';
 import { expectedPostgresMigrations, migratePostgres } from './migrate.js';
 import { postgresModels } from './models.js';
 import { announcer, listenForChanges, newOrigin } from './notify.js';
-import { migrationReadiness } from '../migrate.js';
+import { migrationReadiness } from '../migrations.js';
 import { countOf, createPool, row } from './pool.js';
 import { postgresHistory, postgresServing, postgresStats } from './reads.js';
 import { postgresTraining } from './training.js';

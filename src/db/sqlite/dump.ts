@@ -1,5 +1,5 @@
 import type { Db } from './connection.js';
-import type { TableRow, TableSpec } from './tables.js';
+import type { TableRow, TableSpec } from '../tables.js';
 
 /** Rows of a table in key order, `size` at a time (keyset paging: each page costs `size` rows). */
 export function* tablePages(db: Db, table: TableSpec, size: number): Generator<TableRow[]> {

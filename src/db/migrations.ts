@@ -1,7 +1,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Db } from './connection.js';
 
 const FILE_PATTERN = /^(\d{3})_([a-z0-9_]+)\.sql$/;
 
@@ -41,15 +40,6 @@ export function readMigrations(dir: string): MigrationFile[] {
   });
 }
 
-function ensureLedger(db: Db): void {
-  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    version    INTEGER PRIMARY KEY,
-    name       TEXT    NOT NULL,
-    checksum   TEXT    NOT NULL,
-    applied_at INTEGER NOT NULL
-  )`);
-}
-
 export interface LedgerRow {
   version: number;
   name: string;
@@ -75,36 +65,6 @@ export function pendingMigrations(files: readonly MigrationFile[], ledgerRows: r
     if (done && done.checksum !== m.checksum) throw new MigrationError(`migration ${m.file} was changed after it was applied (checksum mismatch)`);
     return !done;
   });
-}
-
-/**
- * Applies pending migrations in order, each in its own transaction, recording each in
- * `schema_migrations`. Refuses to start when an applied file was edited afterwards or the
- * database is newer than the code, since either means the schema is not what the code expects.
- */
-export function migrate(db: Db, dir: string): MigrationResult {
-  const files = readMigrations(dir);
-  ensureLedger(db);
-  const ledger = db.prepare('SELECT version, name, checksum FROM schema_migrations').all() as LedgerRow[];
-  const applied: number[] = [];
-  for (const m of pendingMigrations(files, ledger)) {
-    const apply = db.transaction(() => {
-      db.exec(m.sql);
-      db.prepare('INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)').run(
-        m.version,
-        m.name,
-        m.checksum,
-        Date.now(),
-      );
-    });
-    try {
-      apply();
-    } catch (err) {
-      throw new MigrationError(`migration ${m.file} failed and was rolled back: ${(err as Error).message}`, { cause: err });
-    }
-    applied.push(m.version);
-  }
-  return { applied, current: files.length ? files[files.length - 1].version : 0 };
 }
 
 /**

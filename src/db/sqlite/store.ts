@@ -1,17 +1,18 @@
-import { createBulkRepository } from './bulk-repository.js';
-import { createCatalogueRepository } from './catalogue-repository.js';
+import { createBulkRepository } from './bulk.js';
+import { createCatalogueRepository } from './catalogue.js';
 import { checkpoint, closeDb, handOffCheckpoints, openDb, type Db } from './connection.js';
-import { createEventsRepository } from './events-repository.js';
-import { createHistoryRepository } from './history-repository.js';
-import { createJobsRepository } from './jobs-repository.js';
-import { createKeysRepository } from './keys-repository.js';
-import { migrate, migrationReadiness, readMigrations } from './migrate.js';
-import { createModelsRepository } from './models-repository.js';
-import { createRatingsRepository } from './ratings-repository.js';
-import { createServingRepository } from './serving-repository.js';
-import { createStatsRepository } from './stats-repository.js';
-import type { OpenStoreOptions, Store, StoreLocation } from './store.js';
-import { createTrainingDataRepository } from './training-data-repository.js';
+import { createEventsRepository } from './events.js';
+import { createHistoryRepository } from './history.js';
+import { createJobsRepository } from './jobs.js';
+import { createKeysRepository } from './keys.js';
+import { migrationReadiness, readMigrations } from '../migrations.js';
+import { migrate } from './migrate.js';
+import { createModelsRepository } from './models.js';
+import { createRatingsRepository } from './ratings.js';
+import { createServingRepository } from './serving.js';
+import { createStatsRepository } from './stats.js';
+import type { OpenStoreOptions, Store, StoreLocation } from '../store.js';
+import { createTrainingDataRepository } from './training.js';
 
 /** The SQLite store, with its connection for what only SQLite has (tests' direct checks, the bulk benchmarks). */
 export interface SqliteStore extends Store {
