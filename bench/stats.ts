@@ -17,7 +17,7 @@ import { createCatalogueRepository } from '../src/db/sqlite/catalogue.js';
 import { createEventsRepository } from '../src/db/sqlite/events.js';
 import { createRatingsRepository } from '../src/db/sqlite/ratings.js';
 import { createStatsRepository } from '../src/db/sqlite/stats.js';
-import { collectDataStats } from '../src/stats/data-stats.js';
+import { collectDataStats } from '../src/db/stats-repository.js';
 
 const sizes = arg('sizes', '100000,1000000').split(',').map(Number);
 const runs = Number(arg('runs', '5'));

@@ -20,6 +20,8 @@ import { createImportSink } from './api/import-sink.js';
 import { servingAdminRoutes } from './api/routes/serving-admin.js';
 import { DASHBOARD_PREFIX, dashboardRoutes } from './api/routes/dashboard.js';
 import { statsRoutes } from './api/routes/stats.js';
+import { configRoutes } from './api/routes/config.js';
+import { effectiveConfig } from './config/effective.js';
 import { dataStatsMonitor } from './stats/data-stats.js';
 import { ServingSeries, type ServingInterval } from './stats/serving-series.js';
 import { DeploymentSeries } from './stats/deployment-series.js';
@@ -35,10 +37,11 @@ import type { WorkerDeps } from './queue/execute.js';
 import { InProcessQueue } from './queue/in-process.js';
 import type { JobQueue } from './queue/job-queue.js';
 import { Catalogue, type CatalogueChange } from './serving/catalogue.js';
-import { DatabaseThread } from './serving/database-thread.js';
+import { DatabaseThread } from './db/thread/database-thread.js';
 import { ModelStore } from './serving/model-store.js';
-import { POPULARITY_DEFAULTS, PopularityRanking } from './serving/popularity.js';
-import { Recommender } from './serving/recommender.js';
+import { ItemQueries } from './pipeline/item-queries.js';
+import { Recommender } from './pipeline/recommender.js';
+import { LeaderboardBook } from './pipeline/sources/leaderboards.js';
 import { removeStaleTempDirs } from './serving/snapshots.js';
 
 export type { RegisteredRoute } from './api/server.js';
@@ -58,10 +61,11 @@ export interface AppServices {
   queue: JobQueue;
   store: ModelStore;
   recommender: Recommender;
-  /** The thread that runs O(data) reads (popularity, catalogue reloads). */
+  queries: ItemQueries;
+  /** The thread that runs O(data) reads (leaderboards, catalogue reloads, dashboard figures). */
   reader: DatabaseThread;
   writer: DatabaseThread;
-  popularity: PopularityRanking;
+  leaderboards: LeaderboardBook;
   backend: BackendInfo;
   metrics: Metrics;
   routes: readonly RegisteredRoute[];
@@ -132,20 +136,15 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const store = new ModelStore(models, app.log, { annMinItems: config.annMinItems });
   await store.refresh();
   store.start(config.modelPollMs);
-  // O(data) reads (popularity, full catalogue reloads) and batch catalogue writes run on threads with their own connections.
+  // O(data) reads (leaderboards, full catalogue reloads) and batch catalogue writes run on threads with their own connections.
   const reader = new DatabaseThread(config, WAL_CHECKPOINT_MS);
   const writer = new DatabaseThread(config);
-  const popularity = new PopularityRanking(
-    reader,
-    config.popularityRefreshMs,
-    { ...POPULARITY_DEFAULTS, windowDays: config.popularityWindowDays, dislikeThreshold: config.dislikeThreshold, eventWeights: config.eventWeights },
-    app.log,
-  );
+  const leaderboards = new LeaderboardBook(reader, config.pipeline, { refreshMs: config.popularityRefreshMs, dislikeThreshold: config.dislikeThreshold, eventWeights: config.eventWeights }, app.log);
   const catalogueRepo = database.catalogue;
   const catalogue = new Catalogue({ version: () => catalogueRepo.version(), load: () => reader.catalogueRows() }, Date.now, app.log);
   const dataStats = dataStatsMonitor(reader, config.statsRefreshMs, app.log);
-  await Promise.all([popularity.start(), catalogue.load(), dataStats.start()]);
-  const recommender = new Recommender(store, database.serving, popularity, catalogue, {
+  await Promise.all([leaderboards.start(), catalogue.load(), dataStats.start()]);
+  const recommender = new Recommender(store, database.serving, leaderboards, catalogue, config.pipeline, {
     ratingMax: config.ratingMax,
     dislikeThreshold: config.dislikeThreshold,
     eventWeights: config.eventWeights,
@@ -154,19 +153,20 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     cacheBytes: config.recommendationCacheBytes,
     cacheTtlMs: config.recommendationCacheTtlMs,
   });
+  const queries = new ItemQueries(recommender, database.serving, leaderboards, catalogue);
   // Other processes' news: a new version serves (a worker's promotion, another replica's admin call)
   // reloads now, not at the next poll; users who wrote through another replica lose their cached answers.
   const stopListening = await database.onChange((change) => {
     if (change.kind === 'serving') void store.refresh();
-    else if (change.users === 'all') recommender.cache.clear();
+    else if (change.users === 'all') recommender.clearCache();
     else recommender.interactionsChanged(change.users);
   });
   const jobsRepo = database.jobs;
   const queue = createQueue(config, database, backend, app.log, store, (model, outcome, seconds) => metrics?.jobDuration.observe({ model, outcome }, seconds));
-  metrics = new Metrics({ store, jobs: jobsRepo, queue, cache: recommender.cache, inflightBodyBytes: inflightBodies.current });
+  metrics = new Metrics({ store, jobs: jobsRepo, queue, cache: { get hits() { return recommender.cacheStats.hits; }, get misses() { return recommender.cacheStats.misses; }, get size() { return recommender.cacheStats.size; }, get bytes() { return recommender.cacheStats.bytes; } }, inflightBodyBytes: inflightBodies.current });
   if (queue.kind === 'in-process') void removeStaleTempDirs(config.modelDir);
   const registry = metrics.registry;
-  app.decorate('services', { config, database, access, queue, store, recommender, reader, writer, popularity, backend, metrics, routes });
+  app.decorate('services', { config, database, access, queue, store, recommender, queries, reader, writer, leaderboards, backend, metrics, routes });
   registerRequestMetrics(app, metrics);
   // With Redis the dashboard's serving chart covers every replica; a Redis failure leaves the last merge (or this process's chart).
   const deploymentServing = cluster ? new DeploymentSeries(cluster.redis, cluster.prefix('serving'), config.statsRefreshMs) : null;
@@ -182,7 +182,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     await stopListening();
     await access.stop();
     store.close();
-    popularity.stop();
+    leaderboards.stop();
     dataStats.stop();
     servingSeries.stop();
     await queue.close();
@@ -202,7 +202,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const ingested = (kind: 'ratings' | 'events', users: readonly string[], written: number): void => {
     recommender.interactionsChanged(users);
     database.announce({ kind: 'users', users }).catch((err: unknown) => app.log.warn({ err: (err as Error).message }, 'could not tell other replicas of new interactions; their cached answers expire with RECOMMENDATION_CACHE_TTL_MS'));
-    popularity.changed();
+    leaderboards.changed();
     dataStats.changed();
     metrics.ingested.inc({ kind }, written);
     retrainIfDue();
@@ -218,10 +218,19 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   });
   const catalogueChanged = (changes: readonly CatalogueChange[], version: number): void => {
     catalogue.apply(changes, version);
+    // Category and label leaderboards and the latest list read the catalogue.
+    leaderboards.changed();
     dataStats.changed();
   };
   await app.register(historyRoutes, { history: database.history });
-  await app.register(recommendRoutes, { recommender, onAnswer: (route, a) => metrics.answers.inc({ route, source: a.source, model: a.model, method: a.method }) });
+  await app.register(recommendRoutes, {
+    recommender,
+    queries,
+    onAnswer: (route, a) => {
+      metrics.answers.inc({ route, source: a.source, model: a.model, method: a.method });
+      for (const item of a.items) metrics.slots.inc({ route, source: item.source });
+    },
+  });
   const retrainIfDue: () => void = autoRetrainer(database, queue, config.defaultModel, config.retrainEvery, app.log);
   await app.register(catalogueRoutes, {
     catalogue: catalogueRepo,
@@ -247,6 +256,10 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   });
   await app.register(servingAdminRoutes, { models, loadedVersion: () => store.servingVersion, refreshServing: servingChanged });
   await app.register(statsRoutes, { data: () => dataStats.value, jobs: () => jobsRepo.countByState(), serving: () => deploymentServing?.value ?? { series: servingSeries.series, processes: 1, scope: 'process' as const }, sampleMs: config.statsRefreshMs });
+  await app.register(configRoutes, {
+    effective: effectiveConfig(config),
+    slots: async () => (await metrics.slots.get()).values.map((v) => ({ route: String(v.labels.route), source: String(v.labels.source), items: v.value })),
+  });
   await app.register(dashboardRoutes, { dir: config.dashboardDir ?? DEFAULT_DASHBOARD_DIR });
   await app.register(adminRoutes, {
     queue,

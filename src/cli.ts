@@ -21,6 +21,7 @@ import { trainingProgress } from './cli/progress.js';
 import { demoCommand } from './cli/demo.js';
 import { keysCommand } from './cli/keys.js';
 import { migrateDbCommand } from './cli/migrate-db.js';
+import { configCommand } from './cli/config.js';
 import { runWorker } from './worker.js';
 
 const int = (name: string, min: number, max: number) => (v: string): number => {
@@ -194,6 +195,7 @@ export function buildCli(): Command {
   program.addCommand(keysCommand());
   program.addCommand(demoCommand());
   program.addCommand(migrateDbCommand());
+  program.addCommand(configCommand());
 
   program
     .command('worker')

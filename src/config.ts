@@ -1,12 +1,22 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
-import { CronExpressionParser } from 'cron-parser';
-import { DEFAULT_EVENT_TYPES, eventTypesFromEnv, eventWeights, withWeights, type EventTypeSpec } from './event-types.js';
-import { BACKEND_CHOICES, MODEL_NAMES, type BackendChoice, type ModelName } from './models/model.js';
+import type { z } from 'zod';
+import { DEFAULT_EVENT_TYPES, eventWeights, withWeights, type EventTypeSpec } from './event-types.js';
+import type { BackendChoice, ModelName } from './models/model.js';
 import type { ThreadSetting } from './train/threads.js';
+import { cronProblem, envSchema } from './config/env.js';
+import { ConfigFileError, readConfigFile, type ConfigFile } from './config/file.js';
+import { pipelineFrom } from './config/pipeline-env.js';
+import type { PipelineConfig } from './config/pipeline.js';
+import { SETTINGS } from './config/settings.js';
 
-/** Thrown when an environment variable is missing or malformed; names the variable. */
+export { POSTGRES_URL } from './config/env.js';
+
+/**
+ * A bad setting: `variable` is the environment variable, or `file: section.key` when the value
+ * came from the configuration file.
+ */
 export class ConfigError extends Error {
   constructor(
     readonly variable: string,
@@ -17,106 +27,16 @@ export class ConfigError extends Error {
   }
 }
 
-/** What selects PostgreSQL, in DATABASE_URL and in the CLI's `--db`/`--to`. */
-export const POSTGRES_URL = /^postgres(ql)?:\/\//;
-
-const intFromEnv = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const numFromEnv = () => z.coerce.number().refine(Number.isFinite, 'must be a finite number');
-const boolFromEnv = () =>
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'])
-    .transform((v) => v === 'true' || v === '1' || v === 'yes');
-
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Why `expression` is not a usable cron schedule, or null when it is. */
-function cronProblem(expression: string, tz: string): string | null {
-  try {
-    CronExpressionParser.parse(expression, { tz }).next();
-    return null;
-  } catch (err) {
-    return `is not a cron expression (${(err as Error).message}); e.g. "0 3 * * *" for 03:00 every day`;
-  }
-}
-
-const envSchema = z.object({
-  PORT: intFromEnv(0, 65535).default(8080),
-  HOST: z.string().min(1).default('127.0.0.1'),
-  DATABASE_PATH: z.string().min(1).default('./data/recflow.db'),
-  DATABASE_URL: z
-    .string()
-    .regex(POSTGRES_URL, 'must be a postgres:// or postgresql:// URL (unset: SQLite at DATABASE_PATH)')
-    .optional(),
-  PG_POOL_SIZE: intFromEnv(1, 1000).default(10),
-  MODEL_DIR: z.string().min(1).default('./data/models'),
-  DATA_DIR: z.string().min(1).optional(),
-  REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
-    .optional(),
-  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  LOG_PRETTY: boolFromEnv().optional(),
-  RATING_MIN: numFromEnv().default(0.5),
-  RATING_MAX: numFromEnv().default(5),
-  MAX_BATCH_SIZE: intFromEnv(1, 100_000).default(10_000),
-  BODY_LIMIT_BYTES: intFromEnv(1024, 256 * 1024 * 1024).default(5 * 1024 * 1024),
-  EVENT_TYPES: eventTypesFromEnv.optional(),
-  EVENT_WEIGHTS: z.string().optional(),
-  SQLITE_SYNCHRONOUS: z.enum(['NORMAL', 'FULL']).default('NORMAL'),
-  SQLITE_BUSY_TIMEOUT_MS: intFromEnv(0, 600_000).default(5000),
-  SHUTDOWN_TIMEOUT_MS: intFromEnv(100, 600_000).default(10_000),
-  MIGRATIONS_DIR: z.string().min(1).optional(),
-  TF_BACKEND: z.enum(BACKEND_CHOICES).default('auto'),
-  TRAIN_THREADS: z.union([z.literal('auto'), intFromEnv(1, 64)]).default('auto'),
-  DEFAULT_MODEL: z.enum(['auto', ...MODEL_NAMES]).default('gmf'),
-  SERVING_MODEL: z.enum(['auto', ...MODEL_NAMES]).optional(),
-  JOB_ATTEMPTS: intFromEnv(1, 20).default(3),
-  JOB_BACKOFF_MS: intFromEnv(0, 3_600_000).default(5000),
-  PROMOTE_TOLERANCE: numFromEnv().pipe(z.number().min(0).max(1)).default(0.01),
-  KEEP_VERSIONS: intFromEnv(1, 1000).default(5),
-  REFIT: boolFromEnv().default(true),
-  MODEL_POLL_MS: intFromEnv(50, 600_000).default(2000),
-  RETRAIN_EVERY: intFromEnv(0, 1_000_000_000).default(0),
-  RETRAIN_CRON: z.string().trim().min(1).optional(),
-  RETRAIN_CRON_TZ: z
-    .string()
-    .refine(isTimeZone, 'must be an IANA time zone such as UTC or Europe/Berlin')
-    .default('UTC'),
-  DISLIKE_THRESHOLD: numFromEnv().default(2),
-  QUEUE_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only').default('recflow-train'),
-  AUTH: z.enum(['on', 'off']).default('on'),
-  METRICS_PUBLIC: boolFromEnv().default(true),
-  DOCS_PUBLIC: boolFromEnv().default(true),
-  RATE_LIMIT_REQUESTS: intFromEnv(0, 100_000_000).default(0),
-  RATE_LIMIT_BYTES: intFromEnv(0, 1024 ** 4).default(0),
-  WORKER_HEARTBEAT_FILE: z.string().min(1).optional(),
-  WORKER_METRICS_PORT: intFromEnv(0, 65535).default(0),
-  JOB_LOCK_MS: intFromEnv(1000, 3_600_000).default(30_000),
-  JOB_RECONCILE_MS: intFromEnv(1000, 86_400_000).default(30_000),
-  REQUEST_TIMEOUT_MS: intFromEnv(0, 3_600_000).default(30_000),
-  FAULT_SNAPSHOT_DELAY_MS: intFromEnv(0, 600_000).default(0),
-  FAULT_SNAPSHOT_ERROR: z.string().regex(/^E[A-Z]{2,15}$/, 'an errno code such as ENOSPC').optional(),
-  HISTORY_LIMIT: intFromEnv(1, 100_000).default(500),
-  INFLIGHT_BODY_BYTES: intFromEnv(1024, 64 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
-  RECOMMENDATION_CACHE_BYTES: intFromEnv(0, 64 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
-  POPULARITY_REFRESH_MS: intFromEnv(100, 86_400_000).default(30_000),
-  STATS_REFRESH_MS: intFromEnv(100, 86_400_000).default(5_000),
-  DASHBOARD_DIR: z.string().min(1).optional(),
-  POPULARITY_WINDOW_DAYS: intFromEnv(0, 100_000).default(0),
-  ANN_MIN_ITEMS: intFromEnv(0, 1_000_000_000).default(50_000),
-  RECOMMENDATION_CACHE_SIZE: intFromEnv(0, 10_000_000).default(20_000),
-  RECOMMENDATION_CACHE_TTL_MS: intFromEnv(0, 86_400_000).default(60_000),
-});
+/** Where each setting's value came from, by variable name. */
+export type SettingOrigin = 'env' | 'file' | 'default';
 
 export interface Config {
+  /** The configuration file read at start (RECFLOW_CONFIG, or ./recflow.yaml when it exists), or null. */
+  configFile: string | null;
+  /** Where each setting came from: the environment overrides the file, the file the defaults. */
+  origins: Record<string, SettingOrigin>;
+  /** Sources, ranker, rules, diversity, fallback and paging of recommendations (the file's `pipeline`). */
+  pipeline: PipelineConfig;
   port: number;
   host: string;
   databasePath: string;
@@ -204,8 +124,6 @@ export interface Config {
   inflightBodyBytes: number;
   /** Approximate bytes of cached recommendation answers (with RECOMMENDATION_CACHE_SIZE as the entry bound). */
   recommendationCacheBytes: number;
-  /** Days of interactions before the newest one that popularity counts; 0 = all time. */
-  popularityWindowDays: number;
   /** How often the popularity fallback is recomputed, off the request path. */
   popularityRefreshMs: number;
   /** The dashboard's figures: data counts are recomputed (in the reader thread) and serving rates sampled this often. */
@@ -223,31 +141,71 @@ export interface Config {
 /** The migrations shipped with the package: `<root>/migrations`, the same from `src/` and `dist/`. */
 export const DEFAULT_MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'migrations');
 
+export interface LoadConfigOptions {
+  /** A configuration file to read (overrides RECFLOW_CONFIG); null reads none. */
+  file?: string | null;
+  /** Read ./recflow.yaml when it exists and neither `file` nor RECFLOW_CONFIG names one (the processes do; tests do not). */
+  discover?: boolean;
+}
+
+/** Which file to read: an explicit one, RECFLOW_CONFIG, or ./recflow.yaml when discovering. */
+function configFilePath(env: Record<string, string | undefined>, options: LoadConfigOptions): string | null {
+  if (options.file !== undefined) return options.file;
+  if (env.RECFLOW_CONFIG) return env.RECFLOW_CONFIG;
+  return options.discover && existsSync('recflow.yaml') ? 'recflow.yaml' : null;
+}
+
+function readFileOrThrow(file: string | null): ConfigFile | null {
+  if (!file) return null;
+  try {
+    return readConfigFile(file);
+  } catch (err) {
+    if (err instanceof ConfigFileError) throw new ConfigError(`${err.file}: ${err.at}`, err.message);
+    throw err;
+  }
+}
+
+/** Names a bad value where the operator set it: the variable, or the file and its section.key. */
+function errorAt(variable: string, fromEnv: Record<string, string>, file: ConfigFile | null): string {
+  if (variable in fromEnv || !file || !(variable in file.values)) return variable;
+  return `${file.path}: ${SETTINGS.find((s) => s.env === variable)?.path ?? variable}`;
+}
+
 /**
- * Parses configuration from an environment once at startup. Throws {@link ConfigError}
- * naming the first bad variable; nothing else in the code base reads `process.env`.
+ * Parses configuration once at startup: defaults, then the configuration file, then the
+ * environment, which overrides both. Throws {@link ConfigError} naming the first bad variable
+ * (or file key); nothing else in the code base reads `process.env`.
  */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = envSchema.safeParse(present);
+export function loadConfig(env: Record<string, string | undefined> = process.env, options: LoadConfigOptions = { discover: env === process.env }): Config {
+  const file = readFileOrThrow(configFilePath(env, options));
+  const fromEnv = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')) as Record<string, string>;
+  const parsed = envSchema.safeParse({ ...(file?.values ?? {}), ...fromEnv });
+  const fail = (variable: string, message: string): never => {
+    throw new ConfigError(errorAt(variable, fromEnv, file), message);
+  };
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new ConfigError(String(issue.path[0] ?? 'env'), issue.message);
+    return fail(String(issue.path[0] ?? 'env'), issue.message);
   }
   const e = parsed.data;
-  if (e.RATING_MIN >= e.RATING_MAX) {
-    throw new ConfigError('RATING_MIN', `must be below RATING_MAX (${e.RATING_MAX})`);
-  }
+  if (e.RATING_MIN >= e.RATING_MAX) fail('RATING_MIN', `must be below RATING_MAX (${e.RATING_MAX})`);
   if (e.RETRAIN_CRON !== undefined) {
     const problem = cronProblem(e.RETRAIN_CRON, e.RETRAIN_CRON_TZ);
-    if (problem) throw new ConfigError('RETRAIN_CRON', problem);
+    if (problem) fail('RETRAIN_CRON', problem);
   }
   const databasePath = e.DATABASE_PATH;
   // Training and the background reader open the database from worker threads: it must be a file.
-  if (databasePath === ':memory:') throw new ConfigError('DATABASE_PATH', 'must be a file path (worker threads share the database; :memory: cannot be shared)');
+  if (databasePath === ':memory:') fail('DATABASE_PATH', 'must be a file path (worker threads share the database; :memory: cannot be shared)');
   const eventTypes = withWeights(e.EVENT_TYPES ?? DEFAULT_EVENT_TYPES, e.EVENT_WEIGHTS ?? '');
-  if (typeof eventTypes === 'string') throw new ConfigError('EVENT_WEIGHTS', eventTypes);
+  if (typeof eventTypes === 'string') return fail('EVENT_WEIGHTS', eventTypes);
+  const pipeline = pipelineFrom(file, fromEnv, Object.keys(eventTypes), (at, message) => {
+    throw new ConfigError(at, message);
+  });
+  const origins = Object.fromEntries(SETTINGS.map((s) => [s.env, s.env in fromEnv ? 'env' : file && s.env in file.values ? 'file' : 'default'])) as Record<string, SettingOrigin>;
   return {
+    configFile: file?.path ?? null,
+    origins,
+    pipeline,
     port: e.PORT,
     host: e.HOST,
     databasePath,
@@ -302,7 +260,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     popularityRefreshMs: e.POPULARITY_REFRESH_MS,
     statsRefreshMs: e.STATS_REFRESH_MS,
     dashboardDir: e.DASHBOARD_DIR,
-    popularityWindowDays: e.POPULARITY_WINDOW_DAYS,
     annMinItems: e.ANN_MIN_ITEMS,
     recommendationCacheSize: e.RECOMMENDATION_CACHE_SIZE,
     recommendationCacheTtlMs: e.RECOMMENDATION_CACHE_TTL_MS,

@@ -28,6 +28,13 @@ export class Metrics {
     labelNames: ['route', 'source', 'model', 'method'] as const,
     registers: [this.registry],
   });
+  /** Label values are the configured source names (plus pin:<rule>): bounded by the configuration, never by the data. */
+  readonly slots = new Counter({
+    name: 'recflow_pipeline_slots_total',
+    help: 'Items served by the recommendation pipeline, by route and the source credited with each item',
+    labelNames: ['route', 'source'] as const,
+    registers: [this.registry],
+  });
   readonly keyRequests = new Counter({
     name: 'recflow_key_requests_total',
     help: 'Authenticated requests by key name and outcome (ok, client_error, server_error, rate_limited)',

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../src/config.js';
+import { ENVIRONMENT_VARIABLES } from '../src/config/settings.js';
 
 /** No Docker engine runs here: the files are checked by construction. */
 interface Instruction {
@@ -125,7 +126,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('sets only variables the service reads, and their defaults pass its config validation', () => {
-    const known = new Set([...readFileSync('src/config.ts', 'utf8').matchAll(/^ {2}([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1]));
+    const known = new Set(ENVIRONMENT_VARIABLES);
     // Compose interpolation with nothing set in the shell: ${X:-d} and ${X-d} give d, ${X} gives ''.
     const interpolate = (v: string) => v.replace(/\$\{[A-Z0-9_]+(?::?-([^}]*))?\}/g, (_m, fallback: string | undefined) => fallback ?? '');
     const envOf = (name: string) => Object.fromEntries(Object.entries(services[name].environment!).map(([k, v]) => [k, interpolate(String(v))]));

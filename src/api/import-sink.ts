@@ -5,7 +5,7 @@ import type { EventsRepository } from '../db/events-repository.js';
 import type { RatingsRepository } from '../db/ratings-repository.js';
 import { AppError } from '../errors.js';
 import type { CatalogueChange } from '../serving/catalogue.js';
-import type { CatalogueWrites } from '../serving/database-thread.js';
+import type { CatalogueWrites } from '../db/thread/database-thread.js';
 import type { ImportSink } from './routes/bulk.js';
 import { toEventRecords, toRatingRecords } from './routes/ingest.js';
 import { putItemsBody, putUserBody } from './schemas/catalogue.js';
@@ -55,7 +55,7 @@ export function createImportSink(o: ImportSinkOptions): ImportSink {
     items: async (records) => {
       const { items } = parse(schemas.items, { items: records }) as { items: ItemMeta[] };
       const { version } = await o.writes.putItems(items, Date.now());
-      o.onCatalogueChange(items.map(({ itemId, categories, hidden, availableFrom, availableUntil }) => ({ itemId, categories, hidden, availableFrom, availableUntil })), version);
+      o.onCatalogueChange(items.map(({ itemId, categories, labels, hidden, availableFrom, availableUntil }) => ({ itemId, categories, labels, hidden, availableFrom, availableUntil })), version);
       return items.length;
     },
     users: async (records) => {

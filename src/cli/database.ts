@@ -8,7 +8,7 @@ export const DB_OPTION_HELP = 'database: a SQLite file or a postgres:// URL (def
 export function configWithDb(db: string | undefined): Config {
   if (!db) return loadConfig();
   const override = POSTGRES_URL.test(db) ? { DATABASE_URL: db } : { DATABASE_PATH: db, DATABASE_URL: undefined };
-  return loadConfig({ ...process.env, ...override });
+  return loadConfig({ ...process.env, ...override }, { discover: true });
 }
 
 /** Opens the configured database (migrated) for one command and closes it after. */

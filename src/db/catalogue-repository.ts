@@ -31,7 +31,12 @@ export interface CatalogueRows {
   version: number;
   restricted: { itemId: string; hidden: boolean; availableFrom: number | null; availableUntil: number | null }[];
   categories: { itemId: string; category: string }[];
+  /** Items with labels (title, brand, …): rules, the ranker and display read them. */
+  labels: { itemId: string; labels: Record<string, string> }[];
 }
+
+/** Labels as both engines store them: a JSON object of strings, or null. */
+export const parseLabels = (json: string | null): Record<string, string> => (json ? (JSON.parse(json) as Record<string, string>) : {});
 
 export interface CatalogueRepository {
   /** Creates or replaces items' metadata, all-or-nothing; returns how many were created and the catalogue version after the write. */
@@ -49,6 +54,8 @@ export interface CatalogueRepository {
   eraseUser(userId: string): Promise<{ ratings: number; events: number } | undefined>;
   version(): Promise<number>;
   rows(): Promise<CatalogueRows>;
+  /** Every user with labels (the retrain job's ranker reads them; O(users), never on a request). */
+  userLabels(): Promise<UserLabels[]>;
 }
 
 /** An `items` row as both engines return it. */

@@ -16,6 +16,8 @@ export interface UserHistory {
   createdAt: number;
   /** Most recent first. */
   items: UserItem[];
+  /** The user's labels (plan, country, …), for the ranker. */
+  labels: Record<string, string>;
 }
 
 /** Interactions with an item on one day: positive ratings (`type` null) or events of one type. */
@@ -35,13 +37,16 @@ export interface ServingRepository {
   /** The user's items (ratings and events), most recent first, at most `limit`; null for an unknown user. */
   userHistory(userId: string, eventWeights: Readonly<Record<string, number>>, limit: number): Promise<UserHistory | null>;
   itemExists(itemId: string): Promise<boolean>;
-  /** Interactions per item and day (epoch day), for recency-weighted popularity. */
-  /** Per item and day since `sinceMs`: ratings above `dislikeAt`, and events by type. */
+  /** Per item and day (epoch day) since `sinceMs`: ratings above `dislikeAt`, and events by type (leaderboards). */
   dailyCounts(sinceMs: number, dislikeAt: number): Promise<DailyCount[]>;
   /** Newest interaction (epoch ms), 0 without any: popularity's clock for old data. */
   newestInteraction(): Promise<number>;
   /** The `limit` most recently created items that are not hidden, newest first. */
   latestItems(limit: number): Promise<LatestItem[]>;
+  /** Ids of the items in a category (a leaderboard's filter; read in a database thread). */
+  itemsInCategory(category: string): Promise<string[]>;
+  /** Ids of the items whose label `key` has this value. */
+  itemsWithLabel(key: string, value: string): Promise<string[]>;
 }
 
 

@@ -20,6 +20,7 @@ export interface Restriction {
 export interface CatalogueChange extends Restriction {
   itemId: string;
   categories: readonly string[];
+  labels: Readonly<Record<string, string>>;
 }
 
 export interface ItemFilter {
@@ -40,6 +41,7 @@ export class CatalogueState {
   readonly restrictions = new Map<string, Restriction>();
   readonly members = new Map<string, Set<string>>();
   readonly categoriesOf = new Map<string, readonly string[]>();
+  readonly labelsOf = new Map<string, Readonly<Record<string, string>>>();
 
   /** Replaces one item's entries (a write touches only the items it names). */
   set(change: CatalogueChange): void {
@@ -47,6 +49,8 @@ export class CatalogueState {
     for (const c of this.categoriesOf.get(itemId) ?? []) this.members.get(c)?.delete(itemId);
     if (change.categories.length) this.categoriesOf.set(itemId, [...change.categories]);
     else this.categoriesOf.delete(itemId);
+    if (Object.keys(change.labels).length) this.labelsOf.set(itemId, change.labels);
+    else this.labelsOf.delete(itemId);
     for (const c of change.categories) {
       let set = this.members.get(c);
       if (!set) this.members.set(c, (set = new Set()));
@@ -80,11 +84,12 @@ async function stateFromRows(rows: CatalogueRows): Promise<CatalogueState> {
     if (k % LOAD_SLICE === LOAD_SLICE - 1) await yieldToEventLoop();
   }
   const restricted = new Map(rows.restricted.map((r) => [r.itemId, r]));
-  const ids = new Set([...grouped.keys(), ...restricted.keys()]);
+  const labelled = new Map(rows.labels.map((r) => [r.itemId, r.labels]));
+  const ids = new Set([...grouped.keys(), ...restricted.keys(), ...labelled.keys()]);
   let k = 0;
   for (const itemId of ids) {
     const r = restricted.get(itemId);
-    state.set({ itemId, categories: grouped.get(itemId) ?? [], hidden: r?.hidden ?? false, availableFrom: r?.availableFrom ?? null, availableUntil: r?.availableUntil ?? null });
+    state.set({ itemId, categories: grouped.get(itemId) ?? [], labels: labelled.get(itemId) ?? {}, hidden: r?.hidden ?? false, availableFrom: r?.availableFrom ?? null, availableUntil: r?.availableUntil ?? null });
     if (++k % LOAD_SLICE === 0) await yieldToEventLoop();
   }
   return state;
@@ -157,6 +162,15 @@ export class Catalogue {
       },
       (err: unknown) => this.log.error({ err: (err as Error).message }, 'catalogue version check failed'),
     );
+  }
+
+  /** An item's categories as requests see them (rules, diversity, the ranker). */
+  categoriesOf(itemId: string): readonly string[] {
+    return this.state.categoriesOf.get(itemId) ?? [];
+  }
+
+  labelsOf(itemId: string): Readonly<Record<string, string>> {
+    return this.state.labelsOf.get(itemId) ?? {};
   }
 
   /** The catalogue version requests currently see (part of cached answers' keys). */

@@ -3,6 +3,7 @@ import { isItemBased, type RecModel } from '../models/model.js';
 import { AnnIndex } from './ann.js';
 import { gramInSlices } from './fold-in.js';
 import { MatrixScorer } from './kernels/dot.js';
+import type { SnapshotArtifacts } from './artifacts.js';
 import type { LoadedSnapshot } from './snapshots.js';
 import { topN, type Scored } from './top-n.js';
 import { yieldToEventLoop } from './yield.js';
@@ -49,6 +50,11 @@ export class ServingIndex {
   readonly popularity: Float32Array;
   private gram: Float64Array | null = null;
   readonly metrics: LoadedSnapshot['manifest']['metrics'];
+  /**
+   * The retrain job's artifacts for the pipeline (recent items per user, co-occurrence, score
+   * references, ranker). Set from the snapshot; only the job's in-memory indexes replace it.
+   */
+  artifacts: SnapshotArtifacts;
   /** Newest ingest (epoch ms) in the snapshot's training data; user records created later are not in it. */
   readonly dataUntil: number;
   /** user → all items; unit item → all items (the same scorer when the model is cosine already). */
@@ -68,6 +74,7 @@ export class ServingIndex {
     this.modelName = snapshot.manifest.model;
     this.version = snapshot.manifest.version;
     this.metrics = snapshot.manifest.metrics;
+    this.artifacts = snapshot.artifacts;
     this.dataUntil = snapshot.manifest.watermark.lastIngestAt ?? Number.POSITIVE_INFINITY;
     this.itemIds = snapshot.itemIds;
     this.userIds = snapshot.userIds;
@@ -148,6 +155,14 @@ export class ServingIndex {
     return null;
   }
 
+  /** Scores (dot plus item bias) of the given items for a vector in this index's user space. */
+  scoreVectorAt(v: Float32Array, items: ArrayLike<number>): Float32Array {
+    const out = new Float32Array(items.length);
+    const bias = this.dotBias;
+    for (let k = 0; k < items.length; k++) out[k] = this.score(this.itemVectors, bias, v, items[k]);
+    return out;
+  }
+
   /** Top-n items for a vector in this index's user space (fold-in users): approximate when large. */
   topForVector(v: Float32Array, n: number, skip: (i: number) => boolean): Scored[] {
     const approx = this.ann ? this.annTop(this.ann, this.itemVectors, this.dotBias, v, n, skip) : null;
@@ -217,6 +232,13 @@ export class ServingIndex {
     return approx ?? topN(this.cosineTo(i), n, skipSelf);
   }
 
+  /** Items closest (cosine) to a unit vector in the item space: approximate when large. */
+  similarToVector(unit: Float32Array, n: number, skip: (item: number) => boolean): Scored[] {
+    if (!this.itemUnit || !this.unitScorer) return [];
+    const approx = this.annUnit ? this.annTop(this.annUnit, this.itemUnit, null, unit, n, skip) : null;
+    return approx ?? topN(this.unitScorer.scores(unit), n, skip);
+  }
+
   private cosineTo(i: number): Float32Array {
     const d = this.dims;
     return this.unitScorer!.scores(this.itemUnit!.subarray(i * d, (i + 1) * d));
@@ -230,7 +252,21 @@ export class ServingIndex {
     const unit = this.userUnit;
     if (!unit) return null;
     const d = this.dims;
-    const v = unit.subarray(u * d, (u + 1) * d);
+    return this.usersClosestTo(unit.subarray(u * d, (u + 1) * d), n, u);
+  }
+
+  /** Users closest (cosine) to a vector in the user space, trained or folded in; null without user vectors. */
+  similarUsersTo(v: Float32Array, n: number): Scored[] | null {
+    if (!this.userUnit) return null;
+    let norm = 0;
+    for (let f = 0; f < v.length; f++) norm += v[f] * v[f];
+    if (norm === 0) return [];
+    const unitV = Float32Array.from(v, (x) => x / Math.sqrt(norm));
+    return this.usersClosestTo(unitV, n, -1);
+  }
+
+  private usersClosestTo(v: Float32Array, n: number, u: number): Scored[] {
+    const unit = this.userUnit!;
     const skip = (w: number): boolean => w === u;
     if (this.annUsers) {
       const found = this.annUsers.search(v, n + 1).filter((w) => !skip(w));

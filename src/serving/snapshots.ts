@@ -7,6 +7,7 @@ import type { DataWatermark } from '../db/training-data-repository.js';
 import { MODEL_NAMES, type RecModel, type ServingEmbeddings } from '../models/model.js';
 import { loadModel, saveModel } from '../models/persist.js';
 import type { TrainResult } from '../train/trainer.js';
+import { decodeArtifacts, encodeArtifacts, type EncodedArtifacts, type SnapshotArtifacts } from './artifacts.js';
 
 export const MANIFEST_FORMAT = 'recflow-snapshot/1';
 export const VERSION_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -25,6 +26,8 @@ const manifestSchema = z.object({
   embeddings: z.object({ kind: z.string(), exact: z.boolean(), users: z.number(), items: z.number(), factors: z.number() }),
   jobId: z.string().nullable(),
   files: z.record(z.string(), fileEntry),
+  /** What the pipeline reads besides the model (score references, the learned ranker); its files are under `pipeline/`. */
+  pipeline: z.record(z.string(), z.unknown()).optional(),
 });
 export type Manifest = z.infer<typeof manifestSchema>;
 
@@ -38,6 +41,7 @@ export interface LoadedSnapshot {
   embeddings: ServingEmbeddings;
   /** Training interactions per item (dense ids of this snapshot). */
   popularity: Float32Array;
+  artifacts: SnapshotArtifacts;
 }
 
 export interface SnapshotInput {
@@ -48,7 +52,11 @@ export interface SnapshotInput {
   popularity: Float32Array;
   watermark: DataWatermark;
   jobId: string | null;
+  /** The pipeline's artifacts (recent items, co-occurrence, score references, the ranker). */
+  artifacts?: SnapshotArtifacts;
 }
+
+const ARTIFACTS_DIR = 'pipeline';
 
 /** A sortable, file-name-safe version id: UTC time to the millisecond plus 4 random hex digits. */
 export function newVersionId(now = new Date()): string {
@@ -174,6 +182,11 @@ export async function writeSnapshot(modelDir: string, input: SnapshotInput, vers
     await writeDurable(join(tmp, 'item-embeddings.f32'), bytes(emb.item.data));
     if (emb.user) await writeDurable(join(tmp, 'user-embeddings.f32'), bytes(emb.user.data));
     if (emb.itemBias) await writeDurable(join(tmp, 'item-bias.f32'), bytes(emb.itemBias));
+    const artifacts = input.artifacts ? encodeArtifacts(input.artifacts) : null;
+    if (artifacts) {
+      await mkdir(join(tmp, ARTIFACTS_DIR));
+      for (const [name, data] of Object.entries(artifacts.files)) await writeDurable(join(tmp, ARTIFACTS_DIR, name), data);
+    }
     const files: Manifest['files'] = {};
     for (const path of await listFiles(tmp)) {
       const buf = await readFile(path);
@@ -195,8 +208,10 @@ export async function writeSnapshot(modelDir: string, input: SnapshotInput, vers
       embeddings: { kind: emb.kind, exact: emb.exact, users: input.userIds.length, items: input.itemIds.length, factors: emb.item.cols },
       jobId: input.jobId,
       files,
+      ...(artifacts ? { pipeline: artifacts.meta } : {}),
     };
     await writeDurable(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2));
+    if (artifacts) await fsyncDir(join(tmp, ARTIFACTS_DIR));
     await fsyncDir(join(tmp, 'model', 'weights'));
     await fsyncDir(join(tmp, 'model'));
     await fsyncDir(tmp);
@@ -235,7 +250,16 @@ export async function readSnapshot(dir: string): Promise<LoadedSnapshot> {
     : null;
   const itemBias = manifest.files['item-bias.f32'] ? await readF32(join(dir, 'item-bias.f32'), itemIds.length) : undefined;
   const embeddings: ServingEmbeddings = { kind: e.kind as ServingEmbeddings['kind'], exact: e.exact, user, item, ...(itemBias ? { itemBias } : {}) };
-  return { manifest, dir, model, userIds, itemIds, embeddings, popularity };
+  return { manifest, dir, model, userIds, itemIds, embeddings, popularity, artifacts: decodeArtifacts(await readArtifacts(dir, manifest)) };
+}
+
+/** The artifact files the manifest lists (already checksummed) and its pipeline metadata; null for a snapshot without. */
+async function readArtifacts(dir: string, manifest: Manifest): Promise<EncodedArtifacts | null> {
+  if (!manifest.pipeline) return null;
+  const files: Record<string, Uint8Array> = {};
+  const prefix = `${ARTIFACTS_DIR}/`;
+  for (const file of Object.keys(manifest.files).filter((f) => f.startsWith(prefix))) files[file.slice(prefix.length)] = await readFile(join(dir, file));
+  return { files, meta: manifest.pipeline };
 }
 
 /** Deletes a snapshot directory; refuses anything that is not a plain `<model>/<version>` below modelDir. */

@@ -23,6 +23,11 @@ export class Refreshed<T> {
     return this.current;
   }
 
+  /** Replaces the value (one computed elsewhere). */
+  set(value: T): void {
+    this.current = value;
+  }
+
   /** Computes the first value and keeps it fresh on a timer. */
   async start(): Promise<void> {
     await this.refresh();

@@ -2,7 +2,7 @@ import type { Interactions } from '../data/interactions.js';
 import type { BackendInfo } from '../models/backend.js';
 import { ModelInputError, TrainingAborted, type ModelName, type RecModel } from '../models/model.js';
 import type { RankingMetrics } from './evaluate.js';
-import { refitModel, trainModel, type TrainHooks, type TrainResult } from './trainer.js';
+import { evaluationSplit, refitModel, trainModel, type TrainHooks, type TrainResult } from './trainer.js';
 
 /** One configuration `auto` tries. */
 export interface AutoCandidate {
@@ -127,6 +127,10 @@ export async function searchModels(data: Interactions, options: AutoOptions, bac
     }
   }
   if (!best) throw new ModelInputError('auto: no candidate could be trained within the budget');
+  if (hooks.onEvaluated) {
+    const seed = best.result.data.seed;
+    await hooks.onEvaluated({ model: best.model, ...evaluationSplit(data, 'loo', seed), test: best.result.test, seed });
+  }
   if (!options.refit) return { leaderboard, winner: best.index, model: best.model, result: best.result };
   const refit = await refitModel(data, best.model, best.result.fit, hooks, options.threads ?? 1);
   return { leaderboard, winner: best.index, model: refit.model, result: { ...best.result, refit: refit.summary } };

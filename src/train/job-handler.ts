@@ -12,6 +12,8 @@ import { promotionPolicy } from './promotion.js';
 import { DEFAULT_AUTO_BUDGET_MINUTES, searchModels, type LeaderboardEntry } from './auto.js';
 import { trainModel, type RefitSummary, type TrainProgress } from './trainer.js';
 import { trainingThreads } from './threads.js';
+import { labelFacts, PipelineJob } from './pipeline-job.js';
+import type { RankerReport } from './ranker-fit.js';
 
 /** What a retrain job carries (validated again by the worker: the payload crossed a process boundary). */
 export const retrainRequestSchema = z.strictObject({
@@ -46,6 +48,8 @@ export interface JobResult {
   backend: string;
   /** `auto` jobs: every candidate tried, with validation and test metrics and seconds. */
   leaderboard?: LeaderboardEntry[];
+  /** The recommendation pipeline on the same split: its ranker, whether a learned one was kept, and its metrics beside the model's. */
+  pipeline: RankerReport | null;
 }
 
 export interface JobContext {
@@ -116,7 +120,8 @@ export async function runTrainingJob(request: RetrainRequest, ctx: JobContext): 
   const { rows, watermark } = await store.training.read(config.eventWeights);
   const data = buildInteractions(positiveRows(rows, config.dislikeThreshold), config.ratingMax);
   throwIfAborted(ctx.signal);
-  const hooks = { signal: ctx.signal, onProgress: (p: TrainProgress) => ctx.onProgress?.(jobPhase(p)) };
+  const pipelineJob = new PipelineJob(data, config.pipeline, await labelFacts(store.catalogue), { annMinItems: config.annMinItems, signal: ctx.signal });
+  const hooks = { signal: ctx.signal, onProgress: (p: TrainProgress) => ctx.onProgress?.(jobPhase(p)), onEvaluated: pipelineJob.onEvaluated };
   const refit = request.refit ?? config.refit;
   const threads = trainingThreads(config.trainThreads, nPairs(data), ctx.spareCores ?? 0);
   const { model, result, leaderboard } =
@@ -125,6 +130,8 @@ export async function runTrainingJob(request: RetrainRequest, ctx: JobContext): 
       : { ...(await trainModel(data, { model: request.model, hyper: request.hyper, epochs: request.epochs, patience: request.patience, split: request.split, refit, threads }, ctx.backend, hooks)), leaderboard: null };
   throwIfAborted(ctx.signal);
   ctx.onProgress?.({ phase: 'saving' });
+  const artifacts = await pipelineJob.artifactsFor(model);
+  throwIfAborted(ctx.signal);
   const snapshot = await writeSnapshot(config.modelDir, {
     model,
     result,
@@ -133,6 +140,7 @@ export async function runTrainingJob(request: RetrainRequest, ctx: JobContext): 
     popularity: itemPopularity(data),
     watermark,
     jobId: ctx.jobId,
+    artifacts,
   });
   const version = snapshot.manifest.version;
   if (ctx.signal?.aborted) {
@@ -172,5 +180,6 @@ export async function runTrainingJob(request: RetrainRequest, ctx: JobContext): 
     refit: result.refit ?? null,
     backend: ctx.backend.name,
     ...(leaderboard ? { leaderboard } : {}),
+    pipeline: pipelineJob.report,
   };
 }

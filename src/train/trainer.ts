@@ -4,7 +4,7 @@ import { leaveOneOutSplit, ratioSplit, type DataSplit } from '../data/split.js';
 import type { BackendInfo } from '../models/backend.js';
 import type { EpochProgress, FitOptions, FitSummary, ModelName, RecModel } from '../models/model.js';
 import { createModel, DEFAULT_EPOCHS, withModelSeed } from '../models/registry.js';
-import { buildEvalSet, evaluateFullRanking, evaluateSampled, type RankingMetrics } from './evaluate.js';
+import { buildEvalSet, evaluateFullRanking, evaluateSampled, type EvalSet, type RankingMetrics } from './evaluate.js';
 import { PermanentJobError } from './errors.js';
 
 export type SplitKind = 'loo' | 'ratio';
@@ -37,7 +37,19 @@ export interface TrainProgress extends Partial<EpochProgress> {
   stage?: string;
 }
 
+/** A model just evaluated, before any refit: what the pipeline's ranker is fit and judged on. */
+export interface Evaluated {
+  model: RecModel;
+  split: DataSplit;
+  validSet: EvalSet;
+  testSet: EvalSet;
+  test: RankingMetrics;
+  seed: number;
+}
+
 export interface TrainHooks {
+  /** Called once the model is evaluated and before it is refit (the retrain job fits the pipeline's ranker here). */
+  onEvaluated?: (e: Evaluated) => Promise<void>;
   onProgress?: (p: TrainProgress) => void | Promise<void>;
   signal?: AbortSignal;
   /** Epoch ms after which training stops at the end of the current epoch, keeping the best one so far (a time budget). */
@@ -84,6 +96,17 @@ function splitData(data: Interactions, kind: SplitKind, seed: number): DataSplit
   return kind === 'loo' ? leaveOneOutSplit(data) : ratioSplit(data, new Rng(seed));
 }
 
+/** The split and the sampled evaluation sets of a data set and seed: the same for every model trained on them. */
+export function evaluationSplit(data: Interactions, kind: SplitKind, seed: number, evalNegatives = 99): { split: DataSplit; validSet: EvalSet; testSet: EvalSet } {
+  const split = splitData(data, kind, seed);
+  if (split.test.user.length === 0 || nPairs(split.train) === 0) {
+    throw new NotEnoughDataError(`not enough data to train: ${nPairs(data)} interactions; at least one user needs 3 or more`);
+  }
+  const everSeen = toCsr(data, 'byUser');
+  const negatives = Math.min(evalNegatives, Math.max(1, nItems(data) - 1));
+  return { split, validSet: buildEvalSet(split.valid, everSeen, negatives, seed), testSet: buildEvalSet(split.test, everSeen, negatives, seed + 1) };
+}
+
 /**
  * Fits one model on `data` under the papers' protocol: split, validation HR@10 after every epoch
  * for early stopping, test metrics of the kept epoch. Returns the trained model (its ids are the
@@ -98,14 +121,7 @@ export async function trainModel(data: Interactions, request: TrainRequest, back
   const kind = request.split ?? 'loo';
   const seed = request.seed ?? 42;
   await hooks.onProgress?.({ phase: 'splitting' });
-  const split = splitData(data, kind, seed);
-  if (split.test.user.length === 0 || nPairs(split.train) === 0) {
-    throw new NotEnoughDataError(`not enough data to train: ${nPairs(data)} interactions; at least one user needs 3 or more`);
-  }
-  const everSeen = toCsr(data, 'byUser');
-  const negatives = Math.min(request.evalNegatives ?? 99, Math.max(1, nItems(data) - 1));
-  const validSet = buildEvalSet(split.valid, everSeen, negatives, seed);
-  const testSet = buildEvalSet(split.test, everSeen, negatives, seed + 1);
+  const { split, validSet, testSet } = evaluationSplit(data, kind, seed, request.evalNegatives);
   const hyper = request.seed === undefined ? (request.hyper ?? {}) : withModelSeed(request.model, request.hyper ?? {}, seed);
   const model = createModel(request.model, nUsers(data), nItems(data), hyper);
   const history: EpochProgress[] = [];
@@ -127,7 +143,8 @@ export async function trainModel(data: Interactions, request: TrainRequest, back
   const score = (u: Int32Array, i: Int32Array): Float32Array => model.scorePairs(u, i);
   const valid = evaluateSampled(score, validSet);
   const test = evaluateSampled(score, testSet);
-  const testFull = request.fullRanking ? evaluateFullRanking(score, split.test, everSeen) : undefined;
+  const testFull = request.fullRanking ? evaluateFullRanking(score, split.test, toCsr(data, 'byUser')) : undefined;
+  await hooks.onEvaluated?.({ model, split, validSet, testSet, test, seed });
   sampleRss();
   const refit = request.refit ? await refitModel(data, model, fit, hooks, request.threads ?? 1) : null;
   sampleRss();

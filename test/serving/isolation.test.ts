@@ -52,9 +52,9 @@ describe('popularity off the request path', () => {
       .send({ ratings: [{ userId: 'a', itemId: 'x', rating: 5 }, { userId: 'b', itemId: 'x', rating: 4 }, { userId: 'b', itemId: 'y', rating: 4 }] })
       .expect(200);
     await until(async () => ids((await api(a).get('/users/new/recommendations')).body).join() === 'x,y', 5000, 'ranking with x, y');
-    const computed = a.services.reader.counts.popularity;
+    const computed = a.services.reader.counts.leaderboards;
     for (let k = 0; k < 20; k++) await api(a).get(`/users/n${k}/recommendations?limit=${1 + k}`).expect(200);
-    expect(a.services.reader.counts.popularity).toBe(computed);
+    expect(a.services.reader.counts.leaderboards).toBe(computed);
     // New interactions reach the ranking within the refresh interval, without a request waiting for it.
     await api(a).post('/ratings').send({ ratings: ['c', 'd', 'e'].map((u) => ({ userId: u, itemId: 'z', rating: 5 })) }).expect(200);
     await until(async () => ids((await api(a).get('/users/other/recommendations')).body)[0] === 'z', 5000, 'z on top');

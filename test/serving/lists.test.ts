@@ -37,8 +37,10 @@ describe('GET /popular', () => {
     expect(ids(res.body)).toEqual(['bought', 'liked']);
     expect(res.body.items[0].score).toBeCloseTo(4, 6);
     expect(res.body.computedAt).toMatch(/^\d{4}-/);
-    // New users get the same fallback.
-    expect(ids((await api(a).get('/users/nobody/recommendations')).body)).toEqual(['bought', 'liked']);
+    // New users get the same leaderboard first; the fallback chain then fills the list with the newest items.
+    const newUser = (await api(a).get('/users/nobody/recommendations')).body;
+    expect(ids(newUser).slice(0, 2)).toEqual(['bought', 'liked']);
+    expect(newUser.items.map((i: { source: string }) => i.source)).toEqual(['popular', 'popular', ...newUser.items.slice(2).map(() => 'latest')]);
   });
 
   it('filters by category like recommendations', async () => {
@@ -59,7 +61,7 @@ describe('GET /latest', () => {
       await new Promise((r) => setTimeout(r, 5));
     }
     await api(a).put('/items/hidden').send({ hidden: true }).expect(200);
-    a.services.popularity.changed();
+    a.services.leaderboards.changed();
     await until(async () => ids((await api(a).get('/latest')).body).length === 3, 15_000, 'latest list');
     const res = await api(a).get('/latest');
     expect(ids(res.body)).toEqual(['new', 'mid', 'old']);

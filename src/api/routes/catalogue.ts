@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { CatalogueRepository, ItemMeta, ItemView, UserView } from '../../db/catalogue-repository.js';
 import type { CatalogueChange } from '../../serving/catalogue.js';
-import type { CatalogueWrites } from '../../serving/database-thread.js';
+import type { CatalogueWrites } from '../../db/thread/database-thread.js';
 import { notFound } from '../../errors.js';
 import { bodyErrors, errorResponse } from '../schemas/common.js';
 import { erasedUserResponse, itemParams, itemResponse, putItemBody, putItemsBody, putItemsResponse, putUserBody, userParams, userResponse } from '../schemas/catalogue.js';
@@ -23,7 +23,7 @@ const READ = { scope: 'read' as const };
 const WRITE = { scope: 'write' as const };
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 const itemView = (v: ItemView) => ({ ...v, availableFrom: iso(v.availableFrom), availableUntil: iso(v.availableUntil), createdAt: new Date(v.createdAt).toISOString(), updatedAt: iso(v.updatedAt) });
-const change = (m: ItemMeta): CatalogueChange => ({ itemId: m.itemId, categories: m.categories, hidden: m.hidden, availableFrom: m.availableFrom, availableUntil: m.availableUntil });
+const change = (m: ItemMeta): CatalogueChange => ({ itemId: m.itemId, categories: m.categories, labels: m.labels, hidden: m.hidden, availableFrom: m.availableFrom, availableUntil: m.availableUntil });
 const userView = (v: UserView) => ({ ...v, createdAt: new Date(v.createdAt).toISOString(), updatedAt: iso(v.updatedAt) });
 
 export const catalogueRoutes: FastifyPluginAsync<CatalogueRoutesOptions> = async (fastify, opts) => {

@@ -3,14 +3,32 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { AppError, notFound } from '../../errors.js';
 import type { ItemFilter } from '../../serving/catalogue.js';
 import { grants } from '../../auth/keys.js';
-import { Recommender, UnknownItemError, UnknownModelError, UnknownUserError, UnsupportedByModelError } from '../../serving/recommender.js';
+import { ItemQueries, UnknownItemError, UnknownLeaderboardError, UnknownUserError, UnsupportedByModelError } from '../../pipeline/item-queries.js';
+import { BadCursorError, CursorExpiredError, Recommender, UnknownModelError, UnknownSourceError, type Recommendation } from '../../pipeline/recommender.js';
 import { bodyErrors, errorResponse } from '../schemas/common.js';
-import { similarUsersQuery, similarUsersResponse, latestResponse, listQuery, popularResponse, recommendParams, recommendQuery, recommendResponse, sessionBody, sessionQuery, sessionResponse, similarParams, similarQuery, similarResponse } from '../schemas/recommend.js';
+import {
+  latestResponse,
+  leaderboardParams,
+  listQuery,
+  popularResponse,
+  recommendParams,
+  recommendQuery,
+  recommendResponse,
+  sessionBody,
+  sessionQuery,
+  sessionResponse,
+  similarParams,
+  similarQuery,
+  similarResponse,
+  similarUsersQuery,
+  similarUsersResponse,
+} from '../schemas/recommend.js';
 
 export interface RecommendRoutesOptions {
   recommender: Recommender;
-  /** Counts answers by source and the model that gave them (metrics). */
-  onAnswer?: (route: 'recommendations' | 'similar' | 'session', answer: { source: 'model' | 'fallback'; model: string; method: 'trained' | 'fold-in' | 'popularity' }) => void;
+  queries: ItemQueries;
+  /** Counts answers by source and the model that gave them, and served slots by source (metrics). */
+  onAnswer?: (route: 'recommendations' | 'similar' | 'session', answer: { source: 'model' | 'fallback'; model: string; method: 'trained' | 'fold-in' | 'popularity'; items: readonly { source: string }[] }) => void;
 }
 
 /** Catalogue filters from the query; hidden items only for an admin key (403 otherwise). */
@@ -25,6 +43,10 @@ function translate(err: unknown): never {
   if (err instanceof UnknownModelError) throw notFound(`active version of model ${err.model}`, 'query.model');
   if (err instanceof UnknownItemError) throw notFound('item', 'params.id');
   if (err instanceof UnknownUserError) throw notFound('user in the model', 'params.id');
+  if (err instanceof UnknownLeaderboardError) throw notFound('leaderboard', 'params.name');
+  if (err instanceof UnknownSourceError) throw new AppError(400, 'validation_failed', 'Invalid request', [{ path: 'query.source', message: err.message }]);
+  if (err instanceof BadCursorError) throw new AppError(400, 'validation_failed', 'Invalid request', [{ path: 'query.cursor', message: err.message }]);
+  if (err instanceof CursorExpiredError) throw new AppError(410, 'cursor_expired', err.message, [{ path: 'query.cursor', message: err.message }]);
   if (err instanceof UnsupportedByModelError) throw new AppError(409, 'not_supported', err.message, [{ path: 'query.model', message: err.message }]);
   throw err;
 }
@@ -32,17 +54,20 @@ function translate(err: unknown): never {
 export const recommendRoutes: FastifyPluginAsync<RecommendRoutesOptions> = async (fastify, opts) => {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const errors = { 400: errorResponse, 403: errorResponse, 404: errorResponse };
+  const answered = (route: 'recommendations' | 'session', answer: Recommendation): Recommendation => {
+    opts.onAnswer?.(route, answer);
+    return answer;
+  };
 
   app.get(
     '/users/:id/recommendations',
-    { config: { scope: 'read' }, schema: { params: recommendParams, querystring: recommendQuery, response: { 200: recommendResponse, ...errors } } },
+    { config: { scope: 'read' }, schema: { params: recommendParams, querystring: recommendQuery, response: { 200: recommendResponse, ...errors, 410: errorResponse } } },
     async (request) => {
-      const { limit, exclude_seen: excludeSeen, model, explain } = request.query;
+      const { limit, offset, cursor, source, exclude_seen: excludeSeen, model, explain } = request.query;
       const filter = filterFrom(request, request.query);
       try {
-        const answer = await opts.recommender.recommend(request.params.id, { limit, excludeSeen, model, filter, explain });
-        opts.onAnswer?.('recommendations', answer);
-        return { userId: request.params.id, ...answer };
+        const answer = await opts.recommender.recommend(request.params.id, { limit, offset, cursor, source, excludeSeen, model, filter, explain });
+        return { userId: request.params.id, ...answered('recommendations', answer) };
       } catch (err) {
         translate(err);
       }
@@ -51,11 +76,11 @@ export const recommendRoutes: FastifyPluginAsync<RecommendRoutesOptions> = async
 
   app.get(
     '/items/:id/similar',
-    { config: { scope: 'read' }, schema: { params: similarParams, querystring: similarQuery, response: { 200: similarResponse, ...errors } } },
+    { config: { scope: 'read' }, schema: { params: similarParams, querystring: similarQuery, response: { 200: similarResponse, ...errors, 409: errorResponse } } },
     async (request) => {
       const filter = filterFrom(request, request.query);
       try {
-        const { method, ...answer } = await opts.recommender.similar(request.params.id, request.query.limit, { model: request.query.model, filter });
+        const { method, ...answer } = await opts.queries.similar(request.params.id, request.query.limit, { model: request.query.model, filter, source: request.query.source });
         opts.onAnswer?.('similar', { ...answer, method });
         return { itemId: request.params.id, ...answer };
       } catch (err) {
@@ -69,31 +94,40 @@ export const recommendRoutes: FastifyPluginAsync<RecommendRoutesOptions> = async
     { config: { scope: 'read' }, schema: { body: sessionBody, querystring: sessionQuery, response: { 200: sessionResponse, ...errors, ...bodyErrors } } },
     async (request) => {
       const filter = filterFrom(request, request.query);
+      const { limit, offset, source, model, explain } = request.query;
       try {
-        const answer = opts.recommender.session(request.body.items, request.body.ratings, { limit: request.query.limit, model: request.query.model, filter, explain: request.query.explain });
-        opts.onAnswer?.('session', answer);
-        return answer;
+        return answered('session', opts.recommender.session(request.body.items, request.body.ratings, { limit, offset, source, model, filter, explain }));
       } catch (err) {
         translate(err);
       }
     },
   );
 
-  app.get('/popular', { config: { scope: 'read' }, schema: { querystring: listQuery, response: { 200: popularResponse, ...errors } } }, async (request) => {
-    const { computedAt, items } = opts.recommender.popular(request.query.limit, filterFrom(request, request.query));
-    return { computedAt: computedAt ? new Date(computedAt).toISOString() : null, items };
-  });
+  const board = (name: string | undefined, request: FastifyRequest, query: { limit: number; category?: string[]; exclude?: string[]; include_hidden: boolean }) => {
+    try {
+      const { computedAt, ...rest } = opts.queries.leaderboard(name, query.limit, filterFrom(request, query));
+      return { ...rest, computedAt: computedAt ? new Date(computedAt).toISOString() : null };
+    } catch (err) {
+      translate(err);
+    }
+  };
+
+  app.get('/popular', { config: { scope: 'read' }, schema: { querystring: listQuery, response: { 200: popularResponse, ...errors } } }, async (request) => board(undefined, request, request.query));
+
+  app.get('/leaderboards/:name', { config: { scope: 'read' }, schema: { params: leaderboardParams, querystring: listQuery, response: { 200: popularResponse, ...errors } } }, async (request) =>
+    board(request.params.name, request, request.query),
+  );
 
   app.get('/latest', { config: { scope: 'read' }, schema: { querystring: listQuery, response: { 200: latestResponse, ...errors } } }, async (request) => ({
-    items: opts.recommender.latest(request.query.limit, filterFrom(request, request.query)).map((i) => ({ itemId: i.itemId, createdAt: new Date(i.createdAt).toISOString() })),
+    items: opts.queries.latest(request.query.limit, filterFrom(request, request.query)).map((i) => ({ itemId: i.itemId, createdAt: new Date(i.createdAt).toISOString() })),
   }));
 
   app.get(
     '/users/:id/similar',
-    { config: { scope: 'read' }, schema: { params: recommendParams, querystring: similarUsersQuery, response: { 200: similarUsersResponse, ...errors, 409: errorResponse } } },
+    { config: { scope: 'read' }, schema: { params: recommendParams.pick({ id: true }), querystring: similarUsersQuery, response: { 200: similarUsersResponse, ...errors, 409: errorResponse } } },
     async (request) => {
       try {
-        return { userId: request.params.id, ...opts.recommender.similarUsers(request.params.id, request.query.limit, request.query.model) };
+        return { userId: request.params.id, ...opts.queries.similarUsers(request.params.id, request.query.limit, request.query.model) };
       } catch (err) {
         translate(err);
       }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MODEL_NAMES } from '../../models/model.js';
+import { SOURCE_NAME } from '../../config/pipeline.js';
 import { externalId, pathId } from './common.js';
 
 const booleanParam = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -27,9 +28,14 @@ const filters = {
   include_hidden: booleanParam.default(false),
 };
 
+const sourceParam = z.string().regex(SOURCE_NAME, 'must be a source name (see GET /admin/config)').describe('One configured source alone, in its own order (no ranker, rules or floor): what it contributes.');
+
 export const recommendParams = z.strictObject({ id: pathId });
 export const recommendQuery = z.strictObject({
   limit,
+  offset: z.coerce.number().int('must be an integer').min(0, 'must be at least 0').max(10_000, 'must be at most 10000').default(0).describe('Items of the ranked list to skip (at most the pipeline\'s paging.maxDepth deep).'),
+  cursor: z.string().min(1).max(200, 'is not a cursor this API issued').optional().describe('The nextCursor of an earlier answer: the next page of the same ranked list (stable for the pipeline\'s paging.ttlSeconds); 410 once it expired.'),
+  source: sourceParam.optional(),
   exclude_seen: booleanParam.default(true),
   /** Per item, the user's own interactions that contributed most ("because you liked X"). */
   explain: booleanParam.default(false),
@@ -41,6 +47,7 @@ export const similarParams = z.strictObject({ id: pathId });
 export const similarQuery = z.strictObject({
   limit,
   model: z.enum(MODEL_NAMES).optional(),
+  source: sourceParam.optional().describe('An item-to-item source by name (e.g. one by co-occurrence) instead of the model\'s own nearest items.'),
   ...filters,
 });
 
@@ -53,21 +60,36 @@ const scoredItems = z.array(
   }),
 );
 
-export const recommendResponse = z.object({
-  userId: z.string(),
-  model: z.string(),
+const pipelineItems = z.array(
+  z.object({
+    itemId: z.string(),
+    score: z.number().describe("The ranker's relevance after rules: what ordered the list (higher first)."),
+    source: z.string().describe('The source credited with the item: a blended source, a fallback source, or pin.'),
+    because: z.array(z.object({ itemId: z.string(), weight: z.number() })).optional().describe("With explain=true: the user's own items behind this one, strongest first (model weight or cosine)."),
+    sources: z.record(z.string(), z.number()).optional().describe('With explain=true: every source that proposed the item and its normalised score there.'),
+  }),
+);
+
+const pipelineFields = {
+  model: z.string().describe('The model whose vectors produced the items, or popularity.'),
   modelVersion: z.string().nullable(),
-  source: z.enum(['model', 'fallback']),
-  method: z.enum(['trained', 'fold-in', 'popularity']),
-  items: scoredItems,
-});
+  source: z.enum(['model', 'fallback']).describe('model when the collaborative model supplied items, fallback otherwise.'),
+  method: z.enum(['trained', 'fold-in', 'popularity']).describe("How the model scored the user: their trained vector, a fold-in of their current interactions, or not at all."),
+  ranker: z.enum(['learned', 'priority', 'weighted']).describe('What ordered the blended candidates.'),
+  items: pipelineItems,
+  notes: z.array(z.object({ source: z.string(), note: z.string() })).describe('Sources that contributed nothing and why (below their confidence floor, no model yet, …).'),
+  nextCursor: z.string().nullable().describe('Pass as cursor for the next page of the same list; null at its end.'),
+  intraListSimilarity: z.number().nullable().describe("Mean pairwise cosine of the page's items in the serving model (higher: more alike); null when it cannot say."),
+};
+
+export const recommendResponse = z.object({ userId: z.string(), ...pipelineFields });
 
 export const similarResponse = z.object({
   itemId: z.string(),
   model: z.string(),
   modelVersion: z.string().nullable(),
   source: z.enum(['model', 'fallback']),
-  items: scoredItems,
+  items: z.array(z.object({ itemId: z.string(), score: z.number(), source: z.string() })),
 });
 
 export const similarUsersQuery = z.strictObject({ limit, model: z.enum(MODEL_NAMES).optional() });
@@ -80,8 +102,10 @@ export const similarUsersResponse = z.object({
 
 /** Non-personalised lists: the same filters as recommendations. */
 export const listQuery = z.strictObject({ limit, ...filters });
+export const leaderboardParams = z.strictObject({ name: z.string().regex(SOURCE_NAME, 'must be a leaderboard name') });
 export const popularResponse = z.object({
-  /** When the ranking was computed (positive feedback, recency-weighted; see README). */
+  name: z.string().describe('The leaderboard (pipeline.popular for GET /popular).'),
+  /** When the leaderboards were computed. */
   computedAt: z.string().nullable(),
   items: scoredItems,
 });
@@ -99,5 +123,12 @@ export const sessionBody = z
     ratings: z.array(z.number().finite()).max(500).optional(),
   })
   .refine((b) => b.ratings === undefined || b.ratings.length === b.items.length, { message: 'must have one rating per item', path: ['ratings'] });
-export const sessionQuery = z.strictObject({ limit, model: z.enum(MODEL_NAMES).optional(), explain: booleanParam.default(false), ...filters });
-export const sessionResponse = recommendResponse.omit({ userId: true });
+export const sessionQuery = z.strictObject({
+  limit,
+  offset: z.coerce.number().int('must be an integer').min(0).max(10_000).default(0),
+  source: sourceParam.optional(),
+  model: z.enum(MODEL_NAMES).optional(),
+  explain: booleanParam.default(false),
+  ...filters,
+});
+export const sessionResponse = z.object(pipelineFields);

@@ -1,9 +1,8 @@
-import { toItemView, type CatalogueRepository, type CatalogueRows, type ItemMeta, type ItemRow, type ItemView } from '../catalogue-repository.js';
+import { parseLabels, toItemView, type CatalogueRepository, type CatalogueRows, type ItemMeta, type ItemRow, type ItemView } from '../catalogue-repository.js';
 import { resolveCounting } from './entities.js';
 import { changes, row, rows, transaction, type Client, type Pool } from './pool.js';
 
 const labelsJson = (labels: Record<string, string>): string | null => (Object.keys(labels).length ? JSON.stringify(labels) : null);
-const parseLabels = (json: string | null): Record<string, string> => (json ? (JSON.parse(json) as Record<string, string>) : {});
 
 /** Bumps the catalogue version; the row lock also orders concurrent catalogue writes. */
 async function bump(client: Client): Promise<number> {
@@ -54,6 +53,7 @@ async function catalogueRows(pool: Pool): Promise<CatalogueRows> {
         )
       ).map((r) => ({ ...r, hidden: r.hidden === 1 })),
       categories: await rows<{ itemId: string; category: string }>(client, 'SELECT i.external_id AS "itemId", c.category FROM item_categories c JOIN items i ON i.id = c.item_id'),
+      labels: (await rows<{ itemId: string; labels: string }>(client, 'SELECT external_id AS "itemId", labels FROM items WHERE labels IS NOT NULL')).map((r) => ({ itemId: r.itemId, labels: parseLabels(r.labels) })),
     }),
     'REPEATABLE READ',
     true,
@@ -99,5 +99,6 @@ export function postgresCatalogue(pool: Pool): CatalogueRepository {
       }),
     version: async () => (await row<{ version: number }>(pool, 'SELECT version FROM catalogue_version WHERE id = 1'))!.version,
     rows: () => catalogueRows(pool),
+    userLabels: async () => (await rows<{ userId: string; labels: string }>(pool, 'SELECT external_id AS "userId", labels FROM users WHERE labels IS NOT NULL')).map((r) => ({ userId: r.userId, labels: parseLabels(r.labels) })),
   };
 }

@@ -1,3 +1,4 @@
+import { parseLabels } from '../catalogue-repository.js';
 import { toPage, type HistoryRepository, type HistoryRow } from '../history-repository.js';
 import { mergeHistory, type DailyCount, type LatestItem, type ServingRepository } from '../serving-repository.js';
 import type { CategoryCount, IngestBucket, StatsRepository } from '../stats-repository.js';
@@ -41,8 +42,8 @@ export function postgresServing(pool: Pool): ServingRepository {
     async userHistory(externalId, eventWeights, limit) {
       const found = await rows<{ k: 'u' | 'r' | 'e'; item: string | null; value: number | null; type: string | null; ts: number | null; created_at: number }>(
         pool,
-        `WITH u AS (SELECT id, created_at FROM users WHERE external_id = $1)
-         SELECT 'u' AS k, NULL AS item, NULL::float8 AS value, NULL AS type, NULL::bigint AS ts, u.created_at FROM u
+        `WITH u AS (SELECT id, created_at, labels FROM users WHERE external_id = $1)
+         SELECT 'u' AS k, u.labels AS item, NULL::float8 AS value, NULL AS type, NULL::bigint AS ts, u.created_at FROM u
          UNION ALL
          SELECT 'r', (SELECT external_id FROM items WHERE id = r.item_id), r.value, NULL, r.ts, u.created_at
            FROM u CROSS JOIN LATERAL (SELECT item_id, value, ts FROM ratings WHERE user_id = u.id ORDER BY ts DESC LIMIT $2) r
@@ -54,7 +55,9 @@ export function postgresServing(pool: Pool): ServingRepository {
       if (found.length === 0) return null;
       const ratings = found.filter((r) => r.k === 'r').map((r) => ({ item: r.item!, value: r.value!, ts: r.ts! }));
       const events = found.filter((r) => r.k === 'e').map((r) => ({ item: r.item!, type: r.type!, value: r.value!, ts: r.ts! }));
-      return { createdAt: found[0].created_at, items: mergeHistory(ratings, events, eventWeights, limit) };
+      // The user row carries the labels in its item column: one statement, one round trip.
+      const labels = parseLabels(found.find((r) => r.k === 'u')?.item ?? null);
+      return { createdAt: found[0].created_at, items: mergeHistory(ratings, events, eventWeights, limit), labels };
     },
     itemExists: async (itemId) => (await findId(pool, 'items', itemId)) !== undefined,
     dailyCounts: (sinceMs, dislikeAt) =>
@@ -69,6 +72,10 @@ export function postgresServing(pool: Pool): ServingRepository {
       ),
     newestInteraction: async () => (await row<{ ts: number | null }>(pool, 'SELECT GREATEST((SELECT MAX(ts) FROM ratings), (SELECT MAX(ts) FROM events)) AS ts'))?.ts ?? 0,
     latestItems: (limit) => rows<LatestItem>(pool, 'SELECT external_id AS item, created_at AS "createdAt" FROM items WHERE hidden = 0 ORDER BY created_at DESC, id DESC LIMIT $1', [limit]),
+    itemsInCategory: async (category) =>
+      (await rows<{ id: string }>(pool, 'SELECT i.external_id AS id FROM item_categories c JOIN items i ON i.id = c.item_id WHERE c.category = $1', [category])).map((r) => r.id),
+    itemsWithLabel: async (key, value) =>
+      (await rows<{ id: string }>(pool, 'SELECT external_id AS id FROM items WHERE labels IS NOT NULL AND (labels::jsonb ->> $1) = $2', [key, value])).map((r) => r.id),
   };
 }
 

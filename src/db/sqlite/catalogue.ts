@@ -1,4 +1,4 @@
-import { type ItemMeta, type UserLabels, type CatalogueRepository, type ItemRow, toItemView } from '../catalogue-repository.js';
+import { type ItemMeta, type UserLabels, type CatalogueRepository, type ItemRow, parseLabels, toItemView } from '../catalogue-repository.js';
 import type { Db } from './connection.js';
 import { promised } from './promised.js';
 import { createEntitiesRepository } from './entities.js';
@@ -74,6 +74,11 @@ export function createCatalogueRepository(db: Db): CatalogueRepository {
     },
     eraseUser: (userId) => erase.immediate(userId),
     version: () => currentVersion.get()!,
+    userLabels: () =>
+      db
+        .prepare<[], { userId: string; labels: string }>('SELECT external_id AS userId, labels FROM users WHERE labels IS NOT NULL')
+        .all()
+        .map((r) => ({ userId: r.userId, labels: parseLabels(r.labels) })),
     rows() {
       const read = db.transaction(() => ({
         version: db.prepare('SELECT version FROM catalogue_version WHERE id = 1').pluck().get() as number,
@@ -84,6 +89,10 @@ export function createCatalogueRepository(db: Db): CatalogueRepository {
           .all()
           .map((r) => ({ ...r, hidden: r.hidden === 1 })),
         categories: db.prepare<[], { itemId: string; category: string }>('SELECT i.external_id AS itemId, c.category FROM item_categories c JOIN items i ON i.id = c.item_id').all(),
+        labels: db
+          .prepare<[], { itemId: string; labels: string }>('SELECT external_id AS itemId, labels FROM items WHERE labels IS NOT NULL')
+          .all()
+          .map((r) => ({ itemId: r.itemId, labels: parseLabels(r.labels) })),
       }));
       return read.deferred();
     },

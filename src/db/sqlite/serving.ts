@@ -1,3 +1,4 @@
+import { parseLabels } from '../catalogue-repository.js';
 import { type DailyCount, type LatestItem, type ServingRepository, mergeHistory } from '../serving-repository.js';
 import type { Db } from './connection.js';
 import { promised } from './promised.js';
@@ -5,7 +6,7 @@ import { promised } from './promised.js';
 const DAY_MS = 86_400_000;
 
 export function createServingRepository(db: Db): ServingRepository {
-  const userRow = db.prepare<[string], { id: number; created_at: number }>('SELECT id, created_at FROM users WHERE external_id = ?');
+  const userRow = db.prepare<[string], { id: number; created_at: number; labels: string | null }>('SELECT id, created_at, labels FROM users WHERE external_id = ?');
   const ratings = db.prepare<[number, number], { item: string; value: number; ts: number }>(
     `SELECT i.external_id AS item, r.value, r.ts FROM ratings r JOIN items i ON i.id = r.item_id
       WHERE r.user_id = ? ORDER BY r.ts DESC LIMIT ?`,
@@ -25,15 +26,20 @@ export function createServingRepository(db: Db): ServingRepository {
   );
   const newest = db.prepare<[], number | null>('SELECT MAX(ts) FROM (SELECT MAX(ts) AS ts FROM ratings UNION ALL SELECT MAX(ts) FROM events)').pluck();
   const latest = db.prepare<[number], LatestItem>('SELECT external_id AS item, created_at AS createdAt FROM items WHERE hidden = 0 ORDER BY created_at DESC, id DESC LIMIT ?');
+  const inCategory = db.prepare<[string], string>('SELECT i.external_id FROM item_categories c JOIN items i ON i.id = c.item_id WHERE c.category = ?').pluck();
+  // json_each, not a JSON path: any key (quotes, dots) matches exactly.
+  const withLabel = db.prepare<[string, string], string>("SELECT i.external_id FROM items i, json_each(i.labels) l WHERE i.labels IS NOT NULL AND l.key = ? AND l.value = ? AND l.type = 'text'").pluck();
   return promised<ServingRepository>({
     userHistory(externalId, eventWeights, limit) {
       const user = userRow.get(externalId);
       if (!user) return null;
-      return { createdAt: user.created_at, items: mergeHistory(ratings.all(user.id, limit), events.all(user.id, limit), eventWeights, limit) };
+      return { createdAt: user.created_at, items: mergeHistory(ratings.all(user.id, limit), events.all(user.id, limit), eventWeights, limit), labels: parseLabels(user.labels) };
     },
     itemExists: (itemId) => item.get(itemId) !== undefined,
     dailyCounts: (sinceMs, dislikeAt) => daily.all(DAY_MS, sinceMs, dislikeAt, DAY_MS, sinceMs),
     newestInteraction: () => newest.get() ?? 0,
     latestItems: (limit) => latest.all(limit),
+    itemsInCategory: (category) => inCategory.all(category),
+    itemsWithLabel: (key, value) => withLabel.all(key, value),
   });
 }

@@ -1,18 +1,28 @@
 import type { Worker } from 'node:worker_threads';
-import type { CatalogueRows, ItemMeta } from '../db/catalogue-repository.js';
-import type { StoreLocation } from '../db/store.js';
-import type { DataStats } from '../stats/data-stats.js';
-import { siblingModule, spawnThread } from '../threads/spawn.js';
-import type { PopularityOptions, PopularitySource, Ranking } from './popularity.js';
+import { siblingModule, spawnThread } from '../../threads/spawn.js';
+import type { CatalogueRows, ItemMeta } from '../catalogue-repository.js';
+import type { LeaderboardRanking, LeaderboardSpec } from '../leaderboards.js';
+import type { LatestItem } from '../serving-repository.js';
+import type { DataStats } from '../stats-repository.js';
+import type { StoreLocation } from '../store.js';
+
+/** Every leaderboard and the newest items, computed together. */
+export interface Leaderboards {
+  boards: LeaderboardRanking[];
+  latest: LatestItem[];
+  /** When they were computed (epoch ms). */
+  at: number;
+}
 
 type ReaderAsk =
-  | { op: 'popularity'; options: PopularityOptions; now: number }
+  | { op: 'leaderboards'; specs: readonly LeaderboardSpec[]; dislikeAt: number; latest: number; now: number }
   | { op: 'catalogue' }
   | { op: 'stats'; now: number }
   | { op: 'putItems'; items: readonly ItemMeta[]; now: number }
   | { op: 'hideItem'; itemId: string; now: number };
 export type PutItemsResult = { inserted: number; updated: number; version: number };
-type Answer = Ranking | CatalogueRows | PutItemsResult | DataStats | number | null;
+export type ReaderAnswer = Leaderboards | CatalogueRows | PutItemsResult | DataStats | number | null;
+type Answer = ReaderAnswer;
 export type ReaderRequest = ReaderAsk & { id: number };
 export type ReaderResponse = { id: number; ok: true; value: Answer } | { id: number; ok: false; message: string; code?: string };
 
@@ -30,15 +40,15 @@ const THREAD_MODULE = siblingModule(import.meta.url, 'database-thread-worker');
  * The API side of a database thread: O(data) reads and batch writes as promises, answered in order
  * by one long-lived thread with its own connection. Requests only ever read what these promises
  * delivered earlier. The API runs two: a reader for slow aggregates and a writer, so a write never
- * queues behind a popularity scan.
+ * queues behind a leaderboard scan.
  */
-export class DatabaseThread implements PopularitySource, CatalogueWrites {
+export class DatabaseThread implements CatalogueWrites {
   private readonly thread: Worker;
   private readonly waiting = new Map<number, { resolve: (v: Answer) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private closed = false;
   /** Reads answered so far, by operation (tests check what ran where). */
-  readonly counts = { popularity: 0, catalogue: 0, writes: 0, stats: 0 };
+  readonly counts = { leaderboards: 0, catalogue: 0, writes: 0, stats: 0 };
 
   /** `checkpointEveryMs`: this thread checkpoints the WAL for the API's connection (0: it does not). */
   constructor(location: StoreLocation, checkpointEveryMs = 0) {
@@ -68,9 +78,10 @@ export class DatabaseThread implements PopularitySource, CatalogueWrites {
     });
   }
 
-  ranking(options: PopularityOptions, now: number): Promise<Ranking> {
-    this.counts.popularity++;
-    return this.ask<Ranking>({ op: 'popularity', options, now });
+  /** Every leaderboard of `specs` and the `latest` newest visible items. */
+  leaderboards(specs: readonly LeaderboardSpec[], dislikeAt: number, latest: number, now: number): Promise<Leaderboards> {
+    this.counts.leaderboards++;
+    return this.ask<Leaderboards>({ op: 'leaderboards', specs, dislikeAt, latest, now });
   }
 
   catalogueRows(): Promise<CatalogueRows> {
