@@ -96,7 +96,8 @@ export function shown(setting: Setting, value: unknown): unknown {
   if (setting.secret === 'whole') return REDACTED;
   try {
     const url = new URL(String(value));
-    if (url.password) url.password = REDACTED;
+    // Brackets would be percent-encoded in a URL: the password reads REDACTED there.
+    if (url.password) url.password = 'REDACTED';
     return url.toString();
   } catch {
     return REDACTED;

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { api, startApp, tempDir, testConfig, sqliteDb } from '../helpers/app.js';
 import { AUTH, ingestSynthetic, until, waitForJob } from '../helpers/training.js';
+import { generateSynthetic } from '../../src/data/synthetic.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -41,6 +42,19 @@ describe('GET /popular', () => {
     const newUser = (await api(a).get('/users/nobody/recommendations')).body;
     expect(ids(newUser).slice(0, 2)).toEqual(['bought', 'liked']);
     expect(newUser.items.map((i: { source: string }) => i.source)).toEqual(['popular', 'popular', ...newUser.items.slice(2).map(() => 'latest')]);
+  });
+
+  it('after a year of imported history and two fresh ratings, still ranks the history\'s most-liked items first', async () => {
+    const a = await app();
+    const yearAgo = Date.now() - 365 * 86_400_000;
+    const ratings = [...generateSynthetic({ users: 200, items: 120, density: 0.08, seed: 4, start: yearAgo - 30 * 86_400_000 })].map((r) => ({ userId: r.user, itemId: r.item, rating: r.rating, timestamp: r.ts }));
+    await api(a).post('/ratings').send({ ratings }).expect(200);
+    await api(a).post('/ratings').send({ ratings: [{ userId: 'fresh1', itemId: 'brand-new-1', rating: 5 }, { userId: 'fresh2', itemId: 'brand-new-2', rating: 5 }] }).expect(200);
+    const liked = new Map<string, number>();
+    for (const r of ratings) if (r.rating > 2) liked.set(r.itemId, (liked.get(r.itemId) ?? 0) + 1);
+    const expected = [...liked].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1)).slice(0, 5).map((e) => e[0]);
+    await until(() => a.services.leaderboards.board('popular')?.ranking.items.includes('brand-new-1') ?? false, 15_000, 'fresh ratings counted');
+    expect(ids((await api(a).get('/popular?limit=5')).body)).toEqual(expected);
   });
 
   it('filters by category like recommendations', async () => {
