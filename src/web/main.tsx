@@ -7,6 +7,7 @@ import { Explore } from './pages/explore';
 import { Jobs } from './pages/jobs';
 import { Models } from './pages/models';
 import { Overview } from './pages/overview';
+import { Settings } from './pages/settings';
 import { useRoute } from './route';
 import './style.css';
 
@@ -16,6 +17,7 @@ const PAGES = [
   { id: 'jobs', title: 'Jobs', view: Jobs },
   { id: 'explore', title: 'Explore', view: Explore },
   { id: 'catalogue', title: 'Catalogue', view: Catalogue },
+  { id: 'settings', title: 'Settings', view: Settings },
 ];
 
 function App() {

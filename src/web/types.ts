@@ -72,6 +72,8 @@ export interface Job {
 export interface ScoredItem {
   itemId: string;
   score: number;
+  /** The pipeline source credited with the item (recommendations and similar items). */
+  source?: string;
   because?: { itemId: string; weight: number }[];
 }
 export interface Recommendation {
@@ -79,7 +81,19 @@ export interface Recommendation {
   modelVersion: string | null;
   source: 'model' | 'fallback';
   method?: string;
+  ranker?: string;
+  notes?: { source: string; note: string }[];
   items: ScoredItem[];
+}
+export interface EffectiveConfig {
+  file: string | null;
+  settings: Record<string, Record<string, { value: unknown; env: string; origin: 'default' | 'file' | 'env' }>>;
+  pipeline: { sources: Record<string, unknown>; blend: string[]; fallback: string[]; popular: string; ranker: unknown; rules: unknown[]; freshness: unknown; diversity: unknown; paging: unknown };
+}
+export interface PipelineSlots {
+  scope: 'process';
+  total: number;
+  sources: { route: string; source: string; items: number; share: number }[];
 }
 export interface HistoryEntry {
   kind: 'rating' | 'event';

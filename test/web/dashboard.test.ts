@@ -222,6 +222,24 @@ describe('dashboard', () => {
     await page.close();
   });
 
+  it('Settings shows the configuration in effect and each pipeline source with its share of served slots', async () => {
+    for (let k = 0; k < 3; k++) await api(app).get(`/users/u${k + 1}/recommendations?limit=10`).expect(200);
+    const slots = (await api(app).get('/admin/stats/pipeline')).body as { sources: { route: string; source: string; items: number }[] };
+    const served = slots.sources.filter((s) => s.route === 'recommendations');
+    expect(served.reduce((n, s) => n + s.items, 0)).toBeGreaterThanOrEqual(30);
+    const page = await signedIn();
+    await page.click('a[href="#/settings"]');
+    await page.waitForSelector('[data-testid=sources] tr[data-source=model]');
+    expect(await page.textContent('[data-testid=ranker]')).toBe('learned');
+    for (const name of ['model', 'item-to-item', 'user-to-user', 'popular', 'latest', 'trending']) expect(await page.$(`[data-testid=sources] tr[data-source=${name}]`)).not.toBeNull();
+    const top = served.sort((a, b) => b.items - a.items)[0];
+    await expect.poll(() => page.textContent(`[data-testid=sources] tr[data-source=${top.source}] td:nth-child(5)`)).toBe(top.items.toLocaleString('en-US'));
+    expect(await page.textContent('[data-testid=settings] tr[data-setting="auth.adminToken"] td:nth-child(2)')).toBe('[redacted]');
+    expect(await page.content()).not.toContain(ADMIN_TOKEN);
+    await shot(page, 'settings');
+    await page.close();
+  });
+
   it('searches the catalogue, lists a category and hides and unhides an item', async () => {
     const page = await signedIn();
     await page.click('a[href="#/catalogue"]');

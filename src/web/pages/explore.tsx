@@ -28,6 +28,7 @@ function Scored({ items, testId }: { items: ScoredItem[]; testId: string }) {
       {items.map((i) => (
         <li data-item={i.itemId}>
           <a href={`#/explore?item=${enc(i.itemId)}`}>{i.itemId}</a> <span class="score">{i.score.toFixed(4)}</span>
+          {i.source && <span class="hint" data-source={i.source}> · {i.source}</span>}
           {i.because && i.because.length > 0 && <span class="because">because of {i.because.map((b) => b.itemId).join(', ')}</span>}
         </li>
       ))}
@@ -40,6 +41,12 @@ function Answer({ answer }: { answer: Recommendation }) {
     <p class="hint" data-testid="answer-source">
       {answer.model} {answer.modelVersion ?? ''} · {answer.source}
       {answer.method ? ` · ${answer.method}` : ''}
+      {answer.ranker ? ` · ranked by ${answer.ranker}` : ''}
+      {answer.notes?.map((n) => (
+        <span class="because">
+          {n.source}: {n.note}
+        </span>
+      ))}
     </p>
   );
 }
