@@ -9,7 +9,8 @@
  * On "swap" on stdin it registers and activates a second snapshot; on "rss" it prints its RSS.
  */
 import { join } from 'node:path';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import pino from 'pino';
@@ -25,15 +26,22 @@ import { topN } from '../src/serving/top-n.js';
 import type { TrainResult } from '../src/train/trainer.js';
 import type { FastifyInstance } from 'fastify';
 import { promotionPolicy } from '../src/train/promotion.js';
+import { InteractionsBuilder } from '../src/data/interactions.js';
+import { indexForModel, recentPositives, scoreReference } from '../src/train/artifacts.js';
 
 const items = Number(process.argv[2] ?? 1700);
 const users = Number(process.argv[3] ?? 2000);
 const cacheSize = process.argv[4] ?? '20000';
+/** `default`: the default pipeline; `model-only`: the model with popularity behind it, as recflow served before the pipeline. */
+const pipelineMode = process.argv[5] ?? 'default';
 const factors = 64;
 const perUser = 20;
 
 const dir = mkdtempSync(join(tmpdir(), 'recflow-bench-'));
+const configFile = join(dir, 'recflow.yaml');
+writeFileSync(configFile, pipelineMode === 'model-only' ? 'pipeline:\n  blend: [model]\n  fallback: [popular]\n  ranker: { type: priority }\n' : '');
 const config = loadConfig({
+  RECFLOW_CONFIG: configFile,
   DATABASE_PATH: join(dir, 'bench.db'),
   MODEL_DIR: join(dir, 'models'),
   ADMIN_TOKEN: BENCH_TOKEN,
@@ -79,7 +87,11 @@ async function publish(app: FastifyInstance, seed: number): Promise<string> {
     peakRssBytes: 0,
   };
   const popularity = Float32Array.from({ length: items }, (_, i) => 1 / (i + 1));
-  const snap = await writeSnapshot(config.modelDir, { model, result, userIds, itemIds, popularity, watermark: await app.services.database.training.watermark(), jobId: null });
+  // What a retrain job adds for the pipeline: each user's recent items and the score reference.
+  const recent = recentPositives(interactions);
+  const reference = scoreReference(await indexForModel(model, interactions, { recent, cooccurrence: null, reference: null, ranker: null }, config.annMinItems));
+  const artifacts = { recent, cooccurrence: null, reference, ranker: null };
+  const snap = await writeSnapshot(config.modelDir, { model, result, userIds, itemIds, popularity, watermark: await app.services.database.training.watermark(), jobId: null, artifacts });
   await app.services.database.models.register(
     { model: 'gmf', version: snap.manifest.version, path: snap.dir, validHr10: 0.5, metrics: snap.manifest.metrics, manifest: snap.manifest, jobId: null },
     promotionPolicy({ tolerance: 1, force: true }),
@@ -95,6 +107,11 @@ const rng = new Rng(1);
 const ratings = [];
 for (let u = 0; u < users; u++) for (let k = 0; k < perUser; k++) ratings.push({ userId: userIds[u], itemId: itemIds[rng.int(items)], rating: 1 + rng.int(5), timestamp: Date.now() - rng.int(1e9) });
 await app.services.database.ratings.upsert(ratings);
+const builder = new InteractionsBuilder();
+userIds.forEach((id) => builder.userId(id));
+itemIds.forEach((id) => builder.itemId(id));
+for (const r of ratings) builder.add({ user: r.userId, item: r.itemId, rating: r.rating, ts: r.timestamp });
+const interactions = builder.build(5);
 // One category holding every tenth item, for the filtered scenario.
 await app.services.database.catalogue.putItems(
   itemIds.filter((_, i) => i % 10 === 0).map((itemId) => ({ itemId, categories: ['c10'], hidden: false, availableFrom: null, availableUntil: null, labels: {} })),
@@ -117,6 +134,8 @@ function recallAt10(): number {
 const recall = recallAt10();
 const approximate = app.services.store.current()!.approximate;
 await app.listen({ port: 0, host: '127.0.0.1' });
+const lag = monitorEventLoopDelay({ resolution: 10 });
+lag.enable();
 const address = app.server.address();
 const port = typeof address === 'object' && address ? address.port : 0;
 process.stdout.write(`${JSON.stringify({ port, version: first, loadMs, backend: backend.name, recall, approximate })}\n`);
@@ -127,7 +146,9 @@ for await (const line of createInterface({ input: process.stdin })) {
     const version = await publish(app, 2 + Math.floor(Math.random() * 1000));
     process.stdout.write(`${JSON.stringify({ swapped: version, ms: performance.now() - s })}\n`);
   } else if (line === 'rss') {
-    process.stdout.write(`${JSON.stringify({ rss: process.memoryUsage().rss })}\n`);
+    // Event-loop delay since the last report: the worst stall a request could have waited behind.
+    process.stdout.write(`${JSON.stringify({ rss: process.memoryUsage().rss, lagMaxMs: lag.max / 1e6 })}\n`);
+    lag.reset();
   } else if (line === 'quit') {
     await app.close();
     process.exit(0);

@@ -4,7 +4,9 @@
  * ceiling, recommendations, similar items, and recommendations while a new model version is
  * swapped in. Prints a table and writes bench/results/serve.json.
  *
- *   npx tsx bench/serve.ts [--seconds 10] [--connections 16] [--items 1700,100000] [--cache-scenario yes|no]
+ *   npx tsx bench/serve.ts [--seconds 10] [--connections 16] [--items 1700,100000] [--cache-scenario yes|no] [--pipelines default,model-only]
+ *   --pipelines: the default pipeline, and/or `model-only` (the model with popularity behind it, as
+ *   recflow answered before the pipeline) for the recommendation scenarios.
  *   BENCH_ISOTROPIC=1 …   isotropic random factors: approximate retrieval's worst case
  */
 import { spawn } from 'node:child_process';
@@ -56,8 +58,9 @@ const row = (items: number, scenario: string, r: autocannon.Result): Row => ({
 
 const rows: Row[] = [];
 const extra: Record<string, unknown>[] = [];
-async function startServer(items: number, cacheSize: number) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/serve-server.ts', String(items), String(users), String(cacheSize)], { stdio: ['pipe', 'pipe', 'inherit'] });
+const pipelines = arg('pipelines', 'default').split(',');
+async function startServer(items: number, cacheSize: number, pipeline = 'default') {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/serve-server.ts', String(items), String(users), String(cacheSize), pipeline], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });
   const ready = await nextJson(lines);
   const stop = async () => {
@@ -77,6 +80,14 @@ for (const items of catalogues) {
     rows.push(row(items, 'GET /users/:id/recommendations, answer cache on', await load(cached.port, () => `/users/u${randomUser()}/recommendations?limit=10`)));
     await cached.stop();
   }
+  for (const pipeline of pipelines.filter((p) => p !== 'default')) {
+    const other = await startServer(items, 0, pipeline);
+    rows.push(row(items, `GET /users/:id/recommendations [${pipeline}]`, await load(other.port, () => `/users/u${randomUser()}/recommendations?limit=10`)));
+    rows.push(row(items, `GET /users/:id/recommendations, 1 connection [${pipeline}]`, await load(other.port, () => `/users/u${randomUser()}/recommendations?limit=10`, seconds, 1)));
+    other.child.stdin.write('rss\n');
+    extra.push({ items, pipeline, lagMaxMs: (await nextJson(other.lines)).lagMaxMs });
+    await other.stop();
+  }
   const { child, lines, ready, port, stop } = await startServer(items, 0);
   rows.push(row(items, 'trivial route (ceiling)', await load(port, () => '/trivial')));
   rows.push(row(items, 'GET /users/:id/recommendations', await load(port, () => `/users/u${randomUser()}/recommendations?limit=10`)));
@@ -87,6 +98,10 @@ for (const items of catalogues) {
   // Latency without queueing: one connection, one request at a time (the others show saturation,
   // where latency is mostly waiting behind the other 15 connections).
   rows.push(row(items, 'GET /users/:id/recommendations, 1 connection', await load(port, () => `/users/u${randomUser()}/recommendations?limit=10`, seconds, 1)));
+  // Lag of the serving scenarios alone: the swap below writes and indexes a snapshot in the
+  // server's own thread (standing in for a worker), which stalls its loop by construction.
+  child.stdin.write('rss\n');
+  const servingLag = (await nextJson(lines)).lagMaxMs as number;
   // Swap a new version in halfway through a run.
   const during = load(port, () => `/users/u${randomUser()}/recommendations?limit=10`);
   await new Promise((r) => setTimeout(r, (seconds * 1000) / 2));
@@ -94,8 +109,9 @@ for (const items of catalogues) {
   const swapped = await nextJson(lines);
   rows.push(row(items, 'recommendations during a model swap', await during));
   child.stdin.write('rss\n');
-  const rss = (await nextJson(lines)).rss as number;
-  extra.push({ items, initialLoadMs: Math.round(ready.loadMs as number), swapLoadMs: Math.round(swapped.ms as number), serverRssMb: Math.round(rss / 2 ** 20), backend: ready.backend, approximate: ready.approximate, recallAt10: ready.recall });
+  const report = await nextJson(lines);
+  const rss = report.rss as number;
+  extra.push({ items, pipeline: 'default', lagMaxMs: servingLag, swapLagMaxMs: report.lagMaxMs, initialLoadMs: Math.round(ready.loadMs as number), swapLoadMs: Math.round(swapped.ms as number), serverRssMb: Math.round(rss / 2 ** 20), backend: ready.backend, approximate: ready.approximate, recallAt10: ready.recall });
   await stop();
 }
 
@@ -104,6 +120,7 @@ console.log('| items | scenario | req/s | p50 ms | p99 ms | errors | non-2xx |')
 console.log('|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(`| ${r.items.toLocaleString('en')} | ${r.scenario} | ${r.requestsPerSec.toLocaleString('en')} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.non2xx} |`);
 console.log('');
-for (const e of extra) console.log(`items ${e.items}: ${e.approximate ? 'approximate (HNSW)' : 'exact'} top-N, recall@10 ${e.recallAt10}, model load ${e.initialLoadMs} ms, swap (write + load) ${e.swapLoadMs} ms, server RSS ${e.serverRssMb} MB, backend ${e.backend}`);
+for (const e of extra.filter((x) => x.pipeline !== 'default')) console.log(`items ${e.items}, ${e.pipeline}: event-loop lag max ${Number(e.lagMaxMs).toFixed(1)} ms`);
+for (const e of extra.filter((x) => x.pipeline === 'default')) console.log(`items ${e.items}: event-loop lag max ${Number(e.lagMaxMs).toFixed(1)} ms (during the swap, whose snapshot this process writes: ${Number(e.swapLagMaxMs).toFixed(1)} ms), ${e.approximate ? 'approximate (HNSW)' : 'exact'} top-N, recall@10 ${e.recallAt10}, model load ${e.initialLoadMs} ms, swap (write + load) ${e.swapLoadMs} ms, server RSS ${e.serverRssMb} MB, backend ${e.backend}`);
 mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/serve.json', JSON.stringify({ connections, seconds, rows, extra }, null, 2));

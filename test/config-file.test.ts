@@ -66,6 +66,12 @@ describe('recflow.yaml', () => {
     expect(err.message).toContain(at);
   });
 
+  it('the example in the repository is a valid configuration', () => {
+    const c = loadConfig({}, { file: 'recflow.example.yaml' });
+    expect(Object.keys(c.pipeline.sources)).toEqual(expect.arrayContaining(['model', 'bought-together', 'popular-scifi']));
+    expect(c.pipeline.rules).toHaveLength(3);
+  });
+
   it('names the variable, not the file, when the environment gave the bad value', () => {
     const file = write('ok.yaml', 'server:\n  port: 9000\n');
     expect(failure({ PORT: 'x' }, file).variable).toBe('PORT');

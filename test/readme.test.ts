@@ -54,7 +54,7 @@ describe('README API tour', () => {
     const vars: Record<string, string> = { KEY: defaultKey(app), TOKEN: ADMIN_TOKEN };
     let lastFile = '';
     for (const { command, output } of tour()) {
-      const args = words(command.replace(/\$(KEY|TOKEN)/g, (_m, v: string) => vars[v]).replace(/<jobId>/g, vars.jobId ?? '').replace(/<version>/g, vars.version ?? ''));
+      const args = words(command.replace(/\$(KEY|TOKEN)/g, (_m, v: string) => vars[v]).replace(/<jobId>/g, vars.jobId ?? '').replace(/<version>/g, vars.version ?? '').replace(/<cursor>/g, vars.cursor ?? ''));
       const method = args.includes('-X') ? args[args.indexOf('-X') + 1] : 'GET';
       const url = args.find((a) => a.startsWith('localhost:8080'))!.slice('localhost:8080'.length);
       const headers: Record<string, string> = command.startsWith('rf ') ? { authorization: `Bearer ${vars.KEY}` } : {};
@@ -81,6 +81,7 @@ describe('README API tour', () => {
       } catch {
         failures.push(`${command}: answered ${String(res.headers['content-type'])} that is not JSON: ${text.slice(0, 120)}`);
       }
+      if (body && typeof body.nextCursor === 'string') vars.cursor = body.nextCursor;
       if (body && typeof body.jobId === 'string') {
         vars.jobId = body.jobId;
         // The tour reads recommendations next: let the job finish and serving load it, as a reader would wait.

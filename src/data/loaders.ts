@@ -50,7 +50,7 @@ export function detectFormat(firstLine: string): FileFormat {
   throw new LoaderError(`cannot detect the format from the first line ${JSON.stringify(firstLine.slice(0, 80))}; pass --format`);
 }
 
-function splitCsv(line: string): string[] {
+export function splitCsv(line: string): string[] {
   const out: string[] = [];
   let cur = '';
   let quoted = false;

@@ -1,4 +1,5 @@
 import { buildInteractions, type Interactions, type RawInteraction } from './interactions.js';
+import type { EntityFeatures } from './feature-files.js';
 import { Rng } from './rng.js';
 
 export interface SyntheticOptions {
@@ -69,6 +70,28 @@ export function* generateSynthetic(options: SyntheticOptions): Generator<RawInte
 function topIndices(score: Float64Array, order: Int32Array, k: number): Int32Array {
   const idx = order.slice().sort((a, b) => score[b] - score[a]);
   return idx.subarray(0, k);
+}
+
+/**
+ * Item features planted in the same factors the interactions come from: an item's genre is the
+ * largest of its first `genres` factor entries (a second genre when the runner-up is close), so
+ * genres say something true but partial about who likes the item.
+ */
+export function syntheticItemFeatures(options: SyntheticOptions, genres = 8): Map<string, EntityFeatures> {
+  const rank = options.rank ?? 8;
+  const rng = new Rng(options.seed ?? 1);
+  const scale = rank ** -0.25;
+  // The generator's first draws are the item factors: the same seed gives the same factors here.
+  const itemF = Float64Array.from({ length: options.items * rank }, () => rng.normal() * scale);
+  const g = Math.min(genres, rank);
+  const out = new Map<string, EntityFeatures>();
+  for (let i = 0; i < options.items; i++) {
+    const order = Array.from({ length: g }, (_, f) => f).sort((a, b) => itemF[i * rank + b] - itemF[i * rank + a]);
+    const [best, second] = [itemF[i * rank + order[0]], itemF[i * rank + order[1]]];
+    const categories = [`genre${order[0]}`, ...(g > 1 && second > 0.8 * best ? [`genre${order[1]}`] : [])];
+    out.set(`i${i + 1}`, { categories, labels: { title: `Item ${i + 1}` } });
+  }
+  return out;
 }
 
 export function syntheticInteractions(options: SyntheticOptions): Interactions {

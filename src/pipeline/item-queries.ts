@@ -58,9 +58,10 @@ export class ItemQueries {
       const source = options.source ? this.recommender.runtime.sources.get(options.source) : undefined;
       if (options.source && source?.config.type !== 'item-to-item') throw new UnsupportedByModelError(`source "${options.source}" is not an item-to-item source`);
       const name = source?.name ?? 'model';
+      const skip = this.catalogue.skipper(index, filter);
       const items = source
         ? source.propose(this.itemContext(index, i, itemId, filter), limit).items.map((p) => ({ itemId: p.itemId, score: p.score, source: name }))
-        : index.similarTo(i, limit, (j) => j === i || this.catalogue.skipper(index, filter)(j)).map((s) => ({ itemId: index.itemIds[s.item], score: s.score, source: name }));
+        : index.similarTo(i, limit, (j) => j === i || skip(j)).map((s) => ({ itemId: index.itemIds[s.item], score: s.score, source: name }));
       if (items.length > 0 || index.kind !== 'popularity') return { model: index.modelName, modelVersion: index.version, source: 'model', method: 'trained', items };
     }
     const skip = this.catalogue.skipperByExternalId(filter);

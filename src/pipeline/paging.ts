@@ -48,8 +48,15 @@ export class ListStore {
     this.lists = new ResultCache(maxEntries, ttlMs, now, { maxBytes, sizeOf: listBytes });
   }
 
+  /** A process-random prefix and a counter: unguessable across processes, unique within one, no entropy drawn per request. */
+  private readonly prefix = randomBytes(6);
+  private counter = 0;
+
   newId(): string {
-    return randomBytes(12).toString('base64url');
+    const id = Buffer.alloc(12);
+    this.prefix.copy(id);
+    id.writeUIntBE(++this.counter % 2 ** 48, 6, 6);
+    return id.toString('base64url');
   }
 
   put(stored: StoredList): void {

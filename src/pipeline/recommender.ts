@@ -50,8 +50,8 @@ export class UnknownModelError extends Error {
 }
 export class UnknownSourceError extends Error {}
 
-/** The shallowest list computed for a first page: enough for a few pages without recomputing. */
-const MIN_DEPTH = 50;
+/** The shallowest list computed for a page: a next page or two without recomputing (deeper pages extend it). */
+const MIN_DEPTH = 20;
 
 /**
  * Answers recommendation requests through the pipeline: the request's context from the user's

@@ -7,6 +7,7 @@ import type { SnapshotArtifacts } from './artifacts.js';
 import type { LoadedSnapshot } from './snapshots.js';
 import { topN, type Scored } from './top-n.js';
 import { yieldToEventLoop } from './yield.js';
+import { normalizeRowsInSlices, positionsInSlices, scaledRowsInSlices } from './slices.js';
 
 /** Catalogues up to this size get every item's similar items precomputed at load. */
 export const PRECOMPUTE_SIMILAR_MAX_ITEMS = 5000;
@@ -61,11 +62,15 @@ export class ServingIndex {
   private readonly itemScorer: MatrixScorer | null;
   private readonly unitScorer: MatrixScorer | null;
   private similar: Csr | null = null;
+  /** An item-based model's own neighbour lists with each row scaled to its largest weight (the item-to-item source's scale). */
+  private scaledLists: Csr | null = null;
   /** Approximate retrieval for large catalogues: by score (user vectors), by cosine (similar items). */
   private ann: AnnIndex | null = null;
   private annUnit: AnnIndex | null = null;
   /** Unit user vectors (cosine between users), and their ANN index for many users. */
   private userUnit: Float32Array | null = null;
+  /** The unit user vectors in a SIMD scorer, made on the first exact similar-users scan. */
+  private userScorer: MatrixScorer | null = null;
   private annUsers: AnnIndex | null = null;
 
   private constructor(snapshot: LoadedSnapshot, prepared: Prepared) {
@@ -106,6 +111,7 @@ export class ServingIndex {
     const index = new ServingIndex(snapshot, prepared);
     if (index.dims > 0) index.gram = await gramInSlices(index.itemVectors, index.nItems, index.dims);
     if (!index.similar && index.itemUnit && index.nItems <= PRECOMPUTE_SIMILAR_MAX_ITEMS) await index.precomputeSimilar();
+    if (isItemBased(index.model)) index.scaledLists = await scaledRowsInSlices(index.model.neighbourLists());
     if (options.annMinItems > 0 && index.nItems >= options.annMinItems && index.dims > 0) await index.buildAnn();
     if (index.userVectors && index.dims > 0) {
       index.userUnit = await normalizeRowsInSlices(index.userVectors, index.userIds.length, index.dims);
@@ -166,7 +172,7 @@ export class ServingIndex {
   /** Top-n items for a vector in this index's user space (fold-in users): approximate when large. */
   topForVector(v: Float32Array, n: number, skip: (i: number) => boolean): Scored[] {
     const approx = this.ann ? this.annTop(this.ann, this.itemVectors, this.dotBias, v, n, skip) : null;
-    return approx ?? topN(this.scoreVector(v), n, skip);
+    return approx ?? topN(this.scoreVector(v, true), n, skip);
   }
 
   /** QᵀQ for fold-in of users the snapshot does not know (dot/cosine models); set by build(). */
@@ -175,8 +181,8 @@ export class ServingIndex {
   }
 
   /** Scores of every item for a user vector (dot product plus item bias). */
-  scoreVector(user: Float32Array): Float32Array {
-    const out = this.itemScorer ? this.itemScorer.scores(user) : new Float32Array(this.nItems);
+  scoreVector(user: Float32Array, view = false): Float32Array {
+    const out = this.itemScorer ? (view ? this.itemScorer.scoresView(user) : this.itemScorer.scores(user)) : new Float32Array(this.nItems);
     const bias = this.dotBias;
     if (bias) for (let i = 0; i < this.nItems; i++) out[i] += bias[i];
     return out;
@@ -232,11 +238,16 @@ export class ServingIndex {
     return approx ?? topN(this.cosineTo(i), n, skipSelf);
   }
 
+  /** An item-based model's neighbour lists, each row divided by its largest weight (null for vector models). */
+  get scaledNeighbourLists(): Csr | null {
+    return this.scaledLists;
+  }
+
   /** Items closest (cosine) to a unit vector in the item space: approximate when large. */
   similarToVector(unit: Float32Array, n: number, skip: (item: number) => boolean): Scored[] {
     if (!this.itemUnit || !this.unitScorer) return [];
     const approx = this.annUnit ? this.annTop(this.annUnit, this.itemUnit, null, unit, n, skip) : null;
-    return approx ?? topN(this.unitScorer.scores(unit), n, skip);
+    return approx ?? topN(this.unitScorer.scoresView(unit), n, skip);
   }
 
   private cosineTo(i: number): Float32Array {
@@ -272,9 +283,8 @@ export class ServingIndex {
       const found = this.annUsers.search(v, n + 1).filter((w) => !skip(w));
       return Array.from(found.slice(0, n), (w) => ({ item: w, score: this.score(unit, null, v, w) }));
     }
-    const scores = new Float32Array(this.userIds.length);
-    for (let w = 0; w < scores.length; w++) scores[w] = this.score(unit, null, v, w);
-    return topN(scores, n, skip);
+    this.userScorer ??= new MatrixScorer(unit, this.userIds.length, this.dims);
+    return topN(this.userScorer.scoresView(v), n, skip);
   }
 
   /** Every item's top similar items, in slices so a model load never stalls request handling. */
@@ -302,27 +312,4 @@ interface Prepared {
   itemIndex: Map<string, number>;
   userIndex: Map<string, number>;
   itemUnit: Float32Array | null;
-}
-
-const SLICE_ROWS = 20_000;
-
-async function positionsInSlices(ids: readonly string[]): Promise<Map<string, number>> {
-  const map = new Map<string, number>();
-  for (let k = 0; k < ids.length; k++) {
-    map.set(ids[k], k);
-    if (k % SLICE_ROWS === SLICE_ROWS - 1) await yieldToEventLoop();
-  }
-  return map;
-}
-
-async function normalizeRowsInSlices(data: Float32Array, rows: number, d: number): Promise<Float32Array> {
-  const out = new Float32Array(rows * d);
-  for (let r = 0; r < rows; r++) {
-    if (r % SLICE_ROWS === SLICE_ROWS - 1) await yieldToEventLoop();
-    let norm = 0;
-    for (let f = 0; f < d; f++) norm += data[r * d + f] ** 2;
-    const s = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-    for (let f = 0; f < d; f++) out[r * d + f] = data[r * d + f] * s;
-  }
-  return out;
 }

@@ -60,7 +60,7 @@ describe('the learned ranker', () => {
     expect(report.kept).toBe(true);
     expect(report.ranker).toBe('learned');
     expect(report.valid.ranker['HR@10']).toBeGreaterThan(report.valid.model['HR@10']);
-    expect(report.test['HR@10']).toBeGreaterThan(job.result!.metrics.test['HR@10']);
+    expect(report.test['HR@10']).toBeGreaterThan((job.result!.metrics as unknown as { test: Record<string, number> }).test['HR@10']);
     await until(async () => (await api(app).get('/users/u1/recommendations')).body.model === 'pop', 15_000, 'pop serving');
     for (const user of ['u1', 'u2']) {
       const answer = (await api(app).get(`/users/${user}/recommendations?limit=10`)).body as { ranker: string; items: { itemId: string }[] };

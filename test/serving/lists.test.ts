@@ -51,7 +51,7 @@ describe('GET /popular', () => {
     await api(a).post('/ratings').send({ ratings }).expect(200);
     await api(a).post('/ratings').send({ ratings: [{ userId: 'fresh1', itemId: 'brand-new-1', rating: 5 }, { userId: 'fresh2', itemId: 'brand-new-2', rating: 5 }] }).expect(200);
     const liked = new Map<string, number>();
-    for (const r of ratings) if (r.rating > 2) liked.set(r.itemId, (liked.get(r.itemId) ?? 0) + 1);
+    for (const r of ratings) if ((r.rating ?? 0) > 2) liked.set(r.itemId, (liked.get(r.itemId) ?? 0) + 1);
     const expected = [...liked].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1)).slice(0, 5).map((e) => e[0]);
     await until(() => a.services.leaderboards.board('popular')?.ranking.items.includes('brand-new-1') ?? false, 15_000, 'fresh ratings counted');
     expect(ids((await api(a).get('/popular?limit=5')).body)).toEqual(expected);

@@ -1,6 +1,5 @@
 import type { SourceConfig } from '../../config/pipeline.js';
 import type { Csr } from '../../data/interactions.js';
-import { isItemBased } from '../../models/model.js';
 import type { ServingIndex } from '../../serving/index.js';
 import type { CandidateItem, RequestContext } from '../context.js';
 import { proposalsFrom, type CandidateSource, type SourceAnswer } from './source.js';
@@ -20,23 +19,6 @@ function centroid(index: ServingIndex, items: readonly number[]): Float32Array |
   const s = 1 / Math.sqrt(norm);
   for (let f = 0; f < d; f++) c[f] *= s;
   return c;
-}
-
-/** Item-based models' neighbour lists, rows scaled to [0, 1], once per loaded model. */
-const SCALED = new WeakMap<Csr, Csr>();
-
-/**
- * Each row divided by its largest weight: an EASE weight's scale depends on λ and the data, so a
- * floor reads the same for every item-based model (an item's best neighbour is 1).
- */
-function scaledRows(m: Csr): Csr {
-  const values = new Float32Array(m.values.length);
-  for (let r = 0; r < m.rows; r++) {
-    let top = 0;
-    for (let p = m.indptr[r]; p < m.indptr[r + 1]; p++) top = Math.max(top, m.values[p]);
-    for (let p = m.indptr[r]; p < m.indptr[r + 1]; p++) values[p] = top > 0 ? m.values[p] / top : 0;
-  }
-  return { ...m, values };
 }
 
 /** Weight of `to` in row `from` of a neighbour list (binary search; 0 when absent). */
@@ -72,11 +54,7 @@ export class ItemToItemSource implements CandidateSource {
   /** Neighbour lists this method reads: the snapshot's co-occurrence (cosines), or an item-based model's own, each row scaled to its largest weight. */
   private lists(index: ServingIndex): Csr | null {
     if (this.config.method === 'cooccurrence') return index.artifacts.cooccurrence;
-    if (index.itemUnit || !isItemBased(index.model)) return null;
-    const own = index.model.neighbourLists();
-    let scaled = SCALED.get(own);
-    if (!scaled) SCALED.set(own, (scaled = scaledRows(own)));
-    return scaled;
+    return index.itemUnit ? null : index.scaledNeighbourLists;
   }
 
   propose(ctx: RequestContext, n: number): SourceAnswer {

@@ -1,3 +1,4 @@
+import { topN } from '../../serving/top-n.js';
 import type { SourceConfig } from '../../config/pipeline.js';
 import type { CandidateItem, RequestContext } from '../context.js';
 
@@ -35,9 +36,11 @@ export interface CandidateSource {
 /** Items of a dense-id score map, best first, external ids, skipping what the request must not show. */
 export function proposalsFrom(ctx: RequestContext, scores: ReadonlyMap<number, number>, n: number, because?: ReadonlyMap<number, readonly string[]>): Proposal[] {
   const index = ctx.index!;
-  return [...scores]
-    .filter(([i, s]) => s > 0 && !ctx.skipDense(i))
-    .sort((a, b) => b[1] - a[1] || a[0] - b[0])
-    .slice(0, n)
-    .map(([i, score]) => ({ itemId: index.itemIds[i], score, ...(because?.get(i) ? { because: because.get(i)! } : {}) }));
+  const items = Int32Array.from(scores.keys());
+  const values = Float32Array.from(scores.values());
+  // A heap over the entries: the skip rule is asked only of items that would enter the top n.
+  return topN(values, n, (k) => !(values[k] > 0) || ctx.skipDense(items[k])).map(({ item: k, score }) => {
+    const i = items[k];
+    return { itemId: index.itemIds[i], score, ...(because?.get(i) ? { because: because.get(i)! } : {}) };
+  });
 }

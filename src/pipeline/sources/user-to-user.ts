@@ -6,7 +6,6 @@ type UserToUserConfig = Extract<SourceConfig, { type: 'user-to-user' }>;
 
 interface Votes {
   scores: Map<number, number>;
-  because: Map<number, string[]>;
 }
 
 /**
@@ -41,25 +40,22 @@ export class UserToUserSource implements CandidateSource {
     const neighbours = (index.similarUsersTo(v, this.config.neighbours + 1) ?? []).filter((s) => s.item !== self && s.score > 0).slice(0, this.config.neighbours);
     const total = neighbours.reduce((sum, s) => sum + s.score, 0);
     const scores = new Map<number, number>();
-    const because = new Map<number, string[]>();
-    if (total === 0) return { scores, because };
+    if (total === 0) return { scores };
     for (const { item: w, score: sim } of neighbours) {
       const to = Math.min(recent.indptr[w + 1], recent.indptr[w] + this.config.recentItems);
       for (let p = recent.indptr[w]; p < to; p++) {
         const j = recent.indices[p];
         scores.set(j, (scores.get(j) ?? 0) + sim / total);
-        const b = because.get(j) ?? because.set(j, []).get(j)!;
-        if (b.length < 3) b.push(index.userIds[w]);
       }
     }
-    return { scores, because };
+    return { scores };
   }
 
   propose(ctx: RequestContext, n: number): SourceAnswer {
     if (!ctx.index) return { items: [], note: 'no model is serving yet' };
     const votes = this.votes(ctx);
     if (!votes) return { items: [], note: ctx.index.userVectors ? 'no user vector to compare (no history, or a snapshot without recent items)' : `model ${ctx.index.modelName} has no user vectors` };
-    // `because` names the neighbours here, not the user's own items: kept out of the answer.
+    // No `because`: the reasons would name other users.
     return { items: proposalsFrom(ctx, votes.scores, n) };
   }
 
