@@ -21,7 +21,7 @@ export interface RecommendedItem {
 export interface Recommendation {
   model: string;
   modelVersion: string | null;
-  /** `model` when the collaborative model supplied items, `fallback` otherwise (kept for clients written before the pipeline). */
+  /** `model` when the answer is personal (an item came from the model, item-to-item or user-to-user), `fallback` when only leaderboards, the latest list or pins answered (kept for clients written before the pipeline). */
   source: 'model' | 'fallback';
   method: 'trained' | 'fold-in' | 'popularity';
   ranker: RankerType;
@@ -44,13 +44,13 @@ export function pageOf(
   options: { explain: boolean; sourceType: (name: string) => string | undefined; vectorOf: UnitVectorOf; nextCursor: string | null },
 ): Recommendation {
   const index = ctx.index;
-  const fromModel = page.some((x) => options.sourceType(x.source) === 'model');
+  // Personal: some item came from a source that reads the model (its scores, item or user vectors).
   const usedIndex = index !== null && page.some((x) => INDEX_SOURCES.has(options.sourceType(x.source) ?? ''));
   const reasons = options.explain && index ? reasonsFor(index, ctx, page) : null;
   return {
     model: usedIndex ? index.modelName : 'popularity',
     modelVersion: index?.version ?? null,
-    source: fromModel ? 'model' : 'fallback',
+    source: usedIndex ? 'model' : 'fallback',
     method: list.method ?? 'popularity',
     ranker: list.ranker,
     items: page.map((x, k) => ({ itemId: x.itemId, score: x.relevance, source: x.source, ...(reasons ? { because: reasons[k], sources: x.proposed } : {}) })),

@@ -20,7 +20,19 @@ export interface AnnBuildInput {
   dims: number;
   bias: Float32Array | null;
   file: string;
+  /** Also find each row's this many nearest rows (cosine; unit vectors without bias only), 0 = none. */
+  neighbours?: number;
 }
+
+/** Each row's nearest rows, best first, with their exact cosines (the thread's answer). */
+export interface NeighbourLists {
+  indptr: Int32Array;
+  indices: Int32Array;
+  values: Float32Array;
+}
+
+/** Queries per batch of the neighbour search: bounds the thread's result buffers. */
+const NEIGHBOUR_BATCH = 8192;
 
 const THREAD_MODULE = siblingModule(import.meta.url, 'ann-thread');
 
@@ -70,12 +82,46 @@ export function augmentItems(input: Omit<AnnBuildInput, 'file'>): { data: Float3
   return { data, dims: D };
 }
 
-/** Builds and saves the index (runs inside the build thread). */
-export function buildAnnFile(input: AnnBuildInput, threads: number): void {
+/** Builds and saves the index (runs inside the build thread); with `neighbours`, also every row's nearest rows. */
+export function buildAnnFile(input: AnnBuildInput, threads: number): NeighbourLists | null {
   const { data, dims } = augmentItems(input);
   const index = newIndex(dims);
   index.add(BigUint64Array.from({ length: input.rows }, (_, i) => BigInt(i)), data, threads);
   index.save(input.file);
+  return input.neighbours ? nearestRows(index, data, dims, input, threads) : null;
+}
+
+/** Each row searched against the index in batches; the row itself dropped, cosines recomputed exactly. */
+function nearestRows(index: Index, data: Float32Array, D: number, input: AnnBuildInput, threads: number): NeighbourLists {
+  const k = input.neighbours!;
+  const { rows, dims, vectors } = input;
+  const indptr = new Int32Array(rows + 1);
+  const indices = new Int32Array(rows * k);
+  const values = new Float32Array(rows * k);
+  let at = 0;
+  for (let start = 0; start < rows; start += NEIGHBOUR_BATCH) {
+    const end = Math.min(rows, start + NEIGHBOUR_BATCH);
+    const found = index.search(data.subarray(start * D, end * D), k + 1, threads) as unknown as { keys: BigUint64Array; counts: BigUint64Array; k: number };
+    for (let r = start; r < end; r++) {
+      const q = r - start;
+      const count = Number(found.counts[q]);
+      const row: [number, number][] = [];
+      for (let c = 0; c < count && row.length < k; c++) {
+        const j = Number(found.keys[q * found.k + c]);
+        if (j === r) continue;
+        let s = 0;
+        for (let f = 0; f < dims; f++) s += vectors[r * dims + f] * vectors[j * dims + f];
+        row.push([j, s]);
+      }
+      // Columns ascending, as every neighbour list in the index is (weights are looked up by binary search).
+      for (const [j, s] of row.sort((a, b) => a[0] - b[0])) {
+        indices[at] = j;
+        values[at++] = s;
+      }
+      indptr[r + 1] = at;
+    }
+  }
+  return { indptr, indices: indices.slice(0, at), values: values.slice(0, at) };
 }
 
 /**
@@ -96,12 +142,22 @@ export class AnnIndex {
   }
 
   static async build(vectors: Float32Array, rows: number, dims: number, bias: Float32Array | null): Promise<AnnIndex> {
+    return (await AnnIndex.buildWithNeighbours(vectors, rows, dims, bias, 0)).index;
+  }
+
+  /** The index, and (for unit vectors without bias) every row's `neighbours` nearest rows, found in the same thread. */
+  static async buildWithNeighbours(vectors: Float32Array, rows: number, dims: number, bias: Float32Array | null, neighbours: number): Promise<{ index: AnnIndex; lists: NeighbourLists | null }> {
     const file = join(tmpdir(), `recflow-ann-${process.pid}-${randomBytes(6).toString('hex')}.usearch`);
-    const input: AnnBuildInput = { vectors, rows, dims, bias, file };
+    const input: AnnBuildInput = { vectors, rows, dims, bias, file, neighbours };
     try {
       const thread = spawnThread(THREAD_MODULE, input);
+      let lists: NeighbourLists | null = null;
       await new Promise<void>((resolve, reject) => {
-        thread.once('message', (m: { ok: boolean; message?: string }) => (m.ok ? resolve() : reject(new Error(`ANN build failed: ${m.message}`))));
+        thread.once('message', (m: { ok: boolean; message?: string; lists?: NeighbourLists | null }) => {
+          lists = m.lists ?? null;
+          if (m.ok) resolve();
+          else reject(new Error(`ANN build failed: ${m.message}`));
+        });
         thread.once('error', reject);
         thread.once('exit', (code) => reject(new Error(`ANN build thread exited with code ${code}`)));
       });
@@ -109,7 +165,7 @@ export class AnnIndex {
       const index = newIndex(dims + (bias ? 2 : 1));
       // Memory-mapped: O(1) here; the mapping outlives the file's name, removed just below.
       index.view(file);
-      return new AnnIndex(index, dims, bias !== null);
+      return { index: new AnnIndex(index, dims, bias !== null), lists };
     } finally {
       await rm(file, { force: true });
     }

@@ -9,6 +9,15 @@ import { topN, type Scored } from './top-n.js';
 import { yieldToEventLoop } from './yield.js';
 import { normalizeRowsInSlices, positionsInSlices, scaledRowsInSlices } from './slices.js';
 
+/** Bytes the neighbour lists of a large catalogue may take (8 per entry): 50 neighbours up to 160,000 items, fewer above, none below 10. */
+const NEIGHBOUR_LIST_BYTES = 64 * 2 ** 20;
+
+/** Neighbours per item a catalogue of `n` items can keep within NEIGHBOUR_LIST_BYTES (0: too few to be worth it). */
+export function neighboursWithinBudget(n: number): number {
+  const k = Math.min(50, Math.floor(NEIGHBOUR_LIST_BYTES / (8 * n)));
+  return k >= 10 ? k : 0;
+}
+
 /** Catalogues up to this size get every item's similar items precomputed at load. */
 export const PRECOMPUTE_SIMILAR_MAX_ITEMS = 5000;
 export const PRECOMPUTED_NEIGHBOURS = 100;
@@ -64,6 +73,8 @@ export class ServingIndex {
   private similar: Csr | null = null;
   /** An item-based model's own neighbour lists with each row scaled to its largest weight (the item-to-item source's scale). */
   private scaledLists: Csr | null = null;
+  /** Neighbours kept per item in `similar` (a shorter row is that item's complete list). */
+  private listWidth = PRECOMPUTED_NEIGHBOURS;
   /** Approximate retrieval for large catalogues: by score (user vectors), by cosine (similar items). */
   private ann: AnnIndex | null = null;
   private annUnit: AnnIndex | null = null;
@@ -120,10 +131,29 @@ export class ServingIndex {
     return index;
   }
 
+  /**
+   * Both HNSW indexes, each built in a thread. The cosine one also finds every item's nearest
+   * items there (what small catalogues precompute here), when the lists fit NEIGHBOUR_LIST_BYTES.
+   */
   private async buildAnn(): Promise<void> {
     const bias = this.dotBias;
+    const k = this.similar ? 0 : neighboursWithinBudget(this.nItems);
+    if (this.itemVectors === this.itemUnit && !bias) {
+      const built = await AnnIndex.buildWithNeighbours(this.itemVectors, this.nItems, this.dims, null, k);
+      this.ann = this.annUnit = built.index;
+      this.setLists(built.lists);
+      return;
+    }
     this.ann = await AnnIndex.build(this.itemVectors, this.nItems, this.dims, bias);
-    this.annUnit = this.itemVectors === this.itemUnit && !bias ? this.ann : await AnnIndex.build(this.itemUnit!, this.nItems, this.dims, null);
+    const unit = await AnnIndex.buildWithNeighbours(this.itemUnit!, this.nItems, this.dims, null, k);
+    this.annUnit = unit.index;
+    this.setLists(unit.lists);
+  }
+
+  private setLists(lists: { indptr: Int32Array; indices: Int32Array; values: Float32Array } | null): void {
+    if (!lists) return;
+    this.similar = { rows: this.nItems, cols: this.nItems, ...lists };
+    this.listWidth = neighboursWithinBudget(this.nItems);
   }
 
   /** The item bias added to dot-product scores (only dot models score with it). */
@@ -228,8 +258,8 @@ export class ServingIndex {
       const candidates = lists.indices.subarray(from, to);
       for (let p = from; p < to; p++) scores[lists.indices[p]] = lists.values[p];
       const found = topN(scores, n, (j) => j === i || skip(j), candidates);
-      // Precomputed lists hold the top 100: a heavily filtered request may need more than that.
-      if (found.length >= n || !this.itemUnit || to - from < PRECOMPUTED_NEIGHBOURS) return found;
+      // Precomputed lists hold each item's top `listWidth`: a heavily filtered request may need more.
+      if (found.length >= n || !this.itemUnit || to - from < this.listWidth) return found;
     }
     if (!this.itemUnit) return [];
     const d = this.dims;
@@ -238,9 +268,13 @@ export class ServingIndex {
     return approx ?? topN(this.cosineTo(i), n, skipSelf);
   }
 
-  /** An item-based model's neighbour lists, each row divided by its largest weight (null for vector models). */
-  get scaledNeighbourLists(): Csr | null {
-    return this.scaledLists;
+  /**
+   * Each item's nearest items as the item-to-item source reads them, columns ascending: an
+   * item-based model's own lists with rows scaled to [0, 1], or a vector model's cosine lists
+   * (precomputed for small catalogues, found by the ANN thread for large ones); null otherwise.
+   */
+  get neighbourLists(): Csr | null {
+    return isItemBased(this.model) ? this.scaledLists : this.similar;
   }
 
   /** Items closest (cosine) to a unit vector in the item space: approximate when large. */
@@ -295,7 +329,7 @@ export class ServingIndex {
     const indices = new Int32Array(n * k);
     const values = new Float32Array(n * k);
     for (let i = 0; i < n; i++) {
-      const top = topN(this.cosineTo(i), k, (j) => j === i);
+      const top = topN(this.cosineTo(i), k, (j) => j === i).sort((a, b) => a.item - b.item);
       top.forEach((s, r) => {
         indices[i * k + r] = s.item;
         values[i * k + r] = s.score;

@@ -73,7 +73,7 @@ const pipelineItems = z.array(
 const pipelineFields = {
   model: z.string().describe('The model whose vectors produced the items, or popularity.'),
   modelVersion: z.string().nullable(),
-  source: z.enum(['model', 'fallback']).describe('model when the collaborative model supplied items, fallback otherwise.'),
+  source: z.enum(['model', 'fallback']).describe('model when the answer is personal (an item came from the model, item-to-item or user-to-user), fallback when only leaderboards, the latest list or pins answered.'),
   method: z.enum(['trained', 'fold-in', 'popularity']).describe("How the model scored the user: their trained vector, a fold-in of their current interactions, or not at all."),
   ranker: z.enum(['learned', 'priority', 'weighted']).describe('What ordered the blended candidates.'),
   items: pipelineItems,

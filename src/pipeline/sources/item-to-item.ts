@@ -35,11 +35,12 @@ function weightIn(m: Csr, from: number, to: number): number {
 }
 
 /**
- * `item-to-item`: neighbours of the user's most recent positive items. `embedding`: cosine to the
- * centroid of their unit vectors in the serving model (one catalogue scan, approximate above
- * ANN_MIN_ITEMS; item-based models sum their neighbour weights instead); `cooccurrence`: users in
- * common, from neighbour lists the retrain job kept (recentItems × 50 entries). Scores are
- * cosines (embedding) or mean neighbour weights, in [0, 1].
+ * `item-to-item`: neighbours of the user's most recent positive items, scored by the mean of their
+ * weights to those items. `embedding`: the serving model's own lists (cosine neighbours, kept
+ * for every item up to 5,000 items and above ANN_MIN_ITEMS; an item-based model's weights);
+ * between those sizes, cosine to the centroid of the recent items' vectors (one catalogue scan).
+ * `cooccurrence`: users in common, from lists the retrain job kept. Cost: recentItems × ≤100 list
+ * entries, or one scan.
  */
 export class ItemToItemSource implements CandidateSource {
   constructor(
@@ -51,10 +52,10 @@ export class ItemToItemSource implements CandidateSource {
     return ctx.positivesDense.slice(0, this.config.recentItems);
   }
 
-  /** Neighbour lists this method reads: the snapshot's co-occurrence (cosines), or an item-based model's own, each row scaled to its largest weight. */
+  /** Neighbour lists this method reads: the snapshot's co-occurrence (cosines), or the serving index's (cosines, or an item-based model's weights scaled to [0, 1]). */
   private lists(index: ServingIndex): Csr | null {
     if (this.config.method === 'cooccurrence') return index.artifacts.cooccurrence;
-    return index.itemUnit ? null : index.scaledNeighbourLists;
+    return index.neighbourLists;
   }
 
   propose(ctx: RequestContext, n: number): SourceAnswer {

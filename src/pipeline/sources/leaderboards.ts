@@ -65,7 +65,8 @@ export class LeaderboardBook {
       async (now) => ready(await source.leaderboards(specs, options.dislikeThreshold, LEADERBOARD_MAX_ITEMS, now)),
       options.refreshMs,
       (err) => log.error({ err: err.message }, 'leaderboard refresh failed; the previous ones keep serving'),
-      (b) => b.latest.items.length === 0 && [...b.boards.values()].every((x) => x.ranking.items.length === 0),
+      // Starved while the popular board (what new users see) is empty: narrower boards may stay empty for good.
+      (b) => (b.boards.get(pipeline.popular)?.ranking.items.length ?? 0) === 0,
     );
   }
 
@@ -87,7 +88,7 @@ export class LeaderboardBook {
     this.book.stop();
   }
 
-  /** New interactions arrived: recompute within the refresh period (at once while everything is empty). */
+  /** New interactions arrived: recompute within the refresh period (at once while the popular board is empty). */
   changed(): void {
     this.book.changed();
   }
