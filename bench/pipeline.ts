@@ -6,12 +6,13 @@
  * model's by seed.
  *
  *   npx tsx bench/pipeline.ts [--models ials,ease] [--seeds 1,2,3]            # synthetic, planted genres
- *   npx tsx bench/pipeline.ts --file ml-100k/u.data --items ml-100k/u.item --users ml-100k/u.user
+ *   npx tsx bench/pipeline.ts --file ml-100k/u.data --items ml-100k/u.item --users ml-100k/u.user --user-labels gender,occupation
+ *   --labels no: no categories; --item-labels / --user-labels: label keys the ranker reads
  *
  * Prints a table and writes bench/results/pipeline.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { DEFAULT_PIPELINE, pipelineSchema } from '../src/config/pipeline.js';
+import { pipelineSchema } from '../src/config/pipeline.js';
 import { readFeatureFile, type EntityFeatures } from '../src/data/feature-files.js';
 import { loadInteractionsFile } from '../src/data/loaders.js';
 import { nPairs, type Interactions } from '../src/data/interactions.js';
@@ -36,7 +37,8 @@ const facts = {
   labelsOf: (id: string) => items.get(id)?.labels ?? {},
   userLabelsOf: (id: string) => users.get(id)?.labels ?? {},
 };
-const pipeline = noLabels ? pipelineSchema.parse({ ranker: { labels: false } }) : DEFAULT_PIPELINE;
+const labelList = (name: string): string[] => arg(name, '').split(',').filter(Boolean);
+const pipeline = pipelineSchema.parse({ ranker: { categories: !noLabels, itemLabels: labelList('item-labels'), userLabels: labelList('user-labels') } });
 const threads = trainingThreads('auto', nPairs(data));
 
 interface Run {
@@ -67,7 +69,7 @@ const mean = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length
 const sd = (xs: number[]): number => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((s, x) => s + (x - mean(xs)) ** 2, 0) / (xs.length - 1)));
 const pm = (xs: number[]): string => `${mean(xs).toFixed(4)} ± ${sd(xs).toFixed(4)}`;
 
-console.log(`${file || 'synthetic MovieLens-100K-shaped data, planted genres'}; ${users.size ? 'user labels; ' : ''}ranker features: ${noLabels ? 'source scores' : 'source scores, categories, labels'}; seeds ${seeds.join(', ')}\n`);
+console.log(`${file || 'synthetic MovieLens-100K-shaped data, planted genres'}; ${users.size ? 'user labels; ' : ''}ranker features: source scores${noLabels ? '' : ', categories'}${pipeline.ranker.itemLabels.length ? `, item labels ${pipeline.ranker.itemLabels.join('/')}` : ''}${pipeline.ranker.userLabels.length ? `, user labels ${pipeline.ranker.userLabels.join('/')}` : ''}; seeds ${seeds.join(', ')}\n`);
 console.log('| model | model test HR@10 | pipeline test HR@10 | paired gain | ranker kept | seconds |');
 console.log('|---|---|---|---|---|---|');
 for (const model of models) {

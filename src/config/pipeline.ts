@@ -115,8 +115,15 @@ const rankerSchema = z.strictObject({
   epochs: z.number().int().min(1).max(500).default(30),
   /** learned: sampled negatives per held-out positive. */
   negatives: z.number().int().min(1).max(200).default(20),
-  /** learned: read item categories and labels and user labels as features. */
-  labels: z.boolean().default(true),
+  /** learned: item categories as features. */
+  categories: z.boolean().default(true),
+  /**
+   * learned: the item and user label keys whose values are features (each key=value one feature,
+   * crossed by the factorization). Only low-cardinality labels help: a title or a zip code is an
+   * id in disguise, and on a few thousand validation positives it overfits.
+   */
+  itemLabels: z.array(z.string().min(1).max(64)).max(50).default([]),
+  userLabels: z.array(z.string().min(1).max(64)).max(50).default([]),
 });
 
 const DEFAULT_SOURCE_INPUTS: Record<string, z.input<typeof sourceSchema>> = {
@@ -139,7 +146,7 @@ export const pipelineSchema = z
     fallback: z.array(sourceName).max(20).default(['item-to-item', 'popular', 'latest']),
     /** The leaderboard `GET /popular` serves. */
     popular: sourceName.default('popular'),
-    ranker: rankerSchema.default({ type: 'learned', factors: 8, epochs: 30, negatives: 20, labels: true }),
+    ranker: rankerSchema.default({ type: 'learned', factors: 8, epochs: 30, negatives: 20, categories: true, itemLabels: [], userLabels: [] }),
     rules: z.array(ruleSchema).max(100).default([]),
     /** New items' score × (1 + boost · 2^(−age / halfLifeDays)); age from the item's creation. */
     freshness: z.strictObject({ boost: z.number().positive().max(100), halfLifeDays: z.number().positive().max(3650) }).nullable().default(null),

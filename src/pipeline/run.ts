@@ -73,8 +73,8 @@ function rank(rt: PipelineRuntime, ctx: RequestContext, merged: MergedCandidate[
     const learned = learnedRanker(rt, ctx);
     if (typeof learned !== 'string') {
       const scores = learned.layout.sources.map(({ name }) => rt.sources.get(name)!.scoreItems(ctx, merged));
-      const user = userTokens(ctx.userLabels);
-      const rows = featureRows(learned.layout, scores, (k) => itemTokens(rt.facts.categoriesOf(merged[k].itemId), rt.facts.labelsOf(merged[k].itemId)), user, merged.length);
+      const user = userTokens(learned.layout, ctx.userLabels);
+      const rows = featureRows(learned.layout, scores, (k) => itemTokens(learned.layout, rt.facts.categoriesOf(merged[k].itemId), rt.facts.labelsOf(merged[k].itemId)), user, merged.length);
       return { items: rankLearned(merged, blend, learned, rows), ranker: 'learned' };
     }
     notes.push({ source: 'ranker', note: `${learned}; ranked by priority` });

@@ -57,16 +57,21 @@ export class Refreshed<T> {
     if (this.running) return this.running;
     this.dirty = false;
     this.lastStart = this.now();
+    let failed = false;
     this.running = this.compute(this.now())
       .then((v) => {
         this.current = v;
       })
       .catch((err: unknown) => {
+        failed = true;
         this.dirty = true;
         this.onError(err as Error);
       })
       .finally(() => {
         this.running = null;
+        // A change that arrived while this ran, with the value still useless: do not wait a
+        // period (after a failure the timer retries, so a broken source is not asked in a loop).
+        if (!failed && this.dirty && this.starved(this.current)) this.refreshIfDue(true);
       });
     return this.running;
   }

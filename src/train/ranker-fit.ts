@@ -74,7 +74,8 @@ export function fitRanker(inputs: RankerInputs): { state: LearnedRanker | null; 
   const train = split.train;
   const book = splitLeaderboards(train, pipeline);
   const sources = buildSources(pipeline, book);
-  const layout: RankerLayout = { sources: pipeline.blend.map((name) => ({ name, type: sources.get(name)!.config.type })), labels: pipeline.ranker.labels, buckets: RANKER_BUCKETS };
+  const { categories, itemLabels, userLabels } = pipeline.ranker;
+  const layout: RankerLayout = { sources: pipeline.blend.map((name) => ({ name, type: sources.get(name)!.config.type })), categories, itemLabels, userLabels, buckets: RANKER_BUCKETS };
   const histories = historiesOf(train);
   const contexts = new Map<number, ReturnType<typeof splitContext>>();
   const contextOf = (u: number): ReturnType<typeof splitContext> => {
@@ -86,7 +87,7 @@ export function fitRanker(inputs: RankerInputs): { state: LearnedRanker | null; 
     const ctx = contextOf(u);
     const candidates = Array.from(items, (i) => ({ itemId: train.itemIds[i], dense: i }));
     const scores = layout.sources.map(({ name }) => sources.get(name)!.scoreItems(ctx, candidates));
-    return featureRows(layout, scores, (k) => itemTokens(facts.categoriesOf(candidates[k].itemId), facts.labelsOf(candidates[k].itemId)), userTokens(ctx.userLabels), candidates.length);
+    return featureRows(layout, scores, (k) => itemTokens(layout, facts.categoriesOf(candidates[k].itemId), facts.labelsOf(candidates[k].itemId)), userTokens(layout, ctx.userLabels), candidates.length);
   };
   const modelScore = (u: number, items: Int32Array): Float32Array => contextOf(u).scoring?.score(items) ?? new Float32Array(items.length);
   const cases = Array.from(validSet.cases.user.keys());

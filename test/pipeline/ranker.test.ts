@@ -32,7 +32,7 @@ function teams(users: number, items: number, perUser: number, seed: number): { r
   return { rows, team, category };
 }
 
-const PIPELINE = { blend: ['model', 'popular'], fallback: ['latest'], ranker: { type: 'learned', factors: 4, epochs: 20 } };
+const PIPELINE = { blend: ['model', 'popular'], fallback: ['latest'], ranker: { type: 'learned', factors: 4, epochs: 20, userLabels: ['team'] } };
 
 describe('the learned ranker', () => {
   let app: FastifyInstance;

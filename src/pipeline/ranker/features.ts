@@ -7,8 +7,11 @@ export const RANKER_BUCKETS = 4096;
 export interface RankerLayout {
   /** The blended sources whose scores are the dense features, in order. */
   sources: { name: string; type: string }[];
-  /** Whether item categories and labels and user labels are features. */
-  labels: boolean;
+  /** Whether item categories are features. */
+  categories: boolean;
+  /** Item and user label keys whose values are features. */
+  itemLabels: string[];
+  userLabels: string[];
   buckets: number;
 }
 
@@ -22,14 +25,14 @@ export function bucketOf(token: string, buckets: number): number {
   return (h >>> 0) % buckets;
 }
 
-/** An item's sparse features: each category, each label key=value. */
-export function itemTokens(categories: readonly string[], labels: Readonly<Record<string, string>>): string[] {
-  return [...categories.map((c) => `c:${c}`), ...Object.entries(labels).map(([k, v]) => `i:${k}=${v}`)];
+/** An item's sparse features: each category (when the layout reads them), each declared label key=value. */
+export function itemTokens(layout: RankerLayout, categories: readonly string[], labels: Readonly<Record<string, string>>): string[] {
+  return [...(layout.categories ? categories.map((c) => `c:${c}`) : []), ...layout.itemLabels.filter((k) => labels[k] !== undefined).map((k) => `i:${k}=${labels[k]}`)];
 }
 
-/** A user's sparse features: each label key=value (crossed with the items' by the factorization machine). */
-export function userTokens(labels: Readonly<Record<string, string>>): string[] {
-  return Object.entries(labels).map(([k, v]) => `u:${k}=${v}`);
+/** A user's sparse features: each declared label key=value (crossed with the items' by the factorization machine). */
+export function userTokens(layout: RankerLayout, labels: Readonly<Record<string, string>>): string[] {
+  return layout.userLabels.filter((k) => labels[k] !== undefined).map((k) => `u:${k}=${labels[k]}`);
 }
 
 /** One row per candidate: the sources' scores of it (dense), its and the user's tokens hashed (sparse). */
@@ -37,7 +40,7 @@ export function featureRows(layout: RankerLayout, sourceScores: readonly Float32
   const rows: FeatureRow[] = [];
   for (let k = 0; k < count; k++) {
     const dense = Float32Array.from(sourceScores, (s) => s[k]);
-    const tokens = layout.labels ? [...itemTokensOf(k), ...user] : [];
+    const tokens = [...itemTokensOf(k), ...user];
     rows.push({ dense, sparse: Int32Array.from(new Set(tokens.map((t) => bucketOf(t, layout.buckets)))) });
   }
   return rows;
