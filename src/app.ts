@@ -40,6 +40,7 @@ import { Catalogue, type CatalogueChange } from './serving/catalogue.js';
 import { DatabaseThread } from './db/thread/database-thread.js';
 import { ModelStore } from './serving/model-store.js';
 import { ItemQueries } from './pipeline/item-queries.js';
+import { FeatureKeeper } from './pipeline/feature-keeper.js';
 import { Recommender } from './pipeline/recommender.js';
 import { LeaderboardBook } from './pipeline/sources/leaderboards.js';
 import { removeStaleTempDirs } from './serving/snapshots.js';
@@ -144,16 +145,24 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const catalogue = new Catalogue({ version: () => catalogueRepo.version(), load: () => reader.catalogueRows() }, Date.now, app.log);
   const dataStats = dataStatsMonitor(reader, config.statsRefreshMs, app.log);
   await Promise.all([leaderboards.start(), catalogue.load(), dataStats.start()]);
+  // New items with labels get vectors from the serving hybrid model's features at once.
+  const featureKeeper = new FeatureKeeper(store, catalogue, config.features);
   const recommender = new Recommender(store, database.serving, leaderboards, catalogue, config.pipeline, {
     ratingMax: config.ratingMax,
     dislikeThreshold: config.dislikeThreshold,
+    features: config.features,
     eventWeights: config.eventWeights,
     historyLimit: config.historyLimit,
     cacheEntries: config.recommendationCacheSize,
     cacheBytes: config.recommendationCacheBytes,
     cacheTtlMs: config.recommendationCacheTtlMs,
-  });
-  const queries = new ItemQueries(recommender, database.serving, leaderboards, catalogue);
+  }, featureKeeper.content);
+  const queries = new ItemQueries(recommender, database.serving, leaderboards, catalogue, featureKeeper.content);
+  const logCold = (err: unknown): void => app.log.error({ err: (err as Error).message }, 'cold items not refreshed');
+  store.onSwap = () => void featureKeeper.sync().catch(logCold);
+  catalogue.onReload = () => void featureKeeper.reloaded().catch(logCold);
+  await featureKeeper.rebuildContent();
+  await featureKeeper.sync();
   // Other processes' news: a new version serves (a worker's promotion, another replica's admin call)
   // reloads now, not at the next poll; users who wrote through another replica lose their cached answers.
   const stopListening = await database.onChange((change) => {
@@ -218,6 +227,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   });
   const catalogueChanged = (changes: readonly CatalogueChange[], version: number): void => {
     catalogue.apply(changes, version);
+    featureKeeper.apply(changes);
     // Category and label leaderboards and the latest list read the catalogue.
     leaderboards.changed();
     dataStats.changed();
@@ -238,6 +248,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     onChange: catalogueChanged,
     onUserErased: (userId) => ingested('ratings', [userId], 0),
     maxBatchSize: config.maxBatchSize,
+    features: config.features,
   });
   await app.register(keyRoutes, { keys: database.keys });
   await app.register(bulkRoutes, {
@@ -251,6 +262,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       writes: writer,
       onIngest: ingested,
       onCatalogueChange: catalogueChanged,
+      features: config.features,
     }),
     onDeleted: (userId) => ingested('ratings', [userId], 0),
   });

@@ -7,7 +7,8 @@ import type { BackendChoice, ModelName } from './models/model.js';
 import type { ThreadSetting } from './train/threads.js';
 import { cronProblem, envSchema } from './config/env.js';
 import { ConfigFileError, readConfigFile, type ConfigFile } from './config/file.js';
-import { pipelineFrom } from './config/pipeline-env.js';
+import { featuresFrom, pipelineFrom } from './config/pipeline-env.js';
+import type { FeaturesConfig } from './config/features.js';
 import type { PipelineConfig } from './config/pipeline.js';
 import { SETTINGS } from './config/settings.js';
 
@@ -37,6 +38,8 @@ export interface Config {
   origins: Record<string, SettingOrigin>;
   /** Sources, ranker, rules, diversity, fallback and paging of recommendations (the file's `pipeline`). */
   pipeline: PipelineConfig;
+  /** How item and user labels become content features (the file's `features`). */
+  features: FeaturesConfig;
   port: number;
   host: string;
   databasePath: string;
@@ -201,11 +204,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const pipeline = pipelineFrom(file, fromEnv, Object.keys(eventTypes), (at, message) => {
     throw new ConfigError(at, message);
   });
+  const features = featuresFrom(file, (at, message) => {
+    throw new ConfigError(at, message);
+  });
   const origins = Object.fromEntries(SETTINGS.map((s) => [s.env, s.env in fromEnv ? 'env' : file && s.env in file.values ? 'file' : 'default'])) as Record<string, SettingOrigin>;
   return {
     configFile: file?.path ?? null,
     origins,
     pipeline,
+    features,
     port: e.PORT,
     host: e.HOST,
     databasePath,

@@ -4,6 +4,8 @@ import type { BulkKind } from '../db/bulk-repository.js';
 import type { EventsRepository } from '../db/events-repository.js';
 import type { RatingsRepository } from '../db/ratings-repository.js';
 import { AppError } from '../errors.js';
+import type { FeaturesConfig } from '../config/features.js';
+import { checkFeatures } from './feature-check.js';
 import type { CatalogueChange } from '../serving/catalogue.js';
 import type { CatalogueWrites } from '../db/thread/database-thread.js';
 import type { ImportSink } from './routes/bulk.js';
@@ -22,6 +24,8 @@ export interface ImportSinkOptions {
   writes: CatalogueWrites;
   onIngest: (kind: 'ratings' | 'events', userIds: readonly string[], written: number) => void;
   onCatalogueChange: (changes: CatalogueChange[], version: number) => void;
+  /** The content-feature schema every imported item's and user's labels must fit. */
+  features: FeaturesConfig;
 }
 
 /** Validates a batch with the schema of its route (as `{ <kind>: [...] }`), naming the failing field as the route would. */
@@ -54,12 +58,14 @@ export function createImportSink(o: ImportSinkOptions): ImportSink {
     },
     items: async (records) => {
       const { items } = parse(schemas.items, { items: records }) as { items: ItemMeta[] };
+      items.forEach((it, k) => checkFeatures(o.features, 'items', it.categories, it.labels, `body.items.${k}`));
       const { version } = await o.writes.putItems(items, Date.now());
       o.onCatalogueChange(items.map(({ itemId, categories, labels, hidden, availableFrom, availableUntil }) => ({ itemId, categories, labels, hidden, availableFrom, availableUntil })), version);
       return items.length;
     },
     users: async (records) => {
       const { users: rows } = parse(schemas.users, { users: records });
+      rows.forEach((u, k) => checkFeatures(o.features, 'users', [], u.labels, `body.users.${k}`));
       await o.catalogue.putUsers(rows, Date.now());
       return rows.length;
     },

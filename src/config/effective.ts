@@ -1,4 +1,5 @@
 import type { Config, SettingOrigin } from '../config.js';
+import type { FeaturesConfig } from './features.js';
 import type { PipelineConfig } from './pipeline.js';
 import { SETTINGS, shown } from './settings.js';
 
@@ -13,6 +14,7 @@ export interface EffectiveConfig {
   file: string | null;
   settings: Record<string, Record<string, EffectiveSetting>>;
   pipeline: PipelineConfig;
+  features: FeaturesConfig;
 }
 
 /** `feedback.eventTypes` as it is written in the file: a weight, `negative` or `read` per type. */
@@ -39,7 +41,7 @@ export function effectiveConfig(config: Config): EffectiveConfig {
     if (s.field === 'eventWeights') continue; // folded into eventTypes, which shows every weight
     (settings[section] ??= {})[key] = { value: shown(s, raw) ?? null, env: s.env, origin: config.origins[s.env] ?? 'default' };
   }
-  return { file: config.configFile, settings, pipeline: pipelineShown(config.pipeline) };
+  return { file: config.configFile, settings, pipeline: pipelineShown(config.pipeline), features: config.features };
 }
 
 /** The effective configuration as a recflow.yaml would write it (values only), for `recflow config check`. */
@@ -47,5 +49,6 @@ export function asFileSections(e: EffectiveConfig): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [section, keys] of Object.entries(e.settings)) out[section] = Object.fromEntries(Object.entries(keys).filter(([, s]) => s.value !== null).map(([k, s]) => [k, s.value]));
   out.pipeline = e.pipeline;
+  out.features = e.features;
   return out;
 }

@@ -9,6 +9,8 @@ export interface ConfigFile {
   values: Record<string, string>;
   /** The file's `pipeline` section, unvalidated (null when it has none). */
   pipeline: unknown;
+  /** The file's `features` section (the content-feature schema), unvalidated (null when it has none). */
+  features: unknown;
 }
 
 /** A problem at a place in the file; the caller turns it into a ConfigError. */
@@ -64,17 +66,22 @@ export function readConfigFile(path: string): ConfigFile {
     const where = err instanceof YAMLParseError && err.linePos ? `line ${err.linePos[0].line}` : 'file';
     throw new ConfigFileError(path, where, `is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
-  if (doc === null || doc === undefined) return { path, values: {}, pipeline: null };
+  if (doc === null || doc === undefined) return { path, values: {}, pipeline: null, features: null };
   if (!isObject(doc)) throw new ConfigFileError(path, 'file', 'must be a mapping of sections (server, database, …, pipeline)');
   const values: Record<string, string> = {};
   let pipeline: unknown = null;
+  let features: unknown = null;
   for (const [section, body] of Object.entries(doc)) {
     if (section === 'pipeline') {
       pipeline = body;
       continue;
     }
+    if (section === 'features') {
+      features = body;
+      continue;
+    }
     const keys = SECTIONS.get(section);
-    if (!keys) throw new ConfigFileError(path, section, `is not a section (expected one of ${[...SECTIONS.keys(), 'pipeline'].join(', ')})`);
+    if (!keys) throw new ConfigFileError(path, section, `is not a section (expected one of ${[...SECTIONS.keys(), 'pipeline', 'features'].join(', ')})`);
     if (body === null) continue;
     if (!isObject(body)) throw new ConfigFileError(path, section, 'must be a mapping of settings');
     for (const [key, value] of Object.entries(body)) {
@@ -84,5 +91,5 @@ export function readConfigFile(path: string): ConfigFile {
       if (v !== undefined) values[env] = v;
     }
   }
-  return { path, values, pipeline };
+  return { path, values, pipeline, features };
 }

@@ -1,3 +1,4 @@
+import { featuresSchema, type FeaturesConfig } from './features.js';
 import type { ConfigFile } from './file.js';
 import { pipelineSchema, type LeaderboardConfig, type PipelineConfig } from './pipeline.js';
 import { PIPELINE_VARIABLES } from './settings.js';
@@ -41,4 +42,13 @@ export function pipelineFrom(file: ConfigFile | null, env: Record<string, string
     }
   }
   return pipeline;
+}
+
+/** The file's `features` section (the content-feature schema) over the defaults. */
+export function featuresFrom(file: ConfigFile | null, fail: Fail): FeaturesConfig {
+  const parsed = featuresSchema.safeParse(file?.features ?? {});
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const at = ['features', ...issue.path.map(String)].join('.');
+  return fail(file ? `${file.path}: ${at}` : at, issue.message);
 }

@@ -18,8 +18,8 @@ const modelSource = z.strictObject({ type: z.literal('model'), ...common, floor:
 
 const itemToItemSource = z.strictObject({
   type: z.literal('item-to-item'),
-  /** embedding: cosine over the serving model's item vectors; cooccurrence: users in common (computed by the retrain job). */
-  method: z.enum(['embedding', 'cooccurrence']).default('embedding'),
+  /** embedding: cosine over the serving model's item vectors; cooccurrence: users in common (computed by the retrain job); content: TF-IDF over the items' categories and labels (works for items nobody touched yet). */
+  method: z.enum(['embedding', 'cooccurrence', 'content']).default('embedding'),
   /** The user's most recent positive items whose neighbours are proposed. */
   recentItems: z.number().int().min(1).max(50).default(10),
   ...common,

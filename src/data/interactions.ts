@@ -17,6 +17,23 @@ export interface Interactions {
   readonly ts: Float64Array;
   /** Top of the rating scale: explicit targets are rating / ratingMax. */
   readonly ratingMax: number;
+  /** Content features of each dense item (the catalogue's categories and labels), when known. */
+  readonly itemFeatures?: FeatureMatrix;
+  /** Content features of each dense user (their labels), when known. */
+  readonly userFeatures?: FeatureMatrix;
+}
+
+/**
+ * Row r: the content features of entity r as column indices into `vocabulary` with weights;
+ * columns ascending within a row.
+ */
+export interface FeatureMatrix {
+  readonly rows: number;
+  readonly indptr: Int32Array;
+  readonly indices: Int32Array;
+  readonly values: Float32Array;
+  /** Feature names by column (`cat:drama`, `brand=acme`, `title~123`, `price#`). */
+  readonly vocabulary: readonly string[];
 }
 
 export const nUsers = (d: Interactions): number => d.userIds.length;
@@ -154,6 +171,8 @@ export function subset(d: Interactions, indices: ArrayLike<number>): Interaction
     rating: pick(d.rating, new Float32Array(n)),
     implicit: pick(d.implicit, new Float32Array(n)),
     ts: pick(d.ts, new Float64Array(n)),
+    ...(d.itemFeatures ? { itemFeatures: d.itemFeatures } : {}),
+    ...(d.userFeatures ? { userFeatures: d.userFeatures } : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 import type { Csr, Interactions } from '../data/interactions.js';
 
-export const MODEL_NAMES = ['dmf', 'gmf', 'mlp', 'neumf', 'einmf', 'bpr', 'pop', 'itemknn', 'ease', 'ials'] as const;
+export const MODEL_NAMES = ['dmf', 'gmf', 'mlp', 'neumf', 'einmf', 'bpr', 'pop', 'itemknn', 'ease', 'ials', 'hybrid'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
 /** TensorFlow.js backends (`tensorflow` = tfjs-node); `auto` picks the best that loads. */

@@ -10,6 +10,7 @@ import { MlpModel } from './mlp.js';
 import type { ModelName, RecModel } from './model.js';
 import { NeumfModel } from './neumf.js';
 import { PopModel } from './pop.js';
+import { HybridModel } from './hybrid.js';
 
 const positiveInt = (max: number) => z.number().int().min(1).max(max);
 const rate = z.number().positive().max(1);
@@ -68,12 +69,21 @@ export const HYPER_SCHEMAS = {
     initStd: z.number().positive().max(10),
     seed,
   }).partial(),
+  hybrid: z.strictObject({
+    factors: positiveInt(512),
+    negatives: positiveInt(50),
+    batchSize: positiveInt(65_536),
+    lr: rate,
+    l2: z.number().min(0).max(1),
+    idDropout: z.number().min(0).max(0.9),
+    seed,
+  }).partial(),
 } satisfies Record<ModelName, z.ZodType>;
 
 export type HyperInput<M extends ModelName> = z.infer<(typeof HYPER_SCHEMAS)[M]>;
 
 /** Default epochs of the main training phase per model (one pass for the non-iterative baselines). */
-export const DEFAULT_EPOCHS: Record<ModelName, number> = { dmf: 20, gmf: 20, mlp: 20, neumf: 20, einmf: 20, bpr: 30, pop: 1, itemknn: 1, ease: 1, ials: 16 };
+export const DEFAULT_EPOCHS: Record<ModelName, number> = { dmf: 20, gmf: 20, mlp: 20, neumf: 20, einmf: 20, bpr: 30, pop: 1, itemknn: 1, ease: 1, ials: 16, hybrid: 20 };
 
 /**
  * `hyper` with its initial-weights seed set to `seed`, for the models that draw initial weights
@@ -108,5 +118,7 @@ export function createModel(name: ModelName, nUsers: number, nItems: number, hyp
       return new EaseModel(nUsers, nItems, HYPER_SCHEMAS.ease.parse(hyper));
     case 'ials':
       return new IalsModel(nUsers, nItems, HYPER_SCHEMAS.ials.parse(hyper));
+    case 'hybrid':
+      return new HybridModel(nUsers, nItems, HYPER_SCHEMAS.hybrid.parse(hyper));
   }
 }

@@ -3,10 +3,24 @@ import type { Catalogue, ItemFilter } from '../serving/catalogue.js';
 import type { ServingIndex } from '../serving/index.js';
 import { userScoring } from '../serving/user-scoring.js';
 import type { RequestContext } from './context.js';
+import type { FeaturesConfig } from '../config/features.js';
+import { featuresOf, type Feature } from '../features/encode.js';
 
 export interface ContextSettings {
   ratingMax: number;
   dislikeThreshold: number;
+  /** The content-feature schema: a hybrid model scores a labelled user without history from it. */
+  features?: FeaturesConfig;
+}
+
+/** A user's labels as content features under the schema (none without one, or when a label does not fit it). */
+function labelFeatures(settings: ContextSettings, labels: Readonly<Record<string, string>>): Feature[] {
+  if (!settings.features || Object.keys(labels).length === 0) return [];
+  try {
+    return featuresOf(settings.features, 'users', [], labels);
+  } catch {
+    return [];
+  }
 }
 
 export const isDislike = (h: UserItem, dislikeThreshold: number): boolean => h.disliked || (h.rating !== null && h.rating <= dislikeThreshold);
@@ -44,7 +58,7 @@ export function buildContext(
   const user = request.user;
   const scoring =
     index && (user || index.kind === 'popularity')
-      ? userScoring(index, { userId: request.userId ?? '', trusted: user !== null && request.userId !== null && user.createdAt <= index.dataUntil, positives, ratingMax: settings.ratingMax })
+      ? userScoring(index, { userId: request.userId ?? '', trusted: user !== null && request.userId !== null && user.createdAt <= index.dataUntil, positives, ratingMax: settings.ratingMax, labelFeatures: labelFeatures(settings, user?.labels ?? {}) })
       : null;
   return { userId: request.userId, index, scoring, positives, positivesDense, userLabels: user?.labels ?? {}, skip, skipDense, seenDense, filter: request.filter, now: request.now };
 }

@@ -12,6 +12,7 @@ import { BadCursorError, CursorExpiredError, decodeCursor, encodeCursor, extendL
 import { rankList, type PipelineRuntime, type RankedList } from './run.js';
 import { buildSources } from './sources/build.js';
 import type { LeaderboardBook } from './sources/leaderboards.js';
+import type { ContentIndex } from '../serving/content-index.js';
 
 export type { Recommendation, RecommendedItem } from './answer.js';
 export { BadCursorError, CursorExpiredError } from './paging.js';
@@ -72,12 +73,13 @@ export class Recommender {
     private readonly catalogue: Catalogue,
     readonly pipeline: PipelineConfig,
     private readonly settings: RecommenderSettings,
+    content: ContentIndex | null = null,
     random: () => number = Math.random,
   ) {
     this.keys = new ResultCache(settings.cacheEntries, settings.cacheTtlMs, Date.now, { maxBytes: settings.cacheBytes / 16, sizeOf: keyBytes });
     this.lists = new ListStore(Math.max(settings.cacheEntries, 1), settings.cacheBytes, pipeline.paging.ttlSeconds * 1000);
     const facts = { categoriesOf: (id: string) => catalogue.categoriesOf(id), labelsOf: (id: string) => catalogue.labelsOf(id), createdAt: (id: string) => book.latest.byItem.get(id) };
-    this.runtime = { config: pipeline, sources: buildSources(pipeline, book), facts, random };
+    this.runtime = { config: pipeline, sources: buildSources(pipeline, book, content), facts, random };
   }
 
   /** The answer cache's figures for /metrics: list keys and stored lists together. */

@@ -133,6 +133,7 @@ export class Catalogue {
       this.views.reset();
       this.bitmaps.reset();
       this.lastCheck = this.now();
+      this.onReload?.();
       return;
     }
   }
@@ -163,6 +164,14 @@ export class Catalogue {
       (err: unknown) => this.log.error({ err: (err as Error).message }, 'catalogue version check failed'),
     );
   }
+
+  /** Every item with categories or labels (the cold-item overlay reads their features). */
+  describedItems(): Iterable<string> {
+    return new Set([...this.state.categoriesOf.keys(), ...this.state.labelsOf.keys()]);
+  }
+
+  /** Called after a full reload replaced the state (writes of other processes). */
+  onReload: (() => void) | null = null;
 
   /** An item's categories as requests see them (rules, diversity, the ranker). */
   categoriesOf(itemId: string): readonly string[] {

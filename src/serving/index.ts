@@ -4,6 +4,7 @@ import { AnnIndex } from './ann.js';
 import { gramInSlices } from './fold-in.js';
 import { MatrixScorer } from './kernels/dot.js';
 import type { SnapshotArtifacts } from './artifacts.js';
+import type { ColdItems } from './cold-items.js';
 import type { LoadedSnapshot } from './snapshots.js';
 import { topN, type Scored } from './top-n.js';
 import { yieldToEventLoop } from './yield.js';
@@ -65,6 +66,8 @@ export class ServingIndex {
    * references, ranker). Set from the snapshot; only the job's in-memory indexes replace it.
    */
   artifacts: SnapshotArtifacts;
+  /** Items newer than the snapshot with vectors from their features (hybrid models; set by the pipeline's keeper). */
+  cold: ColdItems | null = null;
   /** Newest ingest (epoch ms) in the snapshot's training data; user records created later are not in it. */
   readonly dataUntil: number;
   /** user → all items; unit item → all items (the same scorer when the model is cosine already). */

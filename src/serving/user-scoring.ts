@@ -1,6 +1,8 @@
 import type { UserItem } from '../db/serving-repository.js';
 import { DmfModel } from '../models/dmf.js';
 import { EinmfModel } from '../models/einmf.js';
+import { HybridModel } from '../models/hybrid.js';
+import type { NamedFeatures } from '../models/hybrid-features.js';
 import { IalsModel } from '../models/ials.js';
 import { isItemBased } from '../models/model.js';
 import { foldInUser } from './fold-in.js';
@@ -36,6 +38,8 @@ export interface UserScoringInput {
   /** Positive interactions, most recent first, with the model's notion of strength. */
   positives: readonly UserItem[];
   ratingMax: number;
+  /** The user's labels as content features (a hybrid model scores a new user with no history from them). */
+  labelFeatures?: NamedFeatures;
 }
 
 const vectorScoring = (index: ServingIndex, v: Float32Array, method: ScoringMethod, dotPart: boolean): UserScoring => ({
@@ -72,7 +76,7 @@ function trainedScoring(index: ServingIndex, u: number): UserScoring {
 /** A user the snapshot does not know, from their current positive interactions; null when none is in the snapshot. */
 function foldedScoring(index: ServingIndex, input: UserScoringInput): UserScoring | null {
   const positives = input.positives.filter((h) => index.itemIndex.has(h.item));
-  if (positives.length === 0) return null;
+  if (positives.length === 0) return labelledScoring(index, input);
   const items = Int32Array.from(positives, (h) => index.itemIndex.get(h.item)!);
   const { ratingMax } = input;
   const strength = Float32Array.from(positives, (h) => (h.rating !== null ? h.rating : Math.min(h.weight, ratingMax)) / ratingMax);
@@ -90,6 +94,13 @@ function foldedScoring(index: ServingIndex, input: UserScoringInput): UserScorin
   if (!index.itemGram) return null;
   const v = model instanceof IalsModel ? model.userVectorFor(items, index.itemGram) : foldInUser(index.itemGram, index.itemVectors, index.dims, items, strength);
   return vectorScoring(index, v, 'fold-in', !index.exact);
+}
+
+/** A hybrid model's new user with no history it knows: their vector from their labels alone (null without any it knows). */
+function labelledScoring(index: ServingIndex, input: UserScoringInput): UserScoring | null {
+  if (!(index.model instanceof HybridModel) || !input.labelFeatures?.length) return null;
+  const v = index.model.userVectorFor(input.labelFeatures);
+  return v.some((x) => x !== 0) ? vectorScoring(index, v, 'fold-in', false) : null;
 }
 
 /**

@@ -13,6 +13,7 @@ import { DEFAULT_AUTO_BUDGET_MINUTES, searchModels, type LeaderboardEntry } from
 import { trainModel, type RefitSummary, type TrainProgress } from './trainer.js';
 import { trainingThreads } from './threads.js';
 import { labelFacts, PipelineJob } from './pipeline-job.js';
+import { withContentFeatures } from '../features/attach.js';
 import type { RankerReport } from './ranker-fit.js';
 
 /** What a retrain job carries (validated again by the worker: the payload crossed a process boundary). */
@@ -118,9 +119,12 @@ export async function runTrainingJob(request: RetrainRequest, ctx: JobContext): 
   const { store, config } = ctx;
   ctx.onProgress?.({ phase: 'loading' });
   const { rows, watermark } = await store.training.read(config.eventWeights);
-  const data = buildInteractions(positiveRows(rows, config.dislikeThreshold), config.ratingMax);
+  const facts = await labelFacts(store.catalogue);
+  const interactions = buildInteractions(positiveRows(rows, config.dislikeThreshold), config.ratingMax);
+  // Only the hybrid model reads content features; `auto` may try it.
+  const data = request.model === 'hybrid' || request.model === 'auto' ? withContentFeatures(interactions, config.features, facts) : interactions;
   throwIfAborted(ctx.signal);
-  const pipelineJob = new PipelineJob(data, config.pipeline, await labelFacts(store.catalogue), { annMinItems: config.annMinItems, signal: ctx.signal });
+  const pipelineJob = new PipelineJob(data, config.pipeline, facts, { annMinItems: config.annMinItems, signal: ctx.signal });
   const hooks = { signal: ctx.signal, onProgress: (p: TrainProgress) => ctx.onProgress?.(jobPhase(p)), onEvaluated: pipelineJob.onEvaluated };
   const refit = request.refit ?? config.refit;
   const threads = trainingThreads(config.trainThreads, nPairs(data), ctx.spareCores ?? 0);

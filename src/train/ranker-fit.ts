@@ -6,6 +6,7 @@ import { FM_DEFAULTS, fitFm, scoreRow, type FeatureRow } from '../pipeline/ranke
 import { bucketOf, featureRows, itemTokens, RANKER_BUCKETS, userTokens, type RankerLayout } from '../pipeline/ranker/features.js';
 import type { LearnedRanker } from '../pipeline/ranker/rankers.js';
 import { buildSources } from '../pipeline/sources/build.js';
+import type { CatalogueFacts } from '../features/attach.js';
 import type { ServingIndex } from '../serving/index.js';
 import { metricsFromRanks, type EvalSet, type RankingMetrics } from './evaluate.js';
 import { historiesOf, splitContext, splitLeaderboards } from './split-context.js';
@@ -14,11 +15,7 @@ import { historiesOf, splitContext, splitLeaderboards } from './split-context.js
 const MAX_FIT_USERS = 5000;
 
 /** What the item and user labels are for the ranker (the catalogue's, read by the job). */
-export interface LabelFacts {
-  categoriesOf(itemId: string): readonly string[];
-  labelsOf(itemId: string): Readonly<Record<string, string>>;
-  userLabelsOf(userId: string): Readonly<Record<string, string>>;
-}
+export type LabelFacts = CatalogueFacts;
 
 export interface RankerReport {
   /** The ranker the pipeline will use for this version. */

@@ -26,8 +26,9 @@ const small: Record<ModelName, Record<string, unknown>> = {
   itemknn: {},
   ease: { lambda: 50 },
   ials: { factors: 16 },
+  hybrid: { factors: 16, lr: 0.01 },
 };
-const epochs: Record<ModelName, number> = { dmf: 6, gmf: 15, mlp: 10, neumf: 4, einmf: 6, bpr: 40, pop: 1, itemknn: 1, ease: 1, ials: 10 };
+const epochs: Record<ModelName, number> = { dmf: 6, gmf: 15, mlp: 10, neumf: 4, einmf: 6, bpr: 40, pop: 1, itemknn: 1, ease: 1, ials: 10, hybrid: 15 };
 
 let backend: BackendInfo;
 beforeAll(async () => {

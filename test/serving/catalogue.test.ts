@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +13,9 @@ const DAY = 86_400_000;
 beforeAll(async () => {
   let dir: string;
   ({ dir, cleanup } = tempDir());
-  app = await startApp(testConfig(dir, { MODEL_POLL_MS: '100' }));
+  // Categories are filters here, not content features: similar items stay the model's own cosine.
+  fs.writeFileSync(path.join(dir, 'recflow.yaml'), 'features:\n  items: { categories: false }\n');
+  app = await startApp(testConfig(dir, { MODEL_POLL_MS: '100', RECFLOW_CONFIG: path.join(dir, 'recflow.yaml') }));
   await ingestSynthetic(app, 100, 120, 8);
   const res = await api(app).post('/admin/retrain').set(AUTH).send({ model: 'gmf', epochs: 3, factors: 16, lr: 0.01 });
   const job = await waitForJob(app, res.body.jobId);

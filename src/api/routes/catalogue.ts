@@ -4,6 +4,8 @@ import type { CatalogueRepository, ItemMeta, ItemView, UserView } from '../../db
 import type { CatalogueChange } from '../../serving/catalogue.js';
 import type { CatalogueWrites } from '../../db/thread/database-thread.js';
 import { notFound } from '../../errors.js';
+import type { FeaturesConfig } from '../../config/features.js';
+import { checkFeatures } from '../feature-check.js';
 import { bodyErrors, errorResponse } from '../schemas/common.js';
 import { erasedUserResponse, itemParams, itemResponse, putItemBody, putItemsBody, putItemsResponse, putUserBody, userParams, userResponse } from '../schemas/catalogue.js';
 
@@ -17,6 +19,8 @@ export interface CatalogueRoutesOptions {
   /** Serving drops what it cached for an erased user. */
   onUserErased: (userId: string) => void;
   maxBatchSize: number;
+  /** The content-feature schema every item's and user's labels must fit. */
+  features: FeaturesConfig;
 }
 
 const READ = { scope: 'read' as const };
@@ -33,12 +37,14 @@ export const catalogueRoutes: FastifyPluginAsync<CatalogueRoutesOptions> = async
 
   app.put('/items/:id', { config: WRITE, schema: { params: itemParams, body: putItemBody, response: { 200: itemResponse, ...errors, ...bodyErrors } } }, async (request) => {
     const meta = { itemId: request.params.id, ...request.body };
+    checkFeatures(opts.features, 'items', meta.categories, meta.labels, 'body');
     const { version } = await writes.putItems([meta], Date.now());
     opts.onChange([change(meta)], version);
     return itemView((await catalogue.getItem(request.params.id))!);
   });
 
   app.put('/items', { config: WRITE, schema: { body: putItemsBody(opts.maxBatchSize), response: { 200: putItemsResponse, ...bodyErrors } } }, async (request) => {
+    request.body.items.forEach((it, k) => checkFeatures(opts.features, 'items', it.categories, it.labels, `body.items.${k}`));
     const { inserted, updated, version } = await writes.putItems(request.body.items, Date.now());
     opts.onChange(request.body.items.map(change), version);
     return { inserted, updated, ignored: 0 };
@@ -59,6 +65,7 @@ export const catalogueRoutes: FastifyPluginAsync<CatalogueRoutesOptions> = async
   });
 
   app.put('/users/:id', { config: WRITE, schema: { params: userParams, body: putUserBody, response: { 200: userResponse, ...errors, ...bodyErrors } } }, async (request) => {
+    checkFeatures(opts.features, 'users', [], request.body.labels, 'body');
     await catalogue.putUsers([{ userId: request.params.id, labels: request.body.labels }], Date.now());
     return userView((await catalogue.getUser(request.params.id))!);
   });

@@ -21,6 +21,7 @@ const configResponse = z.object({
   file: z.string().nullable().describe('The configuration file read at start (RECFLOW_CONFIG or ./recflow.yaml), or null'),
   settings: z.record(z.string(), z.record(z.string(), setting)).describe('Every setting by its recflow.yaml section and key'),
   pipeline: z.record(z.string(), z.unknown()).describe('The recommendation pipeline: sources, blend, fallback, ranker, rules, freshness, diversity, paging'),
+  features: z.record(z.string(), z.unknown()).describe('How item and user labels become content features: label kinds, limits, text buckets'),
 });
 
 const slotsResponse = z.object({

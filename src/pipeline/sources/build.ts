@@ -4,10 +4,12 @@ import type { LeaderboardBook } from './leaderboards.js';
 import { LatestSource, LeaderboardSource } from './lists.js';
 import { ModelSource } from './model.js';
 import type { CandidateSource } from './source.js';
+import { ContentSource } from './content.js';
+import type { ContentIndex } from '../../serving/content-index.js';
 import { UserToUserSource } from './user-to-user.js';
 
 /** Every configured source, by name. */
-export function buildSources(pipeline: PipelineConfig, book: LeaderboardBook): Map<string, CandidateSource> {
+export function buildSources(pipeline: PipelineConfig, book: LeaderboardBook, content: ContentIndex | null = null): Map<string, CandidateSource> {
   const sources = new Map<string, CandidateSource>();
   for (const [name, config] of Object.entries(pipeline.sources)) {
     switch (config.type) {
@@ -15,7 +17,7 @@ export function buildSources(pipeline: PipelineConfig, book: LeaderboardBook): M
         sources.set(name, new ModelSource(name, config));
         break;
       case 'item-to-item':
-        sources.set(name, new ItemToItemSource(name, config));
+        sources.set(name, config.method === 'content' ? new ContentSource(name, config, content) : new ItemToItemSource(name, config));
         break;
       case 'user-to-user':
         sources.set(name, new UserToUserSource(name, config));

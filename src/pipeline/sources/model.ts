@@ -30,6 +30,13 @@ export class ModelSource implements CandidateSource {
     const ref = referenceOf(ctx);
     const index = ctx.index;
     const items = ctx.scoring.top(n, ctx.skipDense).map((s) => ({ itemId: index.itemIds[s.item], score: s.score / (ref ?? 1) }));
+    const v = index.cold?.size ? ctx.scoring.vector() : null;
+    if (v) {
+      // Items newer than the snapshot, scored from their features on the same scale.
+      items.push(...index.cold!.top(v, n, ctx.skip).map((c) => ({ itemId: c.itemId, score: c.score / (ref ?? 1) })));
+      items.sort((a, b) => b.score - a.score);
+      items.length = Math.min(items.length, n);
+    }
     // A trained user is one the model knows; a folded-in one may be noise (items nobody else
     // touched): judged by their best score over the whole catalogue, before any filter.
     return { items, confidence: ctx.scoring.method === 'fold-in' && ref !== null ? ctx.scoring.best(ctx.seenDense) / ref : null };
