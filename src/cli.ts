@@ -21,6 +21,7 @@ import { trainingProgress } from './cli/progress.js';
 import { demoCommand } from './cli/demo.js';
 import { keysCommand } from './cli/keys.js';
 import { migrateDbCommand } from './cli/migrate-db.js';
+import { featureFiles, runColdStart, withFacts } from './cli/features.js';
 import { configCommand } from './cli/config.js';
 import { runWorker } from './worker.js';
 
@@ -145,13 +146,25 @@ export function buildCli(): Command {
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices([...BACKEND_CHOICES]).default('auto'))
     .option('--threads <n>', 'threads training the neural models and iALS, or auto (every core; one below 20,000 interactions)', threadSetting, 'auto')
     .option('--seed <n>', 'seed of the evaluation negatives and of the initial weights (repeat a run, or vary it to see the spread)', int('--seed', 0, 2 ** 31 - 1), 42)
+    .option('--items <file>', 'item features (MovieLens u.item, CSV with an id column, NDJSON): categories and labels, read under the features schema of the configuration file')
+    .option('--users <file>', 'user features (MovieLens u.user, CSV, NDJSON): labels')
+    .option('--cold-items <share>', 'cold-start protocol: hold out this share of the items entirely and rank them from their features', num('--cold-items', 0.01, 0.9))
     .option('--save <dir>', 'write the trained model to this directory')
     .option('--refit', 'after evaluation, refit on all data for the kept epoch count (the model --save writes)')
     .option('--json', 'print the result as JSON')
-    .action(async (o: { file?: string; format: string; db?: string; model: ModelName | 'auto'; budgetMinutes: number; epochs?: number; patience: number; hyper?: Record<string, unknown>; split: 'loo' | 'ratio'; ratingMax?: number; fullRanking?: boolean; backend: BackendChoice; threads: ThreadSetting; seed: number; save?: string; refit?: boolean; json?: boolean }) => {
+    .action(async (o: { file?: string; format: string; db?: string; model: ModelName | 'auto'; budgetMinutes: number; epochs?: number; patience: number; hyper?: Record<string, unknown>; split: 'loo' | 'ratio'; ratingMax?: number; fullRanking?: boolean; backend: BackendChoice; threads: ThreadSetting; seed: number; save?: string; refit?: boolean; json?: boolean; items?: string; users?: string; coldItems?: number }) => {
       const backend = await initBackend(o.backend);
       process.stderr.write(`backend: ${backend.name} (${backend.reason})\n`);
-      const data = await dataFrom(o);
+      const { features } = loadConfig();
+      const facts = await featureFiles(o.items, o.users);
+      const raw = await dataFrom(o);
+      const threads0 = trainingThreads(o.threads, nPairs(raw));
+      if (o.coldItems !== undefined) {
+        if (o.model === 'auto') throw new InvalidArgumentError('--cold-items evaluates one model: name it with --model (hybrid reads the features)');
+        await runColdStart(raw, { model: o.model, hyper: o.hyper, epochs: o.epochs, patience: o.patience, threads: threads0, seed: o.seed }, backend, o.coldItems, features, facts, o.json ?? false);
+        return;
+      }
+      const data = withFacts(raw, features, facts);
       const progress = trainingProgress();
       const hooks = { onProgress: progress.onProgress, onEpochProgress: progress.onEpochProgress };
       const threads = trainingThreads(o.threads, nPairs(data));

@@ -45,7 +45,7 @@ function textFeatures(key: string, text: string, buckets: number): string[] {
 
 function numericWeight(key: string, raw: string, spec: LabelSpec): number {
   const x = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(x)) throw new FeatureError(key, `is declared numeric but is ${JSON.stringify(raw.slice(0, 40))}`);
+  if (raw.trim() === '' || !Number.isFinite(x)) throw new FeatureError(key, `label ${key} is declared numeric but is ${JSON.stringify(raw.slice(0, 40))}`);
   if (typeof spec === 'object') return Math.min(1, Math.max(0, (x - spec.min) / (spec.max - spec.min)));
   // No declared range: a log scale keeps prices and counts of any size within a few units.
   return (Math.sign(x) * Math.log1p(Math.abs(x))) / 10;
