@@ -27,14 +27,10 @@ import { ServingSeries, type ServingInterval } from './stats/serving-series.js';
 import { DeploymentSeries } from './stats/deployment-series.js';
 import { chooseServing } from './serving/serving-choice.js';
 import type { Config } from './config.js';
-import type { ModelsRepository } from './db/models-repository.js';
 import { openStore, type Store } from './db/store.js';
 import { Metrics } from './metrics.js';
 import { initBackend, type BackendInfo } from './models/backend.js';
 import { autoRetrainer, scheduleRetrains } from './queue/auto-retrain.js';
-import { BullmqQueue } from './queue/bullmq.js';
-import type { WorkerDeps } from './queue/execute.js';
-import { InProcessQueue } from './queue/in-process.js';
 import type { JobQueue } from './queue/job-queue.js';
 import { Catalogue, type CatalogueChange } from './serving/catalogue.js';
 import { DatabaseThread } from './db/thread/database-thread.js';
@@ -44,6 +40,11 @@ import { FeatureKeeper } from './pipeline/feature-keeper.js';
 import { Recommender } from './pipeline/recommender.js';
 import { LeaderboardBook } from './pipeline/sources/leaderboards.js';
 import { removeStaleTempDirs } from './serving/snapshots.js';
+import { applyServingModel, createQueue, startOnline, WAL_CHECKPOINT_MS } from './app-startup.js';
+import { OnlineMetrics } from './online/metrics.js';
+import type { OnlineEvaluation } from './online/online.js';
+import { onlineRoutes } from './api/routes/online.js';
+import type { ModelName } from './models/model.js';
 
 export type { RegisteredRoute } from './api/server.js';
 
@@ -67,6 +68,8 @@ export interface AppServices {
   reader: DatabaseThread;
   writer: DatabaseThread;
   leaderboards: LeaderboardBook;
+  /** Impressions, attribution, experiments and the online metrics. */
+  online: OnlineEvaluation;
   backend: BackendInfo;
   metrics: Metrics;
   routes: readonly RegisteredRoute[];
@@ -81,29 +84,6 @@ declare module 'fastify' {
 export interface BuildAppOptions {
   /** A logger instance to use instead of one built from config (tests pass a silent one). */
   logger?: FastifyBaseLogger;
-}
-
-/** The embedded queue runs jobs in this process; with REDIS_URL the API only enqueues to BullMQ. */
-function createQueue(config: Config, database: Store, backend: BackendInfo, log: FastifyBaseLogger, store: ModelStore, onAttempt: WorkerDeps['onAttempt']): JobQueue {
-  if (config.redisUrl) return new BullmqQueue(database.jobs, config.redisUrl, config.queueName, {
-      attempts: config.jobAttempts,
-      backoffMs: config.jobBackoffMs,
-      jobLockMs: config.jobLockMs,
-      reconcileMs: config.jobReconcileMs,
-      log,
-    });
-  return new InProcessQueue({ store: database, config, backend, log, onAttempt, onCompleted: () => void store.refresh() });
-}
-
-/** How often the reader thread copies the WAL into the database (the API connection hands it that work). */
-const WAL_CHECKPOINT_MS = 1000;
-
-/** An explicit SERVING_MODEL is applied at every start; a model with nothing trained yet is pinned anyway (it serves once trained). */
-async function applyServingModel(models: ModelsRepository, config: Config, log: FastifyBaseLogger): Promise<void> {
-  if (!config.servingModel) return;
-  if (config.servingModel === 'auto' || (await models.active(config.servingModel))) await chooseServing(models, config.servingModel, undefined, 'SERVING_MODEL', Date.now());
-  else await models.setServing({ mode: 'pinned', model: config.servingModel, setBy: 'SERVING_MODEL' }, Date.now());
-  log.info({ serving: await models.servingChoice() }, 'serving model from SERVING_MODEL');
 }
 
 /**
@@ -170,12 +150,18 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     else if (change.users === 'all') recommender.clearCache();
     else recommender.interactionsChanged(change.users);
   });
+  // Impressions are written, and online metrics computed, by a thread of their own: a slow batch never delays a catalogue write.
+  const onlineThread = new DatabaseThread(config);
+  let onlineMetrics: OnlineMetrics | null = null;
+  const online = await startOnline(config, database, onlineThread, recommender, store, app.log, (result) => onlineMetrics?.written(result));
   const jobsRepo = database.jobs;
   const queue = createQueue(config, database, backend, app.log, store, (model, outcome, seconds) => metrics?.jobDuration.observe({ model, outcome }, seconds));
   metrics = new Metrics({ store, jobs: jobsRepo, queue, cache: { get hits() { return recommender.cacheStats.hits; }, get misses() { return recommender.cacheStats.misses; }, get size() { return recommender.cacheStats.size; }, get bytes() { return recommender.cacheStats.bytes; } }, inflightBodyBytes: inflightBodies.current });
   if (queue.kind === 'in-process') void removeStaleTempDirs(config.modelDir);
   const registry = metrics.registry;
-  app.decorate('services', { config, database, access, queue, store, recommender, queries, reader, writer, leaderboards, backend, metrics, routes });
+  onlineMetrics = new OnlineMetrics(registry, () => online.log);
+  online.serving.onShown = (route, variant) => onlineMetrics?.impressions.inc({ route, variant: variant ?? 'none' });
+  app.decorate('services', { config, database, access, queue, store, recommender, queries, reader, writer, leaderboards, online, backend, metrics, routes });
   registerRequestMetrics(app, metrics);
   // With Redis the dashboard's serving chart covers every replica; a Redis failure leaves the last merge (or this process's chart).
   const deploymentServing = cluster ? new DeploymentSeries(cluster.redis, cluster.prefix('serving'), config.statsRefreshMs) : null;
@@ -194,8 +180,9 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     leaderboards.stop();
     dataStats.stop();
     servingSeries.stop();
+    await online.close();
     await queue.close();
-    await Promise.all([reader.close(), writer.close()]);
+    await Promise.all([reader.close(), writer.close(), onlineThread.close()]);
     await database.close();
   });
   const readiness = (): Promise<string[]> => database.readiness();
@@ -224,6 +211,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     maxBatchSize: config.maxBatchSize,
     eventTypes: Object.keys(config.eventTypes),
     onIngest: ingested,
+    onFeedback: (feedback) => online.feedback(feedback),
   });
   const catalogueChanged = (changes: readonly CatalogueChange[], version: number): void => {
     catalogue.apply(changes, version);
@@ -235,6 +223,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   await app.register(historyRoutes, { history: database.history });
   await app.register(recommendRoutes, {
     recommender,
+    online: online.serving,
     queries,
     onAnswer: (route, a) => {
       metrics.answers.inc({ route, source: a.source, model: a.model, method: a.method });
@@ -271,6 +260,17 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   await app.register(configRoutes, {
     effective: effectiveConfig(config),
     slots: async () => (await metrics.slots.get()).values.map((v) => ({ route: String(v.labels.route), source: String(v.labels.source), items: v.value })),
+  });
+  await app.register(onlineRoutes, {
+    online,
+    recommender,
+    activeVersion: (model) => store.current(model)?.version ?? null,
+    promote: async (model, version) => {
+      await chooseServing(models, model as ModelName, version, 'experiment', Date.now());
+      await servingChanged();
+    },
+    seenBy: async (userId) => new Set((await database.serving.userHistory(userId, config.eventWeights, config.historyLimit))?.items.map((i) => i.item) ?? []),
+    catalogueItems: () => dataStats.value.counts.items - dataStats.value.counts.hiddenItems,
   });
   await app.register(dashboardRoutes, { dir: config.dashboardDir ?? DEFAULT_DASHBOARD_DIR });
   await app.register(adminRoutes, {

@@ -10,6 +10,7 @@ import { ConfigFileError, readConfigFile, type ConfigFile } from './config/file.
 import { featuresFrom, pipelineFrom } from './config/pipeline-env.js';
 import type { FeaturesConfig } from './config/features.js';
 import type { PipelineConfig } from './config/pipeline.js';
+import { onlineFrom, type OnlineConfig } from './config/online.js';
 import { SETTINGS } from './config/settings.js';
 
 export { POSTGRES_URL } from './config/env.js';
@@ -40,6 +41,8 @@ export interface Config {
   pipeline: PipelineConfig;
   /** How item and user labels become content features (the file's `features`). */
   features: FeaturesConfig;
+  /** Impressions, attribution, exploration and the online metrics (the file's `online`). */
+  online: OnlineConfig;
   port: number;
   host: string;
   databasePath: string;
@@ -213,6 +216,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     origins,
     pipeline,
     features,
+    online: onlineFrom(e),
     port: e.PORT,
     host: e.HOST,
     databasePath,

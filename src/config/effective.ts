@@ -37,7 +37,7 @@ export function effectiveConfig(config: Config): EffectiveConfig {
   const settings: EffectiveConfig['settings'] = {};
   for (const s of SETTINGS) {
     const [section, key] = s.path.split('.');
-    const raw = s.field === 'eventTypes' ? eventTypesShown(config) : s.field === 'eventWeights' ? undefined : (config as unknown as Record<string, unknown>)[s.field];
+    const raw = s.field === 'eventTypes' ? eventTypesShown(config) : s.field === 'eventWeights' ? undefined : fieldOf(config, s.field);
     if (s.field === 'eventWeights') continue; // folded into eventTypes, which shows every weight
     (settings[section] ??= {})[key] = { value: shown(s, raw) ?? null, env: s.env, origin: config.origins[s.env] ?? 'default' };
   }
@@ -51,4 +51,9 @@ export function asFileSections(e: EffectiveConfig): Record<string, unknown> {
   out.pipeline = e.pipeline;
   out.features = e.features;
   return out;
+}
+
+/** A Config field by its SETTINGS name; `online.ctrK` reads a nested section. */
+function fieldOf(config: Config, field: string): unknown {
+  return field.split('.').reduce<unknown>((v, key) => (v as Record<string, unknown> | undefined)?.[key], config);
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CronExpressionParser } from 'cron-parser';
 import { eventTypesFromEnv } from '../event-types.js';
 import { BACKEND_CHOICES, MODEL_NAMES } from '../models/model.js';
+import { onlineEnv } from './online.js';
 
 /** What selects PostgreSQL, in DATABASE_URL and in the CLI's `--db`/`--to`. */
 export const POSTGRES_URL = /^postgres(ql)?:\/\//;
@@ -99,4 +100,5 @@ export const envSchema = z.object({
   ANN_MIN_ITEMS: intFromEnv(0, 1_000_000_000).default(50_000),
   RECOMMENDATION_CACHE_SIZE: intFromEnv(0, 10_000_000).default(20_000),
   RECOMMENDATION_CACHE_TTL_MS: intFromEnv(0, 86_400_000).default(60_000),
+  ...onlineEnv,
 });

@@ -5,6 +5,7 @@ import type { HistoryRepository } from './history-repository.js';
 import type { JobsRepository } from './jobs-repository.js';
 import type { ApiKeyRepository } from './keys-repository.js';
 import type { ModelsRepository } from './models-repository.js';
+import type { OnlineRepository } from './online-repository.js';
 import type { RatingsRepository } from './ratings-repository.js';
 import type { ServingRepository } from './serving-repository.js';
 import type { StatsRepository } from './stats-repository.js';
@@ -28,6 +29,8 @@ export interface Store {
   readonly bulk: BulkRepository;
   readonly stats: StatsRepository;
   readonly training: TrainingDataRepository;
+  /** Impressions, attributed feedback and experiments (online evaluation). */
+  readonly online: OnlineRepository;
   /** Why the database cannot serve yet (unreachable, migrations missing); empty when it can. */
   readiness(): Promise<string[]>;
   /** Periodic upkeep a background thread runs for the API's connection (SQLite: WAL checkpoints). */

@@ -22,6 +22,10 @@ export const TABLES: readonly TableSpec[] = [
   { name: 'jobs', columns: ['id', 'model', 'request', 'state', 'progress', 'result', 'error', 'attempts', 'created_at', 'started_at', 'finished_at', 'heartbeat_at', 'requeued', 'history'], key: ['id'] },
   { name: 'api_keys', columns: ['id', 'name', 'hash', 'prefix', 'scopes', 'requests_per_minute', 'bytes_per_minute', 'created_at', 'last_used_at', 'revoked_at'], key: ['id'] },
   { name: 'serving', columns: ['id', 'mode', 'model', 'set_by', 'updated_at'], key: ['id'], singleton: true },
+  { name: 'impressions', columns: ['id', 'route', 'user_id', 'model', 'model_version', 'experiment_id', 'variant', 'exploration', 'pool_size', 'reported', 'created_at'], key: ['id'] },
+  { name: 'impression_items', columns: ['impression_id', 'position', 'item_id', 'user_id', 'source', 'team', 'propensity', 'novelty', 'seen', 'created_at'], key: ['impression_id', 'position'] },
+  { name: 'impression_feedback', columns: ['impression_id', 'position', 'type', 'positive', 'exact', 'at'], key: ['impression_id', 'position', 'type'] },
+  { name: 'experiments', columns: ['id', 'name', 'mode', 'status', 'spec', 'verdict', 'winner', 'created_at', 'stopped_at', 'concluded_at'], key: ['id'] },
 ];
 
 export type TableRow = Record<string, unknown>;

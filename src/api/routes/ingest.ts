@@ -12,8 +12,21 @@ export interface IngestRoutesOptions extends RatingLimits {
   events: EventsRepository;
   /** Called after a write commits, e.g. to invalidate caches or count towards a retrain. */
   onIngest?: (kind: 'ratings' | 'events', userIds: readonly string[], inserted: number) => void;
+  /** Called with what was written, for attribution to the answers that showed the items. */
+  onFeedback?: (feedback: readonly Feedback[]) => void;
   /** Event types declared in configuration (EVENT_TYPES). */
   eventTypes: readonly string[];
+}
+
+/** A written rating (type `rating`) or event, with the recommendationId the client sent back. */
+export interface Feedback {
+  userId: string;
+  itemId: string;
+  type: string;
+  /** The rating's value; events carry none. */
+  rating: number | null;
+  at: number;
+  recommendationId?: string;
 }
 
 export function toRatingRecords(body: RatingsBody, now: number): RatingRecord[] {
@@ -43,6 +56,8 @@ export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (fast
       const records = toRatingRecords(request.body, Date.now());
       const counts = await opts.ratings.upsert(records);
       opts.onIngest?.('ratings', records.map((r) => r.userId), counts.inserted + counts.updated);
+      const list = 'ratings' in request.body ? request.body.ratings : [request.body];
+      opts.onFeedback?.(records.map((r, k) => ({ userId: r.userId, itemId: r.itemId, type: 'rating', rating: r.rating, at: r.timestamp, recommendationId: list[k].recommendationId })));
       return counts;
     },
   });
@@ -54,6 +69,8 @@ export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (fast
       const records = toEventRecords(request.body, Date.now());
       const counts = await opts.events.insert(records);
       opts.onIngest?.('events', records.map((e) => e.userId), counts.inserted);
+      const list = 'events' in request.body ? request.body.events : [request.body];
+      opts.onFeedback?.(records.map((e, k) => ({ userId: e.userId, itemId: e.itemId, type: e.type, rating: null, at: e.timestamp, recommendationId: list[k].recommendationId })));
       return counts;
     },
   });

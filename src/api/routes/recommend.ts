@@ -5,6 +5,7 @@ import type { ItemFilter } from '../../serving/catalogue.js';
 import { grants } from '../../auth/keys.js';
 import { ItemQueries, UnknownItemError, UnknownLeaderboardError, UnknownUserError, UnsupportedByModelError } from '../../pipeline/item-queries.js';
 import { BadCursorError, CursorExpiredError, Recommender, UnknownModelError, UnknownSourceError, type Recommendation } from '../../pipeline/recommender.js';
+import type { OnlineServing } from '../../online/serving.js';
 import { bodyErrors, errorResponse } from '../schemas/common.js';
 import {
   latestResponse,
@@ -26,6 +27,8 @@ import {
 
 export interface RecommendRoutesOptions {
   recommender: Recommender;
+  /** Gives every answer its recommendationId and logs its impression; runs experiments and exploration. */
+  online: OnlineServing;
   queries: ItemQueries;
   /** Counts answers by source and the model that gave them, and served slots by source (metrics). */
   onAnswer?: (route: 'recommendations' | 'similar' | 'session', answer: { source: 'model' | 'fallback'; model: string; method: 'trained' | 'fold-in' | 'popularity'; items: readonly { source: string }[] }) => void;
@@ -66,8 +69,9 @@ export const recommendRoutes: FastifyPluginAsync<RecommendRoutesOptions> = async
       const { limit, offset, cursor, source, exclude_seen: excludeSeen, model, explain } = request.query;
       const filter = filterFrom(request, request.query);
       try {
-        const answer = await opts.recommender.recommend(request.params.id, { limit, offset, cursor, source, excludeSeen, model, filter, explain });
-        return { userId: request.params.id, ...answered('recommendations', answer) };
+        const answer = await opts.online.recommendations(request.params.id, { limit, offset, cursor, source, excludeSeen, model, filter, explain });
+        opts.onAnswer?.('recommendations', answer);
+        return { userId: request.params.id, ...answer };
       } catch (err) {
         translate(err);
       }
@@ -82,7 +86,7 @@ export const recommendRoutes: FastifyPluginAsync<RecommendRoutesOptions> = async
       try {
         const { method, ...answer } = await opts.queries.similar(request.params.id, request.query.limit, { model: request.query.model, filter, source: request.query.source });
         opts.onAnswer?.('similar', { ...answer, method });
-        return { itemId: request.params.id, ...answer };
+        return { itemId: request.params.id, ...opts.online.shown('similar', request.query.user_id ?? null, answer, {}) };
       } catch (err) {
         translate(err);
       }
@@ -96,17 +100,19 @@ export const recommendRoutes: FastifyPluginAsync<RecommendRoutesOptions> = async
       const filter = filterFrom(request, request.query);
       const { limit, offset, source, model, explain } = request.query;
       try {
-        return answered('session', opts.recommender.session(request.body.items, request.body.ratings, { limit, offset, source, model, filter, explain }));
+        const answer = answered('session', opts.recommender.session(request.body.items, request.body.ratings, { limit, offset, source, model, filter, explain }));
+        return opts.online.shown('session', null, answer, {});
       } catch (err) {
         translate(err);
       }
     },
   );
 
-  const board = (name: string | undefined, request: FastifyRequest, query: { limit: number; category?: string[]; exclude?: string[]; include_hidden: boolean }) => {
+  const board = (name: string | undefined, request: FastifyRequest, query: { limit: number; user_id?: string; category?: string[]; exclude?: string[]; include_hidden: boolean }) => {
     try {
       const { computedAt, ...rest } = opts.queries.leaderboard(name, query.limit, filterFrom(request, query));
-      return { ...rest, computedAt: computedAt ? new Date(computedAt).toISOString() : null };
+      const { recommendationId } = opts.online.shown(name ? 'leaderboard' : 'popular', query.user_id ?? null, { model: 'popularity', modelVersion: null, items: rest.items.map((x) => ({ itemId: x.itemId, source: rest.name })) }, {});
+      return { ...rest, computedAt: computedAt ? new Date(computedAt).toISOString() : null, recommendationId };
     } catch (err) {
       translate(err);
     }
@@ -118,9 +124,11 @@ export const recommendRoutes: FastifyPluginAsync<RecommendRoutesOptions> = async
     board(request.params.name, request, request.query),
   );
 
-  app.get('/latest', { config: { scope: 'read' }, schema: { querystring: listQuery, response: { 200: latestResponse, ...errors } } }, async (request) => ({
-    items: opts.queries.latest(request.query.limit, filterFrom(request, request.query)).map((i) => ({ itemId: i.itemId, createdAt: new Date(i.createdAt).toISOString() })),
-  }));
+  app.get('/latest', { config: { scope: 'read' }, schema: { querystring: listQuery, response: { 200: latestResponse, ...errors } } }, async (request) => {
+    const items = opts.queries.latest(request.query.limit, filterFrom(request, request.query)).map((i) => ({ itemId: i.itemId, createdAt: new Date(i.createdAt).toISOString() }));
+    const { recommendationId } = opts.online.shown('latest', request.query.user_id ?? null, { model: 'latest', modelVersion: null, items: items.map((x) => ({ itemId: x.itemId, source: 'latest' })) }, {});
+    return { items, recommendationId };
+  });
 
   app.get(
     '/users/:id/similar',

@@ -36,6 +36,12 @@ export const externalId = z
 /** An id taken from the URL path (always a string there; percent-decoded), under the same rule. */
 export const pathId = wellFormed(z.string().min(1, 'must not be empty').max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`)).describe(ID_RULE);
 
+/** A recommendationId this API issued (a UUID), sent back with feedback or a seen report. */
+export const recommendationId = z
+  .string()
+  .uuid('must be a recommendationId this API issued')
+  .describe('The recommendationId of the answer that showed the item: the feedback is attributed to exactly that answer.');
+
 const MAX_FUTURE_MS = 24 * 3600 * 1000;
 const MIN_TIMESTAMP_MS = Date.UTC(1970, 0, 1);
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { externalId, timestamp } from './common.js';
+import { externalId, recommendationId, timestamp } from './common.js';
 
 /** `POST /events` body: one event, or `{ events: [...] }`. */
 export function eventsBodySchema(maxBatchSize: number, types: readonly string[]) {
@@ -14,6 +14,7 @@ export function eventsBodySchema(maxBatchSize: number, types: readonly string[])
       .min(1, 'must not be empty')
       .max(128, 'must be at most 128 characters')
       .optional(),
+    recommendationId: recommendationId.optional(),
   });
   const batch = z.strictObject({
     events: z

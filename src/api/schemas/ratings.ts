@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { externalId, timestamp } from './common.js';
+import { externalId, recommendationId, timestamp } from './common.js';
 
 export interface RatingLimits {
   ratingMin: number;
@@ -17,6 +17,7 @@ export function ratingsBodySchema(limits: RatingLimits) {
       .min(limits.ratingMin, `must be between ${limits.ratingMin} and ${limits.ratingMax}`)
       .max(limits.ratingMax, `must be between ${limits.ratingMin} and ${limits.ratingMax}`),
     timestamp: timestamp.optional(),
+    recommendationId: recommendationId.optional(),
   });
   const batch = z.strictObject({
     ratings: z

@@ -21,6 +21,13 @@ const excluded = z
   .transform((v) => v.split(',').filter((id) => id !== ''))
   .pipe(z.array(z.string().max(256, 'ids must be at most 256 characters')).max(MAX_EXCLUDED_IDS, `must list at most ${MAX_EXCLUDED_IDS} ids`));
 
+/** The viewer of a non-personal list: feedback by this user on its items is attributed to it. */
+const viewer = {
+  user_id: pathId.optional().describe('The user this list is shown to, so their later feedback on its items is attributed to it (online metrics).'),
+};
+
+const recommendationIdField = z.string().describe('This answer\'s id: send it back with feedback on its items (recommendationId on POST /events or /ratings) for exact attribution, and with POST /impressions to say what was rendered.');
+
 const filters = {
   category: categories.optional(),
   exclude: excluded.optional(),
@@ -48,6 +55,7 @@ export const similarQuery = z.strictObject({
   limit,
   model: z.enum(MODEL_NAMES).optional(),
   source: sourceParam.optional().describe('An item-to-item source by name (e.g. one by co-occurrence) instead of the model\'s own nearest items.'),
+  ...viewer,
   ...filters,
 });
 
@@ -80,9 +88,14 @@ const pipelineFields = {
   notes: z.array(z.object({ source: z.string(), note: z.string() })).describe('Sources that contributed nothing and why (below their confidence floor, no model yet, …).'),
   nextCursor: z.string().nullable().describe('Pass as cursor for the next page of the same list; null at its end.'),
   intraListSimilarity: z.number().nullable().describe("Mean pairwise cosine of the page's items in the serving model (higher: more alike); null when it cannot say."),
+  recommendationId: recommendationIdField,
 };
 
-export const recommendResponse = z.object({ userId: z.string(), ...pipelineFields });
+export const recommendResponse = z.object({
+  userId: z.string(),
+  ...pipelineFields,
+  experiment: z.object({ id: z.string(), variant: z.string() }).nullable().describe('The running experiment this answer was part of and the variant that served it (interleaved: two variants mixed); null outside any.'),
+});
 
 export const similarResponse = z.object({
   itemId: z.string(),
@@ -90,6 +103,7 @@ export const similarResponse = z.object({
   modelVersion: z.string().nullable(),
   source: z.enum(['model', 'fallback']),
   items: z.array(z.object({ itemId: z.string(), score: z.number(), source: z.string() })),
+  recommendationId: recommendationIdField,
 });
 
 export const similarUsersQuery = z.strictObject({ limit, model: z.enum(MODEL_NAMES).optional() });
@@ -101,16 +115,18 @@ export const similarUsersResponse = z.object({
 });
 
 /** Non-personalised lists: the same filters as recommendations. */
-export const listQuery = z.strictObject({ limit, ...filters });
+export const listQuery = z.strictObject({ limit, ...viewer, ...filters });
 export const leaderboardParams = z.strictObject({ name: z.string().regex(SOURCE_NAME, 'must be a leaderboard name') });
 export const popularResponse = z.object({
   name: z.string().describe('The leaderboard (pipeline.popular for GET /popular).'),
   /** When the leaderboards were computed. */
   computedAt: z.string().nullable(),
   items: scoredItems,
+  recommendationId: recommendationIdField,
 });
 export const latestResponse = z.object({
   items: z.array(z.object({ itemId: z.string(), createdAt: z.string() })),
+  recommendationId: recommendationIdField,
 });
 
 /**

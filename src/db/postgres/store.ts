@@ -6,6 +6,7 @@ import { postgresJobs } from './jobs.js';
 import { postgresKeys } from './keys.js';
 import { expectedPostgresMigrations, migratePostgres } from './migrate.js';
 import { postgresModels } from './models.js';
+import { postgresOnline } from './online.js';
 import { announcer, listenForChanges, newOrigin } from './notify.js';
 import { migrationReadiness } from '../migrations.js';
 import { countOf, createPool, row } from './pool.js';
@@ -38,6 +39,7 @@ export async function openPostgresStore(location: StoreLocation, options: OpenSt
       bulk: postgresBulk(pool),
       stats: postgresStats(pool),
       training: postgresTraining(pool),
+      online: postgresOnline(pool),
       readiness: () => migrationReadiness(() => countOf(pool, 'schema_migrations'), expected),
       // PostgreSQL checkpoints by itself.
       maintain: async () => undefined,

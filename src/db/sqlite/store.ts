@@ -8,6 +8,7 @@ import { createKeysRepository } from './keys.js';
 import { migrationReadiness, readMigrations } from '../migrations.js';
 import { migrate } from './migrate.js';
 import { createModelsRepository } from './models.js';
+import { createOnlineRepository } from './online.js';
 import { createRatingsRepository } from './ratings.js';
 import { createServingRepository } from './serving.js';
 import { createStatsRepository } from './stats.js';
@@ -38,6 +39,7 @@ export function sqliteStore(db: Db, migrationsDir: string): SqliteStore {
     bulk: createBulkRepository(db),
     stats: createStatsRepository(db),
     training: createTrainingDataRepository(db),
+    online: createOnlineRepository(db),
     readiness: () => migrationReadiness(() => applied.get() ?? 0, expected),
     maintain: async () => checkpoint(db),
     // One file on one host: the worker's versions are found by polling, and only one API process writes.

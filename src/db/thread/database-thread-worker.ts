@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { computeLeaderboards } from '../leaderboards.js';
+import type { ImpressionRecord } from '../online-repository.js';
 import { collectDataStats } from '../stats-repository.js';
 import { openStore, type StoreLocation } from '../store.js';
 import type { ReaderAnswer, ReaderRequest, ReaderResponse } from './database-thread.js';
@@ -13,7 +14,7 @@ import type { ReaderAnswer, ReaderRequest, ReaderResponse } from './database-thr
 const { location, checkpointEveryMs } = workerData as { location: StoreLocation; checkpointEveryMs: number };
 // Requests are answered one at a time, in order: a thread needs one connection.
 const store = await openStore(location, { poolSize: 1 });
-const { serving, catalogue, stats } = store;
+const { serving, catalogue, stats, online } = store;
 // The API's connection does not checkpoint the WAL on commit (handOffCheckpoints); one thread does.
 const checkpoints =
   checkpointEveryMs > 0
@@ -33,6 +34,16 @@ async function answer(req: ReaderRequest): Promise<ReaderAnswer> {
       return catalogue.putItems(req.items, req.now);
     case 'hideItem':
       return catalogue.hideItem(req.itemId, req.now);
+    case 'onlineRecord':
+      return online.record({ ...req.batch, impressions: req.batch.impressions.map((s) => JSON.parse(s) as ImpressionRecord) });
+    case 'onlineDays':
+      return online.days(req.since, req.k);
+    case 'variantSums':
+      return online.variantSums(req.experimentId, req.mode, req.metric, req.first);
+    case 'explorationLogs':
+      return online.explorationLogs(req.since, req.limit);
+    case 'onlinePurge':
+      return online.purge(req.before);
     case 'leaderboards':
       return { boards: await computeLeaderboards(serving, req.specs, req.dislikeAt, req.now), latest: await serving.latestItems(req.latest), at: req.now };
   }

@@ -2,6 +2,7 @@ import type { Worker } from 'node:worker_threads';
 import { siblingModule, spawnThread } from '../../threads/spawn.js';
 import type { CatalogueRows, ItemMeta } from '../catalogue-repository.js';
 import type { LeaderboardRanking, LeaderboardSpec } from '../leaderboards.js';
+import type { ExperimentMode, ExplorationLog, FeedbackRecord, OnlineBatchResult, SeenReport, OnlineDays, VariantSums } from '../online-repository.js';
 import type { LatestItem } from '../serving-repository.js';
 import type { DataStats } from '../stats-repository.js';
 import type { StoreLocation } from '../store.js';
@@ -19,9 +20,22 @@ type ReaderAsk =
   | { op: 'catalogue' }
   | { op: 'stats'; now: number }
   | { op: 'putItems'; items: readonly ItemMeta[]; now: number }
-  | { op: 'hideItem'; itemId: string; now: number };
+  | { op: 'hideItem'; itemId: string; now: number }
+  | { op: 'onlineRecord'; batch: EncodedOnlineBatch }
+  | { op: 'onlineDays'; since: number; k: number }
+  | { op: 'variantSums'; experimentId: string; mode: ExperimentMode; metric: string; first: string }
+  | { op: 'explorationLogs'; since: number; limit: number }
+  | { op: 'onlinePurge'; before: number };
+
+/** Impressions cross serialised (one string copies faster than a tree of objects); the thread parses them. */
+export interface EncodedOnlineBatch {
+  impressions: string[];
+  feedback: FeedbackRecord[];
+  reports: SeenReport[];
+  windowMs: number;
+}
 export type PutItemsResult = { inserted: number; updated: number; version: number };
-export type ReaderAnswer = Leaderboards | CatalogueRows | PutItemsResult | DataStats | number | null;
+export type ReaderAnswer = Leaderboards | CatalogueRows | PutItemsResult | DataStats | OnlineBatchResult | OnlineDays | VariantSums[] | ExplorationLog[] | number | null;
 type Answer = ReaderAnswer;
 export type ReaderRequest = ReaderAsk & { id: number };
 export type ReaderResponse = { id: number; ok: true; value: Answer } | { id: number; ok: false; message: string; code?: string };
@@ -102,6 +116,27 @@ export class DatabaseThread implements CatalogueWrites {
   hideItem(itemId: string, now: number): Promise<number | null> {
     this.counts.writes++;
     return this.ask<number | null>({ op: 'hideItem', itemId, now });
+  }
+
+  /** Stores a batch of impressions, seen reports and feedback to attribute (one transaction). */
+  recordOnline(batch: EncodedOnlineBatch): Promise<OnlineBatchResult> {
+    return this.ask<OnlineBatchResult>({ op: 'onlineRecord', batch });
+  }
+
+  onlineDays(since: number, k: number): Promise<OnlineDays> {
+    return this.ask<OnlineDays>({ op: 'onlineDays', since, k });
+  }
+
+  variantSums(experimentId: string, mode: ExperimentMode, metric: string, first: string): Promise<VariantSums[]> {
+    return this.ask<VariantSums[]>({ op: 'variantSums', experimentId, mode, metric, first });
+  }
+
+  explorationLogs(since: number, limit: number): Promise<ExplorationLog[]> {
+    return this.ask<ExplorationLog[]>({ op: 'explorationLogs', since, limit });
+  }
+
+  purgeImpressions(before: number): Promise<number> {
+    return this.ask<number>({ op: 'onlinePurge', before });
   }
 
   /** Stops the thread after the reads already asked for; safe twice. */
