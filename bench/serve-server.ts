@@ -32,7 +32,7 @@ import { indexForModel, recentPositives, scoreReference } from '../src/train/art
 const items = Number(process.argv[2] ?? 1700);
 const users = Number(process.argv[3] ?? 2000);
 const cacheSize = process.argv[4] ?? '20000';
-/** `default`: the default pipeline; `model-only`: the model with popularity behind it, as recflow served before the pipeline. */
+/** `default`: the default pipeline; `model-only`: the model with popularity behind it, as recflow served before the pipeline; `no-impressions`: the default pipeline with IMPRESSIONS=off. */
 const pipelineMode = process.argv[5] ?? 'default';
 const factors = 64;
 const perUser = 20;
@@ -49,6 +49,7 @@ const config = loadConfig({
   MODEL_POLL_MS: '200',
   RECOMMENDATION_CACHE_SIZE: cacheSize,
   PORT: '0',
+  IMPRESSIONS: pipelineMode === 'no-impressions' ? 'off' : 'on',
 });
 const backend = await initBackend('auto');
 const userIds = Array.from({ length: users }, (_, u) => `u${u}`);

@@ -6,7 +6,8 @@
  *
  *   npx tsx bench/serve.ts [--seconds 10] [--connections 16] [--items 1700,100000] [--cache-scenario yes|no] [--pipelines default,model-only]
  *   --pipelines: the default pipeline, and/or `model-only` (the model with popularity behind it, as
- *   recflow answered before the pipeline) for the recommendation scenarios.
+ *   recflow answered before the pipeline) for the recommendation scenarios, and/or `no-impressions`
+ *   (the default pipeline with IMPRESSIONS=off: what logging impressions costs).
  *   BENCH_ISOTROPIC=1 …   isotropic random factors: approximate retrieval's worst case
  */
 import { spawn } from 'node:child_process';

@@ -21,13 +21,32 @@ export interface SyntheticOptions {
 
 const YEAR_MS = 365 * 24 * 3600 * 1000;
 
+/** The hidden structure a synthetic data set was drawn from: what a simulated user truly likes. */
+export interface PlantedTruth {
+  rank: number;
+  /** How much taste outweighs popularity (the generator's tasteWeight). */
+  taste: number;
+  itemFactors: Float64Array;
+  /** users × rank. */
+  userFactors: Float64Array;
+  /** Per item, −skew · log(popularity rank + 1). */
+  logPopularity: Float64Array;
+}
+
+/** A user's true appeal score for an item: what the generator ranks by before its noise. */
+export function trueAppeal(truth: PlantedTruth, user: number, item: number): number {
+  let dot = 0;
+  for (let f = 0; f < truth.rank; f++) dot += truth.userFactors[user * truth.rank + f] * truth.itemFactors[item * truth.rank + f];
+  return truth.taste * dot + truth.logPopularity[item];
+}
+
 /**
  * Interactions with planted structure, so tests can check that models learn: every user and
  * item has a hidden rank-r factor; a user picks items by taste (factor dot product) plus item
  * popularity (Zipf) plus Gumbel noise, i.e. a sample from a softmax without replacement, and
  * rates them on the integer scale by taste. A model that recovers the factors beats popularity.
  */
-export function* generateSynthetic(options: SyntheticOptions): Generator<RawInteraction> {
+export function* generateSynthetic(options: SyntheticOptions, truth?: (t: PlantedTruth) => void): Generator<RawInteraction> {
   const { users, items, density } = options;
   const rank = options.rank ?? 8;
   const skew = options.popularitySkew ?? 0.8;
@@ -42,11 +61,14 @@ export function* generateSynthetic(options: SyntheticOptions): Generator<RawInte
   const logPop = new Float64Array(items);
   popOrder.forEach((item, r) => (logPop[item] = -skew * Math.log(r + 1)));
   const meanCount = Math.max(3, density * items);
+  const userFactors = truth ? new Float64Array(users * rank) : null;
+  if (truth) truth({ rank, taste, itemFactors: itemF, userFactors: userFactors!, logPopularity: logPop });
   const userF = new Float64Array(rank);
   const score = new Float64Array(items);
   const order = Int32Array.from({ length: items }, (_, i) => i);
   for (let u = 0; u < users; u++) {
     for (let f = 0; f < rank; f++) userF[f] = rng.normal() * scale;
+    userFactors?.set(userF, u * rank);
     // Log-normal activity: a few heavy users, many light ones (σ = 0.7, mean kept at meanCount).
     const count = Math.min(items - 1, Math.max(3, Math.round(meanCount * Math.exp(0.7 * rng.normal() - 0.245))));
     for (let i = 0; i < items; i++) {

@@ -6,6 +6,7 @@ import { Catalogue } from './pages/catalogue';
 import { Explore } from './pages/explore';
 import { Jobs } from './pages/jobs';
 import { Models } from './pages/models';
+import { Online } from './pages/online';
 import { Overview } from './pages/overview';
 import { Settings } from './pages/settings';
 import { useRoute } from './route';
@@ -17,6 +18,7 @@ const PAGES = [
   { id: 'jobs', title: 'Jobs', view: Jobs },
   { id: 'explore', title: 'Explore', view: Explore },
   { id: 'catalogue', title: 'Catalogue', view: Catalogue },
+  { id: 'online', title: 'Online', view: Online },
   { id: 'settings', title: 'Settings', view: Settings },
 ];
 

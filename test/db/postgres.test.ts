@@ -33,7 +33,7 @@ describe('PostgreSQL migrations', () => {
     const loc = await location();
     const stores: Store[] = await Promise.all(Array.from({ length: 6 }, () => openStore(loc, { migrate: true })));
     cleanups.push(() => Promise.all(stores.map((s) => s.close())).then(() => undefined));
-    expect(await ledger(loc.databaseUrl!)).toEqual([1]);
+    expect(await ledger(loc.databaseUrl!)).toEqual([1, 2]);
     for (const s of stores) expect(await s.readiness()).toEqual([]);
   });
 
@@ -41,14 +41,14 @@ describe('PostgreSQL migrations', () => {
     const { dir, cleanup } = tempDir();
     cleanups.push(cleanup);
     fs.cpSync(DEFAULT_MIGRATIONS_DIR, dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'postgres', '002_broken.sql'), 'CREATE TABLE half_done (x INT);\nSELECT no_such_function();\n');
+    fs.writeFileSync(path.join(dir, 'postgres', '900_broken.sql'), 'CREATE TABLE half_done (x INT);\nSELECT no_such_function();\n');
     const loc = await location(dir);
-    await expect(openStore(loc, { migrate: true })).rejects.toThrow(/002_broken.sql failed and was rolled back/);
-    expect(await ledger(loc.databaseUrl!)).toEqual([1]);
+    await expect(openStore(loc, { migrate: true })).rejects.toThrow(/900_broken.sql failed and was rolled back/);
+    expect(await ledger(loc.databaseUrl!)).toEqual([1, 2]);
     const store = await openStore(loc);
     cleanups.push(() => store.close());
-    expect(await store.readiness()).toEqual(['migrations applied 1/2']);
-    fs.rmSync(path.join(dir, 'postgres', '002_broken.sql'));
+    expect(await store.readiness()).toEqual(['migrations applied 2/3']);
+    fs.rmSync(path.join(dir, 'postgres', '900_broken.sql'));
     fs.rmSync(path.join(dir, 'postgres', '001_init.sql'));
     await expect(openStore(loc, { migrate: true })).rejects.toThrow(/does not know/);
   });

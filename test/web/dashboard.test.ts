@@ -240,6 +240,30 @@ describe('dashboard', () => {
     await page.close();
   });
 
+  it('Online shows CTR per model and variant with its trend, and experiments with their decision and controls', async () => {
+    const created = await api(app).post('/admin/experiments').send({ name: 'dash A/A', variants: [{ name: 'left' }, { name: 'right' }], minUsers: 2 }).expect(201);
+    for (let u = 1; u <= 20; u++) {
+      const a = (await api(app).get(`/users/u${u}/recommendations?limit=5`).expect(200)).body as { recommendationId: string; items: { itemId: string }[] };
+      if (u % 2) await api(app).post('/events').send({ userId: `u${u}`, itemId: a.items[0].itemId, type: 'click', recommendationId: a.recommendationId }).expect(200);
+    }
+    await app.services.online.log!.flush();
+    await app.services.online.monitor.refresh();
+    const page = await signedIn();
+    await page.click('a[href="#/online"]');
+    await page.waitForSelector('[data-testid=online-totals] tbody tr');
+    const groups = await page.$$eval('[data-testid=online-totals] tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-group')));
+    expect(groups.some((g) => g?.includes('left')) && groups.some((g) => g?.includes('right'))).toBe(true);
+    expect(await paintedPixels(page, 'ctr-trend')).toBeGreaterThan(0);
+    const panel = `[data-experiment="${created.body.id as string}"]`;
+    await page.waitForSelector(`${panel} [data-testid=variants] tr[data-variant=left]`);
+    expect(await page.textContent(`${panel} [data-testid=decision]`)).toMatch(/running|collecting|decided/);
+    await shot(page, 'online');
+    await page.click(`${panel} button:has-text("Stop")`);
+    await expect.poll(() => page.textContent(`${panel} h3`)).toContain('stopped');
+    expect((await api(app).get(`/admin/experiments/${created.body.id as string}`)).body.status).toBe('stopped');
+    await page.close();
+  });
+
   it('searches the catalogue, lists a category and hides and unhides an item', async () => {
     const page = await signedIn();
     await page.click('a[href="#/catalogue"]');

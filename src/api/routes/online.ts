@@ -40,7 +40,7 @@ export interface OnlineRoutesOptions {
 
 const ADMIN = { scope: 'admin' as const };
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
-const DEFAULT_EFFECT = { ab: 0.01, interleave: 0.05 };
+const DEFAULT_EFFECT = { ab: 0.005, interleave: 0.05 };
 /** The deepest list an off-policy target asks for (a page plus the user's seen items). */
 const MAX_TARGET_DEPTH = 500;
 

@@ -29,7 +29,7 @@ export const experimentBody = z
     variants: z.array(variant).min(2, 'must name at least two variants').max(8, 'must name at most 8 variants').describe('The first variant is the control every other is compared with.'),
     metric: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'must be positive, rating or an event type').default('positive').describe('What counts as a success on a shown item: positive (any positive feedback), rating, or one event type.'),
     alpha: z.number().gt(0, 'must be in (0, 0.2]').max(0.2, 'must be in (0, 0.2]').default(0.05).describe('The false-positive rate of the sequential test, whenever the report is looked at.'),
-    minimumEffect: z.number().gt(0, 'must be above 0').max(1, 'must be at most 1').optional().describe("The effect the test is tuned to: a difference of per-user CTR (A/B, default 0.01) or of mean preference (interleave, default 0.05)."),
+    minimumEffect: z.number().gt(0, 'must be above 0').max(1, 'must be at most 1').optional().describe("The effect the test is tuned to: a difference of per-user CTR (A/B, default 0.005) or of mean preference (interleave, default 0.05)."),
     minUsers: z.number().int().min(2, 'must be at least 2').max(10_000_000).default(100).describe('No verdict before each variant (interleave: the experiment) has this many users.'),
   })
   .superRefine((body, ctx) => {
