@@ -76,8 +76,24 @@ class Units {
   }
 }
 
+/** Click probabilities per (user, item, slot), computed once: the runs then cost a few random draws per impression. */
+class ClickTable {
+  private readonly cache = new Map<string, number>();
+  constructor(private readonly w: World) {}
+
+  probability(user: string, item: string, k: number): number {
+    const key = `${user}|${item}|${k}`;
+    let p = this.cache.get(key);
+    if (p === undefined) this.cache.set(key, (p = clickProbability(this.w, user, item, k)));
+    return p;
+  }
+}
+
+const tables = new WeakMap<World, ClickTable>();
 function clicksOn(w: World, user: string, items: readonly string[], rng: Rng): boolean[] {
-  return items.map((item, k) => rng.next() < clickProbability(w, user, item, k));
+  let table = tables.get(w);
+  if (!table) tables.set(w, (table = new ClickTable(w)));
+  return items.map((item, k) => rng.next() < table.probability(user, item, k));
 }
 
 /** One sequential A/B test: users at random, half to each list, a look every `lookEvery` impressions. */

@@ -88,7 +88,11 @@ export async function train(app: FastifyInstance, model: string): Promise<number
   for (;;) {
     await new Promise((r) => setTimeout(r, 500));
     const job = await call<{ state: string; error: string | null; result: { metrics?: { test?: Record<string, number> } } | null }>(app, 'GET', `/admin/jobs/${jobId}`);
-    if (job.state === 'completed') return job.result?.metrics?.test?.['HR@10'] ?? NaN;
+    if (job.state === 'completed') {
+      // The API loads the new version in the background: wait until it answers for it.
+      while ((await app.inject({ method: 'GET', url: `/users/u1/recommendations?model=${model}`, headers: BENCH_AUTH })).statusCode !== 200) await new Promise((r) => setTimeout(r, 200));
+      return job.result?.metrics?.test?.['HR@10'] ?? NaN;
+    }
     if (job.state === 'failed' || job.state === 'cancelled') throw new Error(`${model}: ${job.error}`);
   }
 }

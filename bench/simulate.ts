@@ -12,7 +12,7 @@
  *      over repeated runs, and the A/B test's false-positive rate over repeated A/A runs with a
  *      look every 100 impressions.
  *
- *   npx tsx bench/simulate.ts [--users 10000] [--density 0.03] [--runs 100] [--aa-runs 200] [--ab-cap 200000] [--api-ab-cap 20000] [--ctr 0.05] [--models ials,itemknn,bpr]
+ *   npx tsx bench/simulate.ts [--users 10000] [--density 0.03] [--runs 50] [--aa-runs 200] [--ab-cap 2000000] [--api-ab-cap 20000] [--ctr 0.05] [--models ials,itemknn,bpr]
  *
  * Users are the units of both tests; a world with few users caps what an A/B split can resolve
  * (users differ more than two good models do), so the default world has 10,000.
@@ -26,9 +26,9 @@ import { arg } from './args.js';
 import { abRun, interleaveRun, median, TAU, type RunOutcome } from './simulate-runs.js';
 import { calibrate, call, clickProbability, expectedCtr, listsOf, plantedWorld, SLOTS, startRecflow, train } from './simulate-world.js';
 
-const runs = Number(arg('runs', '100'));
+const runs = Number(arg('runs', '50'));
 const aaRuns = Number(arg('aa-runs', '200'));
-const abCap = Number(arg('ab-cap', '200000'));
+const abCap = Number(arg('ab-cap', '2000000'));
 const apiAbCap = Number(arg('api-ab-cap', '20000'));
 const targetCtr = Number(arg('ctr', '0.05'));
 const models = arg('models', 'ials,itemknn,bpr').split(',');
@@ -118,9 +118,11 @@ const names: [string, string] = [weak, strong];
 const ab = offlineRuns((rng) => abRun(world, lists, names, rng, abCap), runs, 1000);
 const inter = offlineRuns((rng) => interleaveRun(world, lists, names, rng, abCap), runs, 2000);
 const aa = offlineRuns((rng) => abRun(world, [lists[1], lists[1]], [strong, `${strong}-copy`], rng, 100_000), aaRuns, 3000);
+// "Better" is the planted truth's verdict (the lists' expected CTR), which need not agree with offline HR@10.
+const better = trueCtr(lists[1]) >= trueCtr(lists[0]) ? strong : weak;
 const summary = (xs: RunOutcome[]) => {
   const decided = xs.filter((x) => x.decided);
-  return { runs: xs.length, decided: decided.length, correct: decided.filter((x) => x.winner === strong).length, medianImpressions: median(decided.map((x) => x.impressions)) };
+  return { runs: xs.length, decided: decided.length, correct: decided.filter((x) => x.winner === better).length, medianImpressions: median(decided.map((x) => x.impressions)) };
 };
 const abS = summary(ab);
 const inS = summary(inter);
@@ -129,7 +131,7 @@ const falsePositives = aa.filter((x) => x.decided).length;
 console.log('\n| through the API | impressions | decided | winner | variant: measured CTR / planted-truth CTR of the served lists | seconds |');
 console.log('|---|---|---|---|---|---|');
 for (const r of api) console.log(`| ${r.mode} | ${r.impressions.toLocaleString('en')} | ${r.decided} | ${r.winner ?? '-'} | ${r.variants.map((v) => `${v.name}: ${v.measuredCtr?.toFixed(4) ?? '-'} / ${v.trueCtr.toFixed(4)}`).join('; ')} | ${r.seconds.toFixed(0)} |`);
-console.log(`\n| ${runs} runs each, same lists and clicks, no HTTP | decided | chose ${strong} | median impressions to decide |`);
+console.log(`\n| ${runs} runs each, same lists and clicks, no HTTP | decided | chose ${better} (truly better) | median impressions to decide |`);
 console.log('|---|---|---|---|');
 console.log(`| A/B (mSPRT, look every 100) | ${abS.decided}/${abS.runs} | ${abS.correct} | ${abS.medianImpressions.toLocaleString('en')} |`);
 console.log(`| team-draft interleaving (mSPRT, look every 20) | ${inS.decided}/${inS.runs} | ${inS.correct} | ${inS.medianImpressions.toLocaleString('en')} |`);
@@ -139,6 +141,6 @@ console.log(`A/A: ${falsePositives} of ${aaRuns} runs declared a difference with
 mkdirSync('bench/results', { recursive: true });
 writeFileSync(
   'bench/results/simulate.json',
-  JSON.stringify({ world: { users: world.users, items: world.items, offset: world.offset, targetCtr }, offlineHr10: Object.fromEntries(offline), pair: { weak, strong }, api, ab: abS, interleave: inS, aa: { runs: aaRuns, falsePositives } }, null, 2),
+  JSON.stringify({ world: { users: world.users, items: world.items, offset: world.offset, targetCtr }, offlineHr10: Object.fromEntries(offline), pair: { weak, strong, better, trueCtr: { [weak]: trueCtr(lists[0]), [strong]: trueCtr(lists[1]) } }, api, ab: abS, interleave: inS, aa: { runs: aaRuns, falsePositives } }, null, 2),
 );
 

@@ -23,7 +23,7 @@ export interface OnlineDeps {
   isPositive: (type: string, rating: number | null) => boolean;
 }
 
-/** Feedback as the ingest routes wrote it. */
+/** A rating (type `rating`, with its value) or event as the ingest routes wrote it, with the recommendationId the client sent back. */
 export interface WrittenFeedback {
   userId: string;
   itemId: string;

@@ -45,4 +45,24 @@ describe('the API on PostgreSQL', () => {
     expect(exported.status).toBe(200);
     expect(exported.text.trim().split('\n').length).toBe(counts.ratings);
   }, 120_000);
+
+  it('records impressions, attributes feedback and runs an experiment like on SQLite', async () => {
+    const app = await pgApp();
+    await ingestSynthetic(app, 40, 50);
+    const id = (await api(app).post('/admin/experiments').send({ name: 'pg A/A', variants: [{ name: 'A' }, { name: 'B' }], minUsers: 2 }).expect(201)).body.id as string;
+    await until(() => app.services.online.book.running?.id === id, 10_000, 'the experiment runs');
+    for (let u = 1; u <= 20; u++) {
+      const a = (await api(app).get(`/users/u${u}/recommendations?limit=5`).expect(200)).body as { recommendationId: string; items: { itemId: string }[]; experiment: { variant: string } };
+      expect(['A', 'B']).toContain(a.experiment.variant);
+      await api(app).post('/events').send({ userId: `u${u}`, itemId: a.items[u % 5].itemId, type: 'click', ...(u % 2 ? { recommendationId: a.recommendationId } : {}) }).expect(200);
+    }
+    await app.services.online.log!.flush();
+    expect(await app.services.database.online.impressionCount()).toBeGreaterThanOrEqual(20);
+    await app.services.online.monitor.refresh();
+    const stats = (await api(app).get('/stats/online?by=variant').expect(200)).body as { totals: { variant: string; positiveSlots: number }[] };
+    expect(stats.totals.reduce((n, t) => n + t.positiveSlots, 0)).toBe(20);
+    const report = (await api(app).get(`/admin/experiments/${id}`).expect(200)).body;
+    expect(report.report.variants.reduce((n: number, v: { users: number }) => n + v.users, 0)).toBe(20);
+    expect((await api(app).post(`/admin/experiments/${id}/conclude`).send({}).expect(200)).body.status).toBe('concluded');
+  }, 120_000);
 });

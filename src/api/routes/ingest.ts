@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { EventsRepository } from '../../db/events-repository.js';
 import type { EventRecord, RatingRecord } from '../../db/ingest-types.js';
 import type { RatingsRepository } from '../../db/ratings-repository.js';
+import type { WrittenFeedback } from '../../online/online.js';
 import { bodyErrors, writeCountsResponse } from '../schemas/common.js';
 import { eventsBodySchema, type EventsBody } from '../schemas/events.js';
 import { ratingsBodySchema, type RatingsBody, type RatingLimits } from '../schemas/ratings.js';
@@ -13,20 +14,9 @@ export interface IngestRoutesOptions extends RatingLimits {
   /** Called after a write commits, e.g. to invalidate caches or count towards a retrain. */
   onIngest?: (kind: 'ratings' | 'events', userIds: readonly string[], inserted: number) => void;
   /** Called with what was written, for attribution to the answers that showed the items. */
-  onFeedback?: (feedback: readonly Feedback[]) => void;
+  onFeedback?: (feedback: readonly WrittenFeedback[]) => void;
   /** Event types declared in configuration (EVENT_TYPES). */
   eventTypes: readonly string[];
-}
-
-/** A written rating (type `rating`) or event, with the recommendationId the client sent back. */
-export interface Feedback {
-  userId: string;
-  itemId: string;
-  type: string;
-  /** The rating's value; events carry none. */
-  rating: number | null;
-  at: number;
-  recommendationId?: string;
 }
 
 export function toRatingRecords(body: RatingsBody, now: number): RatingRecord[] {

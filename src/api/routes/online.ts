@@ -118,8 +118,8 @@ export const onlineRoutes: FastifyPluginAsync<OnlineRoutesOptions> = async (fast
 
   app.get('/admin/experiments/:id', { config: ADMIN, schema: { tags: ['admin'], summary: 'One experiment and its report', params: experimentParams, response: { 200: experimentView, ...errors } } }, async (request) => {
     try {
-      const e = await online.book.get(request.params.id);
-      return view(e, await online.monitor.reportOn(e, Date.now()));
+      // The monitor's latest look (every STATS_REFRESH_MS); computed here only before its first.
+      return await withReport(await online.book.get(request.params.id));
     } catch (err) {
       translate(err, 'params.id');
     }
