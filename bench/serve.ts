@@ -10,11 +10,10 @@
  *   (the default pipeline with IMPRESSIONS=off: what logging impressions costs).
  *   BENCH_ISOTROPIC=1 …   isotropic random factors: approximate retrieval's worst case
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createInterface, type Interface } from 'node:readline';
 import autocannon from 'autocannon';
-import { arg, BENCH_AUTH } from './args.js';
+import { arg } from './args.js';
+import { load as loadFor, nextJson, startServer as startFor } from './serve-harness.js';
 
 
 const seconds = Number(arg('seconds', '10'));
@@ -32,21 +31,6 @@ interface Row {
   non2xx: number;
 }
 
-function nextJson(lines: Interface): Promise<Record<string, unknown>> {
-  return new Promise((resolve) => lines.once('line', (l) => resolve(JSON.parse(l) as Record<string, unknown>)));
-}
-
-async function load(port: number, path: (k: number) => string, duration = seconds, conns = connections): Promise<autocannon.Result> {
-  let k = 0;
-  return autocannon({
-    url: `http://127.0.0.1:${port}`,
-    connections: conns,
-    duration,
-    headers: BENCH_AUTH,
-    requests: [{ method: 'GET', setupRequest: (req: autocannon.Request) => ({ ...req, path: path(k++) }) }],
-  });
-}
-
 const row = (items: number, scenario: string, r: autocannon.Result): Row => ({
   items,
   scenario,
@@ -60,23 +44,8 @@ const row = (items: number, scenario: string, r: autocannon.Result): Row => ({
 const rows: Row[] = [];
 const extra: Record<string, unknown>[] = [];
 const pipelines = arg('pipelines', 'default').split(',');
-async function startServer(items: number, cacheSize: number, pipeline = 'default') {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/serve-server.ts', String(items), String(users), String(cacheSize), pipeline], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout });
-  const ready = await nextJson(lines);
-  // Warm up (JIT, the index pages mapped from disk) for 2 s, then start the lag measurement afresh:
-  // the first requests after a load cost more once (up to ~80 ms of loop lag at 100k items).
-  let k = 0;
-  await autocannon({ url: `http://127.0.0.1:${ready.port as number}`, connections: 4, duration: 2, headers: BENCH_AUTH, requests: [{ method: 'GET', setupRequest: (req: autocannon.Request) => ({ ...req, path: k++ % 2 ? `/users/u${k % users}/recommendations?limit=10` : `/items/i${k % items}/similar?limit=10` }) }] });
-  child.stdin.write('rss\n');
-  await nextJson(lines);
-  const stop = async () => {
-    child.stdin.write('quit\n');
-    await new Promise((r) => child.once('exit', r));
-  };
-  return { child, lines, ready, port: ready.port as number, stop };
-}
-
+const load = (port: number, path: (k: number) => string, duration = seconds, conns = connections) => loadFor(port, path, duration, conns);
+const startServer = (items: number, cacheSize: number, pipeline = 'default') => startFor(items, users, cacheSize, pipeline);
 for (const items of catalogues) {
   const randomUser = () => Math.floor(Math.random() * users);
   const randomItem = () => Math.floor(Math.random() * items);

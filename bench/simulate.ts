@@ -12,8 +12,9 @@
  *      over repeated runs, and the A/B test's false-positive rate over repeated A/A runs with a
  *      look every 100 impressions.
  *
- *   npx tsx bench/simulate.ts [--users 10000] [--density 0.03] [--runs 50] [--aa-runs 200] [--ab-cap 2000000] [--api-ab-cap 20000] [--ctr 0.05] [--models ials,itemknn,bpr]
+ *   npx tsx bench/simulate.ts [--users 10000] [--density 0.03] [--runs 50] [--aa-runs 200] [--ab-cap 2000000] [--api-ab-cap 20000] [--ctr 0.05] [--models ials,itemknn,bpr] [--pair a,b]
  *
+ * --pair names the two models to compare instead (e.g. a wide gap, where an A/B split also decides).
  * Users are the units of both tests; a world with few users caps what an A/B split can resolve
  * (users differ more than two good models do), so the default world has 10,000.
  *
@@ -45,7 +46,8 @@ for (const m of models) {
 }
 // The pair closest to 0.02 HR@10 apart; the first variant is the weaker one.
 const pairs = models.flatMap((a, i) => models.slice(i + 1).map((b) => [a, b] as [string, string]));
-const [weak, strong] = pairs
+const forced = arg('pair', '').split(',').filter(Boolean);
+const [weak, strong] = (forced.length === 2 ? [forced as [string, string]] : pairs)
   .sort((p, q) => Math.abs(Math.abs(offline.get(p[0])! - offline.get(p[1])!) - 0.02) - Math.abs(Math.abs(offline.get(q[0])! - offline.get(q[1])!) - 0.02))[0]
   .sort((a, b) => offline.get(a)! - offline.get(b)!);
 const lists: [Map<string, string[]>, Map<string, string[]>] = [await listsOf(app, weak, world.users), await listsOf(app, strong, world.users)];

@@ -43,7 +43,7 @@ export class OnlineEvaluation {
   constructor(readonly deps: OnlineDeps) {
     const { config, thread } = deps;
     this.book = new ExperimentBook(deps.repo);
-    this.monitor = new OnlineMonitor(thread, this.book, { refreshMs: deps.refreshMs, k: config.ctrK, retentionDays: config.retentionDays }, deps.log);
+    this.monitor = new OnlineMonitor(thread, this.book, { refreshMs: deps.refreshMs, k: config.ctrK, retentionDays: config.retentionDays, windowMs: config.attributionWindowMs }, deps.log);
     this.log = config.impressions
       ? new ImpressionLog((batch) => thread.recordOnline(batch), { maxBytes: config.bufferBytes, flushMs: config.flushMs, windowMs: config.attributionWindowMs })
       : null;

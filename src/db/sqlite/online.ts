@@ -87,15 +87,19 @@ export function createOnlineRepository(db: Db): OnlineRepository {
     return { impressions, attributed, unknownReports };
   });
 
+  // Positive slots once, joined: a correlated EXISTS per slot made this 486 ms over 15k impressions.
+  const POSITIVE_SLOTS = 'SELECT impression_id, position, 1 AS hit FROM impression_feedback WHERE positive = 1 GROUP BY impression_id, position';
   const listDays = db.prepare<{ since: number; k: number }, Omit<OnlineDayRow, 'conversions'>>(
-    `SELECT i.created_at / ${DAY_MS} AS day, i.route, i.model, i.model_version AS modelVersion, i.experiment_id AS experimentId, i.variant,
+    `WITH pos AS (${POSITIVE_SLOTS})
+     SELECT i.created_at / ${DAY_MS} AS day, i.route, i.model, i.model_version AS modelVersion, i.experiment_id AS experimentId, i.variant,
        COUNT(DISTINCT i.id) AS lists,
        SUM(ii.position < @k) AS slots,
-       SUM(ii.position < @k AND ${POSITIVE_FEEDBACK}) AS positiveSlots,
-       COUNT(DISTINCT CASE WHEN ${POSITIVE_FEEDBACK} THEN i.id END) AS positiveLists,
+       SUM(ii.position < @k AND pos.hit IS NOT NULL) AS positiveSlots,
+       COUNT(DISTINCT CASE WHEN pos.hit IS NOT NULL THEN i.id END) AS positiveLists,
        COUNT(DISTINCT ii.item_id) AS distinctItems,
        coalesce(SUM(ii.novelty), 0) AS noveltySum, COUNT(ii.novelty) AS noveltyCount
      FROM impressions i JOIN impression_items ii ON ii.impression_id = i.id
+       LEFT JOIN pos ON pos.impression_id = ii.impression_id AND pos.position = ii.position
      WHERE i.created_at >= @since AND ii.seen = 1
      GROUP BY ${GROUP}`,
   );
@@ -107,8 +111,10 @@ export function createOnlineRepository(db: Db): OnlineRepository {
      GROUP BY ${GROUP}, f.type`,
   );
   const sourceDays = db.prepare<{ since: number; k: number }, SourceDayRow>(
-    `SELECT ii.created_at / ${DAY_MS} AS day, ii.source, SUM(ii.position < @k) AS slots, SUM(ii.position < @k AND ${POSITIVE_FEEDBACK}) AS positiveSlots
-     FROM impression_items ii WHERE ii.created_at >= @since AND ii.seen = 1 GROUP BY day, ii.source`,
+    `WITH pos AS (${POSITIVE_SLOTS})
+     SELECT ii.created_at / ${DAY_MS} AS day, ii.source, SUM(ii.position < @k) AS slots, SUM(ii.position < @k AND pos.hit IS NOT NULL) AS positiveSlots
+     FROM impression_items ii LEFT JOIN pos ON pos.impression_id = ii.impression_id AND pos.position = ii.position
+     WHERE ii.created_at >= @since AND ii.seen = 1 GROUP BY day, ii.source`,
   );
   const abSums = db.prepare<{ experiment: string; metric: string }, VariantSums>(
     `SELECT variant, COUNT(*) AS users, SUM(x) AS sum, SUM(x * x) AS sumSquares, SUM(lists) AS impressions, SUM(slots) AS slots, SUM(hits) AS positives
