@@ -32,7 +32,7 @@ async function postgresRows(url: string): Promise<Record<string, unknown[]>> {
   c.setTypeParser(20, Number);
   try {
     const out: Record<string, unknown[]> = {};
-    for (const t of TABLES) out[t.name] = (await c.query(`SELECT ${t.columns.join(', ')} FROM ${t.name} ORDER BY ${t.key.map((k) => `${k} COLLATE "C"`.replace(/^(id|item_id) COLLATE "C"$/, '$1')).join(', ')}`)).rows;
+    for (const t of TABLES) out[t.name] = (await c.query(`SELECT ${t.columns.join(', ')} FROM ${t.name} ORDER BY ${t.key.map((k) => `${k} COLLATE "C"`.replace(/^(id|item_id|position) COLLATE "C"$/, '$1')).join(', ')}`)).rows;
     return out;
   } finally {
     await c.end();

@@ -93,7 +93,13 @@ describe('with a trained model', () => {
       const scores = res.body.items.map((i: { score: number }) => i.score);
       expect(scores).toEqual([...scores].sort((a, b) => b - a));
     }
-    expect((await recs('u7', '?limit=20')).body).toEqual((await recs('u7', '?limit=20')).body);
+    // The same list twice; each answer is a new impression with its own recommendationId.
+    const answer = async () => {
+      const { recommendationId, ...rest } = (await recs('u7', '?limit=20')).body as { recommendationId: string };
+      expect(recommendationId).toMatch(/^[0-9a-f-]{36}$/);
+      return rest;
+    };
+    expect(await answer()).toEqual(await answer());
     const withSeen = await recs('u7', '?limit=100&exclude_seen=false');
     expect(withSeen.body.items.some((i: { itemId: string }) => seen.has(i.itemId))).toBe(true);
   });
