@@ -57,6 +57,9 @@ export interface NewExperiment {
 export class NoSuchExperimentError extends Error {}
 export class ExperimentStateError extends Error {}
 
+/** The A/B variant a user is in: a hash of (experiment, user) into the shares, the same on every replica. */
+export const variantFor = (e: Experiment, userId: string): Variant => assignVariant(e.spec.variants, unitHash(e.id, userId));
+
 const parse = (r: ExperimentRow): Experiment => ({ ...r, spec: JSON.parse(r.spec) as ExperimentSpec, verdict: r.verdict ? (JSON.parse(r.verdict) as Verdict) : null });
 
 /**
@@ -92,13 +95,6 @@ export class ExperimentBook {
     const changed = next?.id !== this.current?.id;
     this.current = next;
     if (changed) this.onChange?.();
-  }
-
-  /** The variant a user is in for the running experiment (A/B only). */
-  variantOf(userId: string): { experiment: Experiment; variant: Variant } | null {
-    const e = this.current;
-    if (!e || e.mode !== 'ab') return null;
-    return { experiment: e, variant: assignVariant(e.spec.variants, unitHash(e.id, userId)) };
   }
 
   async list(): Promise<Experiment[]> {

@@ -1,14 +1,7 @@
 import type { FeedbackRecord, ImpressionRecord, OnlineBatchResult, SeenReport } from '../db/online-repository.js';
+import type { EncodedOnlineBatch } from '../db/thread/database-thread.js';
 
-/** A batch as it crosses to the database thread: impressions already serialised (a string clones in one copy). */
-export interface EncodedBatch {
-  impressions: string[];
-  feedback: FeedbackRecord[];
-  reports: SeenReport[];
-  windowMs: number;
-}
-
-export type BatchWriter = (batch: EncodedBatch) => Promise<OnlineBatchResult>;
+export type BatchWriter = (batch: EncodedOnlineBatch) => Promise<OnlineBatchResult>;
 
 export interface ImpressionLogOptions {
   /** Bytes buffered and in flight at most; beyond it new records are dropped (and counted). */
@@ -103,7 +96,7 @@ export class ImpressionLog {
   async flush(): Promise<void> {
     while (this.inflight) await this.inflight;
     if (this.impressions.length + this.feedback.length + this.reports.length === 0) return;
-    const batch: EncodedBatch = { impressions: this.impressions, feedback: this.feedback, reports: this.reports, windowMs: this.options.windowMs };
+    const batch: EncodedOnlineBatch = { impressions: this.impressions, feedback: this.feedback, reports: this.reports, windowMs: this.options.windowMs };
     const bytes = this.bufferedBytes;
     this.impressions = [];
     this.feedback = [];

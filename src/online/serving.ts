@@ -4,7 +4,7 @@ import { decodeCursor, encodeCursor } from '../pipeline/paging.js';
 import { UnknownModelError, type Recommendation, type RecommendOptions, type Recommender } from '../pipeline/recommender.js';
 import type { ModelStore } from '../serving/model-store.js';
 import { explore } from './explore.js';
-import type { Experiment, ExperimentBook, Variant } from './experiments.js';
+import { variantFor, type Experiment, type ExperimentBook, type Variant } from './experiments.js';
 import { teamDraft } from './interleave.js';
 import type { ImpressionLog } from './log.js';
 
@@ -60,7 +60,7 @@ export class OnlineServing {
     const experiment = specific ? null : this.book.running;
     if (experiment?.mode === 'interleave') return this.interleaved(userId, options, experiment);
     if (experiment) {
-      const { variant } = this.book.variantOf(userId)!;
+      const variant = variantFor(experiment, userId);
       const answer = await this.variantAnswer(userId, options, variant);
       if (answer) return this.shown('recommendations', userId, answer, { experiment, variant: variant.name });
     }

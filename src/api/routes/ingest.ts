@@ -19,14 +19,15 @@ export interface IngestRoutesOptions extends RatingLimits {
   eventTypes: readonly string[];
 }
 
+const ratingsOf = (body: RatingsBody) => ('ratings' in body ? body.ratings : [body]);
+const eventsOf = (body: EventsBody) => ('events' in body ? body.events : [body]);
+
 export function toRatingRecords(body: RatingsBody, now: number): RatingRecord[] {
-  const list = 'ratings' in body ? body.ratings : [body];
-  return list.map((r) => ({ userId: r.userId, itemId: r.itemId, rating: r.rating, timestamp: r.timestamp ?? now }));
+  return ratingsOf(body).map((r) => ({ userId: r.userId, itemId: r.itemId, rating: r.rating, timestamp: r.timestamp ?? now }));
 }
 
 export function toEventRecords(body: EventsBody, now: number): EventRecord[] {
-  const list = 'events' in body ? body.events : [body];
-  return list.map((e) => ({
+  return eventsOf(body).map((e) => ({
     userId: e.userId,
     itemId: e.itemId,
     type: e.type,
@@ -46,7 +47,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (fast
       const records = toRatingRecords(request.body, Date.now());
       const counts = await opts.ratings.upsert(records);
       opts.onIngest?.('ratings', records.map((r) => r.userId), counts.inserted + counts.updated);
-      const list = 'ratings' in request.body ? request.body.ratings : [request.body];
+      const list = ratingsOf(request.body);
       opts.onFeedback?.(records.map((r, k) => ({ userId: r.userId, itemId: r.itemId, type: 'rating', rating: r.rating, at: r.timestamp, recommendationId: list[k].recommendationId })));
       return counts;
     },
@@ -59,7 +60,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (fast
       const records = toEventRecords(request.body, Date.now());
       const counts = await opts.events.insert(records);
       opts.onIngest?.('events', records.map((e) => e.userId), counts.inserted);
-      const list = 'events' in request.body ? request.body.events : [request.body];
+      const list = eventsOf(request.body);
       opts.onFeedback?.(records.map((e, k) => ({ userId: e.userId, itemId: e.itemId, type: e.type, rating: null, at: e.timestamp, recommendationId: list[k].recommendationId })));
       return counts;
     },

@@ -158,12 +158,13 @@ export function createOnlineRepository(db: Db): OnlineRepository {
   );
   const allExperiments = db.prepare<[], ExperimentDbRow>('SELECT * FROM experiments ORDER BY created_at DESC, id');
   const oneExperiment = db.prepare<[string], ExperimentDbRow>('SELECT * FROM experiments WHERE id = ?');
+  const writeExperiment = db.prepare('UPDATE experiments SET status = @status, verdict = @verdict, winner = @winner, stopped_at = @stoppedAt, concluded_at = @concludedAt WHERE id = @id');
   const updateExperiment = db.transaction((id: string, change: Partial<ExperimentRow>) => {
     const current = oneExperiment.get(id);
     if (!current) return null;
     const next = { ...experimentFromRow(current), ...change };
     try {
-      db.prepare('UPDATE experiments SET status = @status, verdict = @verdict, winner = @winner, stopped_at = @stoppedAt, concluded_at = @concludedAt WHERE id = @id').run(next);
+      writeExperiment.run(next);
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new ExperimentRunningError();
       throw err;
