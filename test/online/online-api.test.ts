@@ -176,6 +176,9 @@ describe('experiments', () => {
     expect(body.report.decision).toMatchObject({ state: 'decided', winner: 'ials' });
     // Concluding against the test's verdict is refused; promoting the winner pins its model.
     await api(app).post(`/admin/experiments/${id}/conclude`).send({ winner: 'pop' }).expect(409);
+    // Promoting the variant the test found worse is refused, and nothing changes what serves.
+    await api(app).post(`/admin/experiments/${id}/promote`).send({ variant: 'pop' }).expect(409);
+    expect((await api(app).get('/admin/serving').expect(200)).body).toMatchObject({ mode: 'pinned', model: 'ials' });
     await api(app).post('/admin/serving').send({ model: 'pop' }).expect(200);
     const promoted = (await api(app).post(`/admin/experiments/${id}/promote`).send({}).expect(200)).body;
     expect(promoted).toMatchObject({ status: 'concluded', winner: 'ials' });

@@ -9,6 +9,7 @@ import { onlineReport } from '../../online/metrics-report.js';
 import { offPolicyEstimate } from '../../online/offpolicy.js';
 import type { OnlineEvaluation } from '../../online/online.js';
 import type { Recommender } from '../../pipeline/recommender.js';
+import { NoSuchVersion } from '../../serving/serving-choice.js';
 import { bodyErrors, errorResponse } from '../schemas/common.js';
 import {
   concludeBody,
@@ -69,6 +70,7 @@ function translate(err: unknown, path: string): never {
   if (err instanceof NoSuchExperimentError) throw notFound('experiment', 'params.id');
   if (err instanceof ExperimentRunningError) throw new AppError(409, 'experiment_running', err.message, [{ path: 'body', message: err.message }]);
   if (err instanceof ExperimentStateError) throw new AppError(409, 'experiment_state', err.message, [{ path, message: err.message }]);
+  if (err instanceof NoSuchVersion) throw new AppError(409, 'not_supported', `${err.message} to promote`, [{ path, message: `${err.message}: the variant's model or version is no longer active` }]);
   throw err;
 }
 
@@ -152,8 +154,9 @@ export const onlineRoutes: FastifyPluginAsync<OnlineRoutesOptions> = async (fast
       const v = e.spec.variants.find((x) => x.name === name);
       if (!v) throw new ExperimentStateError(`experiment has no variant ${name}`);
       if (!v.model) throw new ExperimentStateError(`variant ${name} changes the pipeline${v.source ? ` (source ${v.source})` : ''}, not the model: promote it by editing recflow.yaml`);
-      await opts.promote(v.model, v.version);
+      // Concluded first: a variant the test found worse is refused before anything serves it.
       const concluded = e.status === 'concluded' ? e : await online.book.conclude(e.id, name, null, Date.now());
+      await opts.promote(v.model, v.version);
       request.log.info({ experiment: e.id, variant: name, model: v.model }, 'experiment variant promoted');
       return await withReport(concluded);
     } catch (err) {
