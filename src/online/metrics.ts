@@ -9,6 +9,7 @@ import type { ImpressionLog } from './log.js';
 export class OnlineMetrics {
   readonly impressions: Counter<'route' | 'variant'>;
   readonly attributed: Counter<'type' | 'exact' | 'model' | 'variant'>;
+  readonly unknownReports: Counter;
 
   constructor(registry: Registry, log: () => ImpressionLog | null) {
     this.impressions = new Counter({
@@ -21,6 +22,11 @@ export class OnlineMetrics {
       name: 'recflow_attributed_feedback_total',
       help: 'Feedback attributed to a shown item, by type, whether the client sent the recommendationId (exact) or it matched by user, item and window, the model and the variant',
       labelNames: ['type', 'exact', 'model', 'variant'] as const,
+      registers: [registry],
+    });
+    this.unknownReports = new Counter({
+      name: 'recflow_impression_reports_unknown_total',
+      help: 'Seen reports (POST /impressions) naming an answer the database does not hold: a recommendationId never issued, dropped, or past retention',
       registers: [registry],
     });
     new Gauge({
@@ -42,6 +48,7 @@ export class OnlineMetrics {
   }
 
   written(result: OnlineBatchResult): void {
+    if (result.unknownReports > 0) this.unknownReports.inc(result.unknownReports);
     for (const a of result.attributed) this.attributed.inc({ type: a.type, exact: String(a.exact), model: a.model, variant: a.variant ?? 'none' });
   }
 }

@@ -89,7 +89,9 @@ describe('impressions and attribution', () => {
     const res = await api(app).post('/impressions').send({ recommendationId: shown.recommendationId, items: [shown.items[0].itemId] }).expect(202);
     expect(res.body).toEqual({ accepted: 1, dropped: 0 });
     await api(app).post('/impressions').send({ recommendationId: 'not-a-uuid', items: [] }).expect(400);
+    await api(app).post('/impressions').send({ recommendationId: '00000000-0000-4000-8000-000000000000', items: [] }).expect(202);
     await flush();
+    expect((await api(app).get('/metrics')).text).toMatch(/recflow_impression_reports_unknown_total 1/);
     await api(app).post('/events').send({ userId: 'u6', itemId: shown.items[5].itemId, type: 'click' }).expect(200);
     await flush();
     expect((await api(app).get('/metrics')).text).not.toMatch(/type="click",exact="false",model="ials",variant="none"\} [1-9]/);
