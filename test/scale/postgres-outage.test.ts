@@ -1,47 +1,15 @@
-import net from 'node:net';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { api, startApp, tempDir, testConfig } from '../helpers/app.js';
 import { PG_URL, privateSchema } from '../helpers/postgres.js';
 import { freePort } from '../helpers/processes.js';
+import { Relay, throughRelay } from '../helpers/relay.js';
 import { until } from '../helpers/training.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-/**
- * A TCP relay to the machine's PostgreSQL that can be cut (listener closed, every connection
- * reset) and restored: a database outage or partition without touching the server other tests use.
- */
-class Relay {
-  private server: net.Server | null = null;
-  private readonly sockets = new Set<net.Socket>();
-  constructor(
-    readonly port: number,
-    private readonly target: { host: string; port: number },
-  ) {}
-
-  async open(): Promise<void> {
-    this.server = net.createServer((client) => {
-      const upstream = net.connect(this.target);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => undefined);
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
-  }
-
-  async cut(): Promise<void> {
-    const closed = new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    for (const s of this.sockets) s.resetAndDestroy();
-    await closed;
-    this.server = null;
-  }
-}
 
 describe('PostgreSQL outage', () => {
   it('answers 503 database_unavailable with Retry-After while the database is unreachable, stays live, and recovers by itself', async () => {
@@ -53,9 +21,7 @@ describe('PostgreSQL outage', () => {
     const relay = new Relay(await freePort(), { host: pg.hostname, port: Number(pg.port || 5432) });
     await relay.open();
     cleanups.push(() => relay.cut());
-    const viaRelay = new URL(url);
-    viaRelay.port = String(relay.port);
-    const app = await startApp(testConfig(dir, { DATABASE_URL: viaRelay.toString() }));
+    const app = await startApp(testConfig(dir, { DATABASE_URL: throughRelay(url, relay) }));
     cleanups.push(() => app.close());
 
     await api(app).post('/ratings').send({ ratings: [{ userId: 'u1', itemId: 'a', rating: 4 }, { userId: 'u2', itemId: 'a', rating: 5 }] }).expect(200);
@@ -77,5 +43,32 @@ describe('PostgreSQL outage', () => {
     // What was acknowledged before the outage is there; what was refused during it was not half-written.
     expect(await app.services.database.stats.counts()).toMatchObject({ users: 3, items: 2, ratings: 3 });
     expect((await api(app).get('/users/u1/recommendations')).status).toBe(200);
+  }, 60_000);
+});
+
+describe('a database that disappears', () => {
+  it('answers 503 database_unavailable with Retry-After, not 500, once its database is dropped', async () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const name = `gone_${process.pid}_${Date.now()}`;
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    cleanups.push(async () => {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    });
+    await admin.query(`CREATE DATABASE ${name}`);
+    const url = new URL(PG_URL);
+    url.pathname = `/${name}`;
+    const app = await startApp(testConfig(dir, { DATABASE_URL: url.toString() }));
+    cleanups.push(() => app.close());
+    await api(app).post('/ratings').send({ userId: 'u1', itemId: 'a', rating: 4 }).expect(200);
+    await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
+
+    const refused = await api(app).post('/ratings').send({ userId: 'u2', itemId: 'a', rating: 4 });
+    expect(refused.status, JSON.stringify(refused.body)).toBe(503);
+    expect(refused.body).toMatchObject({ code: 'database_unavailable' });
+    expect(refused.headers['retry-after']).toBeDefined();
+    expect((await api(app).get('/readyz')).status).toBe(503);
   }, 60_000);
 });

@@ -14,8 +14,12 @@ export type Client = pg.PoolClient;
 /** A pool or a transaction's client: what a query runs on. */
 export type Queryable = Pick<pg.Pool, 'query'>;
 
-/** Socket errors, SQLSTATE class 08 (connection exception), shutdowns and "too many connections". */
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '53300']);
+/**
+ * Socket errors, SQLSTATE class 08 (connection exception), shutdowns, "too many connections",
+ * and a database or role the server does not know (3D000, 28000, 28P01): a deployment whose
+ * database is missing or being restored is unavailable, not a failed request.
+ */
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '53300', '3D000', '28000', '28P01']);
 const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection closed|not queryable/i;
 
 /** Whether an error means the server could not be reached (retry later), not that a statement failed. */
@@ -61,6 +65,10 @@ export function createPool(url: string, max: number): Pool {
   const pool = new pg.Pool({ connectionString: url, max, types: TYPES, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 });
   // An idle client losing its connection (a server restart) is replaced by the pool; the error must not crash the process.
   pool.on('error', () => undefined);
+  // A lent client's socket error is emitted on the client, where pg-pool listens only while it is
+  // idle: unheard, one reset mid-transaction ended the process. Its query rejects with the same
+  // error, which the transaction layer maps to 503 and uses to discard the client.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return guardConnectionErrors(pool);
 }
 
