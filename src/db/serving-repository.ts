@@ -16,6 +16,11 @@ export interface UserHistory {
   createdAt: number;
   /** Most recent first. */
   items: UserItem[];
+  /**
+   * Whether `items` is all the user ever interacted with. False when the bound cut it: what
+   * counts as seen must then be asked per candidate ({@link ServingRepository.historyOf}).
+   */
+  complete: boolean;
   /** The user's labels (plan, country, …), for the ranker. */
   labels: Record<string, string>;
 }
@@ -36,6 +41,11 @@ export interface LatestItem {
 export interface ServingRepository {
   /** The user's items (ratings and events), most recent first, at most `limit`; null for an unknown user. */
   userHistory(userId: string, eventWeights: Readonly<Record<string, number>>, limit: number): Promise<UserHistory | null>;
+  /**
+   * The user's interactions with these items only, merged per item like `userHistory` but
+   * whatever their age: which candidates a heavy user has seen, at a cost bounded by the candidates.
+   */
+  historyOf(userId: string, eventWeights: Readonly<Record<string, number>>, itemIds: readonly string[]): Promise<UserItem[]>;
   itemExists(itemId: string): Promise<boolean>;
   /** Per item and day (epoch day) since `sinceMs`: ratings above `dislikeAt`, and events by type (leaderboards). */
   dailyCounts(sinceMs: number, dislikeAt: number): Promise<DailyCount[]>;

@@ -44,12 +44,16 @@ export function buildContext(
   let skipDense: (i: number) => boolean = () => true;
   let seenDense: (i: number) => boolean = () => false;
   let positivesDense: number[] = [];
-  if (index) {
-    const hiddenDense = new Set<number>();
-    for (const id of hidden) {
-      const i = index.itemIndex.get(id);
+  const hiddenDense = new Set<number>();
+  const hide = (ids: Iterable<string>): void => {
+    for (const id of ids) {
+      hidden.add(id);
+      const i = index?.itemIndex.get(id);
       if (i !== undefined) hiddenDense.add(i);
     }
+  };
+  if (index) {
+    hide([...hidden]);
     const denseSkip = catalogue.skipper(index, request.filter);
     skipDense = (i) => denseSkip(i) || hiddenDense.has(i);
     seenDense = (i) => hiddenDense.has(i);
@@ -60,5 +64,5 @@ export function buildContext(
     index && (user || index.kind === 'popularity')
       ? userScoring(index, { userId: request.userId ?? '', trusted: user !== null && request.userId !== null && user.createdAt <= index.dataUntil, positives, ratingMax: settings.ratingMax, labelFeatures: labelFeatures(settings, user?.labels ?? {}) })
       : null;
-  return { userId: request.userId, index, scoring, positives, positivesDense, userLabels: user?.labels ?? {}, skip, skipDense, seenDense, filter: request.filter, now: request.now };
+  return { userId: request.userId, index, scoring, positives, positivesDense, userLabels: user?.labels ?? {}, skip, skipDense, seenDense, filter: request.filter, now: request.now, hide };
 }

@@ -27,6 +27,8 @@ export interface RequestContext {
   seenDense: (i: number) => boolean;
   filter: ItemFilter;
   now: number;
+  /** Adds items to what the request must not return: seen items found past the history bound. */
+  hide: (itemIds: Iterable<string>) => void;
 }
 
 /** An item the pipeline is ranking, with its dense id in the context's index (−1 when the index does not know it). */

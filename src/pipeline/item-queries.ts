@@ -56,7 +56,7 @@ export class ItemQueries {
   private itemContext(index: ServingIndex, i: number, itemId: string, filter: ItemFilter): RequestContext {
     const skipExt = this.catalogue.skipperByExternalId(filter);
     const skipDense = this.catalogue.skipper(index, filter);
-    return { userId: null, index, scoring: null, positives: [], positivesDense: [i], userLabels: {}, skip: (id) => id === itemId || skipExt(id), skipDense: (j) => j === i || skipDense(j), seenDense: (j) => j === i, filter, now: Date.now() };
+    return { userId: null, index, scoring: null, positives: [], positivesDense: [i], userLabels: {}, skip: (id) => id === itemId || skipExt(id), skipDense: (j) => j === i || skipDense(j), seenDense: (j) => j === i, filter, now: Date.now(), hide: () => undefined };
   }
 
   /**

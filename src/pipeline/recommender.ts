@@ -11,6 +11,7 @@ import type { UnitVectorOf } from './diversity/diversity.js';
 import { BadCursorError, CursorExpiredError, decodeCursor, encodeCursor, extendList, ListStore, type StoredList } from './paging.js';
 import { rankList, type PipelineRuntime, type RankedList } from './run.js';
 import { buildSources } from './sources/build.js';
+import { rankUnseen, type UnseenCheck } from './unseen.js';
 import type { LeaderboardBook } from './sources/leaderboards.js';
 import type { ContentIndex } from '../serving/content-index.js';
 
@@ -116,9 +117,13 @@ export class Recommender {
     return Math.min(this.pipeline.paging.maxDepth, Math.max(MIN_DEPTH, 2 * (offset + limit)));
   }
 
-  private async contextFor(userId: string, options: RecommendOptions, index: ServingIndex | null): Promise<RequestContext> {
+  private async contextFor(userId: string, options: RecommendOptions, index: ServingIndex | null): Promise<{ ctx: RequestContext; check: UnseenCheck | null }> {
     const user = await this.repo.userHistory(userId, this.settings.eventWeights, this.settings.historyLimit);
-    return buildContext(index, this.catalogue, this.settings, { userId, user, excludeSeen: options.excludeSeen, filter: options.filter ?? {}, now: Date.now() });
+    const ctx = buildContext(index, this.catalogue, this.settings, { userId, user, excludeSeen: options.excludeSeen, filter: options.filter ?? {}, now: Date.now() });
+    // Past the history bound, what the user has seen is asked of the database per candidate.
+    const check: UnseenCheck | null =
+      user && !user.complete ? { historyOf: (ids) => this.repo.historyOf(userId, this.settings.eventWeights, ids), excludeSeen: options.excludeSeen, dislikeThreshold: this.settings.dislikeThreshold } : null;
+    return { ctx, check };
   }
 
   private pageFrom(stored: StoredList, ctx: Pick<RequestContext, 'index' | 'positivesDense'>, offset: number, options: RecommendOptions): Recommendation {
@@ -144,10 +149,11 @@ export class Recommender {
     const cached = cachedId ? this.lists.get(cachedId) : undefined;
     // A cached list answers without reading the database, unless the page needs explaining.
     if (cached && !this.tooShallow(cached.list, offset + options.limit)) {
-      return this.pageFrom(cached, options.explain ? await this.contextFor(userId, options, index) : { index, positivesDense: [] }, offset, options);
+      return this.pageFrom(cached, options.explain ? (await this.contextFor(userId, options, index)).ctx : { index, positivesDense: [] }, offset, options);
     }
-    const ctx = await this.contextFor(userId, options, index);
-    const stored = this.store_(userId, index, rankList(this.runtime, ctx, this.depthFor(offset, options.limit), this.vectorOf(index), options.source));
+    const { ctx, check } = await this.contextFor(userId, options, index);
+    const depth = this.depthFor(offset, options.limit);
+    const stored = this.store_(userId, index, await rankUnseen(() => rankList(this.runtime, ctx, depth, this.vectorOf(index), options.source), ctx, check));
     this.keys.set(userId, key, stored.id);
     return this.pageFrom(stored, ctx, offset, options);
   }
@@ -170,10 +176,11 @@ export class Recommender {
     if (!stored) throw new CursorExpiredError('this list expired or was evicted; ask again without a cursor');
     if (stored.userId !== userId) throw new BadCursorError("belongs to another user's list");
     const index = stored.model ? this.store.current(stored.model) : null;
-    const ctx = await this.contextFor(userId, options, index && index.version === stored.modelVersion ? index : null);
+    const { ctx, check } = await this.contextFor(userId, options, index && index.version === stored.modelVersion ? index : null);
     const { list } = stored;
     if (this.tooShallow(list, offset + options.limit) && ctx.index) {
-      const deeper = rankList(this.runtime, ctx, Math.min(this.pipeline.paging.maxDepth, Math.max(2 * list.depth, offset + options.limit)), this.vectorOf(ctx.index), options.source);
+      const depth = Math.min(this.pipeline.paging.maxDepth, Math.max(2 * list.depth, offset + options.limit));
+      const deeper = await rankUnseen(() => rankList(this.runtime, ctx, depth, this.vectorOf(ctx.index), options.source), ctx, check);
       stored = this.store_(userId, ctx.index, extendList(list, deeper, offset), stored.id);
     }
     return this.pageFrom(stored, ctx, offset, options);
@@ -190,6 +197,7 @@ export class Recommender {
     const user: UserHistory = {
       createdAt: Number.POSITIVE_INFINITY,
       items: items.slice(0, this.settings.historyLimit).map((item, k) => ({ item, rating: ratings?.[k] ?? null, weight: ratings ? 0 : 1, disliked: false })),
+      complete: true,
       labels: {},
     };
     const ctx = buildContext(index, this.catalogue, this.settings, { userId: null, user, excludeSeen: true, filter: options.filter ?? {}, now: Date.now() });

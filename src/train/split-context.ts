@@ -68,5 +68,6 @@ export function splitContext(index: ServingIndex, train: Interactions, history: 
     seenDense: () => false,
     filter: {},
     now,
+    hide: () => undefined,
   };
 }

@@ -57,7 +57,20 @@ export function postgresServing(pool: Pool): ServingRepository {
       const events = found.filter((r) => r.k === 'e').map((r) => ({ item: r.item!, type: r.type!, value: r.value!, ts: r.ts! }));
       // The user row carries the labels in its item column: one statement, one round trip.
       const labels = parseLabels(found.find((r) => r.k === 'u')?.item ?? null);
-      return { createdAt: found[0].created_at, items: mergeHistory(ratings, events, eventWeights, limit), labels };
+      return { createdAt: found[0].created_at, items: mergeHistory(ratings, events, eventWeights, limit), complete: ratings.length < limit && events.length < limit, labels };
+    },
+    async historyOf(externalId, eventWeights, itemIds) {
+      const found = await rows<{ k: 'r' | 'e'; item: string; value: number; type: string | null; ts: number }>(
+        pool,
+        `WITH u AS (SELECT id FROM users WHERE external_id = $1), c AS (SELECT i.id, i.external_id FROM unnest($2::text[]) x JOIN items i ON i.external_id = x)
+         SELECT 'r' AS k, c.external_id AS item, r.value, NULL AS type, r.ts FROM c JOIN ratings r ON r.item_id = c.id WHERE r.user_id = (SELECT id FROM u)
+         UNION ALL
+         SELECT 'e', c.external_id, SUM(e.value), e.type, MAX(e.ts) FROM c JOIN events e ON e.item_id = c.id WHERE e.user_id = (SELECT id FROM u) GROUP BY c.external_id, e.type`,
+        [externalId, itemIds],
+      );
+      const ratings = found.filter((r) => r.k === 'r');
+      const events = found.filter((r) => r.k === 'e').map((r) => ({ item: r.item, type: r.type!, value: r.value, ts: r.ts }));
+      return mergeHistory(ratings, events, eventWeights, itemIds.length);
     },
     itemExists: async (itemId) => (await findId(pool, 'items', itemId)) !== undefined,
     dailyCounts: (sinceMs, dislikeAt) =>

@@ -15,6 +15,15 @@ export function createServingRepository(db: Db): ServingRepository {
     `SELECT i.external_id AS item, e.type, e.value, e.ts FROM events e JOIN items i ON i.id = e.item_id
       WHERE e.user_id = ? ORDER BY e.ts DESC LIMIT ?`,
   );
+  // Per type, summed: a heavy clicker's thousand clicks on one item are one row.
+  const ratingsOf = db.prepare<[string, string], { item: string; value: number; ts: number }>(
+    `SELECT i.external_id AS item, r.value, r.ts FROM json_each(?) j JOIN items i ON i.external_id = j.value
+       JOIN ratings r ON r.item_id = i.id WHERE r.user_id = (SELECT id FROM users WHERE external_id = ?)`,
+  );
+  const eventsOf = db.prepare<[string, string], { item: string; type: string; value: number; ts: number }>(
+    `SELECT i.external_id AS item, e.type, SUM(e.value) AS value, MAX(e.ts) AS ts FROM json_each(?) j JOIN items i ON i.external_id = j.value
+       JOIN events e ON e.item_id = i.id WHERE e.user_id = (SELECT id FROM users WHERE external_id = ?) GROUP BY i.external_id, e.type`,
+  );
   const item = db.prepare<[string], number>('SELECT 1 FROM items WHERE external_id = ?').pluck();
   // A bound JS number is a REAL to SQLite: without the cast, `ts / day` is fractional and every timestamp its own group.
   const daily = db.prepare<[number, number, number, number, number], DailyCount>(
@@ -33,7 +42,13 @@ export function createServingRepository(db: Db): ServingRepository {
     userHistory(externalId, eventWeights, limit) {
       const user = userRow.get(externalId);
       if (!user) return null;
-      return { createdAt: user.created_at, items: mergeHistory(ratings.all(user.id, limit), events.all(user.id, limit), eventWeights, limit), labels: parseLabels(user.labels) };
+      const r = ratings.all(user.id, limit);
+      const e = events.all(user.id, limit);
+      return { createdAt: user.created_at, items: mergeHistory(r, e, eventWeights, limit), complete: r.length < limit && e.length < limit, labels: parseLabels(user.labels) };
+    },
+    historyOf(externalId, eventWeights, itemIds) {
+      const ids = JSON.stringify(itemIds);
+      return mergeHistory(ratingsOf.all(ids, externalId), eventsOf.all(ids, externalId), eventWeights, itemIds.length);
     },
     itemExists: (itemId) => item.get(itemId) !== undefined,
     dailyCounts: (sinceMs, dislikeAt) => daily.all(DAY_MS, sinceMs, dislikeAt, DAY_MS, sinceMs),
