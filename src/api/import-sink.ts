@@ -38,8 +38,9 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
 /** Bulk import through the same validation and repositories as the single routes: one transaction per batch. */
 export function createImportSink(o: ImportSinkOptions): ImportSink {
   const schemas = {
-    ratings: ratingsBodySchema(o.limits),
-    events: eventsBodySchema(o.limits.maxBatchSize, o.eventTypes),
+    // The batch forms alone: a union's failure names no field, so the bad line could not be found.
+    ratings: ratingsBodySchema(o.limits).options[0],
+    events: eventsBodySchema(o.limits.maxBatchSize, o.eventTypes).options[0],
     items: putItemsBody(o.limits.maxBatchSize),
     users: z.strictObject({ users: z.array(putUserBody.extend({ userId: externalId })).max(o.limits.maxBatchSize) }),
   };

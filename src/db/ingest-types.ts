@@ -6,6 +6,8 @@ export interface RatingRecord {
   timestamp: number;
 }
 
+import { createHash } from 'node:crypto';
+
 /** A validated implicit event ready to store; `timestamp` is epoch milliseconds. */
 export interface EventRecord {
   userId: string;
@@ -22,4 +24,19 @@ export interface WriteCounts {
   inserted: number;
   updated: number;
   ignored: number;
+}
+
+/** Marks an id derived from an event's content: a client's own ids are taken as they are. */
+export const CONTENT_ID_PREFIX = '~';
+
+/**
+ * The id an event is stored under: the client's `eventId`, else one derived from what the event
+ * says (user, item, type, value, timestamp). So the same file imported twice, or a batch retried
+ * after a lost answer, stores each event once; two identical events in the same millisecond are
+ * one event. 22 base64url characters of SHA-256: 132 bits, no collision in any real history.
+ */
+export function storedEventId(e: EventRecord): string {
+  if (e.eventId !== undefined) return e.eventId;
+  const digest = createHash('sha256').update(JSON.stringify([e.userId, e.itemId, e.type, e.value, e.timestamp])).digest('base64url');
+  return CONTENT_ID_PREFIX + digest.slice(0, 22);
 }

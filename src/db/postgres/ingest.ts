@@ -1,5 +1,5 @@
 import type { EventsRepository } from '../events-repository.js';
-import type { RatingRecord, WriteCounts } from '../ingest-types.js';
+import { storedEventId, type RatingRecord, type WriteCounts } from '../ingest-types.js';
 import type { RatingsRepository } from '../ratings-repository.js';
 import { resolveIds } from './entities.js';
 import { countOf, rows, transaction, type Client, type Pool } from './pool.js';
@@ -75,7 +75,7 @@ export function postgresEvents(pool: Pool): EventsRepository {
         const now = Date.now();
         const users = await resolveIds(client, 'users', events.map((e) => e.userId), now);
         const items = await resolveIds(client, 'items', events.map((e) => e.itemId), now);
-        // An eventId already stored, or repeated in the batch, is skipped by the unique index.
+        // An event id already stored, or repeated in the batch, is skipped by the unique index.
         const result = await client.query(
           `INSERT INTO events (user_id, item_id, type, value, ts, event_id, created_at)
            SELECT u, i, t, v, ts, e, $7
@@ -88,7 +88,7 @@ export function postgresEvents(pool: Pool): EventsRepository {
             events.map((e) => e.type),
             events.map((e) => e.value),
             events.map((e) => e.timestamp),
-            events.map((e) => e.eventId ?? null),
+            events.map(storedEventId),
             now,
           ],
         );

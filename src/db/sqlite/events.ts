@@ -2,7 +2,7 @@ import { type EventsRepository } from '../events-repository.js';
 import type { Db } from './connection.js';
 import { promised } from './promised.js';
 import { createEntitiesRepository } from './entities.js';
-import type { EventRecord, WriteCounts } from '../ingest-types.js';
+import { storedEventId, type EventRecord, type WriteCounts } from '../ingest-types.js';
 
 export function createEventsRepository(db: Db): EventsRepository {
   const entities = createEntitiesRepository(db);
@@ -18,7 +18,7 @@ export function createEventsRepository(db: Db): EventsRepository {
     for (const e of events) {
       const userId = entities.resolve('users', e.userId, now);
       const itemId = entities.resolve('items', e.itemId, now);
-      const result = insert.run(userId, itemId, e.type, e.value, e.timestamp, e.eventId ?? null, now);
+      const result = insert.run(userId, itemId, e.type, e.value, e.timestamp, storedEventId(e), now);
       if (result.changes > 0) counts.inserted++;
       else counts.ignored++;
     }
