@@ -242,6 +242,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   await app.register(keyRoutes, { keys: database.keys });
   await app.register(bulkRoutes, {
     bulk: database.bulk,
+    importLimits: { maxLineBytes: config.importMaxLineBytes, maxBytes: config.importMaxBytes },
     sink: createImportSink({
       limits: { ratingMin: config.ratingMin, ratingMax: config.ratingMax, maxBatchSize: config.maxBatchSize },
       eventTypes: Object.keys(config.eventTypes),

@@ -103,7 +103,7 @@ async function importFile(config: Config, file: string, format: (typeof FILE_FOR
     for await (const rec of readInteractionRecords(file, { format }, report)) {
       const base = { userId: rec.user, itemId: rec.item, timestamp: rec.ts || Date.now() };
       if (rec.rating !== undefined) rated.push({ ...base, rating: Math.min(config.ratingMax, Math.max(config.ratingMin, rec.rating)) });
-      else clicked.push({ ...base, type: 'click', value: rec.weight ?? 1 });
+      else clicked.push({ ...base, type: 'click', value: rec.weight ?? 1, ...(rec.ts ? {} : { stamped: true }) });
       if (rated.length + clicked.length >= 10_000) await flush();
     }
     await flush();

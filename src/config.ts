@@ -62,6 +62,9 @@ export interface Config {
   ratingMax: number;
   maxBatchSize: number;
   bodyLimitBytes: number;
+  /** Longest NDJSON import line and body, in bytes (413 past either). */
+  importMaxLineBytes: number;
+  importMaxBytes: number;
   /** Declared event types (EVENT_TYPES, or the six defaults), with weights from EVENT_WEIGHTS. */
   eventTypes: Record<string, EventTypeSpec>;
   /** One number per type: positive weight, −1 for negative types, 0 for read ones. */
@@ -232,6 +235,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ratingMax: e.RATING_MAX,
     maxBatchSize: e.MAX_BATCH_SIZE,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    importMaxLineBytes: e.IMPORT_MAX_LINE_BYTES,
+    importMaxBytes: e.IMPORT_MAX_BYTES,
     eventTypes,
     eventWeights: eventWeights(eventTypes),
     sqliteSynchronous: e.SQLITE_SYNCHRONOUS,

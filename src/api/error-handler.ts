@@ -28,7 +28,7 @@ function toErrorBody(err: FastifyError | Error, request: FastifyRequest): { stat
   }
   const ferr = err as FastifyError;
   if (ferr.validation && ferr instanceof RequestValidationError) {
-    return { status: 400, body: { error: 'Validation failed', code: 'validation_failed', details: ferr.validation } };
+    return { status: 400, body: { error: 'Invalid request', code: 'validation_failed', details: ferr.validation } };
   }
   const known = ferr.code ? FASTIFY_CLIENT_ERRORS[ferr.code] : undefined;
   if (known) {

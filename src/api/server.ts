@@ -9,6 +9,7 @@ import { loggerOptions } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { registerErrorHandler } from './error-handler.js';
 import { registerNotFound } from './not-found.js';
+import { registerStrictJson } from './strict-json.js';
 import { zodValidatorCompiler } from './zod-compiler.js';
 
 export interface RegisteredRoute {
@@ -66,6 +67,7 @@ export function createServer(config: Config, logger?: FastifyBaseLogger): { app:
   app.setSerializerCompiler(serializerCompiler);
   // Every body this API takes is JSON; anything else is a 415, not a confusing schema error.
   app.removeContentTypeParser('text/plain');
+  registerStrictJson(app);
   registerErrorHandler(app);
   registerNotFound(app);
   app.addHook('onSend', async (request, reply) => {

@@ -55,6 +55,8 @@ export const envSchema = z.object({
   RATING_MAX: numFromEnv().default(5),
   MAX_BATCH_SIZE: intFromEnv(1, 100_000).default(10_000),
   BODY_LIMIT_BYTES: intFromEnv(1024, 256 * 1024 * 1024).default(5 * 1024 * 1024),
+  IMPORT_MAX_LINE_BYTES: intFromEnv(1024, 256 * 1024 * 1024).default(1024 * 1024),
+  IMPORT_MAX_BYTES: intFromEnv(1024, Number.MAX_SAFE_INTEGER).default(16 * 1024 ** 3),
   EVENT_TYPES: eventTypesFromEnv.optional(),
   EVENT_WEIGHTS: z.string().optional(),
   SQLITE_SYNCHRONOUS: z.enum(['NORMAL', 'FULL']).default('NORMAL'),

@@ -18,6 +18,8 @@ export const SETTINGS: readonly Setting[] = [
   s('server.port', 'PORT', 'port'),
   s('server.host', 'HOST', 'host'),
   s('server.bodyLimitBytes', 'BODY_LIMIT_BYTES', 'bodyLimitBytes'),
+  s('server.importMaxLineBytes', 'IMPORT_MAX_LINE_BYTES', 'importMaxLineBytes'),
+  s('server.importMaxBytes', 'IMPORT_MAX_BYTES', 'importMaxBytes'),
   s('server.inflightBodyBytes', 'INFLIGHT_BODY_BYTES', 'inflightBodyBytes'),
   s('server.maxBatchSize', 'MAX_BATCH_SIZE', 'maxBatchSize'),
   s('server.requestTimeoutMs', 'REQUEST_TIMEOUT_MS', 'requestTimeoutMs'),

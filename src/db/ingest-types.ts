@@ -17,6 +17,8 @@ export interface EventRecord {
   value: number;
   timestamp: number;
   eventId?: string;
+  /** The server chose `timestamp` (the client sent none): the event is new by definition. */
+  stamped?: boolean;
 }
 
 /** What a write did, row by row: reported back to the client. */
@@ -30,13 +32,15 @@ export interface WriteCounts {
 export const CONTENT_ID_PREFIX = '~';
 
 /**
- * The id an event is stored under: the client's `eventId`, else one derived from what the event
- * says (user, item, type, value, timestamp). So the same file imported twice, or a batch retried
- * after a lost answer, stores each event once; two identical events in the same millisecond are
- * one event. 22 base64url characters of SHA-256: 132 bits, no collision in any real history.
+ * The id an event is stored under: the client's `eventId`, else, when the client said when it
+ * happened, one derived from what the event says (user, item, type, value, timestamp). So the same
+ * file imported twice, or a batch retried after a lost answer, stores each event once. An event
+ * the server stamped has no such id (two clicks sent together without times are two clicks).
+ * 22 base64url characters of SHA-256: 132 bits, no collision in any real history.
  */
-export function storedEventId(e: EventRecord): string {
+export function storedEventId(e: EventRecord): string | null {
   if (e.eventId !== undefined) return e.eventId;
+  if (e.stamped) return null;
   const digest = createHash('sha256').update(JSON.stringify([e.userId, e.itemId, e.type, e.value, e.timestamp])).digest('base64url');
   return CONTENT_ID_PREFIX + digest.slice(0, 22);
 }

@@ -54,5 +54,8 @@ describe.each(['sqlite', 'postgres'] as const)('re-importing events without even
     expect(res.body).toMatchObject({ inserted: 4, ignored: 1 });
     const history = (await api(a).get('/users/u/history').expect(200)).body as { items: { eventId?: string | null }[] };
     expect(history.items.every((x) => typeof x.eventId === 'string' && x.eventId.startsWith('~'))).toBe(true);
+    // Without a timestamp the server stamps the event: new by definition, even when repeated.
+    const stamped = await api(a).post('/events').send({ events: [{ userId: 'u', itemId: 'i', type: 'click' }, { userId: 'u', itemId: 'i', type: 'click' }] }).expect(200);
+    expect(stamped.body).toMatchObject({ inserted: 2, ignored: 0 });
   });
 });

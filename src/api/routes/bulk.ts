@@ -1,11 +1,12 @@
 import { Readable } from 'node:stream';
-import { createInterface } from 'node:readline';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { BULK_KINDS, type BulkKind, type BulkRecord, type BulkRepository } from '../../db/bulk-repository.js';
 import { AppError, notFound } from '../../errors.js';
+import { ndjsonLines, type NdjsonLimits } from '../ndjson-lines.js';
 import { errorResponse, pathId } from '../schemas/common.js';
+import { parseJsonStrict } from '../strict-json.js';
 
 /** Rows per export page and per import transaction. */
 const PAGE = 1000;
@@ -22,6 +23,8 @@ export interface BulkRoutesOptions {
   sink: ImportSink;
   /** A rating or event was deleted: the user's cached answers are stale. */
   onDeleted: (userId: string) => void;
+  /** Byte bounds on an import's lines and body. */
+  importLimits: NdjsonLimits;
 }
 
 const kindParams = z.strictObject({ kind: z.enum(BULK_KINDS) });
@@ -41,6 +44,16 @@ function exportStream(bulk: BulkRepository, kind: BulkKind, after: number): Read
     }
   }
   return Readable.from(pages(), { objectMode: false });
+}
+
+/** The body's lines; a limit or encoding error also says how many records were written before it. */
+async function* lineStream(body: Readable, limits: NdjsonLimits, written: () => number): AsyncGenerator<{ line: number; text: string }> {
+  try {
+    yield* ndjsonLines(body, limits);
+  } catch (err) {
+    if (err instanceof AppError) throw new AppError(err.statusCode, err.code, `${err.message}; the ${written()} records before it were written`, err.details);
+    throw err;
+  }
 }
 
 const badLine = (line: number, message: string, written: number): AppError =>
@@ -78,14 +91,15 @@ export const bulkRoutes: FastifyPluginAsync<BulkRoutesOptions> = async (fastify,
         }
         batch = [];
       };
-      for await (const text of createInterface({ input: request.body, crlfDelay: Number.POSITIVE_INFINITY })) {
-        line++;
+      for await (const { line: at, text } of lineStream(request.body, opts.importLimits, () => written)) {
+        line = at;
         if (text.trim() === '') continue;
         let value: unknown;
         try {
-          value = JSON.parse(text);
-        } catch {
-          throw badLine(line, 'not a JSON object', written);
+          value = parseJsonStrict(text, 'record');
+        } catch (err) {
+          const detail = err instanceof AppError ? err.details[0] : undefined;
+          throw badLine(line, detail?.path === 'record' ? 'not a JSON object' : `${detail?.path.replace(/^record\./, '')}: ${detail?.message}`, written);
         }
         if (value === null || typeof value !== 'object' || Array.isArray(value)) throw badLine(line, 'not a JSON object', written);
         for (const field of EXPORT_ONLY) delete (value as Record<string, unknown>)[field];

@@ -34,6 +34,7 @@ export function toEventRecords(body: EventsBody, now: number): EventRecord[] {
     value: e.value ?? 1,
     timestamp: e.timestamp ?? now,
     eventId: e.eventId,
+    ...(e.timestamp === undefined ? { stamped: true } : {}),
   }));
 }
 
