@@ -5,7 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler } from 'fastify-type-provider-zod';
 import type { Config } from '../config.js';
-import { loggerOptions } from '../logger.js';
+import { loggerOptions, requestSerializer } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { registerErrorHandler } from './error-handler.js';
 import { registerNotFound } from './not-found.js';
@@ -44,6 +44,8 @@ export function createServer(config: Config, logger?: FastifyBaseLogger): { app:
       return typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
     },
     return503OnClosing: true,
+    // Every request's logger (also one passed in) prints the URL redacted: keys sent in a query string stay out of logs.
+    childLoggerFactory: (logger, bindings, options) => logger.child(bindings, { ...options, serializers: { ...options.serializers, req: requestSerializer } }),
     // Node checks request timeouts every connectionsCheckingInterval (30 s by default); check
     // often enough that REQUEST_TIMEOUT_MS means what it says.
     serverFactory: (handler) =>

@@ -51,3 +51,13 @@ export function grants(scopes: readonly Scope[], needed: Scope): boolean {
 
 /** Key names label metrics and listings: short, lowercase, no secrets can hide in them. */
 export const KEY_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+/** Names of the built-in principals (the admin token, open access): a key may not share their labels. */
+export const RESERVED_KEY_NAMES: readonly string[] = ['admin-token', 'anonymous'];
+
+/** Why `name` cannot name a key, or null when it can. */
+export function keyNameProblem(name: string): string | null {
+  if (!KEY_NAME.test(name)) return 'must be 1–64 characters: lowercase letters, digits, ".", "_" or "-", starting with a letter or digit';
+  if (RESERVED_KEY_NAMES.includes(name)) return `is reserved for a built-in principal (${RESERVED_KEY_NAMES.join(', ')})`;
+  return null;
+}

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { issueKey, KEY_NAME, SCOPES, type Scope } from '../auth/keys.js';
+import { issueKey, keyNameProblem, SCOPES, type Scope } from '../auth/keys.js';
 import { DuplicateKeyNameError, type ApiKeyRecord, type ApiKeyRepository } from '../db/keys-repository.js';
 import { configWithDb, DB_OPTION_HELP, withStore } from './database.js';
 
@@ -9,7 +9,8 @@ const perMinute = (flag: string) => (v: string): number => {
   return n;
 };
 const keyName = (v: string): string => {
-  if (!KEY_NAME.test(v)) throw new InvalidArgumentError('--name must be 1–64 characters: lowercase letters, digits, ".", "_" or "-"');
+  const problem = keyNameProblem(v);
+  if (problem) throw new InvalidArgumentError(`--name ${problem}`);
   return v;
 };
 const collectScope = (v: string, previous: Scope[] = []): Scope[] => {

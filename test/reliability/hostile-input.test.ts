@@ -178,7 +178,17 @@ describe('admin token and API keys', () => {
       await api(logged, key).post('/ratings').send({ userId: 'u', itemId: 'i', rating: 4 }).expect(200);
       await api(logged, key).get('/admin/jobs').expect(403);
       await api(logged, `${key}x`).get('/admin/jobs').expect(401);
+      // A key in the query string (the API reads only the header) is not logged in clear either.
+      await request(logged.server).get(`/users/u/recommendations?api_key=${encodeURIComponent(key)}&limit=3`).expect(401);
+      await request(logged.server).get(`/popular?limit=2&x=${encodeURIComponent(key)}&token=${token}`).expect(401);
+      // The built-in principals' names are not a key's.
+      for (const name of ['admin-token', 'anonymous']) {
+        const taken = await api(logged).post('/admin/keys').send({ name, scopes: ['read'] });
+        expect(taken.status).toBe(400);
+        expect(taken.body.details[0]).toMatchObject({ path: 'body.name', message: expect.stringMatching(/reserved/) });
+      }
       const text = lines.join('');
+      expect(text).toContain('[redacted]');
       expect(text).not.toContain(key);
       expect(text).not.toContain(key.slice(9));
       expect(text.length).toBeGreaterThan(0);
