@@ -16,6 +16,7 @@ import { createServer, registerDocs, registerRequestMetrics, type RegisteredRout
 import { setUpAccess, type Access } from './auth/setup.js';
 import { deploymentRedis } from './cluster/redis.js';
 import { bulkRoutes } from './api/routes/bulk.js';
+import { registerStorageHealth } from './api/storage-health.js';
 import { createImportSink } from './api/import-sink.js';
 import { servingAdminRoutes } from './api/routes/serving-admin.js';
 import { DASHBOARD_PREFIX, dashboardRoutes } from './api/routes/dashboard.js';
@@ -185,7 +186,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     await Promise.all([reader.close(), writer.close(), onlineThread.close()]);
     await database.close();
   });
-  const readiness = (): Promise<string[]> => database.readiness();
+  const storageHealth = registerStorageHealth(app);
+  const readiness = async (): Promise<string[]> => [...(await database.readiness()), ...storageHealth.problems()];
   /** This process serves the change before answering; the others hear of it (PostgreSQL) or poll. */
   const servingChanged = async (): Promise<void> => {
     await store.refresh();

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DatabaseUnavailableError } from '../db/errors.js';
+import { DatabaseUnavailableError, storageProblemOf } from '../db/errors.js';
 import { AppError, type ErrorDetail } from '../errors.js';
 import { RequestValidationError } from './zod-compiler.js';
 
@@ -26,6 +26,15 @@ function toErrorBody(err: FastifyError | Error, request: FastifyRequest): { stat
     request.log.warn({ err: err.message }, 'database unavailable');
     return { status: 503, body: { error: 'The database is unavailable; nothing was written, try again shortly', code: 'database_unavailable', details: [] } };
   }
+  const storage = storageProblemOf(err);
+  if (storage === 'full') {
+    request.log.error({ err: err.message }, 'storage full');
+    return { status: 507, body: { error: "The database's disk is full; nothing was written, try again once space is freed", code: 'insufficient_storage', details: [] } };
+  }
+  if (storage === 'read_only') {
+    request.log.error({ err: err.message }, 'storage read-only');
+    return { status: 503, body: { error: 'The database is read-only; nothing was written, try again shortly', code: 'read_only', details: [] } };
+  }
   const ferr = err as FastifyError;
   if (ferr.validation && ferr instanceof RequestValidationError) {
     return { status: 400, body: { error: 'Invalid request', code: 'validation_failed', details: ferr.validation } };
@@ -51,6 +60,9 @@ export function registerErrorHandler(app: FastifyInstance): void {
     const { status, body } = toErrorBody(err, request);
     if (err instanceof AppError && err.statusCode === 401) reply.header('www-authenticate', 'Bearer');
     if (err instanceof DatabaseUnavailableError) reply.header('retry-after', '5');
+    // Freeing space takes an operator: a longer pause than a reconnect.
+    const storage = storageProblemOf(err);
+    if (storage) reply.header('retry-after', storage === 'full' ? '60' : '30');
     return reply.code(status).send(body);
   });
 }
