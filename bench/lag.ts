@@ -70,8 +70,9 @@ const get = (path: (k: number) => string, connections = 4): Promise<autocannon.R
   autocannon({ url: base, connections, duration: seconds, headers: BENCH_AUTH, requests: [{ method: 'GET', setupRequest: (req: autocannon.Request) => ({ ...req, path: path(k++) }) }] });
 
 const results: Row[] = [];
-// `--only 1,4` runs just those scenarios (1 = retrain, 2 = new users, 3 = heavy user, 4 = catalogue writes, 5 = dashboard).
-const only = arg('only', '1,2,3,4,5').split(',').map(Number);
+// `--only 1,4` runs just those scenarios (1 = retrain, 2 = new users, 3 = heavy user, 4 = catalogue
+// writes, 5 = dashboard, 6 = export, 7 = import, 8 = 10k-row batches).
+const only = arg('only', '1,2,3,4,5,6,7,8').split(',').map(Number);
 const scenario = async (n: number, name: string, load: () => Promise<autocannon.Result | null>): Promise<void> => {
   if (only.includes(n)) results.push(await measure(name, load));
 };
@@ -145,6 +146,54 @@ await scenario(5, 'dashboard open: /admin/stats* polled + ingest (figures every 
   const [stats] = await Promise.all([get((n) => paths[n % paths.length], 2), ingest]);
   return stats;
 });
+
+await scenario(6, 'GET /admin/export/ratings, every row, back to back', async () => {
+  const deadline = performance.now() + seconds * 1000;
+  let rows = 0;
+  const t0 = performance.now();
+  while (performance.now() < deadline) {
+    const res = await fetch(`${base}/admin/export/ratings`, { headers: BENCH_AUTH });
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) for (const b of chunk) if (b === 10) rows++;
+  }
+  console.error(`export: ${rows} rows at ${Math.round(rows / ((performance.now() - t0) / 1000))} rows/s`);
+  return null;
+});
+
+await scenario(7, `POST /admin/import/ratings, ${interactions.toLocaleString('en')} lines in one body`, async () => {
+  async function* lines(): AsyncGenerator<Uint8Array> {
+    const enc = new TextEncoder();
+    for (let n = 0; n < interactions; n += 1000) {
+      let text = '';
+      for (let j = n; j < n + 1000; j++) text += `{"userId":"imp${j % 50_000}","itemId":"i${1 + (j % 4000)}","rating":${1 + (j % 5)},"timestamp":${1_700_000_000_000 + j}}\n`;
+      yield enc.encode(text);
+    }
+  }
+  const t0 = performance.now();
+  const res = await fetch(`${base}/admin/import/ratings`, { method: 'POST', headers: { ...BENCH_AUTH, 'content-type': 'application/x-ndjson' }, body: ReadableStream.from(lines()), duplex: 'half' } as RequestInit);
+  const body = (await res.json()) as { written?: number };
+  console.error(`import: ${res.status}, ${body.written} written at ${Math.round((body.written ?? 0) / ((performance.now() - t0) / 1000))} lines/s`);
+  return null;
+});
+
+await scenario(8, 'POST /ratings, 10,000 rows per request (1 conn.)', () =>
+  autocannon({
+    url: base,
+    connections: 1,
+    duration: seconds,
+    requests: [
+      {
+        method: 'POST',
+        path: '/ratings',
+        headers: { 'content-type': 'application/json', ...BENCH_AUTH },
+        setupRequest: (req: autocannon.Request) => {
+          const round = k++;
+          const ratings = Array.from({ length: 10_000 }, (_, j) => ({ userId: `b${round}-${j % 500}`, itemId: `i${1 + (j % 4000)}`, rating: 1 + (j % 5) }));
+          return { ...req, body: JSON.stringify({ ratings }) };
+        },
+      },
+    ],
+  }),
+);
 
 child.stdin.write('quit\n');
 await new Promise((r) => child.once('exit', r));

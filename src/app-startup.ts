@@ -55,3 +55,16 @@ export async function startOnline(config: Config, database: Store, thread: Datab
   await online.start();
   return online;
 }
+
+/**
+ * Where ingest writes go: on SQLite, the writer thread's connection (a batch commits off the
+ * event loop, and one connection writes ingest so they never wait on each other); on PostgreSQL,
+ * the pool (the work is the server's, the loop only awaits it).
+ */
+export function ingestRepositories(database: Store, writer: DatabaseThread): Pick<Store, 'ratings' | 'events'> {
+  if (database.backend !== 'sqlite') return database;
+  return {
+    ratings: { ...database.ratings, upsert: (ratings) => writer.upsertRatings(ratings) },
+    events: { ...database.events, insert: (events) => writer.insertEvents(events) },
+  };
+}

@@ -41,7 +41,7 @@ import { FeatureKeeper } from './pipeline/feature-keeper.js';
 import { Recommender } from './pipeline/recommender.js';
 import { LeaderboardBook } from './pipeline/sources/leaderboards.js';
 import { removeStaleTempDirs } from './serving/snapshots.js';
-import { applyServingModel, createQueue, startOnline, WAL_CHECKPOINT_MS } from './app-startup.js';
+import { applyServingModel, createQueue, ingestRepositories, startOnline, WAL_CHECKPOINT_MS } from './app-startup.js';
 import { OnlineMetrics } from './online/metrics.js';
 import type { OnlineEvaluation } from './online/online.js';
 import { onlineRoutes } from './api/routes/online.js';
@@ -205,9 +205,10 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     metrics.ingested.inc({ kind }, written);
     retrainIfDue();
   };
+  const ingest = ingestRepositories(database, writer);
   await app.register(ingestRoutes, {
-    ratings: database.ratings,
-    events: database.events,
+    ratings: ingest.ratings,
+    events: ingest.events,
     ratingMin: config.ratingMin,
     ratingMax: config.ratingMax,
     maxBatchSize: config.maxBatchSize,
@@ -248,8 +249,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     sink: createImportSink({
       limits: { ratingMin: config.ratingMin, ratingMax: config.ratingMax, maxBatchSize: config.maxBatchSize },
       eventTypes: Object.keys(config.eventTypes),
-      ratings: database.ratings,
-      events: database.events,
+      ratings: ingest.ratings,
+      events: ingest.events,
       catalogue: catalogueRepo,
       writes: writer,
       onIngest: ingested,

@@ -103,7 +103,7 @@ describe('recflow config check', () => {
     expect(first).toContain('mmrLambda: 0.7');
     const again = await check(write('round2.yaml', first));
     expect(again.split('\n').slice(1)).toEqual(first.split('\n').slice(1));
-  }, 60_000);
+  }, 600_000);
 
   it('exits 2 naming the field of a bad file', async () => {
     const file = write('broken.yaml', 'pipeline:\n  ranker: { type: magic }\n');
@@ -113,7 +113,7 @@ describe('recflow config check', () => {
     );
     expect(err?.code).toBe(2);
     expect(err?.stderr).toContain('pipeline.ranker.type');
-  }, 60_000);
+  }, 600_000);
 });
 
 describe('at start', () => {
@@ -122,7 +122,7 @@ describe('at start', () => {
     const child = spawnEntry('src/main.ts', { RECFLOW_CONFIG: file, DATABASE_PATH: path.join(dir, 'x.db'), ADMIN_TOKEN, PORT: '0' });
     expect(await exited(child)).toBe(2);
     expect((child as unknown as { stderrText: string }).stderrText).toContain('pipeline.fallback.0');
-  }, 60_000);
+  }, 600_000);
 
   it('GET /admin/config returns the configuration in effect, secrets redacted, with origins', async () => {
     const file = write('app.yaml', 'serving:\n  historyLimit: 123\n');

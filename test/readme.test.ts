@@ -42,7 +42,7 @@ beforeAll(async () => {
   ({ dir, cleanup } = tempDir());
   app = await startApp(testConfig(dir, { MODEL_POLL_MS: '100', POPULARITY_REFRESH_MS: '100' }));
   await ingestSynthetic(app, 300, 400);
-}, 60_000);
+}, 600_000);
 afterAll(async () => {
   await app.close();
   cleanup();
@@ -100,5 +100,5 @@ describe('README API tour', () => {
       }
     }
     expect(failures).toEqual([]);
-  }, 120_000);
+  }, 600_000);
 });

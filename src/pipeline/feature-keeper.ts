@@ -4,7 +4,7 @@ import type { Catalogue, CatalogueChange } from '../serving/catalogue.js';
 import { coldItemsFor } from '../serving/cold-items.js';
 import type { ServingIndex } from '../serving/index.js';
 import type { ModelStore } from '../serving/model-store.js';
-import { yieldToEventLoop } from '../serving/yield.js';
+import { yieldToEventLoop } from '../scheduling/yield.js';
 import { ContentIndex } from '../serving/content-index.js';
 
 /** Items given vectors per slice of a rebuild before yielding to requests. */

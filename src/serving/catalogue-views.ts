@@ -1,5 +1,5 @@
 import type { CatalogueChange, CatalogueState } from './catalogue.js';
-import { yieldToEventLoop } from './yield.js';
+import { yieldToEventLoop } from '../scheduling/yield.js';
 
 /** Per-category bitmaps kept per model index; beyond this many, the least recently used go. */
 const MAX_CATEGORY_BITMAPS = 256;

@@ -1,6 +1,6 @@
 import type { CatalogueRows } from '../db/catalogue-repository.js';
 import { CategoryBitmaps, IndexViews, type ItemSpace } from './catalogue-views.js';
-import { yieldToEventLoop } from './yield.js';
+import { yieldToEventLoop } from '../scheduling/yield.js';
 
 export type { ItemSpace } from './catalogue-views.js';
 

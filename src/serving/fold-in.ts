@@ -1,5 +1,5 @@
 import { accumulateGram, solveSpd, symmetrizeUpper } from '../models/linalg.js';
-import { yieldToEventLoop } from './yield.js';
+import { yieldToEventLoop } from '../scheduling/yield.js';
 
 /**
  * QᵀQ of the item vectors in slices that yield to the event loop: QᵀQ of 100,000 × 64 items is ~0.2 G

@@ -7,7 +7,7 @@ import type { SnapshotArtifacts } from './artifacts.js';
 import type { ColdItems } from './cold-items.js';
 import type { LoadedSnapshot } from './snapshots.js';
 import { topN, type Scored } from './top-n.js';
-import { yieldToEventLoop } from './yield.js';
+import { yieldToEventLoop } from '../scheduling/yield.js';
 import { normalizeRowsInSlices, positionsInSlices, scaledRowsInSlices } from './slices.js';
 
 /** Bytes the neighbour lists of a large catalogue may take (8 per entry): 50 neighbours up to 160,000 items, fewer above, none below 10. */

@@ -1,5 +1,5 @@
 import type { Csr } from '../data/interactions.js';
-import { yieldToEventLoop } from './yield.js';
+import { yieldToEventLoop } from '../scheduling/yield.js';
 
 /** Rows handled between yields to the event loop while an index is built. */
 const SLICE_ROWS = 20_000;

@@ -81,7 +81,7 @@ export function positiveRows(rows: TrainingRow[], dislikeThreshold: number): Tra
 }
 
 /**
- * Job progress uses four phases (loading, training, evaluating, saving); which part of training
+ * Job progress uses five phases (loading, training, evaluating, saving, done); which part of training
  * (NeuMF's `pretrain-gmf`, `pretrain-mlp`, `train`) goes in `stage`.
  */
 function jobPhase(p: TrainProgress): TrainProgress {
@@ -172,6 +172,8 @@ export async function runTrainingJob(request: RetrainRequest, ctx: JobContext): 
     await deleteSnapshot(config.modelDir, old.model, old.version);
     await models.remove(old.model, old.version);
   }
+  // The last progress a finished job shows: not the "saving" it had reached.
+  ctx.onProgress?.({ phase: 'done' });
   return {
     model: model.name,
     version,

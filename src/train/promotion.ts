@@ -46,7 +46,9 @@ export function takesOverServing(candidate: Candidate, serving: ModelVersion | n
   const margin = BASELINES.has(candidate.model) && !BASELINES.has(serving.model) ? Math.max(rules.tolerance, Number.EPSILON) : rules.tolerance;
   const serve = candidate.validHr10 >= serving.validHr10 + margin;
   const verdict = serve ? 'beats' : 'does not beat';
-  return { serve, reason: `valid HR@10 ${candidate.validHr10.toFixed(4)} ${verdict} the serving ${serving.model}'s ${serving.validHr10.toFixed(4)} by ${rules.tolerance}` };
+  const gap = candidate.validHr10 - serving.validHr10;
+  const needed = margin > 0 && margin < 1e-4 ? 'more than 0' : `at least ${margin.toFixed(4)}`;
+  return { serve, reason: `valid HR@10 ${candidate.validHr10.toFixed(4)} ${verdict} the serving ${serving.model}'s ${serving.validHr10.toFixed(4)}: a margin of ${gap >= 0 ? '+' : ''}${gap.toFixed(4)} where ${needed} is needed` };
 }
 
 /** The rules as the repository applies them inside a registration. */

@@ -48,7 +48,7 @@ describe('bulk export and import (NDJSON)', () => {
     // Importing the same files again changes nothing: later timestamps win, event ids are unique.
     for (const kind of ['ratings', 'events'] as const) await importNdjson(target, kind, await exported(source, kind)).expect(200);
     expect(lines(await exported(target, 'events'))).toHaveLength(2500);
-  }, 60_000);
+  }, 600_000);
 
   it('resumes an export after a cursor, and stops an import at the first bad line, naming it', async () => {
     const a = await fresh();
@@ -75,7 +75,7 @@ describe('bulk export and import (NDJSON)', () => {
     expect(users.body.details[0].message).toMatch(/^labels\.k: /);
     expect(sqliteDb(target).prepare("SELECT COUNT(*) FROM users WHERE external_id = 'ok'").pluck().get()).toBe(0);
     expect((await api(target).post('/admin/import/ratings').send({ a: 1 })).status).toBe(415);
-  }, 60_000);
+  }, 600_000);
 
   it('deletes a single rating or event', async () => {
     const a = await fresh();

@@ -105,7 +105,7 @@ describe('openapi.yaml', () => {
     const v = models.body.models[0];
     check('post', '/admin/models/{model}/{version}/activate', await request(s).post(`/admin/models/${v.model}/${v.version}/activate`).set(AUTH));
     check('get', '/users/{id}/recommendations', await request(s).get('/users/u1/recommendations'));
-  }, 60_000);
+  }, 600_000);
 
   it('is served at /openapi.yaml, with Swagger UI at /docs and Prometheus metrics at /metrics', async () => {
     const yaml = await api(app).get('/openapi.yaml');

@@ -45,7 +45,7 @@ describe.each(['sqlite', 'postgres'] as const)('re-importing events without even
     // The same through POST /events (a retried batch) and an export round trip.
     await api(a).post('/events').send({ events: events.slice(0, 100) }).expect(200);
     expect(await a.services.database.events.count()).toBe(3000);
-  }, 60_000);
+  }, 600_000);
 
   it('keeps distinct events apart: another timestamp, value or type is another event', async () => {
     const a = await appOn(engine);

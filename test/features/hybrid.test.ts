@@ -76,7 +76,7 @@ describe('the hybrid model', () => {
   beforeAll(async () => {
     model = new HybridModel(data.userIds.length, data.itemIds.length, { factors: 16, lr: 0.01 });
     await model.fit(data, { epochs: 3 });
-  }, 60_000);
+  }, 600_000);
 
   it("gives a new item the normalised sum of its features' vectors, and a new user their labels'", () => {
     const features = featuresOf(schema, 'items', ['scifi'], { title: 'Film x of scifi' });
@@ -139,7 +139,7 @@ describe('the cold-start protocol', () => {
     // Genre is the whole planted signal: it halves the candidates, so twice chance is the ceiling.
     expect(report.model!['HR@10']).toBeGreaterThan(1.5 * report.random['HR@10']);
     expect(report.warm.data.items).toBe(warmItems.length);
-  }, 60_000);
+  }, 600_000);
 });
 
 describe('in the service', () => {
@@ -158,7 +158,7 @@ describe('in the service', () => {
     const job = await waitForJob(app, (await api(app).post('/admin/retrain').set(AUTH).send({ model: 'hybrid', epochs: 8, hyper: { factors: 16, lr: 0.01 } })).body.jobId);
     expect(job.state, job.error ?? '').toBe('completed');
     await until(async () => (await api(app).get('/users/u1/recommendations')).body.model === 'hybrid', 15_000, 'hybrid serving');
-  }, 120_000);
+  }, 600_000);
   afterAll(async () => {
     await app.close();
     cleanup();

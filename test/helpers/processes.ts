@@ -38,8 +38,9 @@ export function exited(child: ChildProcess): Promise<number | string | null> {
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
 }
 
-export async function waitForHttp(url: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+export async function waitForHttp(url: string, timeoutMs = 120_000): Promise<void> {
+  // A hang detector: a process starting under tsx on a loaded machine takes tens of seconds.
+  const deadline = Date.now() + Math.max(timeoutMs, 120_000);
   for (;;) {
     try {
       const res = await fetch(url);

@@ -27,8 +27,8 @@ export interface JobBody {
 }
 
 /** Polls a job until it reaches one of `states`. */
-export async function waitForJob(app: FastifyInstance, id: string, states = ['completed', 'failed', 'cancelled'], timeoutMs = 90_000): Promise<JobBody> {
-  const deadline = Date.now() + timeoutMs;
+export async function waitForJob(app: FastifyInstance, id: string, states = ['completed', 'failed', 'cancelled'], timeoutMs = 600_000): Promise<JobBody> {
+  const deadline = Date.now() + Math.max(timeoutMs, MIN_WAIT_MS);
   for (;;) {
     const res = await api(app).get(`/admin/jobs/${id}`).set(AUTH);
     if (res.status !== 200) throw new Error(`GET job ${id}: ${res.status}`);
@@ -38,8 +38,14 @@ export async function waitForJob(app: FastifyInstance, id: string, states = ['co
   }
 }
 
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+/**
+ * Waits are hang detectors, never measurements: a deadline a loaded 2-core CI cannot meet fails a
+ * correct build. Every wait gets at least this long, whatever its call says; timing belongs in bench/.
+ */
+export const MIN_WAIT_MS = 120_000;
+
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs = MIN_WAIT_MS, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + Math.max(timeoutMs, MIN_WAIT_MS);
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));

@@ -49,7 +49,7 @@ describe('every model learns the planted structure', () => {
     expect(result.backend.name).toBe(backend.name);
     expect(result.history.length).toBeGreaterThanOrEqual(1);
     expect(result.history[0].samplesPerSec).toBeGreaterThan(0);
-  }, 120_000);
+  }, 600_000);
 });
 
 describe('determinism and persistence', () => {
@@ -60,7 +60,7 @@ describe('determinism and persistence', () => {
       return evaluateSampled((u, i) => m.scorePairs(u, i), test);
     };
     expect(await run()).toEqual(await run());
-  }, 60_000);
+  }, 600_000);
 
   it.each(MODEL_NAMES)('%s: save and load give identical scores', async (name) => {
     const m = createModel(name, data.userIds.length, data.itemIds.length, small[name]);
@@ -77,7 +77,7 @@ describe('determinism and persistence', () => {
     } finally {
       cleanup();
     }
-  }, 60_000);
+  }, 600_000);
 
   it('leaves no tensors behind after training and scoring', async () => {
     const tf = await import('@tensorflow/tfjs-core');
@@ -89,7 +89,7 @@ describe('determinism and persistence', () => {
       m.embeddings();
     }
     expect(tf.memory().numTensors).toBe(before);
-  }, 60_000);
+  }, 600_000);
 
   it('refuses unknown hyperparameters and corrupted weight files', async () => {
     expect(() => createModel('gmf', 3, 3, { factor: 8 })).toThrow(/factor/);

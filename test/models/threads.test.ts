@@ -62,7 +62,7 @@ describe('training threads (Hogwild)', () => {
       await pool.close();
     }
     expect(liveWorkerThreads()).toBe(0);
-  }, 60_000);
+  }, 600_000);
 
   it.each(['einmf', 'neumf'] as const)('%s: two threads reach one thread\'s test HR@10 (and beat ItemPop)', async (name) => {
     const pop = (await trainModel(data, { model: 'pop' }, backend)).result.test['HR@10'];
@@ -75,7 +75,7 @@ describe('training threads (Hogwild)', () => {
     // 500 test users: the standard error of each HR@10 is ≈0.02.
     expect(Math.abs(two.test['HR@10'] - one.test['HR@10'])).toBeLessThan(0.06);
     expect(liveWorkerThreads()).toBe(0);
-  }, 120_000);
+  }, 600_000);
 
   it('leaves no threads or tensors behind: after training, a cancellation, a failing callback or a twin that cannot start', async () => {
     const tensors = tf.memory().numTensors;
@@ -106,7 +106,7 @@ describe('training threads (Hogwild)', () => {
     await expect(startShards(m, other, 2)).rejects.toThrow(/another input|data does not match/);
     expect(liveWorkerThreads()).toBe(0);
     expect(tf.memory().numTensors).toBe(tensors);
-  }, 120_000);
+  }, 600_000);
 
   it('DMF trains on one thread whatever is asked (its updates are not sparse), exactly as with one thread asked', async () => {
     const fitWith = async (threads: number) => {
@@ -119,7 +119,7 @@ describe('training threads (Hogwild)', () => {
     expect(liveWorkerThreads()).toBe(0);
     // Nothing of the threaded set-up (a lower β1, shared moments) may touch a model that trains alone.
     expect(two.scores).toEqual((await fitWith(1)).scores);
-  }, 60_000);
+  }, 600_000);
 
   it('a learner and its twin taking turns train exactly as one learner: one Adam state, shared', () => {
     const lr = 0.01;
@@ -154,7 +154,7 @@ describe('training threads (Hogwild)', () => {
     } finally {
       cleanup();
     }
-  }, 60_000);
+  }, 600_000);
 });
 
 describe('how many threads train', () => {

@@ -17,7 +17,7 @@ beforeAll(async () => {
   }
   await api(app).post('/admin/serving').send({ model: 'pop' }).expect(200);
   await until(async () => (await api(app).get('/users/u1/recommendations')).body.model === 'pop', 15_000, 'pop serving');
-}, 180_000);
+}, 600_000);
 afterAll(async () => {
   await app?.close();
   cleanup();

@@ -33,7 +33,7 @@ beforeAll(async () => {
   }
   await api(app).post('/admin/serving').send({ model: 'ials' }).expect(200);
   await until(async () => (await recs('u1')).model === 'ials', 15_000, 'ials serving');
-}, 180_000);
+}, 600_000);
 afterAll(async () => {
   await app?.close();
   cleanup();

@@ -25,7 +25,7 @@ beforeAll(async () => {
   const job = await waitForJob(app, (await api(app).post('/admin/retrain').set(AUTH).send({ model: 'ease' })).body.jobId);
   expect(job.state, job.error ?? '').toBe('completed');
   await until(async () => (await api(app).get('/users/u1/recommendations')).body.model === 'ease', 15_000, 'ease serving');
-}, 120_000);
+}, 600_000);
 afterAll(async () => {
   await app.close();
   cleanup();

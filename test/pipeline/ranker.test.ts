@@ -47,7 +47,7 @@ describe('the learned ranker', () => {
     await api(app).post('/ratings').send({ ratings: data.rows.map((r) => ({ userId: r.user, itemId: r.item, rating: r.rating, timestamp: r.ts })) }).expect(200);
     for (let u = 0; u < 300; u++) await api(app).put(`/users/u${u}`).send({ labels: { team: data.team(u) } }).expect(200);
     await api(app).put('/items').send({ items: Array.from({ length: 60 }, (_, i) => ({ itemId: `i${i}`, categories: [data.category(i)] })) }).expect(200);
-  }, 120_000);
+  }, 600_000);
   afterAll(async () => {
     await app.close();
     cleanup();
@@ -68,7 +68,7 @@ describe('the learned ranker', () => {
       const own = answer.items.filter((x) => data.category(Number(x.itemId.slice(1))) === data.team(Number(user.slice(1)))).length;
       expect(own, `${user}: ${answer.items.map((x) => x.itemId).join(',')}`).toBeGreaterThanOrEqual(8);
     }
-  }, 120_000);
+  }, 600_000);
 });
 
 describe('fitting the ranker', () => {
@@ -108,5 +108,5 @@ describe('fitting the ranker', () => {
     expect(JSON.stringify(b.ranker)).toBe(JSON.stringify(a.ranker));
     // The test metrics do read the test items: the two data sets really differ there.
     expect(d2.item).not.toEqual(d1.item);
-  }, 120_000);
+  }, 600_000);
 });

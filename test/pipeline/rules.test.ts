@@ -103,7 +103,7 @@ describe('rules and diversity in the service', () => {
     );
     ruled = await startApp(testConfig(dir, { RECFLOW_CONFIG: file, MODEL_POLL_MS: '100', POPULARITY_REFRESH_MS: '100' }));
     await until(async () => (await api(ruled).get('/users/u1/recommendations')).body.model === 'ease', 15_000, 'ease serving (ruled)');
-  }, 120_000);
+  }, 600_000);
   afterAll(async () => {
     await ruled.close();
     await plain.close();

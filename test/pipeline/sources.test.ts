@@ -55,7 +55,7 @@ beforeAll(async () => {
   expect(job.state, job.error ?? '').toBe('completed');
   await until(async () => (await api(app).get('/users/u1/recommendations')).body.model === 'ials', 15_000, 'ials serving');
   await until(async () => (await api(app).get('/leaderboards/even')).body.items.length > 0, 15_000, 'leaderboards');
-}, 180_000);
+}, 600_000);
 afterAll(async () => {
   await app.close();
   cleanup();

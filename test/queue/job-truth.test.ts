@@ -66,7 +66,7 @@ describe('one version per job', () => {
     await expect(
       app.services.database.models.register({ model: 'gmf', version: 'v-other', path: '/x', validHr10: 0.9, metrics: {}, manifest: {}, jobId: 'job-1' }, promotionPolicy({ tolerance: 0, force: false }), Date.now()),
     ).rejects.toThrow(JobVersionExists);
-  }, 60_000);
+  }, 600_000);
 });
 
 describe('records reconcile with the queue (BullMQ)', () => {
@@ -110,7 +110,7 @@ describe('records reconcile with the queue (BullMQ)', () => {
     worker(env);
     expect((await waitForJob(app, fresh.jobId)).state).toBe('completed');
     expect(jobRow(app, first.jobId).state).toBe('failed');
-  }, 90_000);
+  }, 600_000);
 
   it('mirrors a job BullMQ failed (e.g. stalled past the limit) into its record, with the reason, on the periodic pass', async () => {
     const { app, queueName } = await bullmqApp(REDIS_URL, { JOB_RECONCILE_MS: '1000' });
@@ -130,7 +130,7 @@ describe('records reconcile with the queue (BullMQ)', () => {
     await until(async () => (await queue.getJobState(jobId)) === 'failed', 10_000, 'BullMQ failed the job');
     await until(() => jobRow(app, jobId).state === 'failed', 5000, 'the record to follow');
     expect(jobRow(app, jobId)).toMatchObject({ state: 'failed', error: 'the queue failed this job: job stalled more than allowable limit' });
-  }, 30_000);
+  }, 600_000);
 });
 
 describe('one execution per job (BullMQ)', () => {
@@ -155,5 +155,5 @@ describe('one execution per job (BullMQ)', () => {
     expect(jobRow(app, jobId)).toMatchObject({ state: 'completed', attempts: 1 });
     const dirs = existsSync(join(env.MODEL_DIR, 'gmf')) ? readdirSync(join(env.MODEL_DIR, 'gmf')).filter((d) => !d.startsWith('.tmp-')) : [];
     expect(dirs).toHaveLength(1);
-  }, 120_000);
+  }, 600_000);
 });

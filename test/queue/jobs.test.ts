@@ -74,7 +74,7 @@ describe('training threads in a job', () => {
     const manifest = JSON.parse(readFileSync(join(config.modelDir, 'einmf', job.result!.version, 'manifest.json'), 'utf8'));
     expect(manifest.training.threads).toBe(2);
     await until(async () => (await api(app).get('/users/u1/recommendations')).body.modelVersion === job.result!.version, 10_000, 'serving the new version');
-  }, 120_000);
+  }, 600_000);
 });
 
 describe.each(['in-process', 'bullmq'] as const)('training jobs (%s queue)', (kind) => {
@@ -119,7 +119,7 @@ describe.each(['in-process', 'bullmq'] as const)('training jobs (%s queue)', (ki
     const recs = await api(app).get('/users/u1/recommendations?limit=5');
     expect(recs.body).toMatchObject({ userId: 'u1', model: 'gmf', modelVersion: version, source: 'model' });
     expect(recs.body.items).toHaveLength(5);
-  }, 120_000);
+  }, 600_000);
 
   it('returns the queued job for a second request for the same model, and cancels a queued job', async () => {
     const h = await start(kind, {}, false);
@@ -145,7 +145,7 @@ describe.each(['in-process', 'bullmq'] as const)('training jobs (%s queue)', (ki
     expect((await waitForJob(h.app, other.body.jobId)).state).toBe('cancelled');
     const again = await api(h.app).delete(`/admin/jobs/${c.body.jobId}`).set(AUTH);
     expect(again.status).toBe(409);
-  }, 120_000);
+  }, 600_000);
 
   it('retries a transient failure (a full disk) with backoff and keeps its error', async () => {
     const { app } = await start(kind, { JOB_ATTEMPTS: '2', FAULT_SNAPSHOT_ERROR: 'ENOSPC' });
@@ -159,7 +159,7 @@ describe.each(['in-process', 'bullmq'] as const)('training jobs (%s queue)', (ki
     } finally {
       installSnapshotFaults({ faultSnapshotDelayMs: 0, faultSnapshotError: undefined });
     }
-  }, 60_000);
+  }, 600_000);
 
   it('fails a job no retry can fix at once: not enough data, one attempt', async () => {
     const { app } = await start(kind, { JOB_ATTEMPTS: '3', JOB_BACKOFF_MS: '60000' });
@@ -170,7 +170,7 @@ describe.each(['in-process', 'bullmq'] as const)('training jobs (%s queue)', (ki
     expect(job.state).toBe('failed');
     expect(job.attempts).toBe(1);
     expect(job.error).toMatch(/not enough data/);
-  }, 30_000);
+  }, 600_000);
 });
 
 describe('model auto', () => {
@@ -196,7 +196,7 @@ describe('model auto', () => {
     expect(full.history.length).toBeGreaterThanOrEqual(done.length);
     expect(full.history.filter((h) => h.valid !== undefined).length).toBeGreaterThan(0);
     expect(new Set(full.history.map((h) => h.stage)).size).toBeGreaterThanOrEqual(done.length);
-  }, 120_000);
+  }, 600_000);
 
   it('refuses hyperparameters for auto and a budget for a named model', async () => {
     const { app } = await start('in-process');
@@ -229,7 +229,7 @@ describe('one running job per model', () => {
     expect(tb.attempts).toBe(1);
     // The other model did not wait for gmf: it started while the first gmf job was running.
     expect(times(other.body.jobId).s).toBeLessThan(ta.f);
-  }, 120_000);
+  }, 600_000);
 });
 
 describe('promotion, rollback and retention', () => {
@@ -265,7 +265,7 @@ describe('promotion, rollback and retention', () => {
 
     const missing = await api(app).post('/admin/models/gmf/20990101-000000000-abcd/activate').set(AUTH);
     expect(missing.status).toBe(404);
-  }, 120_000);
+  }, 600_000);
 });
 
 describe('automatic retraining', () => {
@@ -297,7 +297,7 @@ describe('automatic retraining', () => {
     const settled = (await jobs()).length;
     await pause(2200);
     expect(await jobs()).toHaveLength(settled);
-  }, 30_000);
+  }, 600_000);
 });
 
 describe('admin authentication and validation', () => {

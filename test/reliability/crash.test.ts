@@ -81,7 +81,7 @@ describe('SIGKILL of the API during acknowledged ingest', () => {
     const app = await startApp(testConfig(dir));
     cleanups.push(() => app.close());
     expect((await api(app).get('/readyz')).body.status).toBe('ready');
-  }, 60_000);
+  }, 600_000);
 });
 
 describe('graceful shutdown', () => {
@@ -100,7 +100,7 @@ describe('graceful shutdown', () => {
     const stderr = (c: ChildProcess) => (c as unknown as { stderrText: string }).stderrText;
     expect(await exited(server), stderr(server)).toBe(0);
     expect(await exited(worker), stderr(worker)).toBe(0);
-  }, 60_000);
+  }, 600_000);
 
   it('the API finishes a request in flight when SIGTERM arrives and refuses new connections', async () => {
     const { env, server, base } = await startApiProcess('/readyz');
@@ -129,7 +129,7 @@ describe('graceful shutdown', () => {
     } finally {
       closeDb(db);
     }
-  }, 60_000);
+  }, 600_000);
 
   // Each waits for a line logged part-way through start-up (before the app is built; once the
   // backend is chosen, before the Redis handshake) and then sends the signal.
@@ -147,7 +147,7 @@ describe('graceful shutdown', () => {
     child.kill('SIGTERM');
     expect(await exited(child), logs()).toBe(0);
     expect(logs()).toContain(stoppedLine);
-  }, 30_000);
+  }, 600_000);
 
   it('the worker refuses to start without REDIS_URL, naming it', async () => {
     const { dir, cleanup } = tempDir();
@@ -156,7 +156,7 @@ describe('graceful shutdown', () => {
     children.push(worker);
     expect(await exited(worker)).toBe(2);
     expect((worker as unknown as { stderrText: string }).stderrText).toMatch(/REDIS_URL/);
-  }, 30_000);
+  }, 600_000);
 });
 
 describe('SIGKILL of the worker', () => {
@@ -214,5 +214,5 @@ describe('SIGKILL of the worker', () => {
     expect(job.state).toBe('completed');
     expect(job.attempts).toBeGreaterThanOrEqual(2);
     expect(versions(app)).toEqual([job.result!.version]);
-  }, 150_000);
+  }, 600_000);
 });

@@ -38,7 +38,7 @@ describe('Redis goes away and comes back', () => {
 
     await redis.restart();
     await until(async () => (await api(app).post('/admin/retrain').set(AUTH).send({ model: 'gmf' })).status === 202, 15_000, 'retrain accepted again');
-  }, 60_000);
+  }, 600_000);
 });
 
 describe('snapshot write failure (disk full)', () => {
@@ -64,5 +64,5 @@ describe('snapshot write failure (disk full)', () => {
     expect(sqliteDb(full).prepare('SELECT COUNT(*) FROM models').pluck().get()).toBe(1);
     const recs = await api(full).get('/users/u1/recommendations');
     expect(recs.body).toMatchObject({ source: 'model', modelVersion: first.result!.version });
-  }, 60_000);
+  }, 600_000);
 });

@@ -58,7 +58,7 @@ describe('crashes count as attempts', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(jobRow(env.DATABASE_PATH, jobId).attempts).toBe(2);
     expect(sqliteDb(app).prepare('SELECT COUNT(*) FROM models').pluck().get()).toBe(0);
-  }, 120_000);
+  }, 600_000);
 
   it('embedded: a job that kills the API in every attempt fails after JOB_ATTEMPTS instead of crash-looping it', async () => {
     const { dir, cleanup } = tempDir();
@@ -85,5 +85,5 @@ describe('crashes count as attempts', () => {
     expect(jobRow(env.DATABASE_PATH, jobId)).toMatchObject({ state: 'failed', attempts: 2 });
     const job = (await (await fetch(`${base}/admin/jobs/${jobId}`, { headers })).json()) as { state: string; error: string };
     expect(job).toMatchObject({ state: 'failed', error: 'process died during attempt 2' });
-  }, 120_000);
+  }, 600_000);
 });

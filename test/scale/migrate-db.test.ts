@@ -76,5 +76,5 @@ describe('recflow migrate-db (SQLite → PostgreSQL)', () => {
     await api(moved).post('/ratings').send({ userId: 'new-user', itemId: 'i1', rating: 5 }).expect(200);
     const newest = (await postgresRows(url)).ratings.at(-1) as { id: number };
     expect(newest.id).toBe((before.ratings.at(-1) as { id: number }).id + 1);
-  }, 120_000);
+  }, 600_000);
 });

@@ -44,7 +44,7 @@ describe('the API on PostgreSQL', () => {
     const exported = await api(app).get('/admin/export/ratings');
     expect(exported.status).toBe(200);
     expect(exported.text.trim().split('\n').length).toBe(counts.ratings);
-  }, 120_000);
+  }, 600_000);
 
   it('records impressions, attributes feedback and runs an experiment like on SQLite', async () => {
     const app = await pgApp();
@@ -64,5 +64,5 @@ describe('the API on PostgreSQL', () => {
     const report = (await api(app).get(`/admin/experiments/${id}`).expect(200)).body;
     expect(report.report.variants.reduce((n: number, v: { users: number }) => n + v.users, 0)).toBe(20);
     expect((await api(app).post(`/admin/experiments/${id}/conclude`).send({}).expect(200)).body.status).toBe('concluded');
-  }, 120_000);
+  }, 600_000);
 });

@@ -106,5 +106,5 @@ describe('a PostgreSQL connection cut under writing clients', () => {
     } finally {
       await check.end();
     }
-  }, 240_000);
+  }, 600_000);
 });

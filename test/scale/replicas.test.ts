@@ -124,5 +124,5 @@ describe('scale-out on PostgreSQL: two API replicas and a worker', () => {
     // The surviving replica still answers, from the same data.
     expect((await call(b.base, '/readyz')).status).toBe(200);
     expect((await call(b.base, '/admin/stats')).status).toBe(200);
-  }, 180_000);
+  }, 600_000);
 });

@@ -35,7 +35,7 @@ describe('what replicas share through Redis', () => {
     await until(async () => (await chart()).series.some((s) => s.requests > 0 && s.answers.popularity > 0), 10_000, 'B\'s answers on A\'s chart');
     // A served none of them: counted per process, its chart would show no requests at all.
     expect((await chart()).scope).toBe('deployment');
-  }, 60_000);
+  }, 600_000);
 
   it('a key gets its requests and bytes per minute once, whichever replicas it reaches; a Redis outage lets traffic through', async () => {
     const { redis, a, b } = await replicas();
@@ -63,5 +63,5 @@ describe('what replicas share through Redis', () => {
     for (let k = 0; k < 3; k++) during.push((await api(a, fresh).post('/ratings').send({ userId: 'o', itemId: `i${k}`, rating: 3 })).status);
     expect(during.slice(0, 2)).toEqual([200, 200]);
     expect(during.every((s) => s === 200 || s === 429)).toBe(true);
-  }, 60_000);
+  }, 600_000);
 });

@@ -86,5 +86,5 @@ describe('approximate retrieval (HNSW over augmented vectors)', () => {
     const rare = ids((await api(approxApp).get('/users/u1/recommendations?limit=5&category=rare')).body);
     expect(rare.length).toBeGreaterThan(0);
     expect(rare.every((id) => (Number(id.slice(1)) - 1) % 10 === 0)).toBe(true);
-  }, 60_000);
+  }, 600_000);
 });

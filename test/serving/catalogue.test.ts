@@ -20,7 +20,7 @@ beforeAll(async () => {
   const res = await api(app).post('/admin/retrain').set(AUTH).send({ model: 'gmf', epochs: 3, factors: 16, lr: 0.01 });
   const job = await waitForJob(app, res.body.jobId);
   await until(async () => (await api(app).get('/users/u1/recommendations')).body.modelVersion === job.result!.version, 10_000, 'model served');
-}, 120_000);
+}, 600_000);
 
 afterAll(async () => {
   await app.close();
@@ -146,7 +146,7 @@ describe('recommendation controls', () => {
       ),
       { numRuns: 40 },
     );
-  }, 120_000);
+  }, 600_000);
 });
 
 function cosines(unit: Float32Array, d: number, i: number, n: number): number[] {

@@ -41,7 +41,7 @@ describe('training off the event loop (embedded queue)', () => {
     // 12 epochs took 2.8 s alone on the 2-core machine; 3 epochs once took 0.98 s in CI.
     expect(trainedMs).toBeGreaterThan(1000);
     expect(elu).toBeLessThan(0.5);
-  }, 120_000);
+  }, 600_000);
 });
 
 describe('popularity off the request path', () => {
@@ -72,8 +72,8 @@ describe('catalogue writes', () => {
     await api(a).put('/items/i3').send({ categories: ['even'] }).expect(200);
     await api(a).delete('/items/i4').expect(200);
     expect(a.services.reader.counts.catalogue).toBe(loads);
-    // The three item writes were committed by the writer thread, not on this event loop.
-    expect(a.services.writer.counts.writes).toBe(writes + 3);
+    // The three item writes and the rating batch were committed by the writer thread, not on this event loop.
+    expect(a.services.writer.counts.writes).toBe(writes + 4);
     const even = ids((await api(a).get('/users/x/recommendations?limit=40&category=even')).body);
     expect(even, JSON.stringify((await api(a).get('/users/x/recommendations?limit=40&category=even')).body).slice(0, 1500)).toContain('i3');
     expect(even).not.toContain('i4');

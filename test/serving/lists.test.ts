@@ -100,7 +100,7 @@ describe('POST /recommendations (anonymous session)', () => {
     const bad = await api(a).post('/recommendations').send({ items: ['i1'], ratings: [5, 4] });
     expect(bad.status).toBe(400);
     expect(bad.body.details[0].path).toBe('body.ratings');
-  }, 60_000);
+  }, 600_000);
 
   it('without a model, answers popular items other than the session\'s', async () => {
     const a = await app();
@@ -132,7 +132,7 @@ describe('explain=true', () => {
     }
     // Without the flag the answer carries no explanation.
     expect((await api(a).get('/users/u1/recommendations?limit=5')).body.items[0].because).toBeUndefined();
-  }, 60_000);
+  }, 600_000);
 });
 
 describe('GET /users/:id/similar', () => {
@@ -159,5 +159,5 @@ describe('GET /users/:id/similar', () => {
     expect(noVectors.status).toBe(409);
     expect(noVectors.body.code).toBe('not_supported');
     expect((await api(a).get('/users/nobody/similar?model=ials')).status).toBe(404);
-  }, 60_000);
+  }, 600_000);
 });

@@ -73,7 +73,7 @@ describe('with a trained model', () => {
     await ingestSynthetic(app, 150, 200, 5);
     version = await train({ model: 'gmf', epochs: 5, factors: 16, lr: 0.01 });
     await until(async () => (await recs('u1')).body.modelVersion === version, 10_000, 'model served');
-  }, 120_000);
+  }, 600_000);
 
   it('never returns seen items, respects limit, sorts scores, and is stable', async () => {
     const seen = new Set(
@@ -199,5 +199,5 @@ describe('with a trained model', () => {
     expect(statuses.length).toBeGreaterThan(20);
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
     expect(versions).toEqual(new Set([version, next]));
-  }, 120_000);
+  }, 600_000);
 });

@@ -65,7 +65,7 @@ describe.each(['sqlite', 'postgres'] as const)('seen items past the history boun
     const shown = [...itemsOf(first), ...itemsOf(second)];
     expect(shown.filter((id) => rated.has(id))).toEqual([]);
     expect(new Set(shown)).toEqual(new Set(['i32', 'i33', 'i34', 'i35', 'i36', 'i37', 'i38', 'i39']));
-  }, 120_000);
+  }, 600_000);
 
   it('keep old dislikes hidden when seen items are asked for', async () => {
     const app = await appOn(engine);
@@ -75,5 +75,5 @@ describe.each(['sqlite', 'postgres'] as const)('seen items past the history boun
     const all = (await api(app).get('/users/heavy/recommendations?limit=40&exclude_seen=false').expect(200)).body;
     expect(itemsOf(all)).toContain('i0');
     expect(itemsOf(all)).not.toContain('i35');
-  }, 60_000);
+  }, 600_000);
 });

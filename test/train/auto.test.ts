@@ -24,7 +24,7 @@ describe('auto', () => {
     expect(run.winner).toBe(byValid);
     expect(run.model.name).toBe(run.leaderboard[byValid].model);
     expect(run.result.valid['HR@10']).toBe(run.leaderboard[byValid].valid!['HR@10']);
-  }, 60_000);
+  }, 600_000);
 
   it('stays within its budget: the first candidate trains, those after the deadline are skipped', async () => {
     const data = syntheticInteractions({ users: 60, items: 80, density: 0.1, seed: 2 });
@@ -33,5 +33,5 @@ describe('auto', () => {
     expect(run.leaderboard[0].status).toBe('done');
     expect(run.leaderboard.slice(1).every((e) => e.status === 'skipped' && e.valid === null)).toBe(true);
     expect(run.result.refit).toBeDefined();
-  }, 60_000);
+  }, 600_000);
 });

@@ -7,6 +7,7 @@ import { AppError, notFound } from '../../errors.js';
 import { ndjsonLines, type NdjsonLimits } from '../ndjson-lines.js';
 import { errorResponse, pathId } from '../schemas/common.js';
 import { parseJsonStrict } from '../strict-json.js';
+import { TimeBudget } from '../../scheduling/yield.js';
 
 /** Rows per export page and per import transaction. */
 const PAGE = 1000;
@@ -33,10 +34,16 @@ const after = z.coerce.number().int().min(0).default(0).describe('Continue after
 const exportQuery = z.strictObject({ after });
 const importResponse = z.object({ kind: z.enum(BULK_KINDS), lines: z.number().int(), written: z.number().int() });
 
-/** NDJSON pages of one table, one bounded query per page, pulled as the client reads. */
+/**
+ * NDJSON pages of one table, one bounded query per page, pulled as the client reads, in time
+ * slices: a fast reader on loopback never applies back-pressure, so without the pauses the
+ * whole table went out in one turn of the loop.
+ */
 function exportStream(bulk: BulkRepository, kind: BulkKind, after: number): Readable {
   async function* pages(): AsyncGenerator<string> {
+    const budget = new TimeBudget();
     for (let cursor = after; ; ) {
+      await budget.pause();
       const rows = await bulk.page(kind, cursor, PAGE);
       if (rows.length === 0) return;
       cursor = rows[rows.length - 1].cursor;
@@ -85,20 +92,27 @@ export const bulkRoutes: FastifyPluginAsync<BulkRoutesOptions> = async (fastify,
         try {
           written += await opts.sink.write(kind, batch.map((b) => b.value));
         } catch (err) {
-          const detail = err instanceof AppError ? err.details[0] : undefined;
+          // Only a record's own fault stops the import at its line; the database's (full, away) is answered as such.
+          if (!(err instanceof AppError) || err.statusCode !== 400) throw err;
+          const detail = err.details[0];
           const index = Number(/^body\.\w+\.(\d+)/.exec(detail?.path ?? '')?.[1] ?? 0);
           throw badLine(batch[index]?.line ?? line, `${detail?.path.replace(/^body\.\w+\.\d+\.?/, '') || 'record'}: ${detail?.message ?? (err as Error).message}`, written);
         }
         batch = [];
       };
+      // Lines already buffered are read without ever yielding: the budget pauses between them.
+      const budget = new TimeBudget();
       for await (const { line: at, text } of lineStream(request.body, opts.importLimits, () => written)) {
         line = at;
+        await budget.pause();
         if (text.trim() === '') continue;
         let value: unknown;
         try {
           value = parseJsonStrict(text, 'record');
         } catch (err) {
-          const detail = err instanceof AppError ? err.details[0] : undefined;
+          // Only a record's own fault stops the import at its line; the database's (full, away) is answered as such.
+          if (!(err instanceof AppError) || err.statusCode !== 400) throw err;
+          const detail = err.details[0];
           throw badLine(line, detail?.path === 'record' ? 'not a JSON object' : `${detail?.path.replace(/^record\./, '')}: ${detail?.message}`, written);
         }
         if (value === null || typeof value !== 'object' || Array.isArray(value)) throw badLine(line, 'not a JSON object', written);

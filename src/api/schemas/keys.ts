@@ -1,14 +1,15 @@
 import { z } from 'zod';
-import { keyNameProblem, SCOPES } from '../../auth/keys.js';
+import { KEY_NAME, RESERVED_KEY_NAMES, SCOPES } from '../../auth/keys.js';
 
 const perMinute = (what: string) =>
   z.number().int().min(0).max(1e12).nullable().default(null).describe(`${what} per minute for this key; null: the deployment default (RATE_LIMIT_*), 0: unlimited`);
 
 export const createKeyBody = z.strictObject({
-  name: z.string().superRefine((name, ctx) => {
-    const problem = keyNameProblem(name);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  }).describe('1–64 characters: lowercase letters, digits, ".", "_" or "-", starting with a letter or digit; not a built-in principal\'s name (admin-token, anonymous)'),
+  name: z
+    .string()
+    .regex(KEY_NAME, 'must be 1–64 characters: lowercase letters, digits, ".", "_" or "-", starting with a letter or digit')
+    .refine((name) => !RESERVED_KEY_NAMES.includes(name), `is reserved for a built-in principal (${RESERVED_KEY_NAMES.join(', ')})`)
+    .describe('1–64 characters: lowercase letters, digits, ".", "_" or "-", starting with a letter or digit; not a built-in principal\'s name (admin-token, anonymous)'),
   scopes: z
     .array(z.enum(SCOPES as ['read', 'write', 'admin']))
     .min(1, 'must name at least one scope')

@@ -3,6 +3,7 @@ import { siblingModule, spawnThread } from '../../threads/spawn.js';
 import type { CatalogueRows, ItemMeta } from '../catalogue-repository.js';
 import type { LeaderboardRanking, LeaderboardSpec } from '../leaderboards.js';
 import type { ExperimentMode, ExplorationLog, FeedbackRecord, OnlineBatchResult, SeenReport, OnlineDays, VariantSums } from '../online-repository.js';
+import type { EventRecord, RatingRecord, WriteCounts } from '../ingest-types.js';
 import type { LatestItem } from '../serving-repository.js';
 import type { DataStats } from '../stats-repository.js';
 import type { StoreLocation } from '../store.js';
@@ -21,6 +22,8 @@ type ReaderAsk =
   | { op: 'stats'; now: number }
   | { op: 'putItems'; items: readonly ItemMeta[]; now: number }
   | { op: 'hideItem'; itemId: string; now: number }
+  | { op: 'upsertRatings'; ratings: readonly RatingRecord[] }
+  | { op: 'insertEvents'; events: readonly EventRecord[] }
   | { op: 'onlineRecord'; batch: EncodedOnlineBatch }
   | { op: 'onlineDays'; since: number; k: number }
   | { op: 'variantSums'; experimentId: string; mode: ExperimentMode; metric: string; first: string }
@@ -35,7 +38,7 @@ export interface EncodedOnlineBatch {
   windowMs: number;
 }
 export type PutItemsResult = { inserted: number; updated: number; version: number };
-export type ReaderAnswer = Leaderboards | CatalogueRows | PutItemsResult | DataStats | OnlineBatchResult | OnlineDays | VariantSums[] | ExplorationLog[] | number | null;
+export type ReaderAnswer = Leaderboards | CatalogueRows | PutItemsResult | WriteCounts | DataStats | OnlineBatchResult | OnlineDays | VariantSums[] | ExplorationLog[] | number | null;
 type Answer = ReaderAnswer;
 export type ReaderRequest = ReaderAsk & { id: number };
 export type ReaderResponse = { id: number; ok: true; value: Answer } | { id: number; ok: false; message: string; code?: string };
@@ -116,6 +119,21 @@ export class DatabaseThread implements CatalogueWrites {
   hideItem(itemId: string, now: number): Promise<number | null> {
     this.counts.writes++;
     return this.ask<number | null>({ op: 'hideItem', itemId, now });
+  }
+
+  /**
+   * Stores a batch of ratings, all-or-nothing, off the event loop: a 10,000-row batch took the
+   * API's loop 0.1 s on an empty SQLite file and 0.8 s on 1M rows (bench/lag.ts scenario 8).
+   */
+  upsertRatings(ratings: readonly RatingRecord[]): Promise<WriteCounts> {
+    this.counts.writes++;
+    return this.ask<WriteCounts>({ op: 'upsertRatings', ratings });
+  }
+
+  /** Stores a batch of events, all-or-nothing, off the event loop (as {@link upsertRatings}). */
+  insertEvents(events: readonly EventRecord[]): Promise<WriteCounts> {
+    this.counts.writes++;
+    return this.ask<WriteCounts>({ op: 'insertEvents', events });
   }
 
   /** Stores a batch of impressions, seen reports and feedback to attribute (one transaction). */
