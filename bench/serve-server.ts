@@ -6,7 +6,8 @@
  * Exact serving cost does not depend on the values; approximate recall does, so the factors get
  * a decaying spectrum (factor f scaled by 1/(f+1)^0.8) and row norms spread over 0.5–1.5, as
  * trained factors have, rather than isotropic noise (the worst case, reported separately).
- * On "swap" on stdin it registers and activates a second snapshot; on "rss" it prints its RSS.
+ * On "swap" on stdin it registers and activates a second snapshot; "prepare" writes one and
+ * "activate" then registers it and waits until it serves (the API's part alone); on "rss" it prints its RSS.
  */
 import { join } from 'node:path';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -73,6 +74,13 @@ function randomModel(seed: number): RecModel {
 }
 
 async function publish(app: FastifyInstance, seed: number): Promise<string> {
+  return activate(app, await prepare(app, seed));
+}
+
+type Snapshot = Awaited<ReturnType<typeof writeSnapshot>>;
+
+/** Writes a new version's snapshot (a worker's part): not registered, nothing serves it yet. */
+async function prepare(app: FastifyInstance, seed: number): Promise<Snapshot> {
   const model = randomModel(seed);
   const metrics = { 'HR@5': 0, 'NDCG@5': 0, 'HR@10': 0.5, 'NDCG@10': 0, 'HR@20': 0, 'NDCG@20': 0 };
   const result: TrainResult = {
@@ -92,7 +100,11 @@ async function publish(app: FastifyInstance, seed: number): Promise<string> {
   const recent = recentPositives(interactions);
   const reference = scoreReference(await indexForModel(model, interactions, { recent, cooccurrence: null, reference: null, ranker: null }, config.annMinItems));
   const artifacts = { recent, cooccurrence: null, reference, ranker: null };
-  const snap = await writeSnapshot(config.modelDir, { model, result, userIds, itemIds, popularity, watermark: await app.services.database.training.watermark(), jobId: null, artifacts });
+  return writeSnapshot(config.modelDir, { model, result, userIds, itemIds, popularity, watermark: await app.services.database.training.watermark(), jobId: null, artifacts });
+}
+
+/** Registers a written snapshot and waits until this process serves it (the API's part of a swap). */
+async function activate(app: FastifyInstance, snap: Snapshot): Promise<string> {
   await app.services.database.models.register(
     { model: 'gmf', version: snap.manifest.version, path: snap.dir, validHr10: 0.5, metrics: snap.manifest.metrics, manifest: snap.manifest, jobId: null },
     promotionPolicy({ tolerance: 1, force: true }),
@@ -141,11 +153,19 @@ const address = app.server.address();
 const port = typeof address === 'object' && address ? address.port : 0;
 process.stdout.write(`${JSON.stringify({ port, version: first, loadMs, backend: backend.name, recall, approximate })}\n`);
 
+let prepared: Snapshot | null = null;
 for await (const line of createInterface({ input: process.stdin })) {
   if (line === 'swap') {
     const s = performance.now();
     const version = await publish(app, 2 + Math.floor(Math.random() * 1000));
     process.stdout.write(`${JSON.stringify({ swapped: version, ms: performance.now() - s })}\n`);
+  } else if (line === 'prepare') {
+    prepared = await prepare(app, 2 + Math.floor(Math.random() * 1000));
+    process.stdout.write(`${JSON.stringify({ prepared: prepared.manifest.version })}\n`);
+  } else if (line === 'activate' && prepared) {
+    const s = performance.now();
+    const version = await activate(app, prepared);
+    process.stdout.write(`${JSON.stringify({ activated: version, ms: performance.now() - s })}\n`);
   } else if (line === 'rss') {
     // Event-loop delay since the last report: the worst stall a request could have waited behind.
     process.stdout.write(`${JSON.stringify({ rss: process.memoryUsage().rss, lagMaxMs: lag.max / 1e6 })}\n`);

@@ -10,6 +10,7 @@ import type { Metrics } from '../metrics.js';
 import { registerErrorHandler } from './error-handler.js';
 import { registerNotFound } from './not-found.js';
 import { registerStrictJson } from './strict-json.js';
+import { registerBodyDeadline } from './body-deadline.js';
 import { zodValidatorCompiler } from './zod-compiler.js';
 
 export interface RegisteredRoute {
@@ -46,12 +47,13 @@ export function createServer(config: Config, logger?: FastifyBaseLogger): { app:
     return503OnClosing: true,
     // Every request's logger (also one passed in) prints the URL redacted: keys sent in a query string stay out of logs.
     childLoggerFactory: (logger, bindings, options) => logger.child(bindings, { ...options, serializers: { ...options.serializers, req: requestSerializer } }),
-    // Node checks request timeouts every connectionsCheckingInterval (30 s by default); check
-    // often enough that REQUEST_TIMEOUT_MS means what it says.
+    // Node checks header timeouts every connectionsCheckingInterval (30 s by default); check often
+    // enough that the deadline means what it says. Bodies have their own deadline (body-deadline.ts).
     serverFactory: (handler) =>
       http.createServer(
         {
-          requestTimeout: config.requestTimeoutMs,
+          requestTimeout: 0,
+          headersTimeout: config.requestTimeoutMs > 0 ? config.requestTimeoutMs : 60_000,
           connectionsCheckingInterval: config.requestTimeoutMs > 0 ? Math.min(1000, Math.max(100, Math.floor(config.requestTimeoutMs / 3))) : 30_000,
         },
         handler,
@@ -70,6 +72,7 @@ export function createServer(config: Config, logger?: FastifyBaseLogger): { app:
   // Every body this API takes is JSON; anything else is a 415, not a confusing schema error.
   app.removeContentTypeParser('text/plain');
   registerStrictJson(app);
+  registerBodyDeadline(app, config.requestTimeoutMs);
   registerErrorHandler(app);
   registerNotFound(app);
   app.addHook('onSend', async (request, reply) => {

@@ -108,3 +108,33 @@ describe('byte limits on a streamed import', () => {
     expect(res.body.error).toMatch(/records before it were written/);
   });
 });
+
+describe('the body deadline', () => {
+  it('lets a streamed import run past REQUEST_TIMEOUT_MS while bytes keep arriving, and cuts one that stalls with 408', async () => {
+    const { dir, cleanup: done } = tempDir();
+    const slow = await startApp(testConfig(dir, { REQUEST_TIMEOUT_MS: '600' }));
+    await slow.listen({ port: 0, host: '127.0.0.1' });
+    const saved = base;
+    base = `http://127.0.0.1:${(slow.server.address() as AddressInfo).port}`;
+    try {
+      const trickle = (pauseAfter: number, pauseMs: number) =>
+        async function* (): AsyncGenerator<Buffer> {
+          for (let k = 0; k < 20; k++) {
+            yield json(`{"userId":"t${k}","itemId":"x","rating":4}\n`);
+            await new Promise((r) => setTimeout(r, k === pauseAfter ? pauseMs : 100));
+          }
+        };
+      // 20 lines 100 ms apart: 2 s in all, over three times the deadline.
+      const steady = await post('/admin/import/ratings', 'application/x-ndjson', trickle(-1, 0));
+      expect(steady.status, JSON.stringify(steady.body)).toBe(200);
+      expect(steady.body).toMatchObject({ written: 20 });
+      const stalled = await post('/admin/import/ratings', 'application/x-ndjson', trickle(3, 3000));
+      expect(stalled.status).toBe(408);
+      expect(stalled.body).toMatchObject({ code: 'request_timeout' });
+    } finally {
+      base = saved;
+      await slow.close();
+      done();
+    }
+  });
+});
