@@ -108,6 +108,9 @@ async function importFile(config: Config, file: string, format: (typeof FILE_FOR
     }
     await flush();
     totals.badLines = report.errorCount;
+    // Named on stderr, so a script sees what to fix; stdout keeps the one JSON line of totals.
+    for (const e of report.errors) process.stderr.write(`${file}: line ${e.line}: ${e.message}\n`);
+    if (report.errorCount > report.errors.length) process.stderr.write(`${file}: ${report.errorCount - report.errors.length} more bad lines not listed\n`);
     return totals;
   });
 }
@@ -203,6 +206,8 @@ export function buildCli(): Command {
       const config = configWithDb(o.db);
       const counts = await importFile(config, o.file, o.format as (typeof FILE_FORMATS)[number] | 'auto');
       process.stdout.write(`${JSON.stringify(counts)}\n`);
+      // The good lines are stored; a skipped line still fails the command, so a pipeline notices.
+      if (counts.badLines > 0) process.exitCode = 1;
     });
 
   program.addCommand(keysCommand());

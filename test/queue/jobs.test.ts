@@ -95,8 +95,11 @@ describe.each(['in-process', 'bullmq'] as const)('training jobs (%s queue)', (ki
     }, 90_000, 'job to finish');
     const job = await waitForJob(app, res.body.jobId);
     expect(job.error).toBeNull();
-    expect(sawTraining || job.progress?.phase === 'evaluating' || job.progress?.phase === 'saving').toBe(true);
+    // Progress was reported while it ran (a fast job may finish between polls: its epoch history says so).
+    expect(sawTraining || (job.history?.length ?? 0) > 0).toBe(true);
     expect(job.state).toBe('completed');
+    // A finished job does not still say it is saving.
+    expect(job.progress?.phase).toBe('done');
     expect(job.attempts).toBe(1);
     expect(job.result!.promoted).toBe(true);
     const version = job.result!.version;

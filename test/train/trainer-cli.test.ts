@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -109,6 +109,17 @@ describe('recflow CLI', () => {
     const counts = JSON.parse(imported.stdout) as { ratings: number; badLines: number };
     expect(counts.ratings).toBe(readFileSync(file, 'utf8').trim().split('\n').length - 1);
     expect(counts.badLines).toBe(0);
+    // A file with bad lines: the good ones stored, each bad one named on stderr, exit code 1.
+    const broken = join(dir, 'broken.csv');
+    writeFileSync(broken, 'user,item,rating,timestamp\nu1,i1,4,1000\nu2,,4,1000\nu3,i3,4,1000\nu4,i4,high,1000\n');
+    const failed = await run('node', [...cli, 'import', '--file', broken, '--db', join(dir, 'broken.db')]).then(
+      () => null,
+      (err: { code: number; stdout: string; stderr: string }) => err,
+    );
+    expect(failed?.code).toBe(1);
+    expect(JSON.parse(failed!.stdout)).toMatchObject({ ratings: 2, badLines: 2 });
+    expect(failed!.stderr).toMatch(/line 3: /);
+    expect(failed!.stderr).toMatch(/line 5: /);
 
     // auto: a leaderboard, the winner starred, chosen by validation.
     const auto = await run('node', [...cli, 'train', '--file', file, '--model', 'auto', '--budget-minutes', '0.02']);
