@@ -11,6 +11,7 @@ import { registerErrorHandler } from './error-handler.js';
 import { registerNotFound } from './not-found.js';
 import { registerStrictJson } from './strict-json.js';
 import { registerBodyDeadline } from './body-deadline.js';
+import { registerSlicedValidation } from './sliced-validation.js';
 import { zodValidatorCompiler } from './zod-compiler.js';
 
 export interface RegisteredRoute {
@@ -73,6 +74,7 @@ export function createServer(config: Config, logger?: FastifyBaseLogger): { app:
   app.removeContentTypeParser('text/plain');
   registerStrictJson(app);
   registerBodyDeadline(app, config.requestTimeoutMs);
+  registerSlicedValidation(app);
   registerErrorHandler(app);
   registerNotFound(app);
   app.addHook('onSend', async (request, reply) => {

@@ -2,6 +2,9 @@ import type { FastifySchemaCompiler } from 'fastify';
 import type { z } from 'zod';
 import type { ErrorDetail } from '../errors.js';
 
+/** Marks a body already validated element by element in time slices (sliced-validation.ts): its schema is not run again. */
+export const VALIDATED = Symbol('validated in slices');
+
 type Issue = z.core.$ZodIssue;
 
 /** Where in the request a field sits, as it appears in error paths (`body.ratings.3.rating`). */
@@ -52,6 +55,8 @@ export class RequestValidationError extends Error {
 export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ schema, httpPart }) => {
   const prefix = CONTEXT_PREFIX[httpPart ?? 'body'] ?? 'body';
   return (data: unknown) => {
+    // A large batch already validated element by element, in time slices (sliced-validation.ts).
+    if (httpPart === 'body' && data !== null && typeof data === 'object' && (data as Record<symbol, unknown>)[VALIDATED] === true) return { value: data };
     const result = schema.safeParse(data);
     if (result.success) return { value: result.data };
     return { error: new RequestValidationError(issuesToDetails(result.error.issues, prefix)) };

@@ -100,6 +100,22 @@ describe('POST /ratings', () => {
     expect(count('users')).toBe(1);
   });
 
+  it('validates a large batch (validated in time slices) by the same rules, naming the same fields', async () => {
+    const ratings = Array.from({ length: 5000 }, (_, k) => ({ userId: `big${k % 70}`, itemId: k, rating: 1 + (k % 5), timestamp: '2026-02-01T00:00:00Z' }));
+    const bad = await api(app).post('/ratings').send({ ratings: ratings.map((r, k) => (k === 4321 ? { ...r, rating: 9 } : k === 4400 ? { ...r, extra: 1 } : r)) });
+    expect(bad.status).toBe(400);
+    expect(bad.body.details).toEqual([
+      { path: 'body.ratings.4321.rating', message: 'must be between 0.5 and 5' },
+      { path: 'body.ratings.4400.extra', message: 'unknown field' },
+    ]);
+    expect((await api(app).post('/ratings').send({ ratings, more: true })).body.details).toEqual([{ path: 'body.more', message: 'unknown field' }]);
+    expect(count('ratings')).toBe(0);
+    // Accepted, with the schema's conversions applied (numeric ids as strings, ISO times as epoch ms).
+    expect((await api(app).post('/ratings').send({ ratings })).body).toEqual({ inserted: 5000, updated: 0, ignored: 0 });
+    expect(sqliteDb(app).prepare("SELECT COUNT(*) FROM ratings WHERE ts = ?").pluck().get(Date.parse('2026-02-01T00:00:00Z'))).toBe(5000);
+    expect(sqliteDb(app).prepare("SELECT COUNT(*) FROM items WHERE external_id = '4999'").pluck().get()).toBe(1);
+  });
+
   it('rejects a batch over the limit and an empty batch', async () => {
     const ratings = Array.from({ length: 10_001 }, (_, k) => ({ userId: 'u', itemId: `i${k}`, rating: 3 }));
     const big = await api(app).post('/ratings').send({ ratings });

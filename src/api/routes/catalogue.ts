@@ -7,7 +7,7 @@ import { notFound } from '../../errors.js';
 import type { FeaturesConfig } from '../../config/features.js';
 import { checkFeatures } from '../feature-check.js';
 import { bodyErrors, errorResponse } from '../schemas/common.js';
-import { erasedUserResponse, itemParams, itemResponse, putItemBody, putItemsBody, putItemsResponse, putUserBody, userParams, userResponse } from '../schemas/catalogue.js';
+import { erasedUserResponse, itemParams, itemResponse, putItemBody, putItemsBatch, putItemsBody, putItemsResponse, putUserBody, userParams, userResponse } from '../schemas/catalogue.js';
 
 export interface CatalogueRoutesOptions {
   /** Reads and the user-record writes; item writes go through `writes`. */
@@ -43,7 +43,7 @@ export const catalogueRoutes: FastifyPluginAsync<CatalogueRoutesOptions> = async
     return itemView((await catalogue.getItem(request.params.id))!);
   });
 
-  app.put('/items', { config: WRITE, schema: { body: putItemsBody(opts.maxBatchSize), response: { 200: putItemsResponse, ...bodyErrors } } }, async (request) => {
+  app.put('/items', { config: { ...WRITE, batch: putItemsBatch(opts.maxBatchSize) }, schema: { body: putItemsBody(opts.maxBatchSize), response: { 200: putItemsResponse, ...bodyErrors } } }, async (request) => {
     request.body.items.forEach((it, k) => checkFeatures(opts.features, 'items', it.categories, it.labels, `body.items.${k}`));
     const { inserted, updated, version } = await writes.putItems(request.body.items, Date.now());
     opts.onChange(request.body.items.map(change), version);

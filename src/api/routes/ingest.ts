@@ -5,8 +5,8 @@ import type { EventRecord, RatingRecord } from '../../db/ingest-types.js';
 import type { RatingsRepository } from '../../db/ratings-repository.js';
 import type { WrittenFeedback } from '../../online/online.js';
 import { bodyErrors, writeCountsResponse } from '../schemas/common.js';
-import { eventsBodySchema, type EventsBody } from '../schemas/events.js';
-import { ratingsBodySchema, type RatingsBody, type RatingLimits } from '../schemas/ratings.js';
+import { eventsBatch, eventsBodySchema, type EventsBody } from '../schemas/events.js';
+import { ratingsBatch, ratingsBodySchema, type RatingsBody, type RatingLimits } from '../schemas/ratings.js';
 
 export interface IngestRoutesOptions extends RatingLimits {
   ratings: RatingsRepository;
@@ -42,7 +42,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (fast
   const app = fastify.withTypeProvider<ZodTypeProvider>();
 
   app.post('/ratings', {
-    config: { scope: 'write' },
+    config: { scope: 'write', batch: ratingsBatch(opts) },
     schema: { body: ratingsBodySchema(opts), response: { 200: writeCountsResponse, ...bodyErrors } },
     handler: async (request) => {
       const records = toRatingRecords(request.body, Date.now());
@@ -55,7 +55,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (fast
   });
 
   app.post('/events', {
-    config: { scope: 'write' },
+    config: { scope: 'write', batch: eventsBatch(opts.maxBatchSize, opts.eventTypes) },
     schema: { body: eventsBodySchema(opts.maxBatchSize, opts.eventTypes), response: { 200: writeCountsResponse, ...bodyErrors } },
     handler: async (request) => {
       const records = toEventRecords(request.body, Date.now());

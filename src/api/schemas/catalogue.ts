@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { SlicedBatch } from '../sliced-validation.js';
 import { externalId, pathId } from './common.js';
 
 const category = z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters');
@@ -28,10 +29,15 @@ const windowIssue = { message: 'must be after availableFrom', path: ['availableU
 export const itemParams = z.strictObject({ id: pathId });
 export const putItemBody = z.strictObject(itemMetaFields).refine(windowOk, windowIssue);
 
+const itemWithId = () => z.strictObject({ itemId: externalId, ...itemMetaFields }).refine(windowOk, windowIssue);
+
+/** The batch's elements, for validation in time slices. */
+export const putItemsBatch = (maxBatchSize: number): SlicedBatch => ({ key: 'items', element: itemWithId(), max: maxBatchSize, noun: 'items' });
+
 export function putItemsBody(maxBatchSize: number) {
   return z.strictObject({
     items: z
-      .array(z.strictObject({ itemId: externalId, ...itemMetaFields }).refine(windowOk, windowIssue))
+      .array(itemWithId())
       .min(1, 'must contain at least one item')
       .max(maxBatchSize, `must contain at most ${maxBatchSize} items`),
   });

@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import type { SlicedBatch } from '../sliced-validation.js';
 import { externalId, recommendationId, timestamp } from './common.js';
 
-/** `POST /events` body: one event, or `{ events: [...] }`. */
-export function eventsBodySchema(maxBatchSize: number, types: readonly string[]) {
-  const event = z.strictObject({
+/** One event of `POST /events`, of a declared type. */
+function eventSchema(types: readonly string[]) {
+  return z.strictObject({
     userId: externalId,
     itemId: externalId,
     type: z.enum(types as [string, ...string[]], { message: `must be one of ${types.join(', ')}` }),
@@ -16,6 +17,14 @@ export function eventsBodySchema(maxBatchSize: number, types: readonly string[])
       .optional(),
     recommendationId: recommendationId.optional(),
   });
+}
+
+/** The batch form's elements, for validation in time slices. */
+export const eventsBatch = (maxBatchSize: number, types: readonly string[]): SlicedBatch => ({ key: 'events', element: eventSchema(types), max: maxBatchSize, noun: 'events' });
+
+/** `POST /events` body: one event, or `{ events: [...] }`. */
+export function eventsBodySchema(maxBatchSize: number, types: readonly string[]) {
+  const event = eventSchema(types);
   const batch = z.strictObject({
     events: z
       .array(event)

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { SlicedBatch } from '../sliced-validation.js';
 import { externalId, recommendationId, timestamp } from './common.js';
 
 export interface RatingLimits {
@@ -7,9 +8,9 @@ export interface RatingLimits {
   maxBatchSize: number;
 }
 
-/** `POST /ratings` body: one rating, or `{ ratings: [...] }`; the rating range comes from config. */
-export function ratingsBodySchema(limits: RatingLimits) {
-  const rating = z.strictObject({
+/** One rating of `POST /ratings`; the range comes from config. */
+function ratingSchema(limits: RatingLimits) {
+  return z.strictObject({
     userId: externalId,
     itemId: externalId,
     rating: z
@@ -19,6 +20,14 @@ export function ratingsBodySchema(limits: RatingLimits) {
     timestamp: timestamp.optional(),
     recommendationId: recommendationId.optional(),
   });
+}
+
+/** The batch form's elements, for validation in time slices. */
+export const ratingsBatch = (limits: RatingLimits): SlicedBatch => ({ key: 'ratings', element: ratingSchema(limits), max: limits.maxBatchSize, noun: 'ratings' });
+
+/** `POST /ratings` body: one rating, or `{ ratings: [...] }`; the rating range comes from config. */
+export function ratingsBodySchema(limits: RatingLimits) {
+  const rating = ratingSchema(limits);
   const batch = z.strictObject({
     ratings: z
       .array(rating)
