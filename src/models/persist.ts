@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { MODEL_NAMES, type ModelName, type ModelState, type RecModel } from './model.js';
+import { withoutInitialWeights } from './nn/param.js';
 import { createModel } from './registry.js';
 
 const ARRAY_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
@@ -64,17 +65,21 @@ export async function saveModel(model: RecModel, dir: string): Promise<SavedFile
 }
 
 /** Reads a model written by {@link saveModel}, verifying every array's size and checksum. */
-export async function loadModel(dir: string): Promise<RecModel> {
+/**
+ * `verified`: the caller has checked every file against its own checksums already (a snapshot's
+ * manifest), so the arrays are not hashed a second time on this thread.
+ */
+export async function loadModel(dir: string, options: { verified?: boolean } = {}): Promise<RecModel> {
   const doc = modelFileSchema.parse(JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')));
   const arrays: ModelState['arrays'] = {};
   for (const a of doc.arrays) {
     const buf = await readFile(join(dir, a.file));
-    if (sha256(buf) !== a.sha256) throw new Error(`${a.file}: checksum mismatch (file corrupted)`);
+    if (!options.verified && sha256(buf) !== a.sha256) throw new Error(`${a.file}: checksum mismatch (file corrupted)`);
     if (buf.byteLength !== a.length * 4) throw new Error(`${a.file}: expected ${a.length * 4} bytes, found ${buf.byteLength}`);
     const copy = new Uint8Array(buf).buffer;
     arrays[a.name] = a.dtype === 'int32' ? new Int32Array(copy) : new Float32Array(copy);
   }
-  const model = createModel(doc.name as ModelName, doc.nUsers, doc.nItems, doc.hyper);
+  const model = withoutInitialWeights(() => createModel(doc.name as ModelName, doc.nUsers, doc.nItems, doc.hyper));
   model.setState({ arrays, meta: doc.meta });
   return model;
 }

@@ -1,26 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { api, startApp, tempDir, testConfig } from '../helpers/app.js';
-import { privateSchema } from '../helpers/postgres.js';
+import { api } from '../helpers/app.js';
+import { appOnEngine, type Engine } from '../helpers/postgres.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function appOn(engine: 'sqlite' | 'postgres'): Promise<FastifyInstance> {
-  const { dir, cleanup } = tempDir();
-  cleanups.push(cleanup);
-  const env: Record<string, string> = {};
-  if (engine === 'postgres') {
-    const { url, drop } = await privateSchema('reimport');
-    cleanups.push(drop);
-    env.DATABASE_URL = url;
-  }
-  const app = await startApp(testConfig(dir, env));
-  cleanups.push(() => app.close());
-  return app;
-}
+const appOn = (engine: Engine): Promise<FastifyInstance> => appOnEngine(engine, {}, cleanups);
 
 const importEvents = (a: FastifyInstance, body: string) => api(a).post('/admin/import/events').set('content-type', 'application/x-ndjson').send(body);
 const T0 = Date.parse('2026-03-01T00:00:00Z');

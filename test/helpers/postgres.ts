@@ -1,5 +1,7 @@
+import type { FastifyInstance } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { startApp, tempDir, testConfig } from './app.js';
 
 /** The machine's PostgreSQL (trust auth); `.ci/run` starts it when it is down. */
 export const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -34,4 +36,24 @@ export async function privateSchema(prefix = 't'): Promise<{ schema: string; url
       }
     },
   };
+}
+
+export type Engine = 'sqlite' | 'postgres';
+
+/**
+ * A test app on either engine (a private temp dir, and on PostgreSQL a private schema), whose
+ * removal is pushed onto `cleanups` (run them in reverse).
+ */
+export async function appOnEngine(engine: Engine, env: Record<string, string>, cleanups: (() => Promise<void> | void)[]): Promise<FastifyInstance> {
+  const { dir, cleanup } = tempDir();
+  cleanups.push(cleanup);
+  const all = { ...env };
+  if (engine === 'postgres') {
+    const { url, drop } = await privateSchema(`t_${engine}`);
+    cleanups.push(drop);
+    all.DATABASE_URL = url;
+  }
+  const app = await startApp(testConfig(dir, all));
+  cleanups.push(() => app.close());
+  return app;
 }

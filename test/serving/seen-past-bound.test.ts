@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { api, startApp, tempDir, testConfig } from '../helpers/app.js';
-import { privateSchema } from '../helpers/postgres.js';
+import { api } from '../helpers/app.js';
+import { appOnEngine, type Engine } from '../helpers/postgres.js';
 import { until, waitForJob } from '../helpers/training.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -11,19 +11,7 @@ afterEach(async () => {
 
 const HISTORY_LIMIT = 8;
 
-async function appOn(engine: 'sqlite' | 'postgres'): Promise<FastifyInstance> {
-  const { dir, cleanup } = tempDir();
-  cleanups.push(cleanup);
-  const env: Record<string, string> = { MODEL_POLL_MS: '100', HISTORY_LIMIT: String(HISTORY_LIMIT), PROMOTE_TOLERANCE: '1', RECOMMENDATION_CACHE_TTL_MS: '0' };
-  if (engine === 'postgres') {
-    const { url, drop } = await privateSchema('seen');
-    cleanups.push(drop);
-    env.DATABASE_URL = url;
-  }
-  const app = await startApp(testConfig(dir, env));
-  cleanups.push(() => app.close());
-  return app;
-}
+const appOn = (engine: Engine): Promise<FastifyInstance> => appOnEngine(engine, { MODEL_POLL_MS: '100', HISTORY_LIMIT: String(HISTORY_LIMIT), PROMOTE_TOLERANCE: '1', RECOMMENDATION_CACHE_TTL_MS: '0' }, cleanups);
 
 /**
  * 40 items, item k liked by 40 − k of 60 ordinary users (popular first); a heavy user who rated
