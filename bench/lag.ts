@@ -69,6 +69,15 @@ let k = 0;
 const get = (path: (k: number) => string, connections = 4): Promise<autocannon.Result> =>
   autocannon({ url: base, connections, duration: seconds, headers: BENCH_AUTH, requests: [{ method: 'GET', setupRequest: (req: autocannon.Request) => ({ ...req, path: path(k++) }) }] });
 
+/** `connections` clients sending `body(round)` to `method path` back to back for the scenario's length. */
+const send = (method: 'POST' | 'PUT', path: string, connections: number, body: (round: number) => unknown): Promise<autocannon.Result> =>
+  autocannon({
+    url: base,
+    connections,
+    duration: seconds,
+    requests: [{ method, path, headers: { 'content-type': 'application/json', ...BENCH_AUTH }, setupRequest: (req: autocannon.Request) => ({ ...req, body: JSON.stringify(body(k++)) }) }],
+  });
+
 const results: Row[] = [];
 // `--only 1,4` runs just those scenarios (1 = retrain, 2 = new users, 3 = heavy user, 4 = catalogue
 // writes, 5 = dashboard, 6 = export, 7 = import, 8 = 10k-row batches).
@@ -102,12 +111,7 @@ await scenario(
   2,
   'new users + ingest (popularity refresh every 2 s)',
   async () => {
-    const ingest = autocannon({
-      url: base,
-      connections: 1,
-      duration: seconds,
-      requests: [{ method: 'POST', path: '/ratings', headers: { 'content-type': 'application/json', ...BENCH_AUTH }, setupRequest: (req: autocannon.Request) => ({ ...req, body: JSON.stringify({ userId: `new${k++}`, itemId: `i${1 + (k % 2000)}`, rating: 5 }) }) }],
-    });
+    const ingest = send('POST', '/ratings', 1, (round) => ({ userId: `new${round}`, itemId: `i${1 + ((round + 1) % 2000)}`, rating: 5 }));
     const [recs] = await Promise.all([get((n) => `/users/unknown-${n}/recommendations?limit=10`), ingest]);
     return recs;
   },
@@ -116,32 +120,11 @@ await scenario(
 await scenario(3, '20k-interaction user, limit 1..100', () => get((n) => `/users/heavy/recommendations?limit=${1 + (n % 100)}`));
 
 await scenario(4, 'PUT /items, 1,000 items per request', () =>
-    autocannon({
-      url: base,
-      connections: 2,
-      duration: seconds,
-      requests: [
-        {
-          method: 'PUT',
-          path: '/items',
-          headers: { 'content-type': 'application/json', ...BENCH_AUTH },
-          setupRequest: (req: autocannon.Request) => {
-            const round = k++;
-            const items = Array.from({ length: 1000 }, (_, j) => ({ itemId: `i${1 + ((round * 1000 + j) % 4000)}`, categories: [`c${(round + j) % 50}`], hidden: (round + j) % 97 === 0 }));
-            return { ...req, body: JSON.stringify({ items }) };
-          },
-        },
-      ],
-    }),
+  send('PUT', '/items', 2, (round) => ({ items: Array.from({ length: 1000 }, (_, j) => ({ itemId: `i${1 + ((round * 1000 + j) % 4000)}`, categories: [`c${(round + j) % 50}`], hidden: (round + j) % 97 === 0 })) })),
 );
 
 await scenario(5, 'dashboard open: /admin/stats* polled + ingest (figures every 2 s)', async () => {
-  const ingest = autocannon({
-    url: base,
-    connections: 1,
-    duration: seconds,
-    requests: [{ method: 'POST', path: '/ratings', headers: { 'content-type': 'application/json', ...BENCH_AUTH }, setupRequest: (req: autocannon.Request) => ({ ...req, body: JSON.stringify({ userId: `dash${k++}`, itemId: `i${1 + (k % 2000)}`, rating: 4 }) }) }],
-  });
+  const ingest = send('POST', '/ratings', 1, (round) => ({ userId: `dash${round}`, itemId: `i${1 + ((round + 1) % 2000)}`, rating: 4 }));
   const paths = ['/admin/stats', '/admin/stats/ingest?bucket=hour', '/admin/stats/ingest?bucket=day', '/admin/stats/serving'];
   const [stats] = await Promise.all([get((n) => paths[n % paths.length], 2), ingest]);
   return stats;
@@ -176,23 +159,7 @@ await scenario(7, `POST /admin/import/ratings, ${interactions.toLocaleString('en
 });
 
 await scenario(8, 'POST /ratings, 10,000 rows per request (1 conn.)', () =>
-  autocannon({
-    url: base,
-    connections: 1,
-    duration: seconds,
-    requests: [
-      {
-        method: 'POST',
-        path: '/ratings',
-        headers: { 'content-type': 'application/json', ...BENCH_AUTH },
-        setupRequest: (req: autocannon.Request) => {
-          const round = k++;
-          const ratings = Array.from({ length: 10_000 }, (_, j) => ({ userId: `b${round}-${j % 500}`, itemId: `i${1 + (j % 4000)}`, rating: 1 + (j % 5) }));
-          return { ...req, body: JSON.stringify({ ratings }) };
-        },
-      },
-    ],
-  }),
+  send('POST', '/ratings', 1, (round) => ({ ratings: Array.from({ length: 10_000 }, (_, j) => ({ userId: `b${round}-${j % 500}`, itemId: `i${1 + (j % 4000)}`, rating: 1 + (j % 5) })) })),
 );
 
 child.stdin.write('quit\n');

@@ -18,22 +18,24 @@ const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; code: string; path
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'malformed_json', path: 'body' },
 };
 
-function toErrorBody(err: FastifyError | Error, request: FastifyRequest): { status: number; body: ErrorBody } {
+/** The answer to an error; `retryAfter` (seconds) when the same request can succeed later. */
+function toErrorBody(err: FastifyError | Error, request: FastifyRequest): { status: number; body: ErrorBody; retryAfter?: number } {
   if (err instanceof AppError) {
     return { status: err.statusCode, body: { error: err.message, code: err.code, details: err.details } };
   }
   if (err instanceof DatabaseUnavailableError) {
     request.log.warn({ err: err.message }, 'database unavailable');
-    return { status: 503, body: { error: 'The database is unavailable; nothing was written, try again shortly', code: 'database_unavailable', details: [] } };
+    return { status: 503, body: { error: 'The database is unavailable; nothing was written, try again shortly', code: 'database_unavailable', details: [] }, retryAfter: 5 };
   }
+  // Freeing space or making a database writable takes an operator: longer pauses than a reconnect.
   const storage = storageProblemOf(err);
   if (storage === 'full') {
     request.log.error({ err: err.message }, 'storage full');
-    return { status: 507, body: { error: "The database's disk is full; nothing was written, try again once space is freed", code: 'insufficient_storage', details: [] } };
+    return { status: 507, body: { error: "The database's disk is full; nothing was written, try again once space is freed", code: 'insufficient_storage', details: [] }, retryAfter: 60 };
   }
   if (storage === 'read_only') {
     request.log.error({ err: err.message }, 'storage read-only');
-    return { status: 503, body: { error: 'The database is read-only; nothing was written, try again shortly', code: 'read_only', details: [] } };
+    return { status: 503, body: { error: 'The database is read-only; nothing was written, try again shortly', code: 'read_only', details: [] }, retryAfter: 30 };
   }
   const ferr = err as FastifyError;
   if (ferr.validation && ferr instanceof RequestValidationError) {
@@ -57,12 +59,9 @@ function toErrorBody(err: FastifyError | Error, request: FastifyRequest): { stat
 /** One handler shapes every error as `{ error, code, details: [{ path, message }] }`; 5xx internals stay in the log. */
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
-    const { status, body } = toErrorBody(err, request);
+    const { status, body, retryAfter } = toErrorBody(err, request);
     if (err instanceof AppError && err.statusCode === 401) reply.header('www-authenticate', 'Bearer');
-    if (err instanceof DatabaseUnavailableError) reply.header('retry-after', '5');
-    // Freeing space takes an operator: a longer pause than a reconnect.
-    const storage = storageProblemOf(err);
-    if (storage) reply.header('retry-after', storage === 'full' ? '60' : '30');
+    if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
     return reply.code(status).send(body);
   });
 }

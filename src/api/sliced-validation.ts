@@ -20,7 +20,6 @@ declare module 'fastify' {
   }
 }
 
-
 /** Up to this many elements, the route's schema validates the body at once (well under a slice). */
 const AT_ONCE = 1000;
 /** Elements between checks of the time budget. */

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import sjson from 'secure-json-parse';
 import { AppError } from '../errors.js';
+import { LONE_SURROGATE } from './schemas/common.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
@@ -18,7 +19,6 @@ export function decodeUtf8(bytes: Uint8Array, path: string): string {
 
 // A `\uD800`–`\uDFFF` escape: the only way a surrogate reaches a string through strict UTF-8 JSON.
 const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F][0-9a-fA-F]{2}/;
-const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 /** The path (dotted, under `path`) of the first key or string with a lone surrogate, or null. */
 function loneSurrogateAt(value: unknown, path: string): string | null {

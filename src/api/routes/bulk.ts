@@ -110,10 +110,9 @@ export const bulkRoutes: FastifyPluginAsync<BulkRoutesOptions> = async (fastify,
         try {
           value = parseJsonStrict(text, 'record');
         } catch (err) {
-          // Only a record's own fault stops the import at its line; the database's (full, away) is answered as such.
-          if (!(err instanceof AppError) || err.statusCode !== 400) throw err;
-          const detail = err.details[0];
-          throw badLine(line, detail?.path === 'record' ? 'not a JSON object' : `${detail?.path.replace(/^record\./, '')}: ${detail?.message}`, written);
+          // Malformed JSON names the record, a lone surrogate the field inside it.
+          const detail = err instanceof AppError ? err.details[0] : undefined;
+          throw badLine(line, !detail || detail.path === 'record' ? 'not a JSON object' : `${detail.path.replace(/^record\./, '')}: ${detail.message}`, written);
         }
         if (value === null || typeof value !== 'object' || Array.isArray(value)) throw badLine(line, 'not a JSON object', written);
         for (const field of EXPORT_ONLY) delete (value as Record<string, unknown>)[field];

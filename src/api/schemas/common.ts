@@ -7,7 +7,7 @@ export const MAX_ID_LENGTH = 256;
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
 // In a `u` regex this class matches only unpaired surrogates: a paired one is a single code point.
-const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+export const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 /**
  * The one id rule, for bodies and paths alike: 1–256 UTF-16 code units of well-formed Unicode
