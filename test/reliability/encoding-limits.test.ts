@@ -77,6 +77,8 @@ describe('strict UTF-8 and well-formed Unicode', () => {
     const res = await post('/admin/import/ratings', 'application/x-ndjson', body);
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ code: 'invalid_utf8', details: [{ path: 'line 3' }] });
+    // The lines before it were in the same unwritten transaction: nothing of the import is stored.
+    expect(await app.services.database.catalogue.getUser('n1')).toBeUndefined();
     const lone = await post('/admin/import/events', 'application/x-ndjson', json('{"userId":"n1","itemId":"x","type":"click","eventId":"\\udfff"}\n'));
     expect(lone.status).toBe(400);
     expect(lone.body.details[0]).toMatchObject({ path: 'line 1', message: expect.stringMatching(/^eventId: .*lone surrogate/) });
@@ -93,6 +95,7 @@ describe('byte limits on a streamed import', () => {
     const res = await post('/admin/import/ratings', 'application/x-ndjson', huge);
     expect(res.status).toBe(413);
     expect(res.body).toMatchObject({ code: 'payload_too_large', details: [{ path: 'line 2' }] });
+    expect(await app.services.database.catalogue.getUser('ok')).toBeUndefined();
     expect(res.sentBytes).toBeLessThan(64 * 1024 * 1024);
   });
 
@@ -131,6 +134,8 @@ describe('the body deadline', () => {
       const stalled = await post('/admin/import/ratings', 'application/x-ndjson', trickle(3, 3000));
       expect(stalled.status).toBe(408);
       expect(stalled.body).toMatchObject({ code: 'request_timeout' });
+      // What the steady import wrote is kept; the stalled one wrote nothing (its lines were one unfinished transaction).
+      expect((await slow.services.database.stats.counts()).ratings).toBe(20);
     } finally {
       base = saved;
       await slow.close();
