@@ -34,11 +34,23 @@ const requestExamples: Record<string, Record<string, unknown>> = {
 
 const responseExamples: Record<string, Record<string, unknown>> = {
   'GET /users/{id}/recommendations': {
-    model: { value: { userId: 'alice', model: 'einmf', modelVersion: '20261124-090000123-ab12', source: 'model', method: 'trained', items: [{ itemId: 'movie-9', score: 0.93 }, { itemId: 'movie-3', score: 0.91 }] } },
-    fallback: { value: { userId: 'new-user', model: 'popularity', modelVersion: null, source: 'fallback', method: 'popularity', items: [{ itemId: 'movie-1', score: 12.5 }] } },
+    model: {
+      value: {
+        userId: 'alice', model: 'einmf', modelVersion: '20261124-090000123-ab12', source: 'model', method: 'trained', ranker: 'learned',
+        items: [{ itemId: 'movie-9', score: 0.93, source: 'model' }, { itemId: 'movie-3', score: 0.91, source: 'item-to-item' }],
+        notes: [], nextCursor: 'c1.eyJvIjoyfQ', intraListSimilarity: 0.41, recommendationId: '5b2f8c1e-3d4a-4b6e-9f10-2a7c9d8e1f03', experiment: null,
+      },
+    },
+    fallback: {
+      value: {
+        userId: 'new-user', model: 'popularity', modelVersion: null, source: 'fallback', method: 'popularity', ranker: 'priority',
+        items: [{ itemId: 'movie-1', score: 12.5, source: 'popular' }], notes: [{ source: 'model', note: 'no trained model yet' }],
+        nextCursor: null, intraListSimilarity: null, recommendationId: '0c9a4e77-1b2d-4f3a-8e5c-6d7f8a9b0c1d', experiment: null,
+      },
+    },
   },
   'GET /items/{id}/similar': {
-    similar: { value: { itemId: 'movie-42', model: 'einmf', modelVersion: '20261124-090000123-ab12', source: 'model', items: [{ itemId: 'movie-43', score: 0.88 }] } },
+    similar: { value: { itemId: 'movie-42', model: 'einmf', modelVersion: '20261124-090000123-ab12', source: 'model', items: [{ itemId: 'movie-43', score: 0.88, source: 'model' }], recommendationId: '7e1d2c3b-4a5f-4e6d-8c7b-9a0f1e2d3c4b' } },
   },
   'POST /ratings': { counts: { value: { inserted: 1, updated: 0, ignored: 0 } } },
   'DELETE /users/{id}': { erased: { value: { userId: 'alice', erased: { ratings: 42, events: 310 } } } },

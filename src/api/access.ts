@@ -49,13 +49,9 @@ const tooManyBytes = (): AppError =>
 
 /** Fills in what every protected route documents: who may call it and the answers of the guard. */
 function documentScope(route: RouteOptions, scope: RouteScope): void {
-  const schema = route.schema as { hide?: boolean; security?: unknown; description?: string; response?: Record<number, unknown> } | undefined;
+  const schema = route.schema as { hide?: boolean; security?: unknown; response?: Record<number, unknown> } | undefined;
   if (!schema || schema.hide || scope === 'public') return;
   schema.security = [{ apiKey: [scope] }];
-  const sentence = `Needs a key with the \`${scope}\` scope${scope === 'admin' ? '' : ' (or `admin`)'}.`;
-  // A GET's schema object is shared with the HEAD route Fastify adds for it: say it once.
-  if (schema.description?.includes(sentence)) return;
-  schema.description = [schema.description, sentence].filter(Boolean).join(' ');
   schema.response = { ...schema.response, 401: errorResponse, 403: errorResponse, 429: errorResponse };
 }
 

@@ -13,6 +13,7 @@ import { registerStrictJson } from './strict-json.js';
 import { registerBodyDeadline } from './body-deadline.js';
 import { registerSlicedValidation } from './sliced-validation.js';
 import { zodValidatorCompiler } from './zod-compiler.js';
+import { finishDocument, type OpenApiDoc } from './openapi/document.js';
 
 export interface RegisteredRoute {
   method: string;
@@ -94,34 +95,15 @@ export async function registerDocs(app: FastifyInstance, version: string): Promi
           apiKey: {
             type: 'http',
             scheme: 'bearer',
-            description: 'An API key (`recflow keys create`, POST /admin/keys) or the admin token. Each operation lists the scope it needs: read, write or admin (admin may do everything).',
+            description: 'An API key (`recflow keys create`, POST /admin/keys) or the admin token, as `Authorization: Bearer <key>`. Each operation\'s security requirement names the scope it needs: read, write or admin (admin may do everything).',
           },
         },
       },
     },
     transform: jsonSchemaTransform,
-    transformObject: (documents) => ('openapiObject' in documents ? withNdjsonMediaTypes(documents.openapiObject as OpenApiDoc) : documents.swaggerObject) as never,
+    transformObject: (documents) => ('openapiObject' in documents ? finishDocument(documents.openapiObject as OpenApiDoc) : documents.swaggerObject) as never,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-}
-
-type MediaTypes = Record<string, { schema?: unknown; examples?: unknown }>;
-interface OpenApiDoc {
-  paths?: Record<string, Record<string, { requestBody?: { required?: boolean; content: MediaTypes }; responses?: Record<string, { description?: string; content?: MediaTypes }> }>>;
-}
-
-const NDJSON_LINE = { type: 'object', description: 'One record per line, as the matching export writes it (users, items, ratings or events); `cursor` and `createdAt` are ignored on import.' };
-
-/**
- * Bulk routes stream NDJSON, which no route schema can say (their bodies are streams, not JSON):
- * the document names the media type on the import's request and the export's answer.
- */
-function withNdjsonMediaTypes(doc: OpenApiDoc): OpenApiDoc {
-  const importOp = doc.paths?.['/admin/import/{kind}']?.post;
-  if (importOp) importOp.requestBody = { required: true, content: { 'application/x-ndjson': { schema: NDJSON_LINE } } };
-  const exportOp = doc.paths?.['/admin/export/{kind}']?.get;
-  if (exportOp) exportOp.responses = { ...exportOp.responses, 200: { description: 'The rows, one JSON object per line, oldest first, each with its `cursor`', content: { 'application/x-ndjson': { schema: NDJSON_LINE } } } };
-  return doc;
 }
 
 /** Request duration per route template (never the raw URL: ids would explode the label set). */

@@ -32,7 +32,6 @@ export interface AdminRoutesOptions {
   refreshServing: () => Promise<void>;
 }
 
-const ADMIN_DOC = { tags: ['admin'] };
 /** Every route here needs an admin key (api/access.ts enforces and documents it). */
 const ADMIN = { scope: 'admin' as const };
 
@@ -90,7 +89,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (fastif
 
   app.post(
     '/admin/retrain',
-    { config: ADMIN, schema: { ...ADMIN_DOC, body: retrainBody, response: { 202: retrainResponse, ...errors, 503: errorResponse } } },
+    { config: ADMIN, schema: { body: retrainBody, response: { 202: retrainResponse, ...errors, 503: errorResponse } } },
     async (request, reply) => {
       const retrain = toRetrainRequest(request.body, opts.defaultModel);
       try {
@@ -107,11 +106,11 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (fastif
     },
   );
 
-  app.get('/admin/jobs', { config: ADMIN, schema: { ...ADMIN_DOC, querystring: jobsQuery, response: { 200: jobsResponse, ...errors } } }, async (request) => ({
+  app.get('/admin/jobs', { config: ADMIN, schema: { querystring: jobsQuery, response: { 200: jobsResponse, ...errors } } }, async (request) => ({
     jobs: (await opts.queue.list(request.query.limit, request.query.state)).map(toJobView),
   }));
 
-  app.get('/admin/jobs/:id', { config: ADMIN, schema: { ...ADMIN_DOC, params: jobParams, response: { 200: jobView, ...errors, 404: errorResponse } } }, async (request) => {
+  app.get('/admin/jobs/:id', { config: ADMIN, schema: { params: jobParams, response: { 200: jobView, ...errors, 404: errorResponse } } }, async (request) => {
     const job = await opts.queue.get(request.params.id);
     if (!job) throw notFound('job', 'params.id');
     return toJobView(job);
@@ -119,7 +118,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (fastif
 
   app.delete(
     '/admin/jobs/:id',
-    { config: ADMIN, schema: { ...ADMIN_DOC, params: jobParams, response: { 200: jobView, ...errors, 404: errorResponse, 409: errorResponse } } },
+    { config: ADMIN, schema: { params: jobParams, response: { 200: jobView, ...errors, 404: errorResponse, 409: errorResponse } } },
     async (request) => {
       const before = await opts.queue.get(request.params.id);
       if (!before) throw notFound('job', 'params.id');
@@ -131,13 +130,13 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (fastif
     },
   );
 
-  app.get('/admin/models', { config: ADMIN, schema: { ...ADMIN_DOC, querystring: modelsQuery, response: { 200: modelsResponse, ...errors } } }, async (request) => ({
+  app.get('/admin/models', { config: ADMIN, schema: { querystring: modelsQuery, response: { 200: modelsResponse, ...errors } } }, async (request) => ({
     models: (await opts.models.list(request.query.model)).map(toModelView),
   }));
 
   app.post(
     '/admin/models/:model/:version/activate',
-    { config: ADMIN, schema: { ...ADMIN_DOC, params: activateParams, response: { 200: modelVersionView, ...errors, 404: errorResponse } } },
+    { config: ADMIN, schema: { params: activateParams, response: { 200: modelVersionView, ...errors, 404: errorResponse } } },
     async (request) => {
       const { model, version } = request.params;
       if (!(await opts.models.activate(model, version, Date.now()))) throw notFound('model version', 'params.version');

@@ -75,7 +75,7 @@ export const catalogueRoutes: FastifyPluginAsync<CatalogueRoutesOptions> = async
     '/users/:id',
     {
       config: { scope: 'admin' },
-      schema: { tags: ['admin'], params: userParams, response: { 200: erasedUserResponse, ...errors } },
+      schema: { params: userParams, response: { 200: erasedUserResponse, ...errors } },
     },
     async (request) => {
       const erased = await catalogue.eraseUser(request.params.id);

@@ -34,8 +34,8 @@ const slotsResponse = z.object({
 export const configRoutes: FastifyPluginAsync<ConfigRoutesOptions> = async (fastify, opts) => {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const errors = { 401: errorResponse, 403: errorResponse };
-  app.get('/admin/config', { config: { scope: 'admin' }, schema: { tags: ['admin'], summary: 'The configuration in effect', response: { 200: configResponse, ...errors } } }, async () => opts.effective);
-  app.get('/admin/stats/pipeline', { config: { scope: 'admin' }, schema: { tags: ['stats'], summary: "Each source's share of served slots", response: { 200: slotsResponse, ...errors } } }, async () => {
+  app.get('/admin/config', { config: { scope: 'admin' }, schema: { response: { 200: configResponse, ...errors } } }, async () => opts.effective);
+  app.get('/admin/stats/pipeline', { config: { scope: 'admin' }, schema: { response: { 200: slotsResponse, ...errors } } }, async () => {
     const rows = await opts.slots();
     const perRoute = new Map<string, number>();
     for (const r of rows) perRoute.set(r.route, (perRoute.get(r.route) ?? 0) + r.items);

@@ -12,7 +12,6 @@ export interface KeyRoutesOptions {
 }
 
 const ADMIN = { scope: 'admin' as const };
-const TAGS = { tags: ['admin'] };
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 export const toKeyView = (r: ApiKeyRecord): z.infer<typeof keyView> => ({
@@ -26,7 +25,7 @@ export const toKeyView = (r: ApiKeyRecord): z.infer<typeof keyView> => ({
 export const keyRoutes: FastifyPluginAsync<KeyRoutesOptions> = async (fastify, opts) => {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
 
-  app.post('/admin/keys', { config: ADMIN, schema: { ...TAGS, body: createKeyBody, response: { 201: createdKeyResponse, ...bodyErrors, 409: errorResponse } } }, async (request, reply) => {
+  app.post('/admin/keys', { config: ADMIN, schema: { body: createKeyBody, response: { 201: createdKeyResponse, ...bodyErrors, 409: errorResponse } } }, async (request, reply) => {
     try {
       const { record, key } = await issueKey(opts.keys, request.body, Date.now());
       request.log.info({ keyId: record.id, name: record.name, scopes: record.scopes }, 'API key created');
@@ -37,11 +36,11 @@ export const keyRoutes: FastifyPluginAsync<KeyRoutesOptions> = async (fastify, o
     }
   });
 
-  app.get('/admin/keys', { config: ADMIN, schema: { ...TAGS, querystring: keysQuery, response: { 200: keysResponse, 400: errorResponse } } }, async (request) => ({
+  app.get('/admin/keys', { config: ADMIN, schema: { querystring: keysQuery, response: { 200: keysResponse, 400: errorResponse } } }, async (request) => ({
     keys: (await opts.keys.list({ includeRevoked: request.query.include_revoked })).map(toKeyView),
   }));
 
-  app.delete('/admin/keys/:id', { config: ADMIN, schema: { ...TAGS, params: keyParams, response: { 200: keyView, 400: errorResponse, 404: errorResponse } } }, async (request) => {
+  app.delete('/admin/keys/:id', { config: ADMIN, schema: { params: keyParams, response: { 200: keyView, 400: errorResponse, 404: errorResponse } } }, async (request) => {
     const revoked = await opts.keys.revoke(request.params.id, Date.now());
     if (!revoked) throw notFound('active key', 'params.id');
     request.log.info({ keyId: revoked.id, name: revoked.name }, 'API key revoked');

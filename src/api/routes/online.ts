@@ -81,14 +81,14 @@ export const onlineRoutes: FastifyPluginAsync<OnlineRoutesOptions> = async (fast
   const errors = { 400: errorResponse, 404: errorResponse, 409: errorResponse };
   const withReport = async (e: Experiment) => view(e, online.monitor.report(e.id) ?? (await online.monitor.reportOn(e, Date.now())));
 
-  app.post('/impressions', { config: { scope: 'write' }, schema: { tags: ['recommendations'], summary: 'Report what a client really rendered of an answer', body: impressionsBody, response: { 202: impressionsResponse, ...bodyErrors } } }, async (request, reply) => {
+  app.post('/impressions', { config: { scope: 'write' }, schema: { body: impressionsBody, response: { 202: impressionsResponse, ...bodyErrors } } }, async (request, reply) => {
     const reports = 'reports' in request.body ? request.body.reports : [request.body];
     let accepted = 0;
     for (const r of reports) if (online.log?.report({ recommendationId: r.recommendationId, itemIds: r.items })) accepted++;
     return reply.code(202).send({ accepted, dropped: reports.length - accepted });
   });
 
-  app.get('/stats/online', { config: ADMIN, schema: { tags: ['stats'], summary: 'Online metrics: CTR@k, conversions, coverage and novelty per group and day', querystring: onlineQuery, response: { 200: onlineResponse, 400: errorResponse } } }, async (request) => {
+  app.get('/stats/online', { config: ADMIN, schema: { querystring: onlineQuery, response: { 200: onlineResponse, 400: errorResponse } } }, async (request) => {
     const { value, at } = online.monitor.days;
     const k = online.deps.config.ctrK;
     const report = onlineReport(value, { k, days: request.query.days, by: request.query.by, now: Date.now(), computedAt: at, catalogueItems: opts.catalogueItems() });
@@ -96,11 +96,11 @@ export const onlineRoutes: FastifyPluginAsync<OnlineRoutesOptions> = async (fast
     return { ...report, computedAt: iso(report.computedAt), impressions: { recorded: c?.recorded ?? 0, dropped: c?.dropped ?? 0, written: c?.written ?? 0, bufferedBytes: online.log?.bytes ?? 0 } };
   });
 
-  app.get('/admin/experiments', { config: ADMIN, schema: { tags: ['admin'], summary: 'Every experiment, newest first, with its latest report', response: { 200: experimentList } } }, async () => ({
+  app.get('/admin/experiments', { config: ADMIN, schema: { response: { 200: experimentList } } }, async () => ({
     experiments: await Promise.all((await online.book.list()).map(withReport)),
   }));
 
-  app.post('/admin/experiments', { config: ADMIN, schema: { tags: ['admin'], summary: 'Start an A/B test or an interleaving experiment', body: experimentBody, response: { 201: experimentView, ...bodyErrors, ...errors } } }, async (request, reply) => {
+  app.post('/admin/experiments', { config: ADMIN, schema: { body: experimentBody, response: { 201: experimentView, ...bodyErrors, ...errors } } }, async (request, reply) => {
     const body = request.body;
     body.variants.forEach((v, k) => {
       const active = v.model ? opts.activeVersion(v.model) : null;
@@ -118,7 +118,7 @@ export const onlineRoutes: FastifyPluginAsync<OnlineRoutesOptions> = async (fast
     }
   });
 
-  app.get('/admin/experiments/:id', { config: ADMIN, schema: { tags: ['admin'], summary: 'One experiment and its report', params: experimentParams, response: { 200: experimentView, ...errors } } }, async (request) => {
+  app.get('/admin/experiments/:id', { config: ADMIN, schema: { params: experimentParams, response: { 200: experimentView, ...errors } } }, async (request) => {
     try {
       // The monitor's latest look (every STATS_REFRESH_MS); computed here only before its first.
       return await withReport(await online.book.get(request.params.id));
@@ -127,7 +127,7 @@ export const onlineRoutes: FastifyPluginAsync<OnlineRoutesOptions> = async (fast
     }
   });
 
-  app.post('/admin/experiments/:id/stop', { config: ADMIN, schema: { tags: ['admin'], summary: 'Stop splitting traffic (the report stays)', params: experimentParams, response: { 200: experimentView, ...errors } } }, async (request) => {
+  app.post('/admin/experiments/:id/stop', { config: ADMIN, schema: { params: experimentParams, response: { 200: experimentView, ...errors } } }, async (request) => {
     try {
       return await withReport(await online.book.stop(request.params.id, Date.now()));
     } catch (err) {
@@ -135,7 +135,7 @@ export const onlineRoutes: FastifyPluginAsync<OnlineRoutesOptions> = async (fast
     }
   });
 
-  app.post('/admin/experiments/:id/conclude', { config: ADMIN, schema: { tags: ['admin'], summary: 'Record the outcome (stops the experiment first)', params: experimentParams, body: concludeBody, response: { 200: experimentView, ...bodyErrors, ...errors } } }, async (request) => {
+  app.post('/admin/experiments/:id/conclude', { config: ADMIN, schema: { params: experimentParams, body: concludeBody, response: { 200: experimentView, ...bodyErrors, ...errors } } }, async (request) => {
     try {
       const e = await online.book.get(request.params.id);
       const report = await online.monitor.reportOn(e, Date.now());
@@ -146,7 +146,7 @@ export const onlineRoutes: FastifyPluginAsync<OnlineRoutesOptions> = async (fast
     }
   });
 
-  app.post('/admin/experiments/:id/promote', { config: ADMIN, schema: { tags: ['admin'], summary: "Serve a variant's model by default", params: experimentParams, body: promoteBody, response: { 200: experimentView, ...bodyErrors, ...errors } } }, async (request) => {
+  app.post('/admin/experiments/:id/promote', { config: ADMIN, schema: { params: experimentParams, body: promoteBody, response: { 200: experimentView, ...bodyErrors, ...errors } } }, async (request) => {
     try {
       const e = await online.book.get(request.params.id);
       const name = request.body.variant ?? e.winner ?? e.verdict?.winner;
@@ -164,7 +164,7 @@ export const onlineRoutes: FastifyPluginAsync<OnlineRoutesOptions> = async (fast
     }
   });
 
-  app.get('/admin/offpolicy', { config: ADMIN, schema: { tags: ['admin'], summary: "Estimate a model's CTR from logged exploration, before it serves", querystring: offPolicyQuery, response: { 200: offPolicyResponse, ...errors } } }, async (request) => {
+  app.get('/admin/offpolicy', { config: ADMIN, schema: { querystring: offPolicyQuery, response: { 200: offPolicyResponse, ...errors } } }, async (request) => {
     const { model, limit, days } = request.query;
     const version = opts.activeVersion(model);
     if (version === null) throw notFound(`active version of model ${model}`, 'query.model');

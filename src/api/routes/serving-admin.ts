@@ -34,9 +34,9 @@ export const servingAdminRoutes: FastifyPluginAsync<ServingAdminRoutesOptions> =
     };
   };
 
-  app.get('/admin/serving', { config: ADMIN, schema: { tags: ['admin'], response: { 200: servingView } } }, async () => view());
+  app.get('/admin/serving', { config: ADMIN, schema: { response: { 200: servingView } } }, async () => view());
 
-  app.post('/admin/serving', { config: ADMIN, schema: { tags: ['admin'], body: servingBody, response: { 200: servingView, ...bodyErrors, 404: errorResponse } } }, async (request) => {
+  app.post('/admin/serving', { config: ADMIN, schema: { body: servingBody, response: { 200: servingView, ...bodyErrors, 404: errorResponse } } }, async (request) => {
     try {
       await chooseServing(opts.models, request.body.model, request.body.version, 'admin', Date.now());
     } catch (err) {

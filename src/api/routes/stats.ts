@@ -16,7 +16,6 @@ export interface StatsRoutesOptions {
 }
 
 const ADMIN = { scope: 'admin' as const };
-const DOC = { tags: ['stats'] };
 const iso = (ms: number): string | null => (ms > 0 ? new Date(ms).toISOString() : null);
 const computedAt = z.string().nullable().describe('When the figures were computed (they lag writes by up to STATS_REFRESH_MS); null before the first computation');
 
@@ -55,19 +54,19 @@ const servingResponse = z.object({
 export const statsRoutes: FastifyPluginAsync<StatsRoutesOptions> = async (fastify, opts) => {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
 
-  app.get('/admin/stats', { config: ADMIN, schema: { ...DOC, response: { 200: statsResponse } } }, async () => {
+  app.get('/admin/stats', { config: ADMIN, schema: { response: { 200: statsResponse } } }, async () => {
     const data = opts.data();
     return { computedAt: iso(data.at), counts: data.counts, jobs: await opts.jobs(), categories: data.categories };
   });
 
-  app.get('/admin/stats/ingest', { config: ADMIN, schema: { ...DOC, querystring: ingestQuery, response: { 200: ingestResponse, 400: errorResponse } } }, async (request) => {
+  app.get('/admin/stats/ingest', { config: ADMIN, schema: { querystring: ingestQuery, response: { 200: ingestResponse, 400: errorResponse } } }, async (request) => {
     const { bucket } = request.query;
     const data = opts.data();
     const series = ingestSeries(data, bucket, Date.now()).map((b) => ({ ...b, t: new Date(b.t).toISOString() }));
     return { bucket, computedAt: iso(data.at), series };
   });
 
-  app.get('/admin/stats/serving', { config: ADMIN, schema: { ...DOC, response: { 200: servingResponse } } }, async () => {
+  app.get('/admin/stats/serving', { config: ADMIN, schema: { response: { 200: servingResponse } } }, async () => {
     const serving = opts.serving();
     return {
       sampleSeconds: opts.sampleMs / 1000,
