@@ -16,6 +16,8 @@ export interface BulkRepository {
    * first `limit`): both walk an index in order, so a page costs `limit` rows whatever the catalogue.
    */
   searchItems(search: { category: string; after: number } | { prefix: string }, limit: number): Promise<BulkRecord[]>;
+  /** Users whose id starts with `prefix`, the first `limit` by id (an index walk, as for items). */
+  searchUsers(prefix: string, limit: number): Promise<BulkRecord[]>;
   /** Deletes one rating; false when the user has none for the item. */
   deleteRating(userId: string, itemId: string): Promise<boolean>;
   /** Deletes one event by its eventId; the event's user, or null when there is none. */

@@ -129,7 +129,7 @@ describe.each(BACKENDS)('data repositories on %s', (backend) => {
     expect((await t.store.serving.userHistory('gone', {}, 10))!.items).toEqual([{ item: 'a', rating: 2, weight: 0, disliked: false }]);
   });
 
-  it('bulk pages resume at their cursor; item search by prefix and by category; single deletes', async () => {
+  it('bulk pages resume at their cursor; item search by prefix and by category; user search by prefix; single deletes', async () => {
     await t.store.catalogue.putItems(['b2', 'a1', 'a10', 'a2', 'c1'].map((id, k) => item(id, k % 2 ? ['odd'] : ['even'])), 1);
     // Ids within one batch may be assigned in any order (PostgreSQL creates them sorted, against deadlocks); a walk sees each once.
     const first = await t.store.bulk.page('items', 0, 2);
@@ -144,6 +144,10 @@ describe.each(BACKENDS)('data repositories on %s', (backend) => {
     expect(await t.store.bulk.page('ratings', 0, 10)).toEqual([expect.objectContaining({ userId: 'u', itemId: 'a1', rating: 4, timestamp: 9 })]);
     expect(await t.store.bulk.deleteRating('u', 'a1')).toBe(true);
     expect(await t.store.bulk.deleteRating('u', 'a1')).toBe(false);
+    await t.store.ratings.upsert(['ann', 'anna', 'bob', 'an\u00e9'].map((userId) => ({ userId, itemId: 'a1', rating: 3, timestamp: 9 })));
+    expect((await t.store.bulk.searchUsers('an', 10)).map((r) => r.userId)).toEqual(['ann', 'anna', 'an\u00e9']);
+    expect((await t.store.bulk.searchUsers('an', 1)).map((r) => r.userId)).toEqual(['ann']);
+    expect(await t.store.bulk.searchUsers('zz', 10)).toEqual([]);
   });
 
   it('stats: counts, ingest buckets and the largest categories', async () => {

@@ -55,7 +55,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'POST /admin/import/{kind}': op('importRows', 'bulk', 'Import NDJSON', 'Reads the body line by line as it arrives, writing in transactions of 1,000 lines. Lines that fail validation are counted and named in the answer; the rest are stored. Importing an export again changes nothing.', 'How many lines were read, written and refused'),
   'DELETE /users/{id}/ratings/{itemId}': op('deleteRating', 'ingest', 'Delete a rating', "Removes one user's rating of one item.", 'Deleted'),
   'DELETE /events/{eventId}': op('deleteEvent', 'ingest', 'Delete an event', 'Removes one event by the id it was stored under.', 'Deleted'),
-  'GET /users': op('listUsers', 'users', 'List users', 'Every user with labels by page in id order (`after` a cursor), or the users whose id starts with `q`.', 'One page of users'),
+  'GET /users': op('listUsers', 'users', 'List users', 'Everyone who rated, acted or was given labels, by page (`after` a cursor), or the users whose id starts with `q`.', 'One page of users'),
   'GET /admin/serving': op('getServing', 'admin', 'Which model serves', 'The serving choice: `auto` (the promotion rule picks on validation) or `pinned` to one version, and what this process has loaded.', 'The serving choice'),
   'POST /admin/serving': op('setServing', 'admin', 'Choose the serving model', 'Pin one model version (a rollback is a pin to the older version), or go back to `auto`.', 'The serving choice as set'),
   'GET /admin/stats': op('getStats', 'stats', 'Counts', 'Users, items, ratings, events and hidden items, and items per category, as last refreshed by the worker.', 'The counts'),

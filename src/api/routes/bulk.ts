@@ -167,8 +167,10 @@ export const bulkRoutes: FastifyPluginAsync<BulkRoutesOptions> = async (fastify,
     const { rows, nextCursor: next } = await page<z.infer<typeof item>>(search ? () => opts.bulk.searchItems(search, limit) : () => opts.bulk.page('items', from, limit), limit);
     return { items: rows, nextCursor: q ? null : next };
   });
-  app.get('/users', { config: { scope: 'read' }, schema: { querystring: listQuery, response: { 200: z.object({ users: z.array(user), nextCursor }), 400: errorResponse } } }, async (request) => {
-    const { rows, nextCursor: next } = await page<z.infer<typeof user>>(() => opts.bulk.page('users', request.query.after, request.query.limit), request.query.limit);
-    return { users: rows, nextCursor: next };
+  const usersQuery = listQuery.extend({ q: z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters').optional().describe('Only users whose id starts with this, in id order (one page: nextCursor is null)') });
+  app.get('/users', { config: { scope: 'read' }, schema: { querystring: usersQuery, response: { 200: z.object({ users: z.array(user), nextCursor }), 400: errorResponse } } }, async (request) => {
+    const { q, after: from, limit } = request.query;
+    const { rows, nextCursor: next } = await page<z.infer<typeof user>>(q ? () => opts.bulk.searchUsers(q, limit) : () => opts.bulk.page('users', from, limit), limit);
+    return { users: rows, nextCursor: q ? null : next };
   });
 };

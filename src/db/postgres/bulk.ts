@@ -28,13 +28,15 @@ function itemRows(db: Queryable, where: string, params: unknown[]): Promise<Bulk
   );
 }
 
+function userRows(db: Queryable, where: string, params: unknown[]): Promise<BulkRecord[]> {
+  return rows<{ id: number; external_id: string; labels: string | null; created_at: number }>(db, `SELECT id, external_id, labels, created_at FROM users ${where}`, params).then((found) =>
+    found.map((r) => ({ cursor: r.id, userId: r.external_id, labels: labels(r.labels), createdAt: r.created_at })),
+  );
+}
+
 function page(db: Queryable, kind: BulkKind, after: number, limit: number): Promise<BulkRecord[]> {
   if (kind === 'items') return itemRows(db, 'WHERE i.id > $1 ORDER BY i.id LIMIT $2', [after, limit]);
-  if (kind === 'users') {
-    return rows<{ id: number; external_id: string; labels: string | null; created_at: number }>(db, 'SELECT id, external_id, labels, created_at FROM users WHERE id > $1 ORDER BY id LIMIT $2', [after, limit]).then((found) =>
-      found.map((r) => ({ cursor: r.id, userId: r.external_id, labels: labels(r.labels), createdAt: r.created_at })),
-    );
-  }
+  if (kind === 'users') return userRows(db, 'WHERE id > $1 ORDER BY id LIMIT $2', [after, limit]);
   if (kind === 'ratings') {
     return rows<{ id: number; user: string; item: string; value: number; ts: number }>(
       db,
@@ -64,6 +66,7 @@ export function postgresBulk(pool: Pool): BulkRepository {
       'prefix' in search
         ? itemRows(pool, 'WHERE i.external_id COLLATE "C" >= $1 AND i.external_id COLLATE "C" < $2 ORDER BY i.external_id COLLATE "C" LIMIT $3', [search.prefix, search.prefix + MAX_CHAR, limit])
         : settledPage(pool, (client) => itemRows(client, 'JOIN item_categories k ON k.item_id = i.id WHERE k.category = $1 AND k.item_id > $2 ORDER BY k.item_id LIMIT $3', [search.category, search.after, limit])),
+    searchUsers: (prefix, limit) => userRows(pool, 'WHERE external_id COLLATE "C" >= $1 AND external_id COLLATE "C" < $2 ORDER BY external_id COLLATE "C" LIMIT $3', [prefix, prefix + MAX_CHAR, limit]),
     deleteRating: async (userId, itemId) =>
       (await changes(pool, 'DELETE FROM ratings WHERE user_id = (SELECT id FROM users WHERE external_id = $1) AND item_id = (SELECT id FROM items WHERE external_id = $2)', [userId, itemId])) > 0,
     deleteEvent: (eventId) =>

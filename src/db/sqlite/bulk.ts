@@ -27,12 +27,13 @@ export function createBulkRepository(db: Db): BulkRepository {
         labels: labels(r.labels),
         createdAt: r.created_at,
       }));
+  const userRows = (where: string, ...params: (string | number)[]): BulkRecord[] =>
+    db
+      .prepare<(string | number)[], { id: number; external_id: string; labels: string | null; created_at: number }>(`SELECT id, external_id, labels, created_at FROM users ${where}`)
+      .all(...params)
+      .map((r) => ({ cursor: r.id, userId: r.external_id, labels: labels(r.labels), createdAt: r.created_at }));
   const pages: Record<BulkKind, (after: number, limit: number) => BulkRecord[]> = {
-    users: (after, limit) =>
-      db
-        .prepare<[number, number], { id: number; external_id: string; labels: string | null; created_at: number }>('SELECT id, external_id, labels, created_at FROM users WHERE id > ? ORDER BY id LIMIT ?')
-        .all(after, limit)
-        .map((r) => ({ cursor: r.id, userId: r.external_id, labels: labels(r.labels), createdAt: r.created_at })),
+    users: (after, limit) => userRows('WHERE id > ? ORDER BY id LIMIT ?', after, limit),
     items: (after, limit) => itemRows('WHERE i.id > ? ORDER BY i.id LIMIT ?', after, limit),
     ratings: (after, limit) =>
       db
@@ -66,6 +67,7 @@ export function createBulkRepository(db: Db): BulkRepository {
       'prefix' in search
         ? itemRows('WHERE i.external_id >= ? AND i.external_id < ? ORDER BY i.external_id LIMIT ?', search.prefix, search.prefix + MAX_CHAR, limit)
         : itemRows('JOIN item_categories k ON k.item_id = i.id WHERE k.category = ? AND k.item_id > ? ORDER BY k.item_id LIMIT ?', search.category, search.after, limit),
+    searchUsers: (prefix, limit) => userRows('WHERE external_id >= ? AND external_id < ? ORDER BY external_id LIMIT ?', prefix, prefix + MAX_CHAR, limit),
     deleteRating: (userId, itemId) => deleteRating.run(userId, itemId).changes > 0,
     deleteEvent: (eventId) => deleteEvent.immediate(eventId),
   });
