@@ -13,7 +13,7 @@ export interface VariantReport {
   ctr: number | null;
   /** The mean over users of each user's CTR (the test's unit), with a normal 95% interval. */
   perUserCtr: number;
-  interval95: [number, number];
+  interval95: [number, number] | null;
 }
 
 export interface ComparisonReport {

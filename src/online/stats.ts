@@ -31,9 +31,9 @@ export interface SequentialTest {
   /** The estimated effect (treatment − control, or the one-sample mean). */
   effect: number;
   /** Its fixed-horizon 95% interval (valid only when the sample size was fixed in advance). */
-  interval95: [number, number];
+  interval95: [number, number] | null;
   /** The always-valid (1 − α) interval: it covers the true effect at every look with probability ≥ 1 − α. */
-  alwaysValid: [number, number];
+  alwaysValid: [number, number] | null;
   /** The mixture likelihood ratio Λ; the test rejects "no difference" once Λ ≥ 1/α. */
   likelihoodRatio: number;
   /** min(1, 1/Λ) at this look (the always-valid p-value is the smallest of these over the looks). */
@@ -50,7 +50,8 @@ const Z95 = 1.959964;
 export function msprt(effect: number, v: number, tau: number, alpha: number): SequentialTest {
   const tau2 = tau * tau;
   if (!(v > 0)) {
-    return { effect, interval95: [effect, effect], alwaysValid: [-Infinity, Infinity], likelihoodRatio: 1, pValue: 1, significant: false };
+    // No variance yet (fewer than two units a side): no interval can be stated, and JSON has no infinity.
+    return { effect, interval95: null, alwaysValid: null, likelihoodRatio: 1, pValue: 1, significant: false };
   }
   const logLambda = 0.5 * Math.log(v / (v + tau2)) + (tau2 * effect * effect) / (2 * v * (v + tau2));
   const likelihoodRatio = Math.exp(Math.min(logLambda, 700));
@@ -79,7 +80,8 @@ export function oneSampleTest(sample: MeanEstimate, tau: number, alpha: number):
 }
 
 /** A normal 95% interval of one variant's per-user mean. */
-export function meanInterval(e: MeanEstimate): [number, number] {
-  const half = e.n > 1 ? Z95 * Math.sqrt(e.variance / e.n) : Infinity;
+export function meanInterval(e: MeanEstimate): [number, number] | null {
+  if (e.n < 2) return null;
+  const half = Z95 * Math.sqrt(e.variance / e.n);
   return [e.mean - half, e.mean + half];
 }

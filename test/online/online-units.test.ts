@@ -126,8 +126,8 @@ describe('the sequential test', () => {
     }
     const t = twoSampleTest(estimate(sums[0]), estimate(sums[1]), 0.01, 0.05);
     expect(t.significant).toBe(true);
-    expect(t.alwaysValid[0]).toBeLessThan(0.03);
-    expect(t.alwaysValid[1]).toBeGreaterThan(0.03);
-    expect(t.alwaysValid[1] - t.alwaysValid[0]).toBeGreaterThan(t.interval95[1] - t.interval95[0]);
+    expect(t.alwaysValid![0]).toBeLessThan(0.03);
+    expect(t.alwaysValid![1]).toBeGreaterThan(0.03);
+    expect(t.alwaysValid![1] - t.alwaysValid![0]).toBeGreaterThan(t.interval95![1] - t.interval95![0]);
   });
 });

@@ -113,7 +113,7 @@ export const PROPERTIES: Record<string, string | ByType> = {
   impressions: { number: 'Answers shown.', integer: 'Answers shown.', object: "This process's impression log since it started." },
   positives: 'Positive feedback attributed.',
   perUserCtr: 'The mean of each user\'s CTR.',
-  interval95: 'The 95% interval [low, high].',
+  interval95: 'The 95% interval [low, high]; null with fewer than two users.',
   comparisons: 'Each variant against the control.',
   against: 'The variant compared against.',
   test: 'The statistical test.',

@@ -50,7 +50,8 @@ export const experimentParams = z.strictObject({ id: z.string().uuid('is not an 
 export const concludeBody = z.strictObject({ winner: variantName.optional().describe('The winner to record; default: the sequential test\'s, else "no difference".') });
 export const promoteBody = z.strictObject({ variant: variantName.optional().describe('The variant to promote; default: the recorded winner.') });
 
-const interval = z.tuple([z.number(), z.number()]);
+/** [low, high]; null while there are fewer than two users to estimate a variance from. */
+const interval = z.tuple([z.number(), z.number()]).nullable();
 const test = z.object({
   effect: z.number(),
   interval95: interval.describe('Fixed-horizon 95% interval: valid only for a sample size fixed in advance.'),

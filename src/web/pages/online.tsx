@@ -26,8 +26,8 @@ interface OnlineStats {
 }
 interface Test {
   effect: number;
-  interval95: [number, number];
-  alwaysValid: [number, number];
+  interval95: [number, number] | null;
+  alwaysValid: [number, number] | null;
   pValue: number;
   significant: boolean;
 }
@@ -40,7 +40,7 @@ interface Experiment {
   winner: string | null;
   createdAt: string;
   report: {
-    variants: { name: string; users: number; impressions: number; ctr: number | null; perUserCtr: number; interval95: [number, number] }[];
+    variants: { name: string; users: number; impressions: number; ctr: number | null; perUserCtr: number; interval95: [number, number] | null }[];
     comparisons: { variant: string; against: string; test: Test }[];
     interleaving: { users: number; impressions: number; wins: { first: number; second: number; ties: number }; preference: number; test: Test } | null;
     decision: { state: string; winner: string | null; reason: string };
@@ -52,7 +52,7 @@ const DAY = 86_400_000;
 const WINDOW_DAYS = 30;
 const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2'];
 const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(2)} %`);
-const range = ([a, b]: [number, number]): string => `[${metric(a)}, ${metric(b)}]`;
+const range = (r: [number, number] | null): string => (r ? `[${metric(r[0])}, ${metric(r[1])}]` : '(too few users for an interval)');
 const label = (g: Figures): string => [g.model, g.variant].filter((x) => x !== null && x !== undefined).join(' · ') || 'all';
 
 function Trend({ stats }: { stats: OnlineStats }) {
