@@ -139,6 +139,8 @@ export interface Config {
   statsRefreshMs: number;
   /** The built dashboard (index.html and assets); unset: dist/web beside the compiled server. */
   dashboardDir: string | undefined;
+  /** The label keys the dashboard shows items and users by: a title and an image URL each. */
+  dashboardLabels: { itemTitle: string; itemImage: string; userTitle: string; userImage: string };
   /** Catalogues with at least this many items use approximate top-N retrieval (HNSW); 0 = always exact. */
   annMinItems: number;
   /** Recommendation answers cached per (user, query, model version); 0 = no cache. */
@@ -276,6 +278,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     popularityRefreshMs: e.POPULARITY_REFRESH_MS,
     statsRefreshMs: e.STATS_REFRESH_MS,
     dashboardDir: e.DASHBOARD_DIR,
+    dashboardLabels: { itemTitle: e.DASHBOARD_ITEM_TITLE_LABEL, itemImage: e.DASHBOARD_ITEM_IMAGE_LABEL, userTitle: e.DASHBOARD_USER_TITLE_LABEL, userImage: e.DASHBOARD_USER_IMAGE_LABEL },
     annMinItems: e.ANN_MIN_ITEMS,
     recommendationCacheSize: e.RECOMMENDATION_CACHE_SIZE,
     recommendationCacheTtlMs: e.RECOMMENDATION_CACHE_TTL_MS,

@@ -4,6 +4,9 @@ import { eventTypesFromEnv } from '../event-types.js';
 import { BACKEND_CHOICES, MODEL_NAMES } from '../models/model.js';
 import { onlineEnv } from './online.js';
 
+/** A label key the dashboard shows items or users by (a title, an image URL). */
+const labelKey = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be a label key: 1-64 letters, digits, _ . : or -');
+
 /** What selects PostgreSQL, in DATABASE_URL and in the CLI's `--db`/`--to`. */
 export const POSTGRES_URL = /^postgres(ql)?:\/\//;
 
@@ -99,6 +102,10 @@ export const envSchema = z.object({
   POPULARITY_REFRESH_MS: intFromEnv(100, 86_400_000).default(30_000),
   STATS_REFRESH_MS: intFromEnv(100, 86_400_000).default(5_000),
   DASHBOARD_DIR: z.string().min(1).optional(),
+  DASHBOARD_ITEM_TITLE_LABEL: labelKey.default('title'),
+  DASHBOARD_ITEM_IMAGE_LABEL: labelKey.default('image'),
+  DASHBOARD_USER_TITLE_LABEL: labelKey.default('name'),
+  DASHBOARD_USER_IMAGE_LABEL: labelKey.default('avatar'),
   ANN_MIN_ITEMS: intFromEnv(0, 1_000_000_000).default(50_000),
   RECOMMENDATION_CACHE_SIZE: intFromEnv(0, 10_000_000).default(20_000),
   RECOMMENDATION_CACHE_TTL_MS: intFromEnv(0, 86_400_000).default(60_000),

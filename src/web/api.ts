@@ -9,6 +9,8 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly code: string | null = null,
+    readonly details: { path: string; message: string }[] = [],
   ) {
     super(message);
   }
@@ -35,13 +37,24 @@ export function onSignedOut(listener: Listener): () => void {
 }
 
 interface ErrorBody {
-  message?: string;
+  error?: string;
+  code?: string;
   details?: { path: string; message: string }[];
 }
 
+/** What a person can do about each kind of refusal, in words rather than a status code. */
+const ADVICE: Record<string, string> = {
+  rate_limited: 'This key sent too many requests; wait a minute and try again.',
+  database_unavailable: 'The database cannot be reached right now; the page retries on its own.',
+  insufficient_storage: "The server's disk is full; free space, then retry.",
+  read_only: 'The database is read-only right now; writes will work again once it is writable.',
+};
+
 function describe(status: number, body: ErrorBody | null): string {
-  const details = body?.details?.map((d) => `${d.path}: ${d.message}`).join('; ');
-  return [body?.message ?? `HTTP ${status}`, details].filter(Boolean).join(' — ');
+  if (body?.code && ADVICE[body.code]) return ADVICE[body.code];
+  if (status >= 500) return `The server could not answer (${body?.error ?? `status ${status}`}); try again shortly.`;
+  const details = body?.details?.map((d) => d.message).join('; ');
+  return [body?.error ?? `The request was refused (status ${status})`, details].filter(Boolean).join(': ');
 }
 
 /** Calls the API with `key` (the stored one by default); refusals of the key sign out unless `probe` is set. */
@@ -54,10 +67,43 @@ export async function call<T>(method: string, path: string, options: { body?: un
   const body = res.status === 204 ? null : ((await res.json().catch(() => null)) as unknown);
   if (res.ok) return body as T;
   if ((res.status === 401 || res.status === 403) && !options.probe) signOut(res.status === 401 ? 'The API no longer accepts this key; sign in again.' : 'This key lacks the admin scope.');
-  throw new ApiError(res.status, describe(res.status, body as ErrorBody | null));
+  throw new ApiError(res.status, describe(res.status, body as ErrorBody | null), (body as ErrorBody | null)?.code ?? null, (body as ErrorBody | null)?.details ?? []);
 }
 
 export const get = <T>(path: string): Promise<T> => call<T>('GET', path);
+
+/** Resolves to null when the thing asked for does not exist (404), so a page can say so in words. */
+export const getOrNull = <T>(path: string): Promise<T | null> => get<T>(path).catch((err: unknown) => (err instanceof ApiError && err.status === 404 ? null : Promise.reject(err)));
+
+/**
+ * Sends a file or another raw body (bulk import) with the stored key; answers as `call` does.
+ * A File is sent as it is read, never held as a string.
+ */
+export async function send<T>(method: string, path: string, body: Blob, contentType: string): Promise<T> {
+  const key = storedKey();
+  const res = await fetch(path, { method, headers: { accept: 'application/json', 'content-type': contentType, ...(key ? { authorization: `Bearer ${key}` } : {}) }, body });
+  const parsed = (await res.json().catch(() => null)) as unknown;
+  if (res.ok) return parsed as T;
+  throw new ApiError(res.status, describe(res.status, parsed as ErrorBody | null), (parsed as ErrorBody | null)?.code ?? null, (parsed as ErrorBody | null)?.details ?? []);
+}
+
+/** Downloads a streamed answer (bulk export) with the stored key into a file the browser saves. */
+export async function download(path: string, filename: string): Promise<number> {
+  const key = storedKey();
+  const res = await fetch(path, { headers: key ? { authorization: `Bearer ${key}` } : {} });
+  if (!res.ok) {
+    const parsed = (await res.json().catch(() => null)) as ErrorBody | null;
+    throw new ApiError(res.status, describe(res.status, parsed), parsed?.code ?? null, parsed?.details ?? []);
+  }
+  const blob = await res.blob();
+  const url = URL.createObjectURL(blob);
+  const a = Object.assign(document.createElement('a'), { href: url, download: filename });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  return blob.size;
+}
 
 /** A query string from the set values only. */
 export function query(params: Record<string, string | number | boolean | undefined | null>): string {

@@ -2,6 +2,8 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 
 export interface Loaded<T> {
   data: T | null;
+  /** True once a load finished (so a null `data` means "none", not "not yet"). */
+  loaded: boolean;
   error: string | null;
   reload: () => void;
 }
@@ -10,6 +12,7 @@ export interface Loaded<T> {
 export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[], everyMs = 0): Loaded<T> {
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [loaded, setLoaded] = useState(false);
   const latest = useRef(load);
   latest.current = load;
   const [tick, setTick] = useState(0);
@@ -22,6 +25,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[], eve
         (v) => {
           if (!live) return;
           setData(v);
+          setLoaded(true);
           setError(null);
         },
         (err: unknown) => live && setError((err as Error).message),
@@ -34,5 +38,5 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[], eve
       clearInterval(timer);
     };
   }, [...deps, tick, everyMs]);
-  return { data, error, reload };
+  return { data, loaded, error, reload };
 }

@@ -112,3 +112,9 @@ export interface Item {
   labels: Record<string, string>;
   createdAt: string;
 }
+export interface UserRecord {
+  userId: string;
+  labels: Record<string, unknown>;
+  createdAt?: string;
+  updatedAt?: string | null;
+}

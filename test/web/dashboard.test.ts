@@ -1,18 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODEL_NAMES } from '../../src/models/model.js';
 import { RETRAIN_MODELS } from '../../src/web/model-names.js';
 import { ADMIN_TOKEN, api, defaultKey, startApp, tempDir, testConfig, sqliteDb } from '../helpers/app.js';
 import { ingestSynthetic, waitForJob } from '../helpers/training.js';
-
-/** Screenshots of every page, kept after the run (CI can publish the folder). */
-const ARTIFACTS = path.resolve('test-artifacts', 'dashboard');
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+import { buildDashboard, launchChromium, paintedPixels, shot, signedIn as signedInAs } from '../helpers/dashboard.js';
 
 let app: FastifyInstance;
 let cleanup: () => void;
@@ -22,33 +17,7 @@ let bundle: string;
 let dataDir: string;
 
 const count = (table: string): number => sqliteDb(app).prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number;
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
-}
-
-async function signedIn(): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  // Hang detection only: a loaded CI renders slowly.
-  page.setDefaultTimeout(120_000);
-  await page.goto(`${base}/dashboard/`);
-  await page.fill('input[name=key]', ADMIN_TOKEN);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('header nav');
-  return page;
-}
-
-/** Non-blank pixels in a chart's canvas: the curve was drawn, not just an empty frame. */
-async function paintedPixels(page: Page, testId: string): Promise<number> {
-  return page.$eval(`[data-testid=${testId}] canvas`, (canvas) => {
-    // Runs in the page; typed structurally because the tests compile without the DOM library.
-    const c = canvas as unknown as { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
-    const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let k = 3; k < data.length; k += 4) if (data[k] !== 0) n++;
-    return n;
-  });
-}
+const signedIn = (): Promise<Page> => signedInAs(browser, base);
 
 beforeAll(async () => {
   let dir: string;
@@ -57,7 +26,7 @@ beforeAll(async () => {
   // The bundle under test is built from the current source, not whatever dist/ holds.
   const outDir = path.join(dir, 'web');
   bundle = outDir;
-  await build({ configFile: path.resolve('vite.config.ts'), logLevel: 'silent', build: { outDir, emptyOutDir: true } });
+  await buildDashboard(outDir);
   app = await startApp(testConfig(dir, { DASHBOARD_DIR: outDir, STATS_REFRESH_MS: '200', RETRAIN_EVERY: '0' }));
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
@@ -67,8 +36,7 @@ beforeAll(async () => {
   expect((await api(app).post('/events').send({ events })).status).toBe(200);
   const items = Array.from({ length: 20 }, (_, k) => ({ itemId: `i${k + 1}`, categories: [k % 2 ? 'drama' : 'comedy'] }));
   expect((await api(app).put('/items').send({ items })).status).toBe(200);
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  browser = await launchChromium();
 }, 600_000);
 
 afterAll(async () => {

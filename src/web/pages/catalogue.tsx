@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { call, enc, get, query } from '../api';
 import { when } from '../format';
 import { useLoad } from '../hooks';
+import { forgetLabels, ItemName } from '../labels';
 import { setParams } from '../route';
 import type { Item, Stats } from '../types';
 
@@ -34,6 +35,7 @@ export function Catalogue({ params }: { params: URLSearchParams }) {
   const toggle = async (item: Item): Promise<void> => {
     try {
       await call('PUT', `/items/${enc(item.itemId)}`, { body: withHidden(item, !item.hidden) });
+      forgetLabels('items', item.itemId);
       setMessage(`${item.itemId} is now ${item.hidden ? 'visible' : 'hidden'}.`);
     } catch (err) {
       setMessage(`Failed: ${(err as Error).message}`);
@@ -77,6 +79,11 @@ export function Catalogue({ params }: { params: URLSearchParams }) {
       </section>
       {message && <p class="notice">{message}</p>}
       {page.error && <p class="error">{page.error}</p>}
+      {page.loaded && page.data?.items.length === 0 && (
+        <p class="notice" data-testid="no-items">
+          {q ? `No item id starts with “${q}”.` : category ? `No item is in category “${category}”.` : 'The catalogue is empty: PUT /items, or import an items file on the Import & export page. Items that only appear in ratings are listed once they are in the catalogue.'}
+        </p>
+      )}
       <section class="panel">
         <table data-testid="items">
           <thead>
@@ -87,7 +94,7 @@ export function Catalogue({ params }: { params: URLSearchParams }) {
           <tbody>
             {(page.data?.items ?? []).map((item) => (
               <tr data-item={item.itemId} class={item.hidden ? 'hidden-item' : ''}>
-                <td><a href={`#/explore?item=${enc(item.itemId)}`}>{item.itemId}</a></td>
+                <td><ItemName id={item.itemId} labels={item.labels} /></td>
                 <td>{item.categories.join(', ')}</td>
                 <td>{when(item.createdAt)}</td>
                 <td>{item.hidden ? 'hidden' : 'visible'}</td>

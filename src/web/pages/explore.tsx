@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
-import { enc, get, query } from '../api';
-import { when } from '../format';
+import { enc, get, getOrNull, query } from '../api';
+import { num, when } from '../format';
 import { useLoad } from '../hooks';
+import { ItemName } from '../labels';
 import { RETRAIN_MODELS } from '../model-names';
 import { setParams } from '../route';
 import type { HistoryEntry, Recommendation, ScoredItem } from '../types';
@@ -27,7 +28,7 @@ function Scored({ items, testId }: { items: ScoredItem[]; testId: string }) {
     <ol class="scored" data-testid={testId}>
       {items.map((i) => (
         <li data-item={i.itemId}>
-          <a href={`#/explore?item=${enc(i.itemId)}`}>{i.itemId}</a> <span class="score">{i.score.toFixed(4)}</span>
+          <ItemName id={i.itemId} /> <span class="score">{num(i.score, 4)}</span>
           {i.source && <span class="hint" data-source={i.source}> · {i.source}</span>}
           {i.because && i.because.length > 0 && <span class="because">because of {i.because.map((b) => b.itemId).join(', ')}</span>}
         </li>
@@ -51,18 +52,29 @@ function Answer({ answer }: { answer: Recommendation }) {
   );
 }
 
-function UserView({ user, filters }: { user: string; filters: Record<string, string | undefined> }) {
-  const history = useLoad(() => get<{ items: HistoryEntry[] }>(`/users/${enc(user)}/history?limit=50`), [user]);
+/** What to tell someone who asked for a user the service has never heard of. */
+export function UnknownUser({ user }: { user: string }) {
+  return (
+    <p class="notice" data-testid="unknown-user">
+      No user named “{user}” yet. A user appears once they rate or act on an item (POST /ratings, POST /events) or are given labels (PUT /users/{user}); check the id, or find users by the start of their id on the Users page.
+    </p>
+  );
+}
+
+export function UserView({ user, filters = {} }: { user: string; filters?: Record<string, string | undefined> }) {
+  const history = useLoad(() => getOrNull<{ items: HistoryEntry[] }>(`/users/${enc(user)}/history?limit=50`), [user]);
   const recs = useLoad(() => get<Recommendation>(`/users/${enc(user)}/recommendations${filterQuery(filters, { explain: 'true' })}`), [user, JSON.stringify(filters)]);
+  if (history.loaded && history.data === null) return <UnknownUser user={user} />;
   return (
     <section class="panel two">
       <div>
         <h2>History of {user}</h2>
         {history.error && <p class="error">{history.error}</p>}
+        {history.data && history.data.items.length === 0 && <p class="hint">No ratings or events yet.</p>}
         <ul class="history" data-testid="history">
           {(history.data?.items ?? []).map((h) => (
             <li>
-              <a href={`#/explore?item=${enc(h.itemId)}`}>{h.itemId}</a> {h.kind === 'rating' ? `rated ${h.rating}` : `${h.type} ${h.value ?? ''}`} <span class="hint">{when(h.timestamp)}</span>
+              <ItemName id={h.itemId} /> {h.kind === 'rating' ? `rated ${num(h.rating, 1)}` : `${h.type} ${h.value ?? ''}`} <span class="hint">{when(h.timestamp)}</span>
             </li>
           ))}
         </ul>

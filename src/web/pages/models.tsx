@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { call, enc, get } from '../api';
-import { metric, when } from '../format';
+import { metric, num, when } from '../format';
 import { useLoad } from '../hooks';
 import type { Job, LeaderboardEntry, ModelVersion, Serving } from '../types';
 
@@ -29,7 +29,7 @@ function Leaderboard({ job }: { job: Job }) {
               <td>{metric(e.valid?.['NDCG@10'])}</td>
               <td>{metric(e.test?.['HR@10'])}</td>
               <td>{metric(e.test?.['NDCG@10'])}</td>
-              <td>{e.seconds.toFixed(1)}</td>
+              <td>{num(e.seconds, 1)}</td>
               <td>{e.status}{e.note ? ` (${e.note})` : ''}</td>
             </tr>
           ))}

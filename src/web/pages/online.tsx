@@ -51,7 +51,7 @@ interface Experiment {
 const DAY = 86_400_000;
 const WINDOW_DAYS = 30;
 const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2'];
-const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(2)} %`);
+const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '–' : `${num(100 * x, 2)} %`);
 const range = (r: [number, number] | null): string => (r ? `[${metric(r[0])}, ${metric(r[1])}]` : '(too few users for an interval)');
 const label = (g: Figures): string => [g.model, g.variant].filter((x) => x !== null && x !== undefined).join(' · ') || 'all';
 
@@ -147,7 +147,7 @@ export function Online(_: { params: URLSearchParams }) {
           <tbody>
             {s.totals.map((g) => (
               <tr data-group={label(g)}>
-                <td>{label(g)}</td><td>{num(g.lists)}</td><td>{pct(g.ctr)}</td><td>{pct(g.positiveRate)}</td><td>{pct(g.coverage)}</td><td>{g.novelty === null ? '–' : g.novelty.toFixed(2)}</td>
+                <td>{label(g)}</td><td>{num(g.lists)}</td><td>{pct(g.ctr)}</td><td>{pct(g.positiveRate)}</td><td>{pct(g.coverage)}</td><td>{g.novelty === null ? '–' : num(g.novelty, 2)}</td>
                 {types.map((t) => <td>{g.conversions[t] ? `${num(g.conversions[t].count)} (${pct(g.conversions[t].rate)})` : '–'}</td>)}
               </tr>
             ))}

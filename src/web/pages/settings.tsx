@@ -37,7 +37,7 @@ function Pipeline({ pipeline, slots }: { pipeline: EffectiveConfig['pipeline']; 
               <td>{role(name)}</td>
               <td class="hint">{sourceSettings(spec)}</td>
               <td>{num(share.get(name)?.items ?? 0)}</td>
-              <td>{share.get(name) ? `${(100 * share.get(name)!.share).toFixed(1)} %` : '–'}</td>
+              <td>{share.get(name) ? `${num(100 * share.get(name)!.share, 1)} %` : '–'}</td>
             </tr>
           ))}
         </tbody>
