@@ -1,11 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, startApp, tempDir, testConfig, sqliteDb } from '../helpers/app.js';
+import { ADMIN_TOKEN, api, startApp, tempDir, testConfig, sqliteDb } from '../helpers/app.js';
 import { buildDashboard, launchChromium, shot, signedIn } from '../helpers/dashboard.js';
 import { ingestSynthetic } from '../helpers/training.js';
+
+const run = promisify(execFile);
 
 /** A 1x1 PNG: an image label the page may show (its CSP allows https: and data: images). */
 const PIXEL = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
@@ -104,6 +108,25 @@ describe('dashboard for product people', () => {
     await page.click('[data-testid=import-form] button[type=submit]');
     await expect.poll(() => page.textContent('[data-testid=import-status]')).toContain('Line 2 of the file is not valid');
     await shot(page, 'import-export');
+    await page.context().close();
+  });
+
+  it('the TypeScript client runs in the browser as it is built (ESM, fetch): a page imports it and asks for recommendations', async () => {
+    // Built into this test's own folder: another test packs the client's dist/ meanwhile.
+    const dist = path.join(dir, 'client');
+    await run(process.execPath, [path.resolve('node_modules/typescript/bin/tsc'), '-p', 'clients/typescript/tsconfig.json', '--outDir', dist]);
+    const page = await signedIn(browser, base);
+    // Served beside the dashboard, so the page's own CSP (scripts and connections from 'self') applies.
+    await page.route(`${base}/client/**`, (route) => route.fulfill({ contentType: 'text/javascript', body: fs.readFileSync(path.join(dist, new URL(route.request().url()).pathname.replace('/client/', ''))) }));
+    // A string, not a function: vitest would rewrite a function's import() for Node.
+    const answer = await page.evaluate(`(async () => {
+      const { Recflow, RecflowError } = await import(location.origin + '/client/index.js');
+      const recflow = new Recflow({ baseUrl: location.origin, apiKey: ${JSON.stringify(ADMIN_TOKEN)} });
+      const recs = await recflow.getRecommendations('u2', { limit: 3 });
+      const missing = await recflow.getUser('nobody-in-the-browser').catch((err) => err);
+      return { items: recs.items.length, typed: missing instanceof RecflowError, code: missing.code };
+    })()`);
+    expect(answer).toEqual({ items: 3, typed: true, code: 'not_found' });
     await page.context().close();
   });
 
