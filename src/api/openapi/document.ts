@@ -46,6 +46,8 @@ const ERROR_TEXT: Record<string, string> = {
 
 const NDJSON_LINE = { type: 'object', description: 'One record per line, as the matching export writes it (users, items, ratings or events); `cursor` and `createdAt` are ignored on import.' };
 
+const RATING_LINE = { userId: 'alice', itemId: 'movie-42', rating: 4.5, timestamp: '2026-11-24T09:00:00Z' };
+
 const PUBLIC = new Set(['GET /healthz', 'GET /readyz']);
 
 /**
@@ -128,7 +130,7 @@ function describeFields(schema: Schema | undefined): void {
  */
 function withNdjsonMediaTypes(doc: OpenApiDoc): void {
   const importOp = doc.paths?.['/admin/import/{kind}']?.post;
-  if (importOp) importOp.requestBody = { required: true, content: { 'application/x-ndjson': { schema: NDJSON_LINE } } };
+  if (importOp) importOp.requestBody = { required: true, content: { 'application/x-ndjson': { schema: NDJSON_LINE, examples: { rating: { summary: 'One line of a ratings file', value: RATING_LINE } } } } };
   const exportOp = doc.paths?.['/admin/export/{kind}']?.get;
   if (exportOp) exportOp.responses = { ...exportOp.responses, 200: { content: { 'application/x-ndjson': { schema: NDJSON_LINE } } } };
 }
