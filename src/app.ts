@@ -41,6 +41,7 @@ import { FeatureKeeper } from './pipeline/feature-keeper.js';
 import { Recommender } from './pipeline/recommender.js';
 import { LeaderboardBook } from './pipeline/sources/leaderboards.js';
 import { removeStaleTempDirs } from './serving/snapshots.js';
+import { localCopyOf, openSnapshotStore } from './snapshots/open.js';
 import { applyServingModel, createQueue, ingestRepositories, startOnline, WAL_CHECKPOINT_MS } from './app-startup.js';
 import { OnlineMetrics } from './online/metrics.js';
 import type { OnlineEvaluation } from './online/online.js';
@@ -115,7 +116,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const backend = await initBackend(config.tfBackend, app.log);
   const models = database.models;
   await applyServingModel(models, config, app.log);
-  const store = new ModelStore(models, app.log, { annMinItems: config.annMinItems });
+  const snapshots = openSnapshotStore(config, database);
+  const store = new ModelStore(models, app.log, { annMinItems: config.annMinItems }, localCopyOf(snapshots, config.modelDir));
   await store.refresh();
   store.start(config.modelPollMs);
   // O(data) reads (leaderboards, full catalogue reloads) and batch catalogue writes run on threads with their own connections.
@@ -158,7 +160,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const jobsRepo = database.jobs;
   const queue = createQueue(config, database, backend, app.log, store, (model, outcome, seconds) => metrics?.jobDuration.observe({ model, outcome }, seconds));
   metrics = new Metrics({ store, jobs: jobsRepo, queue, cache: { get hits() { return recommender.cacheStats.hits; }, get misses() { return recommender.cacheStats.misses; }, get size() { return recommender.cacheStats.size; }, get bytes() { return recommender.cacheStats.bytes; } }, inflightBodyBytes: inflightBodies.current });
-  if (queue.kind === 'in-process') void removeStaleTempDirs(config.modelDir);
+  if (queue.kind === 'in-process') void removeStaleTempDirs(config.modelDir).then(() => snapshots.removeIncomplete());
   const registry = metrics.registry;
   onlineMetrics = new OnlineMetrics(registry, () => online.log);
   online.serving.onShown = (route, variant) => onlineMetrics?.impressions.inc({ route, variant: variant ?? 'none' });

@@ -51,6 +51,11 @@ export interface Config {
   /** Connections per process in the PostgreSQL pool (threads open their own, smaller pools). */
   pgPoolSize: number;
   modelDir: string;
+  /** `s3://bucket/prefix` keeps snapshots in object storage; unset: PostgreSQL when DATABASE_URL is set, else MODEL_DIR. */
+  snapshotUrl: string | undefined;
+  /** An S3-compatible endpoint for SNAPSHOT_URL; unset: AWS itself. */
+  s3Endpoint: string | undefined;
+  s3Region: string;
   /** Where generated secrets (the admin token) live; defaults to the database's folder. */
   dataDir: string;
   redisUrl: string | undefined;
@@ -228,6 +233,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: e.DATABASE_URL,
     pgPoolSize: e.PG_POOL_SIZE,
     modelDir: e.MODEL_DIR,
+    snapshotUrl: e.SNAPSHOT_URL,
+    s3Endpoint: e.SNAPSHOT_S3_ENDPOINT,
+    s3Region: e.SNAPSHOT_S3_REGION,
     dataDir: e.DATA_DIR ?? path.dirname(databasePath),
     redisUrl: e.REDIS_URL,
     adminToken: e.ADMIN_TOKEN,

@@ -46,6 +46,9 @@ export const envSchema = z.object({
     .optional(),
   PG_POOL_SIZE: intFromEnv(1, 1000).default(10),
   MODEL_DIR: z.string().min(1).default('./data/models'),
+  SNAPSHOT_URL: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'must be s3://bucket/prefix').optional(),
+  SNAPSHOT_S3_ENDPOINT: z.string().url('must be a URL such as http://minio:9000').optional(),
+  SNAPSHOT_S3_REGION: z.string().min(1).default('us-east-1'),
   DATA_DIR: z.string().min(1).optional(),
   REDIS_URL: z
     .string()

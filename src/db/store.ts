@@ -1,3 +1,4 @@
+import type { SnapshotBlobRepository } from './snapshot-blobs-repository.js';
 import type { BulkRepository } from './bulk-repository.js';
 import type { CatalogueRepository } from './catalogue-repository.js';
 import type { EventsRepository } from './events-repository.js';
@@ -31,6 +32,8 @@ export interface Store {
   readonly training: TrainingDataRepository;
   /** Impressions, attributed feedback and experiments (online evaluation). */
   readonly online: OnlineRepository;
+  /** Snapshot files in the database, where the engine is shared by hosts (PostgreSQL); absent on SQLite. */
+  readonly snapshotBlobs?: SnapshotBlobRepository;
   /** Why the database cannot serve yet (unreachable, migrations missing); empty when it can. */
   readiness(): Promise<string[]>;
   /** Periodic upkeep a background thread runs for the API's connection (SQLite: WAL checkpoints). */

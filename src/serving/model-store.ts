@@ -1,6 +1,7 @@
 import type { ModelsRepository, ModelVersion } from '../db/models-repository.js';
 import { ServingIndex, type ServingIndexOptions } from './index.js';
 import { readSnapshot } from './snapshots.js';
+import { verifyFolder } from '../snapshots/files.js';
 
 interface Log {
   info(obj: object, msg: string): void;
@@ -29,6 +30,8 @@ export class ModelStore {
     private readonly models: ModelsRepository,
     private readonly log: Log,
     private readonly indexOptions: ServingIndexOptions = { annMinItems: 0 },
+    /** The local folder of a version, its files checked: a copy fetched from the snapshot store (src/snapshots), or its path checked here. */
+    private readonly localCopy: (v: ModelVersion) => Promise<string> = (v) => verifyFolder(v.path),
   ) {}
 
   /** The index for a model type, or the default: the serving model's (SERVING_MODEL, POST /admin/serving, promotion). */
@@ -81,7 +84,7 @@ export class ModelStore {
       if (this.indexes.get(v.model)?.version === v.version || this.failed.has(`${v.model}/${v.version}`)) continue;
       try {
         const started = performance.now();
-        const index = await ServingIndex.build(await readSnapshot(v.path), this.indexOptions);
+        const index = await ServingIndex.build(await readSnapshot(await this.localCopy(v), { verified: true }), this.indexOptions);
         this.indexes.set(v.model, index);
         this.log.info({ model: v.model, version: v.version, approximate: index.approximate, ms: Math.round(performance.now() - started) }, 'model version loaded for serving');
         this.onSwap?.();

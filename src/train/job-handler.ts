@@ -7,6 +7,8 @@ import type { TrainingRow } from '../db/training-data-repository.js';
 import type { BackendInfo } from '../models/backend.js';
 import { MODEL_NAMES, throwIfAborted } from '../models/model.js';
 import { deleteSnapshot, writeSnapshot } from '../serving/snapshots.js';
+import { openSnapshotStore } from '../snapshots/open.js';
+import type { SnapshotStore } from '../snapshots/store.js';
 import { PermanentJobError } from './errors.js';
 import { promotionPolicy } from './promotion.js';
 import { DEFAULT_AUTO_BUDGET_MINUTES, searchModels, type LeaderboardEntry } from './auto.js';
@@ -96,16 +98,26 @@ function itemPopularity(data: Interactions): Float32Array {
   return pop;
 }
 
+/** Stores the written snapshot where every replica can read it; a failed upload leaves no local copy either. */
+async function publish(snapshots: SnapshotStore, model: string, version: string, dir: string, modelDir: string): Promise<string> {
+  try {
+    return await snapshots.publish(model, version, dir);
+  } catch (err) {
+    await deleteSnapshot(modelDir, model, version);
+    throw err;
+  }
+}
+
 /**
  * Registers a written snapshot. A job registers at most one version: when another execution of
  * the same job got there first, this one's snapshot is deleted and the job fails permanently.
  */
-async function registerOnce(models: ModelsRepository, v: NewVersion, policy: PromotionPolicy, modelDir: string): ReturnType<ModelsRepository['register']> {
+async function registerOnce(models: ModelsRepository, v: NewVersion, policy: PromotionPolicy, snapshots: SnapshotStore): ReturnType<ModelsRepository['register']> {
   try {
     return await models.register(v, policy, Date.now());
   } catch (err) {
     if (!(err instanceof JobVersionExists)) throw err;
-    await deleteSnapshot(modelDir, v.model, v.version);
+    await snapshots.delete(v.model, v.version, v.path);
     throw new PermanentJobError(`${err.message}; this execution's snapshot ${v.version} was removed`);
   }
 }
@@ -136,6 +148,7 @@ export async function runTrainingJob(request: RetrainRequest, ctx: JobContext): 
   ctx.onProgress?.({ phase: 'saving' });
   const artifacts = await pipelineJob.artifactsFor(model);
   throwIfAborted(ctx.signal);
+  const snapshots = openSnapshotStore(config, store);
   const snapshot = await writeSnapshot(config.modelDir, {
     model,
     result,
@@ -147,8 +160,9 @@ export async function runTrainingJob(request: RetrainRequest, ctx: JobContext): 
     artifacts,
   });
   const version = snapshot.manifest.version;
+  const locator = await publish(snapshots, model.name, version, snapshot.dir, config.modelDir);
   if (ctx.signal?.aborted) {
-    await deleteSnapshot(config.modelDir, model.name, version);
+    await snapshots.delete(model.name, version, locator);
     throwIfAborted(ctx.signal);
   }
   const models = store.models;
@@ -157,19 +171,19 @@ export async function runTrainingJob(request: RetrainRequest, ctx: JobContext): 
     {
       model: model.name,
       version,
-      path: snapshot.dir,
+      path: locator,
       validHr10: result.valid['HR@10'],
       metrics: snapshot.manifest.metrics,
       manifest: snapshot.manifest,
       jobId: ctx.jobId,
     },
     promotionPolicy({ tolerance: config.promoteTolerance, force: request.force ?? false }),
-    config.modelDir,
+    snapshots,
   );
   // Replicas reload at once instead of at their next poll.
   if (promoted) await store.announce({ kind: 'serving' });
   for (const old of await models.expendable(model.name, config.keepVersions)) {
-    await deleteSnapshot(config.modelDir, old.model, old.version);
+    await snapshots.delete(old.model, old.version, old.path);
     await models.remove(old.model, old.version);
   }
   // The last progress a finished job shows: not the "saving" it had reached.

@@ -12,6 +12,7 @@ import { migrationReadiness } from '../migrations.js';
 import { countOf, createPool, row } from './pool.js';
 import { postgresHistory, postgresServing, postgresStats } from './reads.js';
 import { postgresTraining } from './training.js';
+import { postgresSnapshotBlobs } from './snapshot-blobs.js';
 
 /**
  * The repositories over a PostgreSQL pool: the store for several API and worker processes on
@@ -40,6 +41,7 @@ export async function openPostgresStore(location: StoreLocation, options: OpenSt
       stats: postgresStats(pool),
       training: postgresTraining(pool),
       online: postgresOnline(pool),
+      snapshotBlobs: postgresSnapshotBlobs(pool),
       readiness: () => migrationReadiness(() => countOf(pool, 'schema_migrations'), expected),
       // PostgreSQL checkpoints by itself.
       maintain: async () => undefined,
