@@ -122,11 +122,12 @@ describe('docker-compose.yml', () => {
     expect(services.worker.healthcheck!.test.join(' ')).toContain('WORKER_HEARTBEAT_FILE');
     expect(services.worker.environment!.WORKER_HEARTBEAT_FILE).toBeDefined();
     expect(services.worker.stop_grace_period).toBeDefined();
-    expect(Object.keys(compose.volumes).sort()).toEqual(['postgres-data', 'recflow-data', 'recflow-pg-data', 'redis-data']);
+    expect(Object.keys(compose.volumes).sort()).toEqual(['postgres-data', 'recflow-data', 'redis-data']);
   });
 
   it('sets only variables the service reads, and their defaults pass its config validation', () => {
-    const known = new Set(ENVIRONMENT_VARIABLES);
+    // The AWS SDK reads its credentials itself (SNAPSHOT_URL's bucket).
+    const known = new Set([...ENVIRONMENT_VARIABLES, 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']);
     // Compose interpolation with nothing set in the shell: ${X:-d} and ${X-d} give d, ${X} gives ''.
     const interpolate = (v: string) => v.replace(/\$\{[A-Z0-9_]+(?::?-([^}]*))?\}/g, (_m, fallback: string | undefined) => fallback ?? '');
     const envOf = (name: string) => Object.fromEntries(Object.entries(services[name].environment!).map(([k, v]) => [k, interpolate(String(v))]));
@@ -139,7 +140,7 @@ describe('docker-compose.yml', () => {
     expect(loadConfig(envOf('api-pg')).databaseUrl).toBe('postgres://recflow:recflow@postgres:5432/recflow');
   });
 
-  it('the postgres profile: PostgreSQL, 2 API replicas and 2 workers on one database, queue and snapshot volume, behind health checks', () => {
+  it('the postgres profile: PostgreSQL, 2 API replicas and 2 workers sharing only the database and the queue (snapshots in the database), behind health checks', () => {
     const [pgApi, pgWorker, db] = [services['api-pg'], services['worker-pg'], services.postgres];
     expect(db.image).toMatch(/^postgres:15/);
     expect(db.healthcheck!.test.join(' ')).toMatch(/pg_isready/);
@@ -152,8 +153,10 @@ describe('docker-compose.yml', () => {
     for (const name of ['DATABASE_URL', 'QUEUE_NAME', 'MODEL_DIR', 'REDIS_URL', 'EVENT_TYPES', 'PROMOTE_TOLERANCE']) expect(pgWorker.environment![name], name).toBe(pgApi.environment![name]);
     // Never the SQLite deployment's queue: its worker would train on the wrong database.
     expect(pgApi.environment!.QUEUE_NAME).not.toBe(services.api.environment!.QUEUE_NAME);
-    expect(pgApi.volumes).toEqual(pgWorker.volumes);
-    expect(pgApi.volumes).not.toEqual(services.api.volumes);
+    // No shared volume: a replica on another host needs only DATABASE_URL (and SNAPSHOT_URL's bucket, if set).
+    expect(pgApi.volumes).toBeUndefined();
+    expect(pgWorker.volumes).toBeUndefined();
+    for (const name of ['SNAPSHOT_URL', 'SNAPSHOT_S3_ENDPOINT']) expect(pgWorker.environment![name], name).toBe(pgApi.environment![name]);
     for (const s of [pgApi, pgWorker]) {
       expect(s.depends_on!.postgres.condition).toBe('service_healthy');
       expect(s.depends_on!.redis.condition).toBe('service_healthy');

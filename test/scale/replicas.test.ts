@@ -15,7 +15,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-/** Two API processes and one worker sharing a PostgreSQL schema, a Redis queue and a snapshot folder. */
+/** Two API processes and one worker sharing a PostgreSQL schema and a Redis queue, each with a MODEL_DIR of its own: snapshots travel through the database. */
 async function cluster() {
   const { dir, cleanup } = tempDir();
   cleanups.push(cleanup);
@@ -23,7 +23,6 @@ async function cluster() {
   cleanups.push(drop);
   const shared = {
     DATABASE_URL: url,
-    MODEL_DIR: join(dir, 'models'),
     DATA_DIR: dir,
     ADMIN_TOKEN: TOKEN,
     REDIS_URL,
@@ -34,17 +33,19 @@ async function cluster() {
     RECOMMENDATION_CACHE_TTL_MS: '600000',
     PG_POOL_SIZE: '4',
   };
-  const api = async () => {
+  const api = async (name: string) => {
     const port = await freePort();
-    const child = spawnEntry('src/main.ts', { ...shared, PORT: String(port) });
+    const child = spawnEntry('src/main.ts', { ...shared, MODEL_DIR: join(dir, `models-${name}`), PORT: String(port) });
     children.push(child);
     const base = `http://127.0.0.1:${port}`;
-    await waitForHttp(`${base}/readyz`, 60_000);
+    await waitForHttp(`${base}/readyz`, 120_000).catch((err: Error) => {
+      throw new Error(`${err.message}\n${(child as unknown as { stderrText: string }).stderrText}`);
+    });
     return { child, base };
   };
-  // Started one after the other: they migrate the same schema, the advisory lock lets the first do it.
-  const [a, b] = await Promise.all([api(), api()]);
-  const worker = spawnEntry('src/worker.ts', shared);
+  // Started together: they migrate the same schema, the advisory lock lets the first do it.
+  const [a, b] = await Promise.all([api('a'), api('b')]);
+  const worker = spawnEntry('src/worker.ts', { ...shared, MODEL_DIR: join(dir, 'models-worker') });
   children.push(worker);
   return { url, a, b, worker };
 }
