@@ -41,7 +41,7 @@ import { FeatureKeeper } from './pipeline/feature-keeper.js';
 import { Recommender } from './pipeline/recommender.js';
 import { LeaderboardBook } from './pipeline/sources/leaderboards.js';
 import { removeStaleTempDirs } from './serving/snapshots.js';
-import { localCopyOf, openSnapshotStore } from './snapshots/open.js';
+import { localCopyOf, openSnapshotStore, releaseLocalCopy } from './snapshots/open.js';
 import { applyServingModel, createQueue, ingestRepositories, startOnline, WAL_CHECKPOINT_MS } from './app-startup.js';
 import { OnlineMetrics } from './online/metrics.js';
 import type { OnlineEvaluation } from './online/online.js';
@@ -117,7 +117,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const models = database.models;
   await applyServingModel(models, config, app.log);
   const snapshots = openSnapshotStore(config, database);
-  const store = new ModelStore(models, app.log, { annMinItems: config.annMinItems }, localCopyOf(snapshots, config.modelDir));
+  const store = new ModelStore(models, app.log, { annMinItems: config.annMinItems }, localCopyOf(snapshots, config.modelDir), releaseLocalCopy(snapshots, config.modelDir));
   await store.refresh();
   store.start(config.modelPollMs);
   // O(data) reads (leaderboards, full catalogue reloads) and batch catalogue writes run on threads with their own connections.

@@ -32,6 +32,8 @@ export class ModelStore {
     private readonly indexOptions: ServingIndexOptions = { annMinItems: 0 },
     /** The local folder of a version, its files checked: a copy fetched from the snapshot store (src/snapshots), or its path checked here. */
     private readonly localCopy: (v: ModelVersion) => Promise<string> = (v) => verifyFolder(v.path),
+    /** Drops the local copy of a version no longer served (a download cache would otherwise keep every version). */
+    private readonly release: (model: string, version: string) => Promise<void> = async () => undefined,
   ) {}
 
   /** The index for a model type, or the default: the serving model's (SERVING_MODEL, POST /admin/serving, promotion). */
@@ -85,7 +87,9 @@ export class ModelStore {
       try {
         const started = performance.now();
         const index = await ServingIndex.build(await readSnapshot(await this.localCopy(v), { verified: true }), this.indexOptions);
+        const replaced = this.indexes.get(v.model)?.version;
         this.indexes.set(v.model, index);
+        if (replaced && replaced !== v.version) await this.release(v.model, replaced);
         this.log.info({ model: v.model, version: v.version, approximate: index.approximate, ms: Math.round(performance.now() - started) }, 'model version loaded for serving');
         this.onSwap?.();
       } catch (err) {

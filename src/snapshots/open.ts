@@ -1,6 +1,8 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Store } from '../db/store.js';
+import { rm } from 'node:fs/promises';
 import { DirectoryStore } from './directory.js';
+import { checkNames, localDir } from './files.js';
 import { PostgresStore } from './postgres.js';
 import { parseS3Url, S3Store } from './s3.js';
 import type { SnapshotStore } from './store.js';
@@ -43,4 +45,16 @@ function throwUnreadable(locator: string): never {
 export function localCopyOf(current: SnapshotStore, modelDir: string): (v: { model: string; version: string; path: string }) => Promise<string> {
   const directory = current instanceof DirectoryStore ? current : new DirectoryStore(modelDir);
   return (v) => storeForLocator(v.path, current, directory).materialize(v.model, v.version, v.path);
+}
+
+/**
+ * Forgets this process's downloaded copy of a version it stopped serving (remote stores only:
+ * in the directory store the folder is the version itself). A rollback downloads it again.
+ */
+export function releaseLocalCopy(current: SnapshotStore, modelDir: string): (model: string, version: string) => Promise<void> {
+  if (current.kind === 'directory') return async () => undefined;
+  return async (model, version) => {
+    checkNames(model, version);
+    await rm(localDir(modelDir, model, version), { recursive: true, force: true });
+  };
 }

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterEach, expect, it } from 'vitest';
@@ -18,7 +19,7 @@ afterEach(async () => {
 
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
 
-it('a replica with an empty MODEL_DIR serves the version another process trained and stored in S3', async () => {
+it('a replica with an empty MODEL_DIR serves the version another process trained and stored in S3, and drops its copy once a newer one serves', async () => {
   const { dir, cleanup } = tempDir();
   cleanups.push(cleanup);
   const s3 = await startLocalS3();
@@ -38,21 +39,29 @@ it('a replica with an empty MODEL_DIR serves the version another process trained
   const trainer = await start('trainer');
   const ratings = [...generateSynthetic({ users: 60, items: 80, density: 0.1, seed: 5 })].map((r) => ({ userId: r.user, itemId: r.item, rating: r.rating, timestamp: r.ts }));
   expect((await fetch(`${trainer}/ratings`, { method: 'POST', headers: auth, body: JSON.stringify({ ratings }) })).status).toBe(200);
-  const job = (await (await fetch(`${trainer}/admin/retrain`, { method: 'POST', headers: auth, body: JSON.stringify({ model: 'ease' }) })).json()) as { jobId: string };
-  let version = '';
-  await until(async () => {
-    const view = (await (await fetch(`${trainer}/admin/jobs/${job.jobId}`, { headers: auth })).json()) as { state: string; result?: { version: string } };
-    expect(view.state).not.toBe('failed');
-    version = view.result?.version ?? '';
-    return view.state === 'completed';
-  }, 300_000, 'training job');
+  const train = async (): Promise<string> => {
+    const job = (await (await fetch(`${trainer}/admin/retrain`, { method: 'POST', headers: auth, body: JSON.stringify({ model: 'ease', force: true }) })).json()) as { jobId: string };
+    let done = '';
+    await until(async () => {
+      const view = (await (await fetch(`${trainer}/admin/jobs/${job.jobId}`, { headers: auth })).json()) as { state: string; result?: { version: string } };
+      expect(view.state).not.toBe('failed');
+      done = view.result?.version ?? '';
+      return view.state === 'completed';
+    }, 300_000, 'training job');
+    return done;
+  };
+  const version = await train();
   const objects = (await s3.client.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: `deploy/ease/${version}/` }))).Contents ?? [];
   expect(objects.map((o) => o.Key)).toContain(`deploy/ease/${version}/manifest.json`);
 
   // Another process, nothing shared with the trainer but the database and the bucket.
   const replica = await start('replica');
-  await until(async () => {
-    const answer = (await (await fetch(`${replica}/users/${ratings[0].userId}/recommendations`, { headers: auth })).json()) as { modelVersion: string | null };
-    return answer.modelVersion === version;
-  }, 300_000, 'the replica serving the stored version');
+  const serves = (wanted: string) => async () => ((await (await fetch(`${replica}/users/${ratings[0].userId}/recommendations`, { headers: auth })).json()) as { modelVersion: string | null }).modelVersion === wanted;
+  await until(serves(version), 300_000, 'the replica serving the stored version');
+  expect(existsSync(join(dir, 'models-replica', 'ease', version, 'manifest.json'))).toBe(true);
+
+  // A newer version replaces it: the replica's download of the old one is dropped, not kept forever.
+  const next = await train();
+  await until(serves(next), 300_000, 'the replica serving the newer version');
+  await until(() => !existsSync(join(dir, 'models-replica', 'ease', version)), 120_000, 'the old local copy removed');
 });
