@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { call, enc, get, query } from '../api';
 import { when } from '../format';
 import { useLoad } from '../hooks';
+import { Pager } from '../pager';
 import { forgetLabels, ItemName } from '../labels';
 import { setParams } from '../route';
 import type { Item, Stats } from '../types';
@@ -107,10 +108,7 @@ export function Catalogue({ params }: { params: URLSearchParams }) {
             ))}
           </tbody>
         </table>
-        <div class="pager">
-          {after.length > 1 && <button class="small" onClick={() => setAfter(after.slice(0, -1))}>Previous</button>}
-          {page.data?.nextCursor != null && <button class="small" onClick={() => setAfter([...after, page.data!.nextCursor!])}>Next</button>}
-        </div>
+        <Pager after={after} setAfter={setAfter} nextCursor={page.data?.nextCursor} />
       </section>
     </>
   );

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { enc, get, getOrNull, query } from '../api';
 import { when } from '../format';
 import { useLoad } from '../hooks';
+import { Pager } from '../pager';
 import { UserName } from '../labels';
 import { setParams } from '../route';
 import type { UserRecord } from '../types';
@@ -99,10 +100,7 @@ export function Users({ params }: { params: URLSearchParams }) {
             </tbody>
           </table>
         )}
-        <div class="pager">
-          {after.length > 1 && <button class="small" onClick={() => setAfter(after.slice(0, -1))}>Previous</button>}
-          {page.data?.nextCursor != null && <button class="small" onClick={() => setAfter([...after, page.data!.nextCursor!])}>Next</button>}
-        </div>
+        <Pager after={after} setAfter={setAfter} nextCursor={page.data?.nextCursor} />
       </section>
     </>
   );
