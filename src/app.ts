@@ -40,7 +40,6 @@ import { ItemQueries } from './pipeline/item-queries.js';
 import { FeatureKeeper } from './pipeline/feature-keeper.js';
 import { Recommender } from './pipeline/recommender.js';
 import { LeaderboardBook } from './pipeline/sources/leaderboards.js';
-import { removeStaleTempDirs } from './serving/snapshots.js';
 import { localCopyOf, openSnapshotStore, releaseLocalCopy } from './snapshots/open.js';
 import { applyServingModel, createQueue, ingestRepositories, startOnline, WAL_CHECKPOINT_MS } from './app-startup.js';
 import { OnlineMetrics } from './online/metrics.js';
@@ -160,7 +159,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const jobsRepo = database.jobs;
   const queue = createQueue(config, database, backend, app.log, store, (model, outcome, seconds) => metrics?.jobDuration.observe({ model, outcome }, seconds));
   metrics = new Metrics({ store, jobs: jobsRepo, queue, cache: { get hits() { return recommender.cacheStats.hits; }, get misses() { return recommender.cacheStats.misses; }, get size() { return recommender.cacheStats.size; }, get bytes() { return recommender.cacheStats.bytes; } }, inflightBodyBytes: inflightBodies.current });
-  if (queue.kind === 'in-process') void removeStaleTempDirs(config.modelDir).then(() => snapshots.removeIncomplete());
+  if (queue.kind === 'in-process') snapshots.removeIncomplete().catch((err: Error) => app.log.warn({ err: err.message }, 'removing unfinished snapshot uploads failed'));
   const registry = metrics.registry;
   onlineMetrics = new OnlineMetrics(registry, () => online.log);
   online.serving.onShown = (route, variant) => onlineMetrics?.impressions.inc({ route, variant: variant ?? 'none' });

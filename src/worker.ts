@@ -9,7 +9,7 @@ import { initBackend } from './models/backend.js';
 import { startBullmqWorker } from './queue/bullmq.js';
 import { installShutdown } from './shutdown.js';
 import { serveWorkerMetrics, type WorkerMetrics } from './worker-metrics.js';
-import { installSnapshotFaults, removeStaleTempDirs } from './serving/snapshots.js';
+import { installSnapshotFaults } from './serving/snapshots.js';
 import { openSnapshotStore } from './snapshots/open.js';
 
 /**
@@ -47,7 +47,7 @@ export async function runWorker(config: Config): Promise<void> {
   );
   store = await openStore(config, { migrate: true });
   const backend = await initBackend(config.tfBackend, log);
-  const stale = (await removeStaleTempDirs(config.modelDir)) + (await openSnapshotStore(config, store).removeIncomplete());
+  const stale = await openSnapshotStore(config, store).removeIncomplete();
   if (stale) log.info({ removed: stale }, 'removed snapshot writes and uploads that never finished');
   if (installSnapshotFaults(config)) log.warn({ delayMs: config.faultSnapshotDelayMs, error: config.faultSnapshotError }, 'FAULT_SNAPSHOT_* is set: snapshot writes are faulted before their rename (testing only)');
   metrics = config.workerMetricsPort > 0 ? await serveWorkerMetrics(config.workerMetricsPort, config.host) : null;

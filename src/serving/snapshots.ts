@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { z } from 'zod';
@@ -7,6 +6,7 @@ import type { DataWatermark } from '../db/training-data-repository.js';
 import { MODEL_NAMES, type RecModel, type ServingEmbeddings } from '../models/model.js';
 import { loadModel, saveModel } from '../models/persist.js';
 import type { TrainResult } from '../train/trainer.js';
+import { fsyncDir, verifyFolder } from '../snapshots/files.js';
 import { decodeArtifacts, encodeArtifacts, type EncodedArtifacts, type SnapshotArtifacts } from './artifacts.js';
 
 export const MANIFEST_FORMAT = 'recflow-snapshot/1';
@@ -74,15 +74,6 @@ async function writeDurable(path: string, data: Uint8Array | string): Promise<vo
   }
 }
 
-async function fsyncDir(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 async function listFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
@@ -95,16 +86,6 @@ async function listFiles(dir: string): Promise<string[]> {
 
 const sha256 = (buf: Uint8Array): string => createHash('sha256').update(buf).digest('hex');
 
-/** Hashes a file chunk by chunk: a 256 MB embedding file must not hold the event loop for a second. */
-async function streamedSha256(path: string): Promise<{ bytes: number; digest: string }> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    hash.update(chunk as Buffer);
-    bytes += (chunk as Buffer).byteLength;
-  }
-  return { bytes, digest: hash.digest('hex') };
-}
 const bytes = (a: Float32Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
 /** Fault injection for tests: runs after the files are written, before the rename. */
@@ -126,39 +107,6 @@ export function installSnapshotFaults(faults: { faultSnapshotDelayMs: number; fa
     if (code) throw Object.assign(new Error(`${code}: injected fault (FAULT_SNAPSHOT_ERROR), write`), { code });
   };
   return true;
-}
-
-const STALE_TEMP_MS = 3600_000;
-
-/**
- * Removes temp dirs left by writers that died mid-snapshot (never registered, never served).
- * Only dirs older than an hour: a live writer in another process may be using a newer one.
- */
-export async function removeStaleTempDirs(modelDir: string, now = Date.now()): Promise<number> {
-  let removed = 0;
-  let models: string[];
-  try {
-    models = await readdir(modelDir);
-  } catch {
-    return 0;
-  }
-  for (const model of models) {
-    let entries: string[];
-    try {
-      entries = await readdir(join(modelDir, model));
-    } catch {
-      continue;
-    }
-    for (const entry of entries.filter((e) => e.startsWith('.tmp-'))) {
-      const dir = join(modelDir, model, entry);
-      const info = await stat(dir).catch(() => null);
-      if (info && now - info.mtimeMs > STALE_TEMP_MS) {
-        await rm(dir, { recursive: true, force: true });
-        removed++;
-      }
-    }
-  }
-  return removed;
 }
 
 /**
@@ -237,11 +185,7 @@ async function readF32(path: string, expected: number): Promise<Float32Array> {
  */
 export async function readSnapshot(dir: string, options: { verified?: boolean } = {}): Promise<LoadedSnapshot> {
   const manifest = manifestSchema.parse(JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')));
-  for (const [file, entry] of Object.entries(options.verified ? {} : manifest.files)) {
-    if (file.includes('..')) throw new Error(`manifest lists an unsafe path ${file}`);
-    const { bytes, digest } = await streamedSha256(join(dir, file));
-    if (bytes !== entry.bytes || digest !== entry.sha256) throw new Error(`snapshot ${dir}: ${file} does not match its checksum`);
-  }
+  if (!options.verified) await verifyFolder(dir);
   // Every file was just checked against the manifest: the model's arrays need no second hash.
   const model = await loadModel(join(dir, 'model'), { verified: true });
   const userIds = z.array(z.string()).parse(JSON.parse(await readFile(join(dir, 'users.json'), 'utf8')));

@@ -3,6 +3,7 @@ import { open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SnapshotBlobRepository } from '../db/snapshot-blobs-repository.js';
 import { checkNames, downloadInto, keepLocalCopy, localDir, MANIFEST, parseListing } from './files.js';
+import { removeTempFolders } from './directory.js';
 import { STALE_UPLOAD_MS, type SnapshotStore, type StoredVersion } from './store.js';
 
 /** 4 MiB per row: a 256 MB file is 64 statements, and no statement holds more than a chunk. */
@@ -82,6 +83,6 @@ export class PostgresStore implements SnapshotStore {
   async removeIncomplete(maxAgeMs = STALE_UPLOAD_MS, now = Date.now()): Promise<number> {
     const stale = await this.blobs.incomplete(now - maxAgeMs);
     for (const v of stale) await this.blobs.remove(v.model, v.version);
-    return stale.length;
+    return stale.length + (await removeTempFolders(this.modelDir, maxAgeMs, now));
   }
 }

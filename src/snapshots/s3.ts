@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, S3Client, type _Object } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { checkNames, downloadInto, keepLocalCopy, localDir, MANIFEST, parseListing } from './files.js';
+import { removeTempFolders } from './directory.js';
 import { STALE_UPLOAD_MS, type SnapshotStore, type StoredVersion } from './store.js';
 
 export interface S3Location {
@@ -142,6 +143,6 @@ export class S3Store implements SnapshotStore {
       await this.removePrefix(`${this.key(f.model, f.version)}/`);
       removed++;
     }
-    return removed;
+    return removed + (await removeTempFolders(this.modelDir, maxAgeMs, now));
   }
 }

@@ -23,7 +23,7 @@ export interface SnapshotStore {
   delete(model: string, version: string, locator: string): Promise<void>;
   /** Complete versions, oldest first. */
   list(model?: string): Promise<StoredVersion[]>;
-  /** Removes uploads that never completed (their writer died) and are older than `maxAgeMs`; how many. */
+  /** Removes uploads that never completed (their writer died) and this process's staging and download folders left the same way, older than `maxAgeMs`; how many. */
   removeIncomplete(maxAgeMs?: number, now?: number): Promise<number>;
 }
 

@@ -57,6 +57,9 @@ function describe(status: number, body: ErrorBody | null): string {
   return [body?.error ?? `The request was refused (status ${status})`, details].filter(Boolean).join(': ');
 }
 
+/** The ApiError of a refused answer, with the API's code and field details. */
+const refusal = (status: number, body: ErrorBody | null): ApiError => new ApiError(status, describe(status, body), body?.code ?? null, body?.details ?? []);
+
 /** Calls the API with `key` (the stored one by default); refusals of the key sign out unless `probe` is set. */
 export async function call<T>(method: string, path: string, options: { body?: unknown; key?: string; probe?: boolean } = {}): Promise<T> {
   const key = options.key ?? storedKey();
@@ -67,7 +70,7 @@ export async function call<T>(method: string, path: string, options: { body?: un
   const body = res.status === 204 ? null : ((await res.json().catch(() => null)) as unknown);
   if (res.ok) return body as T;
   if ((res.status === 401 || res.status === 403) && !options.probe) signOut(res.status === 401 ? 'The API no longer accepts this key; sign in again.' : 'This key lacks the admin scope.');
-  throw new ApiError(res.status, describe(res.status, body as ErrorBody | null), (body as ErrorBody | null)?.code ?? null, (body as ErrorBody | null)?.details ?? []);
+  throw refusal(res.status, body as ErrorBody | null);
 }
 
 export const get = <T>(path: string): Promise<T> => call<T>('GET', path);
@@ -84,7 +87,7 @@ export async function send<T>(method: string, path: string, body: Blob, contentT
   const res = await fetch(path, { method, headers: { accept: 'application/json', 'content-type': contentType, ...(key ? { authorization: `Bearer ${key}` } : {}) }, body });
   const parsed = (await res.json().catch(() => null)) as unknown;
   if (res.ok) return parsed as T;
-  throw new ApiError(res.status, describe(res.status, parsed as ErrorBody | null), (parsed as ErrorBody | null)?.code ?? null, (parsed as ErrorBody | null)?.details ?? []);
+  throw refusal(res.status, parsed as ErrorBody | null);
 }
 
 /** Downloads a streamed answer (bulk export) with the stored key into a file the browser saves. */
@@ -92,8 +95,7 @@ export async function download(path: string, filename: string): Promise<number> 
   const key = storedKey();
   const res = await fetch(path, { headers: key ? { authorization: `Bearer ${key}` } : {} });
   if (!res.ok) {
-    const parsed = (await res.json().catch(() => null)) as ErrorBody | null;
-    throw new ApiError(res.status, describe(res.status, parsed), parsed?.code ?? null, parsed?.details ?? []);
+    throw refusal(res.status, (await res.json().catch(() => null)) as ErrorBody | null);
   }
   const blob = await res.blob();
   const url = URL.createObjectURL(blob);
