@@ -98,9 +98,10 @@ async function prepare(app: FastifyInstance, seed: number): Promise<Snapshot> {
   const popularity = Float32Array.from({ length: items }, (_, i) => 1 / (i + 1));
   // What a retrain job adds for the pipeline: each user's recent items and the score reference.
   const recent = recentPositives(interactions);
-  const reference = scoreReference(await indexForModel(model, interactions, { recent, cooccurrence: null, reference: null, ranker: null }, config.annMinItems));
-  const artifacts = { recent, cooccurrence: null, reference, ranker: null };
-  return writeSnapshot(config.modelDir, { model, result, userIds, itemIds, popularity, watermark: await app.services.database.training.watermark(), jobId: null, artifacts });
+  const index = await indexForModel(model, interactions, { recent, cooccurrence: null, reference: null, ranker: null }, config.annMinItems);
+  const artifacts = { recent, cooccurrence: null, reference: scoreReference(index), ranker: null };
+  // The indexes go with the snapshot, as a retrain job saves them: serving maps them, builds nothing.
+  return writeSnapshot(config.modelDir, { model, result, userIds, itemIds, popularity, watermark: await app.services.database.training.watermark(), jobId: null, artifacts, retrieval: index.retrieval });
 }
 
 /** Registers a written snapshot and waits until this process serves it (the API's part of a swap). */

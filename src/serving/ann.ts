@@ -171,6 +171,27 @@ export class AnnIndex {
     }
   }
 
+  /**
+   * An index a training job built and saved with its snapshot, memory-mapped: nothing is built or
+   * read up front, pages come in as searches touch them. Refuses a file of another shape.
+   */
+  static view(file: string, dims: number, hasBias: boolean, rows: number): AnnIndex {
+    const index = newIndex(dims + (hasBias ? 2 : 1));
+    index.view(file);
+    if (index.size() !== rows) throw new Error(`${file}: the index holds ${index.size()} rows, the snapshot ${rows}`);
+    return new AnnIndex(index, dims, hasBias);
+  }
+
+  /** Writes the index to a file (synchronous: the training thread saves it with a snapshot). */
+  save(file: string): void {
+    this.index.save(file);
+  }
+
+  /** Whether the indexed rows carry the item-bias column. */
+  get withBias(): boolean {
+    return this.hasBias;
+  }
+
   get size(): number {
     return this.index.size();
   }

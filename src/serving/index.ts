@@ -9,6 +9,7 @@ import type { LoadedSnapshot } from './snapshots.js';
 import { topN, type Scored } from './top-n.js';
 import { yieldToEventLoop } from '../scheduling/yield.js';
 import { normalizeRowsInSlices, positionsInSlices, scaledRowsInSlices } from './slices.js';
+import { NO_RETRIEVAL, type Retrieval } from './retrieval.js';
 
 /** Bytes the neighbour lists of a large catalogue may take (8 per entry): 50 neighbours up to 160,000 items, fewer above, none below 10. */
 const NEIGHBOUR_LIST_BYTES = 64 * 2 ** 20;
@@ -74,6 +75,8 @@ export class ServingIndex {
   private readonly itemScorer: MatrixScorer | null;
   private readonly unitScorer: MatrixScorer | null;
   private similar: Csr | null = null;
+  /** `similar` when the cosine ANN index found it (what a snapshot saves with its indexes). */
+  private annLists: Csr | null = null;
   /** An item-based model's own neighbour lists with each row scaled to its largest weight (the item-to-item source's scale). */
   private scaledLists: Csr | null = null;
   /** Neighbours kept per item in `similar` (a shorter row is that item's complete list). */
@@ -126,12 +129,32 @@ export class ServingIndex {
     if (index.dims > 0) index.gram = await gramInSlices(index.itemVectors, index.nItems, index.dims);
     if (!index.similar && index.itemUnit && index.nItems <= PRECOMPUTE_SIMILAR_MAX_ITEMS) await index.precomputeSimilar();
     if (isItemBased(index.model)) index.scaledLists = await scaledRowsInSlices(index.model.neighbourLists());
-    if (options.annMinItems > 0 && index.nItems >= options.annMinItems && index.dims > 0) await index.buildAnn();
+    const prebuilt = snapshot.retrieval ?? NO_RETRIEVAL;
+    const wanted = (rows: number): boolean => options.annMinItems > 0 && rows >= options.annMinItems && index.dims > 0;
+    if (wanted(index.nItems)) {
+      if (prebuilt.ann) index.adopt(prebuilt);
+      else await index.buildAnn();
+    }
     if (index.userVectors && index.dims > 0) {
       index.userUnit = await normalizeRowsInSlices(index.userVectors, index.userIds.length, index.dims);
-      if (options.annMinItems > 0 && index.userIds.length >= options.annMinItems) index.annUsers = await AnnIndex.build(index.userUnit, index.userIds.length, index.dims, null);
+      if (wanted(index.userIds.length)) index.annUsers = prebuilt.annUsers ?? (await AnnIndex.build(index.userUnit, index.userIds.length, index.dims, null));
     }
     return index;
+  }
+
+  /** The approximate-retrieval structures this index holds, for a snapshot to save. */
+  get retrieval(): Retrieval {
+    return { ann: this.ann, annUnit: this.annUnit, annUsers: this.annUsers, similar: this.annLists, similarWidth: this.annLists ? this.listWidth : 0 };
+  }
+
+  /** Takes the indexes (and lists) a training job saved with the snapshot instead of building them. */
+  private adopt(prebuilt: Retrieval): void {
+    this.ann = prebuilt.ann;
+    this.annUnit = prebuilt.annUnit;
+    if (!this.similar && prebuilt.similar) {
+      this.similar = this.annLists = prebuilt.similar;
+      this.listWidth = prebuilt.similarWidth;
+    }
   }
 
   /**
@@ -155,7 +178,7 @@ export class ServingIndex {
 
   private setLists(lists: { indptr: Int32Array; indices: Int32Array; values: Float32Array } | null): void {
     if (!lists) return;
-    this.similar = { rows: this.nItems, cols: this.nItems, ...lists };
+    this.similar = this.annLists = { rows: this.nItems, cols: this.nItems, ...lists };
     this.listWidth = neighboursWithinBudget(this.nItems);
   }
 

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { z } from 'zod';
@@ -8,6 +9,7 @@ import { loadModel, saveModel } from '../models/persist.js';
 import type { TrainResult } from '../train/trainer.js';
 import { fsyncDir, verifyFolder } from '../snapshots/files.js';
 import { decodeArtifacts, encodeArtifacts, type EncodedArtifacts, type SnapshotArtifacts } from './artifacts.js';
+import { hasRetrieval, loadRetrieval, RETRIEVAL_DIR, retrievalMetaSchema, saveRetrieval, type Retrieval, type RetrievalMeta } from './retrieval.js';
 
 export const MANIFEST_FORMAT = 'recflow-snapshot/1';
 export const VERSION_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -28,6 +30,8 @@ const manifestSchema = z.object({
   files: z.record(z.string(), fileEntry),
   /** What the pipeline reads besides the model (score references, the learned ranker); its files are under `pipeline/`. */
   pipeline: z.record(z.string(), z.unknown()).optional(),
+  /** Approximate-retrieval indexes the job built, under `retrieval/` (large catalogues only). */
+  retrieval: retrievalMetaSchema.optional(),
 });
 export type Manifest = z.infer<typeof manifestSchema>;
 
@@ -42,6 +46,8 @@ export interface LoadedSnapshot {
   /** Training interactions per item (dense ids of this snapshot). */
   popularity: Float32Array;
   artifacts: SnapshotArtifacts;
+  /** Prebuilt approximate-retrieval indexes, memory-mapped (absent: serving builds what it needs). */
+  retrieval?: Retrieval;
 }
 
 export interface SnapshotInput {
@@ -54,6 +60,8 @@ export interface SnapshotInput {
   jobId: string | null;
   /** The pipeline's artifacts (recent items, co-occurrence, score references, the ranker). */
   artifacts?: SnapshotArtifacts;
+  /** The indexes built over this model (ServingIndex.retrieval), saved so serving need not build them. */
+  retrieval?: Retrieval;
 }
 
 const ARTIFACTS_DIR = 'pipeline';
@@ -84,7 +92,25 @@ async function listFiles(dir: string): Promise<string[]> {
   return out;
 }
 
-const sha256 = (buf: Uint8Array): string => createHash('sha256').update(buf).digest('hex');
+/** A file's size and checksum, streamed: an index file can be hundreds of MB. */
+async function hashFile(path: string): Promise<{ bytes: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    bytes += chunk.byteLength;
+  }
+  return { bytes, sha256: hash.digest('hex') };
+}
+
+async function syncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
 
 const bytes = (a: Float32Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
@@ -135,12 +161,12 @@ export async function writeSnapshot(modelDir: string, input: SnapshotInput, vers
       await mkdir(join(tmp, ARTIFACTS_DIR));
       for (const [name, data] of Object.entries(artifacts.files)) await writeDurable(join(tmp, ARTIFACTS_DIR, name), data);
     }
+    const retrieval: RetrievalMeta | null = input.retrieval && hasRetrieval(input.retrieval) ? await saveRetrieval(input.retrieval, tmp) : null;
     const files: Manifest['files'] = {};
     for (const path of await listFiles(tmp)) {
-      const buf = await readFile(path);
-      // saveModel writes without fsync; rewrite its files durably before they count as written.
-      if (path.startsWith(join(tmp, 'model'))) await writeDurable(path, buf);
-      files[relative(tmp, path).split(sep).join('/')] = { bytes: buf.byteLength, sha256: sha256(buf) };
+      // saveModel and the index saves write without fsync: their files are synced before they count as written.
+      if (path.startsWith(join(tmp, 'model')) || path.startsWith(join(tmp, RETRIEVAL_DIR))) await syncFile(path);
+      files[relative(tmp, path).split(sep).join('/')] = await hashFile(path);
     }
     const r = input.result;
     const manifest: Manifest = {
@@ -157,9 +183,11 @@ export async function writeSnapshot(modelDir: string, input: SnapshotInput, vers
       jobId: input.jobId,
       files,
       ...(artifacts ? { pipeline: artifacts.meta } : {}),
+      ...(retrieval ? { retrieval } : {}),
     };
     await writeDurable(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2));
     if (artifacts) await fsyncDir(join(tmp, ARTIFACTS_DIR));
+    if (retrieval) await fsyncDir(join(tmp, RETRIEVAL_DIR));
     await fsyncDir(join(tmp, 'model', 'weights'));
     await fsyncDir(join(tmp, 'model'));
     await fsyncDir(tmp);
@@ -198,7 +226,9 @@ export async function readSnapshot(dir: string, options: { verified?: boolean } 
     : null;
   const itemBias = manifest.files['item-bias.f32'] ? await readF32(join(dir, 'item-bias.f32'), itemIds.length) : undefined;
   const embeddings: ServingEmbeddings = { kind: e.kind as ServingEmbeddings['kind'], exact: e.exact, user, item, ...(itemBias ? { itemBias } : {}) };
-  return { manifest, dir, model, userIds, itemIds, embeddings, popularity, artifacts: decodeArtifacts(await readArtifacts(dir, manifest)) };
+  const artifacts = decodeArtifacts(await readArtifacts(dir, manifest));
+  const retrieval = manifest.retrieval ? await loadRetrieval(dir, manifest.retrieval, { items: itemIds.length, users: userIds.length, dims: e.factors }) : undefined;
+  return { manifest, dir, model, userIds, itemIds, embeddings, popularity, artifacts, ...(retrieval ? { retrieval } : {}) };
 }
 
 /** The artifact files the manifest lists (already checksummed) and its pipeline metadata; null for a snapshot without. */

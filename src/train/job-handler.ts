@@ -146,7 +146,7 @@ export async function runTrainingJob(request: RetrainRequest, ctx: JobContext): 
       : { ...(await trainModel(data, { model: request.model, hyper: request.hyper, epochs: request.epochs, patience: request.patience, split: request.split, refit, threads }, ctx.backend, hooks)), leaderboard: null };
   throwIfAborted(ctx.signal);
   ctx.onProgress?.({ phase: 'saving' });
-  const artifacts = await pipelineJob.artifactsFor(model);
+  const { artifacts, retrieval } = await pipelineJob.artifactsFor(model);
   throwIfAborted(ctx.signal);
   const snapshots = openSnapshotStore(config, store);
   const snapshot = await writeSnapshot(config.modelDir, {
@@ -158,6 +158,7 @@ export async function runTrainingJob(request: RetrainRequest, ctx: JobContext): 
     watermark,
     jobId: ctx.jobId,
     artifacts,
+    retrieval,
   });
   const version = snapshot.manifest.version;
   const locator = await publish(snapshots, model.name, version, snapshot.dir, config.modelDir);

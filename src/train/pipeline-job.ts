@@ -3,6 +3,7 @@ import type { Interactions } from '../data/interactions.js';
 import type { CatalogueRepository } from '../db/catalogue-repository.js';
 import { throwIfAborted, type RecModel } from '../models/model.js';
 import type { LearnedRanker } from '../pipeline/ranker/rankers.js';
+import type { Retrieval } from '../serving/retrieval.js';
 import type { SnapshotArtifacts } from '../serving/artifacts.js';
 import { cooccurrenceLists, indexForModel, recentPositives, scoreReference } from './artifacts.js';
 import { fitRanker, type LabelFacts, type RankerReport } from './ranker-fit.js';
@@ -55,11 +56,14 @@ export class PipelineJob {
     this.rankerReport = report;
   };
 
-  /** What the snapshot of `model` carries for the pipeline, built from all the data. */
-  async artifactsFor(model: RecModel): Promise<SnapshotArtifacts> {
+  /**
+   * What the snapshot of `model` carries for the pipeline, built from all the data, and the
+   * approximate-retrieval indexes built over it (saved with it: serving maps them, builds nothing).
+   */
+  async artifactsFor(model: RecModel): Promise<{ artifacts: SnapshotArtifacts; retrieval: Retrieval }> {
     const recent = recentPositives(this.data);
     const cooccurrence = needsCooccurrence(this.pipeline) ? await cooccurrenceLists(this.data, this.options.signal) : null;
     const index = await indexForModel(model, this.data, { recent, cooccurrence, reference: null, ranker: null }, this.options.annMinItems);
-    return { recent, cooccurrence, reference: scoreReference(index), ranker: this.ranker ? { ...this.ranker } : null };
+    return { artifacts: { recent, cooccurrence, reference: scoreReference(index), ranker: this.ranker ? { ...this.ranker } : null }, retrieval: index.retrieval };
   }
 }

@@ -100,7 +100,7 @@ describe('fitting the ranker', () => {
       const facts = { categoriesOf: (id: string) => [base.category(Number(id.slice(1)))], labelsOf: () => ({}), userLabelsOf: (id: string) => ({ team: base.team(Number(id.slice(1))) }) };
       const job = new PipelineJob(data, pipeline, facts, { annMinItems: 0 });
       const { model, result } = await trainModel(data, { model: 'pop', seed: 3 }, backend, { onEvaluated: job.onEvaluated });
-      return { ranker: (await job.artifactsFor(model)).ranker, test: result.test, items: data.itemIds };
+      return { ranker: (await job.artifactsFor(model)).artifacts.ranker, test: result.test, items: data.itemIds };
     };
     const [a, b] = [await fit(base.rows), await fit(rows2)];
     expect(a.ranker).not.toBeNull();

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AnnIndex, augmentItems } from '../../src/serving/ann.js';
 import { Rng } from '../../src/data/rng.js';
@@ -86,5 +88,16 @@ describe('approximate retrieval (HNSW over augmented vectors)', () => {
     const rare = ids((await api(approxApp).get('/users/u1/recommendations?limit=5&category=rare')).body);
     expect(rare.length).toBeGreaterThan(0);
     expect(rare.every((id) => (Number(id.slice(1)) - 1) % 10 === 0)).toBe(true);
+
+    // A job run where ANN is on saves its indexes with the snapshot; serving maps them.
+    const next = await waitForJob(approxApp, (await api(approxApp).post('/admin/retrain').set(AUTH).send({ model: 'gmf', epochs: 1, force: true })).body.jobId);
+    expect(next.state).toBe('completed');
+    await approxApp.services.store.refresh();
+    const served = approxApp.services.store.current()!;
+    expect(served.version).toBe(next.result.version);
+    const manifest = JSON.parse(readFileSync(join(dir, 'models', 'gmf', served.version, 'manifest.json'), 'utf8'));
+    expect(manifest.retrieval).toMatchObject({ items: { shared: false }, users: true });
+    expect(Object.keys(manifest.files)).toContain('retrieval/items.usearch');
+    expect(served.approximate).toBe(true);
   }, 600_000);
 });
