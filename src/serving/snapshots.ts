@@ -8,6 +8,7 @@ import { MODEL_NAMES, type RecModel, type ServingEmbeddings } from '../models/mo
 import { loadModel, saveModel } from '../models/persist.js';
 import type { TrainResult } from '../train/trainer.js';
 import { fsyncDir, verifyFolder } from '../snapshots/files.js';
+import { decodeIdsInSlices, encodeIds } from './id-list.js';
 import { decodeArtifacts, encodeArtifacts, type EncodedArtifacts, type SnapshotArtifacts } from './artifacts.js';
 import { hasRetrieval, loadRetrieval, RETRIEVAL_DIR, retrievalMetaSchema, saveRetrieval, type Retrieval, type RetrievalMeta } from './retrieval.js';
 
@@ -150,8 +151,8 @@ export async function writeSnapshot(modelDir: string, input: SnapshotInput, vers
     await mkdir(tmp);
     await saveModel(input.model, join(tmp, 'model'));
     const emb = input.model.embeddings();
-    await writeDurable(join(tmp, 'users.json'), JSON.stringify(input.userIds));
-    await writeDurable(join(tmp, 'items.json'), JSON.stringify(input.itemIds));
+    await writeDurable(join(tmp, 'users.ids'), encodeIds(input.userIds));
+    await writeDurable(join(tmp, 'items.ids'), encodeIds(input.itemIds));
     await writeDurable(join(tmp, 'popularity.f32'), bytes(input.popularity));
     await writeDurable(join(tmp, 'item-embeddings.f32'), bytes(emb.item.data));
     if (emb.user) await writeDurable(join(tmp, 'user-embeddings.f32'), bytes(emb.user.data));
@@ -204,7 +205,14 @@ export async function writeSnapshot(modelDir: string, input: SnapshotInput, vers
 async function readF32(path: string, expected: number): Promise<Float32Array> {
   const buf = await readFile(path);
   if (buf.byteLength !== expected * 4) throw new Error(`${path}: expected ${expected} floats, found ${buf.byteLength / 4}`);
-  return new Float32Array(new Uint8Array(buf).buffer);
+  // A view where the buffer allows one: a copy of a 256 MB matrix is 256 MB more and a stall.
+  return buf.byteOffset % 4 === 0 ? new Float32Array(buf.buffer, buf.byteOffset, expected) : new Float32Array(new Uint8Array(buf).buffer);
+}
+
+/** An id list: the binary layout, or the JSON array snapshots written before it hold. */
+async function readIds(dir: string, manifest: Manifest, name: 'users' | 'items'): Promise<string[]> {
+  if (manifest.files[`${name}.ids`]) return decodeIdsInSlices(await readFile(join(dir, `${name}.ids`)));
+  return z.array(z.string()).parse(JSON.parse(await readFile(join(dir, `${name}.json`), 'utf8')));
 }
 
 /**
@@ -216,8 +224,8 @@ export async function readSnapshot(dir: string, options: { verified?: boolean } 
   if (!options.verified) await verifyFolder(dir);
   // Every file was just checked against the manifest: the model's arrays need no second hash.
   const model = await loadModel(join(dir, 'model'), { verified: true });
-  const userIds = z.array(z.string()).parse(JSON.parse(await readFile(join(dir, 'users.json'), 'utf8')));
-  const itemIds = z.array(z.string()).parse(JSON.parse(await readFile(join(dir, 'items.json'), 'utf8')));
+  const userIds = await readIds(dir, manifest, 'users');
+  const itemIds = await readIds(dir, manifest, 'items');
   const popularity = await readF32(join(dir, 'popularity.f32'), itemIds.length);
   const e = manifest.embeddings;
   const item = { rows: itemIds.length, cols: e.factors, data: await readF32(join(dir, 'item-embeddings.f32'), itemIds.length * e.factors) };

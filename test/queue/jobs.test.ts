@@ -108,7 +108,7 @@ describe.each(['in-process', 'bullmq'] as const)('training jobs (%s queue)', (ki
     const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
     expect(manifest).toMatchObject({ model: 'gmf', version, jobId: res.body.jobId, hyperparameters: { factors: 16 } });
     expect(manifest.watermark.ratings).toBeGreaterThan(1000);
-    expect(Object.keys(manifest.files)).toEqual(expect.arrayContaining(['item-embeddings.f32', 'user-embeddings.f32', 'users.json', 'items.json', 'model/model.json']));
+    expect(Object.keys(manifest.files)).toEqual(expect.arrayContaining(['item-embeddings.f32', 'user-embeddings.f32', 'users.ids', 'items.ids', 'model/model.json']));
     expect(manifest.backend.name).toMatch(/wasm|cpu|tensorflow/);
     // REFIT defaults to true: the saved model was refit on every interaction for the kept epochs.
     expect(job.result!.refit).toMatchObject({ epochs: manifest.training.bestEpoch, pairs: manifest.training.data.pairs });

@@ -94,7 +94,7 @@ describe('approximate retrieval (HNSW over augmented vectors)', () => {
     expect(next.state).toBe('completed');
     await approxApp.services.store.refresh();
     const served = approxApp.services.store.current()!;
-    expect(served.version).toBe(next.result.version);
+    expect(served.version).toBe(next.result?.version);
     const manifest = JSON.parse(readFileSync(join(dir, 'models', 'gmf', served.version, 'manifest.json'), 'utf8'));
     expect(manifest.retrieval).toMatchObject({ items: { shared: false }, users: true });
     expect(Object.keys(manifest.files)).toContain('retrieval/items.usearch');
