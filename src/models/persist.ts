@@ -76,8 +76,10 @@ export async function loadModel(dir: string, options: { verified?: boolean } = {
     const buf = await readFile(join(dir, a.file));
     if (!options.verified && sha256(buf) !== a.sha256) throw new Error(`${a.file}: checksum mismatch (file corrupted)`);
     if (buf.byteLength !== a.length * 4) throw new Error(`${a.file}: expected ${a.length * 4} bytes, found ${buf.byteLength}`);
-    const copy = new Uint8Array(buf).buffer;
-    arrays[a.name] = a.dtype === 'int32' ? new Int32Array(copy) : new Float32Array(copy);
+    // A view of the file's buffer where its alignment allows: setState copies it once more into the model.
+    const data = buf.byteOffset % 4 === 0 ? buf.buffer : new Uint8Array(buf).buffer;
+    const offset = buf.byteOffset % 4 === 0 ? buf.byteOffset : 0;
+    arrays[a.name] = a.dtype === 'int32' ? new Int32Array(data, offset, a.length) : new Float32Array(data, offset, a.length);
   }
   const model = withoutInitialWeights(() => createModel(doc.name as ModelName, doc.nUsers, doc.nItems, doc.hyper));
   model.setState({ arrays, meta: doc.meta });

@@ -109,11 +109,13 @@ export class ServingIndex {
     this.popularity = snapshot.popularity;
     this.itemBias = e.itemBias ?? null;
     this.userVectors = e.user?.data ?? null;
-    this.itemUnit = prepared.itemUnit;
+    // Each matrix is kept as its scorer holds it (see MatrixScorer.rowsView): one copy, not two.
+    this.unitScorer = prepared.itemUnit ? new MatrixScorer(prepared.itemUnit, this.nItems, this.dims) : null;
+    this.itemUnit = this.unitScorer?.rowsView ?? null;
     // DMF scores by cosine: against unit item vectors, user·item ranks exactly as the cosine.
-    this.itemVectors = e.kind === 'cosine' && this.itemUnit ? this.itemUnit : e.item.data;
-    this.unitScorer = this.itemUnit ? new MatrixScorer(this.itemUnit, this.nItems, this.dims) : null;
-    this.itemScorer = this.dims === 0 ? null : this.itemVectors === this.itemUnit ? this.unitScorer : new MatrixScorer(this.itemVectors, this.nItems, this.dims);
+    const cosine = e.kind === 'cosine' && this.unitScorer !== null;
+    this.itemScorer = this.dims === 0 ? null : cosine ? this.unitScorer : new MatrixScorer(e.item.data, this.nItems, this.dims);
+    this.itemVectors = this.itemScorer?.rowsView ?? e.item.data;
     if (isItemBased(this.model)) this.similar = this.model.neighbourLists();
   }
 

@@ -15,12 +15,14 @@ const DOT = kernelModule<DotExports>(DOT_WASM_BASE64);
  */
 export class MatrixScorer {
   private readonly exports: DotExports | null;
+  /** The rows as scored: the kernel's copy when it has one, so the caller's array can go. */
+  private readonly matrix: Float32Array;
   private readonly padded: number;
   private readonly vectorPtr: number;
   private readonly outPtr: number;
 
   constructor(
-    private readonly matrix: Float32Array,
+    matrix: Float32Array,
     readonly rows: number,
     readonly dims: number,
   ) {
@@ -28,7 +30,17 @@ export class MatrixScorer {
     const matrixBytes = rows * this.padded * 4;
     this.vectorPtr = matrixBytes;
     this.outPtr = matrixBytes + this.padded * 4;
-    this.exports = DOT && dims > 0 ? this.load(DOT.instantiate(this.outPtr + rows * 4)) : null;
+    this.exports = DOT && dims > 0 ? this.load(DOT.instantiate(this.outPtr + rows * 4), matrix) : null;
+    this.matrix = this.exports && this.padded === dims ? new Float32Array(this.exports.memory.buffer, 0, rows * dims) : matrix;
+  }
+
+  /**
+   * The matrix, row-major, as this scorer holds it. Where the kernel's copy has the caller's
+   * layout (dims a multiple of 8) it is that copy: a caller that keeps this view instead of its
+   * own array holds the matrix once, not twice (256 MB less for 1M items × 64 factors).
+   */
+  get rowsView(): Float32Array {
+    return this.matrix;
   }
 
   get simd(): boolean {
@@ -36,9 +48,9 @@ export class MatrixScorer {
   }
 
   /** Copies the matrix into the kernel's memory, rows padded to `padded`. */
-  private load(exports: DotExports): DotExports {
+  private load(exports: DotExports, matrix: Float32Array): DotExports {
     const heap = new Float32Array(exports.memory.buffer);
-    const { padded, dims, rows, matrix } = this;
+    const { padded, dims, rows } = this;
     if (padded === dims) heap.set(matrix.subarray(0, rows * dims));
     else for (let r = 0; r < rows; r++) heap.set(matrix.subarray(r * dims, (r + 1) * dims), r * padded);
     return exports;
