@@ -11,6 +11,10 @@ export interface SyntheticOptions {
   rank?: number;
   /** Zipf exponent of item popularity; 0 = no popularity skew. */
   popularitySkew?: number;
+  /** σ of the log-normal number of interactions per user (0.7; MovieLens-20M's long tail is nearer 1.0). */
+  activitySigma?: number;
+  /** Fewest interactions a user has (3; MovieLens keeps users with at least 20). */
+  minPerUser?: number;
   /** How much taste (the factors) outweighs popularity when a user picks items. */
   tasteWeight?: number;
   ratingMax?: number;
@@ -60,7 +64,9 @@ export function* generateSynthetic(options: SyntheticOptions, truth?: (t: Plante
   const popOrder = rng.shuffle(Int32Array.from({ length: items }, (_, i) => i));
   const logPop = new Float64Array(items);
   popOrder.forEach((item, r) => (logPop[item] = -skew * Math.log(r + 1)));
-  const meanCount = Math.max(3, density * items);
+  const sigma = options.activitySigma ?? 0.7;
+  const minCount = options.minPerUser ?? 3;
+  const meanCount = Math.max(minCount, density * items);
   const userFactors = truth ? new Float64Array(users * rank) : null;
   if (truth) truth({ rank, taste, itemFactors: itemF, userFactors: userFactors!, logPopularity: logPop });
   const userF = new Float64Array(rank);
@@ -69,8 +75,8 @@ export function* generateSynthetic(options: SyntheticOptions, truth?: (t: Plante
   for (let u = 0; u < users; u++) {
     for (let f = 0; f < rank; f++) userF[f] = rng.normal() * scale;
     userFactors?.set(userF, u * rank);
-    // Log-normal activity: a few heavy users, many light ones (σ = 0.7, mean kept at meanCount).
-    const count = Math.min(items - 1, Math.max(3, Math.round(meanCount * Math.exp(0.7 * rng.normal() - 0.245))));
+    // Log-normal activity: a few heavy users, many light ones (the mean kept at meanCount: e^(σ²/2) divided out).
+    const count = Math.min(items - 1, Math.max(minCount, Math.round(meanCount * Math.exp(sigma * rng.normal() - (sigma * sigma) / 2))));
     for (let i = 0; i < items; i++) {
       let dot = 0;
       for (let f = 0; f < rank; f++) dot += userF[f] * itemF[i * rank + f];
@@ -89,9 +95,34 @@ export function* generateSynthetic(options: SyntheticOptions, truth?: (t: Plante
   }
 }
 
+/**
+ * The k best-scored indices, best first (ties: the smaller index, as a stable sort of `order`
+ * gives). A selection pass, then a sort of those k only: sorting all 27k items for each of 138k
+ * users (the MovieLens-20M shape) was most of the generator's time.
+ */
 function topIndices(score: Float64Array, order: Int32Array, k: number): Int32Array {
-  const idx = order.slice().sort((a, b) => score[b] - score[a]);
-  return idx.subarray(0, k);
+  const idx = order.slice();
+  const before = (a: number, b: number): boolean => score[a] > score[b] || (score[a] === score[b] && a < b);
+  let lo = 0;
+  let hi = idx.length - 1;
+  while (lo < hi) {
+    const pivot = idx[(lo + hi) >>> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (before(idx[i], pivot)) i++;
+      while (before(pivot, idx[j])) j--;
+      if (i <= j) {
+        const t = idx[i];
+        idx[i++] = idx[j];
+        idx[j--] = t;
+      }
+    }
+    if (k - 1 <= j) hi = j;
+    else if (k - 1 >= i) lo = i;
+    else break;
+  }
+  return idx.subarray(0, k).sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
 }
 
 /**
