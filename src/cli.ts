@@ -125,10 +125,14 @@ export function buildCli(): Command {
     .option('--items <n>', 'items', int('--items', 2, 10_000_000), 1682)
     .option('--density <x>', 'mean share of items per user', num('--density', 0, 1), 0.063)
     .option('--rank <n>', 'rank of the planted factors', int('--rank', 1, 512), 8)
+    .option('--popularity-skew <x>', 'Zipf exponent of item popularity (0: none)', num('--popularity-skew', 0, 10), 0.8)
+    .option('--activity-sigma <x>', 'σ of the log-normal interactions per user (MovieLens-20M: about 1)', num('--activity-sigma', 0, 5), 0.7)
+    .option('--min-per-user <n>', 'fewest interactions of a user (MovieLens: 20)', int('--min-per-user', 1, 1_000_000), 3)
     .option('--seed <n>', 'seed', int('--seed', 0, 2 ** 31 - 1), 1)
     .option('--out <file>', 'output file, - for stdout', '-')
-    .action(async (o: { users: number; items: number; density: number; rank: number; seed: number; out: string }) => {
-      const n = await writeSynthetic({ users: o.users, items: o.items, density: o.density, rank: o.rank, seed: o.seed }, o.out);
+    .action(async (o: { users: number; items: number; density: number; rank: number; popularitySkew: number; activitySigma: number; minPerUser: number; seed: number; out: string }) => {
+      const shape = { popularitySkew: o.popularitySkew, activitySigma: o.activitySigma, minPerUser: o.minPerUser };
+      const n = await writeSynthetic({ users: o.users, items: o.items, density: o.density, rank: o.rank, seed: o.seed, ...shape }, o.out);
       if (o.out !== '-') process.stderr.write(`wrote ${n} ratings to ${o.out}\n`);
     });
 
