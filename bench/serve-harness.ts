@@ -20,7 +20,7 @@ export async function load(port: number, path: (k: number) => string, duration: 
 }
 
 export async function startServer(items: number, users: number, cacheSize: number, pipeline = 'default') {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/serve-server.ts', String(items), String(users), String(cacheSize), pipeline], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), '--import', 'tsx', 'bench/serve-server.ts', String(items), String(users), String(cacheSize), pipeline], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });
   const ready = await nextJson(lines);
   // Warm up (JIT, the index pages mapped from disk) for 2 s, then start the lag measurement afresh:

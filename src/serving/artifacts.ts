@@ -43,15 +43,16 @@ export function encodeCsr(m: Csr): Uint8Array {
 }
 
 export function decodeCsr(bytes: Uint8Array): Csr {
-  const copy = new Uint8Array(bytes.byteLength);
-  copy.set(bytes);
-  const head = new Int32Array(copy.buffer, 0, HEADER_INTS);
+  // Views of the bytes where their alignment allows (a file's buffer): a copy of 50M entries is a stall.
+  const copy = bytes.byteOffset % 4 === 0 ? bytes : new Uint8Array(bytes);
+  const head = new Int32Array(copy.buffer, copy.byteOffset, HEADER_INTS);
   const [rows, cols, nnz] = head;
   const expected = 4 * (HEADER_INTS + rows + 1 + 2 * nnz);
   if (rows < 0 || nnz < 0 || copy.byteLength !== expected) throw new Error(`a CSR file of ${copy.byteLength} bytes does not hold ${rows} rows and ${nnz} entries`);
-  const indptr = new Int32Array(copy.buffer, 4 * HEADER_INTS, rows + 1);
-  const indices = new Int32Array(copy.buffer, 4 * (HEADER_INTS + rows + 1), nnz);
-  const values = new Float32Array(copy.buffer, 4 * (HEADER_INTS + rows + 1 + nnz), nnz);
+  const at = (ints: number): number => copy.byteOffset + 4 * ints;
+  const indptr = new Int32Array(copy.buffer, at(HEADER_INTS), rows + 1);
+  const indices = new Int32Array(copy.buffer, at(HEADER_INTS + rows + 1), nnz);
+  const values = new Float32Array(copy.buffer, at(HEADER_INTS + rows + 1 + nnz), nnz);
   if (indptr[0] !== 0 || indptr[rows] !== nnz) throw new Error('a CSR file with inconsistent row pointers');
   return { rows, cols, indptr, indices, values };
 }

@@ -2,13 +2,13 @@ import type { Csr } from '../data/interactions.js';
 import { isItemBased, type RecModel } from '../models/model.js';
 import { AnnIndex } from './ann.js';
 import { gramInSlices } from './fold-in.js';
-import { MatrixScorer } from './kernels/dot.js';
+import { copyOfRows, MatrixScorer, unitRows } from './kernels/dot.js';
 import type { SnapshotArtifacts } from './artifacts.js';
 import type { ColdItems } from './cold-items.js';
 import type { LoadedSnapshot } from './snapshots.js';
 import { topN, type Scored } from './top-n.js';
 import { yieldToEventLoop } from '../scheduling/yield.js';
-import { normalizeRowsInSlices, positionsInSlices, scaledRowsInSlices } from './slices.js';
+import { positionsInSlices, scaledRowsInSlices } from './slices.js';
 import { NO_RETRIEVAL, type Retrieval } from './retrieval.js';
 
 /** Bytes the neighbour lists of a large catalogue may take (8 per entry): 50 neighbours up to 160,000 items, fewer above, none below 10. */
@@ -84,10 +84,9 @@ export class ServingIndex {
   /** Approximate retrieval for large catalogues: by score (user vectors), by cosine (similar items). */
   private ann: AnnIndex | null = null;
   private annUnit: AnnIndex | null = null;
-  /** Unit user vectors (cosine between users), and their ANN index for many users. */
-  private userUnit: Float32Array | null = null;
-  /** The unit user vectors in a SIMD scorer, made on the first exact similar-users scan. */
-  private userScorer: MatrixScorer | null = null;
+  /** Unit user vectors (cosine between users) as their SIMD scorer holds them, and their ANN index for many users. */
+  private readonly userUnit: Float32Array | null;
+  private readonly userScorer: MatrixScorer | null;
   private annUsers: AnnIndex | null = null;
 
   private constructor(snapshot: LoadedSnapshot, prepared: Prepared) {
@@ -110,25 +109,31 @@ export class ServingIndex {
     this.itemBias = e.itemBias ?? null;
     this.userVectors = e.user?.data ?? null;
     // Each matrix is kept as its scorer holds it (see MatrixScorer.rowsView): one copy, not two.
-    this.unitScorer = prepared.itemUnit ? new MatrixScorer(prepared.itemUnit, this.nItems, this.dims) : null;
+    this.unitScorer = prepared.unitScorer;
     this.itemUnit = this.unitScorer?.rowsView ?? null;
-    // DMF scores by cosine: against unit item vectors, user·item ranks exactly as the cosine.
-    const cosine = e.kind === 'cosine' && this.unitScorer !== null;
-    this.itemScorer = this.dims === 0 ? null : cosine ? this.unitScorer : new MatrixScorer(e.item.data, this.nItems, this.dims);
+    this.itemScorer = prepared.itemScorer;
     this.itemVectors = this.itemScorer?.rowsView ?? e.item.data;
+    this.userScorer = prepared.userScorer;
+    this.userUnit = this.userScorer?.rowsView ?? null;
     if (isItemBased(this.model)) this.similar = this.model.neighbourLists();
   }
 
   static async build(snapshot: LoadedSnapshot, options: ServingIndexOptions = { annMinItems: 0 }): Promise<ServingIndex> {
     // The O(catalogue + users) preparation runs in slices: a 1M-item load must not stall requests.
     const e = snapshot.embeddings;
+    const [n, d] = [snapshot.itemIds.length, e.item.cols];
+    const unitScorer = d > 0 ? await MatrixScorer.fromRows(n, d, unitRows(e.item.data, d)) : null;
+    // DMF scores by cosine: against unit item vectors, user·item ranks exactly as the cosine.
+    const itemScorer = d === 0 ? null : e.kind === 'cosine' ? unitScorer : await MatrixScorer.fromRows(n, d, copyOfRows(e.item.data, d));
     const prepared: Prepared = {
       itemIndex: await positionsInSlices(snapshot.itemIds),
       userIndex: await positionsInSlices(snapshot.userIds),
-      itemUnit: e.item.cols > 0 ? await normalizeRowsInSlices(e.item.data, snapshot.itemIds.length, e.item.cols) : null,
+      unitScorer,
+      itemScorer,
+      userScorer: e.user && d > 0 ? await MatrixScorer.fromRows(snapshot.userIds.length, d, unitRows(e.user.data, d)) : null,
     };
     const index = new ServingIndex(snapshot, prepared);
-    if (index.dims > 0) index.gram = await gramInSlices(index.itemVectors, index.nItems, index.dims);
+    if (index.dims > 0) index.gram = snapshot.itemGram ?? (await gramInSlices(index.itemVectors, index.nItems, index.dims));
     if (!index.similar && index.itemUnit && index.nItems <= PRECOMPUTE_SIMILAR_MAX_ITEMS) await index.precomputeSimilar();
     if (isItemBased(index.model)) index.scaledLists = await scaledRowsInSlices(index.model.neighbourLists());
     const prebuilt = snapshot.retrieval ?? NO_RETRIEVAL;
@@ -137,10 +142,7 @@ export class ServingIndex {
       if (prebuilt.ann) index.adopt(prebuilt);
       else await index.buildAnn();
     }
-    if (index.userVectors && index.dims > 0) {
-      index.userUnit = await normalizeRowsInSlices(index.userVectors, index.userIds.length, index.dims);
-      if (wanted(index.userIds.length)) index.annUsers = prebuilt.annUsers ?? (await AnnIndex.build(index.userUnit, index.userIds.length, index.dims, null));
-    }
+    if (index.userUnit && wanted(index.userIds.length)) index.annUsers = prebuilt.annUsers ?? (await AnnIndex.build(index.userUnit, index.userIds.length, index.dims, null));
     return index;
   }
 
@@ -345,8 +347,7 @@ export class ServingIndex {
       const found = this.annUsers.search(v, n + 1).filter((w) => !skip(w));
       return Array.from(found.slice(0, n), (w) => ({ item: w, score: this.score(unit, null, v, w) }));
     }
-    this.userScorer ??= new MatrixScorer(unit, this.userIds.length, this.dims);
-    return topN(this.userScorer.scoresView(v), n, skip);
+    return topN(this.userScorer!.scoresView(v), n, skip);
   }
 
   /** Every item's top similar items, in slices so a model load never stalls request handling. */
@@ -373,5 +374,7 @@ export class ServingIndex {
 interface Prepared {
   itemIndex: Map<string, number>;
   userIndex: Map<string, number>;
-  itemUnit: Float32Array | null;
+  unitScorer: MatrixScorer | null;
+  itemScorer: MatrixScorer | null;
+  userScorer: MatrixScorer | null;
 }

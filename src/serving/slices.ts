@@ -27,15 +27,3 @@ export async function scaledRowsInSlices(m: Csr): Promise<Csr> {
   }
   return { ...m, values };
 }
-
-export async function normalizeRowsInSlices(data: Float32Array, rows: number, d: number): Promise<Float32Array> {
-  const out = new Float32Array(rows * d);
-  for (let r = 0; r < rows; r++) {
-    if (r % SLICE_ROWS === SLICE_ROWS - 1) await yieldToEventLoop();
-    let norm = 0;
-    for (let f = 0; f < d; f++) norm += data[r * d + f] ** 2;
-    const s = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-    for (let f = 0; f < d; f++) out[r * d + f] = data[r * d + f] * s;
-  }
-  return out;
-}

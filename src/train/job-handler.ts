@@ -146,7 +146,7 @@ export async function runTrainingJob(request: RetrainRequest, ctx: JobContext): 
       : { ...(await trainModel(data, { model: request.model, hyper: request.hyper, epochs: request.epochs, patience: request.patience, split: request.split, refit, threads }, ctx.backend, hooks)), leaderboard: null };
   throwIfAborted(ctx.signal);
   ctx.onProgress?.({ phase: 'saving' });
-  const { artifacts, retrieval } = await pipelineJob.artifactsFor(model);
+  const { artifacts, retrieval, itemGram } = await pipelineJob.artifactsFor(model);
   throwIfAborted(ctx.signal);
   const snapshots = openSnapshotStore(config, store);
   const snapshot = await writeSnapshot(config.modelDir, {
@@ -159,6 +159,7 @@ export async function runTrainingJob(request: RetrainRequest, ctx: JobContext): 
     jobId: ctx.jobId,
     artifacts,
     retrieval,
+    itemGram,
   });
   const version = snapshot.manifest.version;
   const locator = await publish(snapshots, model.name, version, snapshot.dir, config.modelDir);

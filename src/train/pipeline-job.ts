@@ -60,10 +60,10 @@ export class PipelineJob {
    * What the snapshot of `model` carries for the pipeline, built from all the data, and the
    * approximate-retrieval indexes built over it (saved with it: serving maps them, builds nothing).
    */
-  async artifactsFor(model: RecModel): Promise<{ artifacts: SnapshotArtifacts; retrieval: Retrieval }> {
+  async artifactsFor(model: RecModel): Promise<{ artifacts: SnapshotArtifacts; retrieval: Retrieval; itemGram: Float64Array | null }> {
     const recent = recentPositives(this.data);
     const cooccurrence = needsCooccurrence(this.pipeline) ? await cooccurrenceLists(this.data, this.options.signal) : null;
     const index = await indexForModel(model, this.data, { recent, cooccurrence, reference: null, ranker: null }, this.options.annMinItems);
-    return { artifacts: { recent, cooccurrence, reference: scoreReference(index), ranker: this.ranker ? { ...this.ranker } : null }, retrieval: index.retrieval };
+    return { artifacts: { recent, cooccurrence, reference: scoreReference(index), ranker: this.ranker ? { ...this.ranker } : null }, retrieval: index.retrieval, itemGram: index.itemGram };
   }
 }

@@ -26,7 +26,7 @@ beforeAll(async () => {
   ({ model, result } = await trainModel(data, { model: 'ials', hyper: { factors: 16 }, epochs: 3 }, await initBackend('auto')));
   trained = await indexForModel(model, data, NO_ARTIFACTS, ANN.annMinItems);
   const popularity = new Float32Array(data.itemIds.length);
-  const snap = await writeSnapshot(dir, { model, result, userIds: data.userIds, itemIds: data.itemIds, popularity, watermark, jobId: null, retrieval: trained.retrieval });
+  const snap = await writeSnapshot(dir, { model, result, userIds: data.userIds, itemIds: data.itemIds, popularity, watermark, jobId: null, retrieval: trained.retrieval, itemGram: trained.itemGram });
   loaded = await readSnapshot(snap.dir);
 }, 300_000);
 afterAll(() => cleanup());
@@ -71,6 +71,9 @@ describe('approximate-retrieval indexes built by the training job and saved with
     expect(served.retrieval.annUsers).toBe(loaded.retrieval!.annUsers);
     expect(answers(served)).toEqual(answers(trained));
     expect(served.neighbourLists).toEqual(trained.neighbourLists);
+    // The fold-in Gram matrix comes with the snapshot too, as the training side computed it.
+    expect(Object.keys(loaded.manifest.files)).toContain('item-gram.f64');
+    expect(served.itemGram).toEqual(trained.itemGram);
   });
 
   // Two HNSW builds on two threads insert in different orders, so their graphs (and a few

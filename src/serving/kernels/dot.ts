@@ -1,5 +1,9 @@
 import { kernelModule, type KernelExports } from '../../wasm/module.js';
 import { DOT_WASM_BASE64 } from './dot-wasm.js';
+import { yieldToEventLoop } from '../../scheduling/yield.js';
+
+/** Rows written between yields while a scorer is filled (20,000 × 64 floats: about 2 ms). */
+const FILL_SLICE_ROWS = 20_000;
 
 interface DotExports extends KernelExports {
   scores(m: number, v: number, out: number, n: number, d: number): void;
@@ -25,13 +29,36 @@ export class MatrixScorer {
     matrix: Float32Array,
     readonly rows: number,
     readonly dims: number,
+    /** Set by {@link MatrixScorer.fromRows}: the kernel instance it already filled. */
+    filled?: { exports: DotExports | null },
   ) {
     this.padded = Math.ceil(dims / 8) * 8;
     const matrixBytes = rows * this.padded * 4;
     this.vectorPtr = matrixBytes;
     this.outPtr = matrixBytes + this.padded * 4;
-    this.exports = DOT && dims > 0 ? this.load(DOT.instantiate(this.outPtr + rows * 4), matrix) : null;
+    this.exports = filled ? filled.exports : DOT && dims > 0 ? this.load(DOT.instantiate(this.outPtr + rows * 4), matrix) : null;
     this.matrix = this.exports && this.padded === dims ? new Float32Array(this.exports.memory.buffer, 0, rows * dims) : matrix;
+  }
+
+  /**
+   * A scorer whose row r is written by `fill(r, out)` straight into the kernel's memory, in
+   * slices that yield to the event loop: a 1M-row matrix is neither copied in one synchronous
+   * call nor held twice while it is made (the unit rows of an item matrix are written where they
+   * are scored, with no intermediate array).
+   */
+  static async fromRows(rows: number, dims: number, fill: (r: number, out: Float32Array) => void): Promise<MatrixScorer> {
+    const padded = Math.ceil(dims / 8) * 8;
+    const exports = DOT && dims > 0 ? DOT.instantiate(rows * padded * 4 + padded * 4 + rows * 4) : null;
+    const heap = exports ? new Float32Array(exports.memory.buffer) : null;
+    // A separate row-major array only where the kernel's rows are padded (or there is no kernel).
+    const own = !heap || padded !== dims ? new Float32Array(rows * dims) : null;
+    for (let r = 0; r < rows; r++) {
+      const out = own ? own.subarray(r * dims, (r + 1) * dims) : heap!.subarray(r * padded, r * padded + dims);
+      fill(r, out);
+      if (own && heap) heap.set(out, r * padded);
+      if (r % FILL_SLICE_ROWS === FILL_SLICE_ROWS - 1) await yieldToEventLoop();
+    }
+    return new MatrixScorer(own ?? heap!.subarray(0, rows * dims), rows, dims, { exports });
   }
 
   /**
@@ -87,3 +114,19 @@ export function jsScores(matrix: Float32Array, rows: number, d: number, v: Float
   }
   return out;
 }
+
+/** A fill for {@link MatrixScorer.fromRows}: row r of a row-major matrix as it is. */
+export const copyOfRows =
+  (m: Float32Array, d: number) =>
+  (r: number, out: Float32Array): void =>
+    out.set(m.subarray(r * d, (r + 1) * d));
+
+/** A fill for {@link MatrixScorer.fromRows}: row r scaled to unit length (a zero row stays zero). */
+export const unitRows =
+  (m: Float32Array, d: number) =>
+  (r: number, out: Float32Array): void => {
+    let norm = 0;
+    for (let f = 0; f < d; f++) norm += m[r * d + f] ** 2;
+    const s = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+    for (let f = 0; f < d; f++) out[f] = m[r * d + f] * s;
+  };
