@@ -65,8 +65,9 @@ async function deploy(name: string, replicas: number, postgres: boolean): Promis
     RECOMMENDATION_CACHE_SIZE: '0',
   };
   const ports = await Promise.all(Array.from({ length: replicas }, () => freePort()));
-  const apis = ports.map((port) => spawnEntry('src/main.ts', { ...env, PORT: String(port) }));
-  const worker = spawnEntry('src/worker.ts', env);
+  // Every process its own MODEL_DIR, as on separate hosts: a replica gets a version from the snapshot store.
+  const apis = ports.map((port, k) => spawnEntry('src/main.ts', { ...env, MODEL_DIR: join(dir, `models-api${k}`), PORT: String(port) }));
+  const worker = spawnEntry('src/worker.ts', { ...env, MODEL_DIR: join(dir, 'models-worker') });
   const bases = ports.map((p) => `http://127.0.0.1:${p}`);
   await Promise.all(bases.map((b) => waitForHttp(`${b}/readyz`, 60_000)));
   return {
@@ -82,7 +83,19 @@ async function deploy(name: string, replicas: number, postgres: boolean): Promis
   };
 }
 
-async function seedAndTrain(d: Deployment): Promise<void> {
+/** Milliseconds from a version's registration (its createdAt) until each replica serves it (polled every 20 ms). */
+async function untilServed(d: Deployment, version: string): Promise<number[]> {
+  const versions = (await (await fetch(`${d.bases[0]}/admin/models`, { headers: auth })).json()) as { models: { version: string; createdAt: string }[] };
+  const registered = Date.parse(versions.models.find((v) => v.version === version)!.createdAt);
+  return Promise.all(
+    d.bases.map(async (b) => {
+      while (((await (await fetch(`${b}/admin/serving`, { headers: auth })).json()) as { loadedVersion: string | null }).loadedVersion !== version) await new Promise((r) => setTimeout(r, 20));
+      return Date.now() - registered;
+    }),
+  );
+}
+
+async function seedAndTrain(d: Deployment): Promise<number[]> {
   const rows = [...generateSynthetic({ users: 943, items: 1682, density: 0.063, seed: 1 })].map((r) => ({ userId: r.user, itemId: r.item, rating: r.rating, timestamp: r.ts }));
   for (let k = 0; k < rows.length; k += 5000) {
     const res = await fetch(`${d.bases[0]}/ratings`, { method: 'POST', headers: auth, body: JSON.stringify({ ratings: rows.slice(k, k + 5000) }) });
@@ -92,13 +105,8 @@ async function seedAndTrain(d: Deployment): Promise<void> {
   for (;;) {
     const job = (await (await fetch(`${d.bases[0]}/admin/jobs/${jobId}`, { headers: auth })).json()) as { state: string; error?: string; result?: { version: string } };
     if (job.state === 'failed' || job.state === 'cancelled') throw new Error(`training ${job.state}: ${job.error}`);
-    if (job.state === 'completed') {
-      for (const b of d.bases) {
-        while (((await (await fetch(`${b}/admin/serving`, { headers: auth })).json()) as { loadedVersion: string | null }).loadedVersion !== job.result!.version) await new Promise((r) => setTimeout(r, 200));
-      }
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 500));
+    if (job.state === 'completed') return untilServed(d, job.result!.version);
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -169,12 +177,12 @@ const rows: Record<string, unknown>[] = [];
 for (const [name, replicas, postgres] of setups) {
   const d = await deploy(name, replicas, postgres);
   try {
-    await seedAndTrain(d);
+    const servedAfterMs = await seedAndTrain(d);
     const ingestResult = await phase(d, ingest);
     const recsResult = await phase(d, recommend);
     const lag = Math.max(...(await Promise.all(d.bases.map(lagP99))));
     const rss = Math.max(...d.apis.map(peakRssMb));
-    rows.push({ setup: name, ingest: ingestResult, recommendations: recsResult, lagP99Ms: lag, peakRssMb: rss });
+    rows.push({ setup: name, ingest: ingestResult, recommendations: recsResult, lagP99Ms: lag, peakRssMb: rss, servedAfterMs });
     console.error(`${name}: done`);
   } finally {
     await d.stop();
@@ -182,11 +190,11 @@ for (const [name, replicas, postgres] of setups) {
 }
 
 console.log(`scale-out, ${seconds} s per phase, ${connections} connections in all, 2 cores shared by the API processes, PostgreSQL, Redis, a worker and the load generator\n`);
-console.log('| setup | ingest batches/s (100 ratings) | p50 / p99 ms | CPU busy | recommendations req/s | p50 / p99 ms | CPU busy | errors | loop lag p99 ms | peak RSS MB (per API) |');
-console.log('|---|---|---|---|---|---|---|---|---|---|');
-for (const r of rows as { setup: string; ingest: Phase; recommendations: Phase; lagP99Ms: number; peakRssMb: number }[]) {
+console.log('| setup | ingest batches/s (100 ratings) | p50 / p99 ms | CPU busy | recommendations req/s | p50 / p99 ms | CPU busy | errors | loop lag p99 ms | peak RSS MB (per API) | registration to serving ms (per API) |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+for (const r of rows as { setup: string; ingest: Phase; recommendations: Phase; lagP99Ms: number; peakRssMb: number; servedAfterMs: number[] }[]) {
   const pct = (x: number): string => `${Math.round(x * 100)}%`;
-  console.log(`| ${r.setup} | ${Math.round(r.ingest.rps)} | ${r.ingest.p50} / ${r.ingest.p99} | ${pct(r.ingest.cpuBusy)} | ${Math.round(r.recommendations.rps)} | ${r.recommendations.p50} / ${r.recommendations.p99} | ${pct(r.recommendations.cpuBusy)} | ${r.ingest.errors + r.recommendations.errors} | ${r.lagP99Ms.toFixed(1)} | ${Math.round(r.peakRssMb)} |`);
+  console.log(`| ${r.setup} | ${Math.round(r.ingest.rps)} | ${r.ingest.p50} / ${r.ingest.p99} | ${pct(r.ingest.cpuBusy)} | ${Math.round(r.recommendations.rps)} | ${r.recommendations.p50} / ${r.recommendations.p99} | ${pct(r.recommendations.cpuBusy)} | ${r.ingest.errors + r.recommendations.errors} | ${r.lagP99Ms.toFixed(1)} | ${Math.round(r.peakRssMb)} | ${r.servedAfterMs.join(' / ')} |`);
 }
 mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/scale.json', JSON.stringify({ seconds, connections, rows }, null, 2));
