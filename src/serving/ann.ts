@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { Index } from 'usearch';
 import { siblingModule, spawnThread } from '../threads/spawn.js';
+import { yieldToEventLoop } from '../scheduling/yield.js';
+import { searchShards, shardFile, shardRanges } from './ann-shards.js';
 
 /**
  * HNSW settings, measured on 100,000 × 64 item vectors with a decaying spectrum: connectivity 16,
@@ -19,6 +21,7 @@ export interface AnnBuildInput {
   rows: number;
   dims: number;
   bias: Float32Array | null;
+  /** Where the shards go: `<file>.0`, `<file>.1`, … */
   file: string;
   /** Also find each row's this many nearest rows (cosine; unit vectors without bias only), 0 = none. */
   neighbours?: number;
@@ -82,17 +85,20 @@ export function augmentItems(input: Omit<AnnBuildInput, 'file'>): { data: Float3
   return { data, dims: D };
 }
 
-/** Builds and saves the index (runs inside the build thread); with `neighbours`, also every row's nearest rows. */
+/** Builds and saves the index shards (runs inside the build thread); with `neighbours`, also every row's nearest rows. */
 export function buildAnnFile(input: AnnBuildInput, threads: number): NeighbourLists | null {
   const { data, dims } = augmentItems(input);
-  const index = newIndex(dims);
-  index.add(BigUint64Array.from({ length: input.rows }, (_, i) => BigInt(i)), data, threads);
-  index.save(input.file);
-  return input.neighbours ? nearestRows(index, data, dims, input, threads) : null;
+  const shards = shardRanges(input.rows).map(([from, to], s) => {
+    const index = newIndex(dims);
+    index.add(BigUint64Array.from({ length: to - from }, (_, i) => BigInt(from + i)), data.subarray(from * dims, to * dims), threads);
+    index.save(shardFile(input.file, s));
+    return index;
+  });
+  return input.neighbours ? nearestRows(shards, data, dims, input, threads) : null;
 }
 
 /** Each row searched against the index in batches; the row itself dropped, cosines recomputed exactly. */
-function nearestRows(index: Index, data: Float32Array, D: number, input: AnnBuildInput, threads: number): NeighbourLists {
+function nearestRows(shards: Index[], data: Float32Array, D: number, input: AnnBuildInput, threads: number): NeighbourLists {
   const k = input.neighbours!;
   const { rows, dims, vectors } = input;
   const indptr = new Int32Array(rows + 1);
@@ -101,13 +107,11 @@ function nearestRows(index: Index, data: Float32Array, D: number, input: AnnBuil
   let at = 0;
   for (let start = 0; start < rows; start += NEIGHBOUR_BATCH) {
     const end = Math.min(rows, start + NEIGHBOUR_BATCH);
-    const found = index.search(data.subarray(start * D, end * D), k + 1, threads) as unknown as { keys: BigUint64Array; counts: BigUint64Array; k: number };
+    const found = searchShards(shards, data.subarray(start * D, end * D), D, k + 1, threads);
     for (let r = start; r < end; r++) {
-      const q = r - start;
-      const count = Number(found.counts[q]);
       const row: [number, number][] = [];
-      for (let c = 0; c < count && row.length < k; c++) {
-        const j = Number(found.keys[q * found.k + c]);
+      for (const j of found[r - start]) {
+        if (row.length === k) break;
         if (j === r) continue;
         let s = 0;
         for (let f = 0; f < dims; f++) s += vectors[r * dims + f] * vectors[j * dims + f];
@@ -133,7 +137,7 @@ export class AnnIndex {
   private readonly query: Float32Array;
 
   private constructor(
-    private readonly index: Index,
+    private readonly shards: Index[],
     private readonly dims: number,
     private readonly hasBias: boolean,
   ) {
@@ -162,29 +166,36 @@ export class AnnIndex {
         thread.once('exit', (code) => reject(new Error(`ANN build thread exited with code ${code}`)));
       });
       await thread.terminate();
-      const index = newIndex(dims + (bias ? 2 : 1));
-      // Memory-mapped: O(1) here; the mapping outlives the file's name, removed just below.
-      index.view(file);
-      return { index: new AnnIndex(index, dims, bias !== null), lists };
+      // Memory-mapped; the mappings outlive the files' names, removed just below.
+      return { index: await AnnIndex.view(file, dims, bias !== null, rows), lists };
     } finally {
-      await rm(file, { force: true });
+      await Promise.all(shardRanges(rows).map((_, s) => rm(shardFile(file, s), { force: true })));
     }
   }
 
   /**
    * An index a training job built and saved with its snapshot, memory-mapped: nothing is built or
-   * read up front, pages come in as searches touch them. Refuses a file of another shape.
+   * read up front, pages come in as searches touch them. One shard at a time, yielding between
+   * them (see SHARD_ROWS). Refuses files of another shape.
    */
-  static view(file: string, dims: number, hasBias: boolean, rows: number): AnnIndex {
-    const index = newIndex(dims + (hasBias ? 2 : 1));
-    index.view(file);
-    if (index.size() !== rows) throw new Error(`${file}: the index holds ${index.size()} rows, the snapshot ${rows}`);
-    return new AnnIndex(index, dims, hasBias);
+  static async view(file: string, dims: number, hasBias: boolean, rows: number): Promise<AnnIndex> {
+    const shards: Index[] = [];
+    for (const [s, [from, to]] of shardRanges(rows).entries()) {
+      const index = newIndex(dims + (hasBias ? 2 : 1));
+      index.view(shardFile(file, s));
+      if (index.size() !== to - from) throw new Error(`${shardFile(file, s)}: the shard holds ${index.size()} rows, ${to - from} expected`);
+      shards.push(index);
+      await yieldToEventLoop();
+    }
+    return new AnnIndex(shards, dims, hasBias);
   }
 
-  /** Writes the index to a file (synchronous: the training thread saves it with a snapshot). */
-  save(file: string): void {
-    this.index.save(file);
+  /** Writes the shards to `<file>.0`, `<file>.1`, … (synchronous: the training thread saves them with a snapshot). */
+  save(file: string): string[] {
+    return this.shards.map((index, s) => {
+      index.save(shardFile(file, s));
+      return shardFile(file, s);
+    });
   }
 
   /** Whether the indexed rows carry the item-bias column. */
@@ -193,13 +204,12 @@ export class AnnIndex {
   }
 
   get size(): number {
-    return this.index.size();
+    return this.shards.reduce((n, index) => n + index.size(), 0);
   }
 
   /** Dense ids of (about) the k items with the largest u·x (+ bias), best first. */
   search(user: Float32Array, k: number): Int32Array {
     this.query.set(user.subarray(0, this.dims));
-    const found = this.index.search(this.query, Math.min(k, this.size), 1);
-    return Int32Array.from(found.keys, (key) => Number(key));
+    return Int32Array.from(searchShards(this.shards, this.query, this.query.length, k, 1)[0]);
   }
 }

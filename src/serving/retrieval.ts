@@ -8,6 +8,7 @@ import { decodeCsr, encodeCsr } from './artifacts.js';
 /** The snapshot folder holding the prebuilt retrieval structures. */
 export const RETRIEVAL_DIR = 'retrieval';
 
+/** Index files are saved in shards: `items.usearch.0`, `items.usearch.1`, … (see SHARD_ROWS). */
 const FILES = { items: 'items.usearch', itemsUnit: 'items-unit.usearch', users: 'users.usearch', similar: 'similar.csr' } as const;
 
 /** What the manifest says of the prebuilt structures (their files are listed, with checksums, among the snapshot's files). */
@@ -66,9 +67,9 @@ export interface RetrievalShape {
 /** Maps the prebuilt indexes of a checked snapshot folder and reads its similar-item lists. */
 export async function loadRetrieval(snapshotDir: string, meta: RetrievalMeta, shape: RetrievalShape): Promise<Retrieval> {
   const dir = join(snapshotDir, RETRIEVAL_DIR);
-  const ann = meta.items ? AnnIndex.view(join(dir, FILES.items), shape.dims, meta.items.bias, shape.items) : null;
-  const annUnit = meta.items ? (meta.items.shared ? ann : AnnIndex.view(join(dir, FILES.itemsUnit), shape.dims, false, shape.items)) : null;
-  const annUsers = meta.users ? AnnIndex.view(join(dir, FILES.users), shape.dims, false, shape.users) : null;
+  const ann = meta.items ? await AnnIndex.view(join(dir, FILES.items), shape.dims, meta.items.bias, shape.items) : null;
+  const annUnit = meta.items ? (meta.items.shared ? ann : await AnnIndex.view(join(dir, FILES.itemsUnit), shape.dims, false, shape.items)) : null;
+  const annUsers = meta.users ? await AnnIndex.view(join(dir, FILES.users), shape.dims, false, shape.users) : null;
   const similar = meta.similarWidth > 0 ? decodeCsr(await readFile(join(dir, FILES.similar))) : null;
   if (similar && similar.rows !== shape.items) throw new Error(`${FILES.similar}: ${similar.rows} rows for ${shape.items} items`);
   return { ann, annUnit, annUsers, similar, similarWidth: meta.similarWidth };

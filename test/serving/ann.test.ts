@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createRequire } from 'node:module';
 import { AnnIndex, augmentItems } from '../../src/serving/ann.js';
+import { searchShards, SHARD_ROWS, shardRanges } from '../../src/serving/ann-shards.js';
 import { Rng } from '../../src/data/rng.js';
 import { api, startApp, tempDir, testConfig } from '../helpers/app.js';
 import { AUTH, ingestSynthetic, waitForJob } from '../helpers/training.js';
 
+const usearch = createRequire(import.meta.url)('usearch') as typeof import('usearch');
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -30,6 +33,30 @@ describe('approximate retrieval (HNSW over augmented vectors)', () => {
     const byIp = Array.from({ length: rows }, (_, i) => i).sort((a, b) => ip(b) - ip(a));
     const byDist = Array.from({ length: rows }, (_, i) => i).sort((a, b) => dist(a) - dist(b));
     expect(byDist.slice(0, 20)).toEqual(byIp.slice(0, 20));
+  });
+
+  it('a search over shards merges their answers by distance into the global nearest rows', () => {
+    const dims = 8;
+    const rows = 3000;
+    const data = randomMatrix(rows, dims, 9);
+    const shards = [0, 1000, 2000].map((from) => {
+      const index = new usearch.Index({ dimensions: dims, metric: usearch.MetricKind.L2sq, quantization: usearch.ScalarKind.F32, connectivity: 16, expansion_add: 64, expansion_search: 128, multi: false });
+      index.add(BigUint64Array.from({ length: 1000 }, (_, i) => BigInt(from + i)), data.subarray(from * dims, (from + 1000) * dims), 1);
+      return index;
+    });
+    const queries = randomMatrix(20, dims, 10);
+    const found = searchShards(shards, queries, dims, 10, 1);
+    let hits = 0;
+    found.forEach((keys, q) => {
+      const dist = (i: number) => Array.from({ length: dims }, (_, f) => (queries[q * dims + f] - data[i * dims + f]) ** 2).reduce((a, b) => a + b, 0);
+      const exact = Array.from({ length: rows }, (_, i) => i).sort((a, b) => dist(a) - dist(b)).slice(0, 10);
+      hits += exact.filter((i) => keys.includes(i)).length;
+      // Nearest first across shards, and rows of every shard among the answers.
+      expect(keys.map(dist)).toEqual([...keys.map(dist)].sort((a, b) => a - b));
+    });
+    expect(hits / 200).toBeGreaterThanOrEqual(0.97);
+    expect(new Set(found.flat().map((k) => Math.floor(k / 1000))).size).toBe(3);
+    expect(shardRanges(SHARD_ROWS * 2 + 5)).toEqual([[0, SHARD_ROWS], [SHARD_ROWS, 2 * SHARD_ROWS], [2 * SHARD_ROWS, 2 * SHARD_ROWS + 5]]);
   });
 
   it('finds the exact top-10 by inner product on a small matrix', async () => {
@@ -97,7 +124,7 @@ describe('approximate retrieval (HNSW over augmented vectors)', () => {
     expect(served.version).toBe(next.result?.version);
     const manifest = JSON.parse(readFileSync(join(dir, 'models', 'gmf', served.version, 'manifest.json'), 'utf8'));
     expect(manifest.retrieval).toMatchObject({ items: { shared: false }, users: true });
-    expect(Object.keys(manifest.files)).toContain('retrieval/items.usearch');
+    expect(Object.keys(manifest.files)).toContain('retrieval/items.usearch.0');
     expect(served.approximate).toBe(true);
   }, 600_000);
 });

@@ -57,10 +57,10 @@ describe('approximate-retrieval indexes built by the training job and saved with
   it('writes the score, cosine and user indexes and the similar-item lists into the snapshot, checksummed', () => {
     expect(trained.approximate).toBe(true);
     expect(Object.keys(loaded.manifest.files).filter((f) => f.startsWith('retrieval/')).sort()).toEqual([
-      'retrieval/items-unit.usearch',
-      'retrieval/items.usearch',
+      'retrieval/items-unit.usearch.0',
+      'retrieval/items.usearch.0',
       'retrieval/similar.csr',
-      'retrieval/users.usearch',
+      'retrieval/users.usearch.0',
     ]);
     expect(loaded.manifest.retrieval).toMatchObject({ items: { bias: false, shared: false }, users: true, similarWidth: 50 });
   });
@@ -101,8 +101,8 @@ describe('approximate-retrieval indexes built by the training job and saved with
 
   it('a damaged index file is refused by the checksum before anything maps it', async () => {
     const copy = await writeSnapshot(join(dir, 'damaged'), { model, result, userIds: data.userIds, itemIds: data.itemIds, popularity: new Float32Array(data.itemIds.length), watermark, jobId: null, retrieval: trained.retrieval });
-    await writeFile(join(copy.dir, 'retrieval', 'users.usearch'), 'not an index');
-    await expect(readSnapshot(copy.dir)).rejects.toThrow(/users\.usearch/);
+    await writeFile(join(copy.dir, 'retrieval', 'users.usearch.0'), 'not an index');
+    await expect(readSnapshot(copy.dir)).rejects.toThrow(/users\.usearch\.0/);
     await rm(join(dir, 'damaged'), { recursive: true, force: true });
   });
 });
