@@ -76,6 +76,8 @@ export interface Config {
   eventWeights: Record<string, number>;
   sqliteSynchronous: 'NORMAL' | 'FULL';
   sqliteBusyTimeoutMs: number;
+  /** SQLite's page cache per connection, MiB. */
+  sqliteCacheMb: number;
   shutdownTimeoutMs: number;
   migrationsDir: string;
   /** TensorFlow.js backend: auto = tfjs-node, else wasm, else cpu. */
@@ -251,6 +253,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     eventWeights: eventWeights(eventTypes),
     sqliteSynchronous: e.SQLITE_SYNCHRONOUS,
     sqliteBusyTimeoutMs: e.SQLITE_BUSY_TIMEOUT_MS,
+    sqliteCacheMb: e.SQLITE_CACHE_MB,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     migrationsDir: e.MIGRATIONS_DIR ?? DEFAULT_MIGRATIONS_DIR,
     tfBackend: e.TF_BACKEND,

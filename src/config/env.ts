@@ -67,6 +67,7 @@ export const envSchema = z.object({
   EVENT_WEIGHTS: z.string().optional(),
   SQLITE_SYNCHRONOUS: z.enum(['NORMAL', 'FULL']).default('NORMAL'),
   SQLITE_BUSY_TIMEOUT_MS: intFromEnv(0, 600_000).default(5000),
+  SQLITE_CACHE_MB: intFromEnv(2, 65_536).default(64),
   SHUTDOWN_TIMEOUT_MS: intFromEnv(100, 600_000).default(10_000),
   MIGRATIONS_DIR: z.string().min(1).optional(),
   TF_BACKEND: z.enum(BACKEND_CHOICES).default('auto'),

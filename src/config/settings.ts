@@ -36,6 +36,7 @@ export const SETTINGS: readonly Setting[] = [
   s('database.poolSize', 'PG_POOL_SIZE', 'pgPoolSize'),
   s('database.sqliteSynchronous', 'SQLITE_SYNCHRONOUS', 'sqliteSynchronous'),
   s('database.sqliteBusyTimeoutMs', 'SQLITE_BUSY_TIMEOUT_MS', 'sqliteBusyTimeoutMs'),
+  s('database.sqliteCacheMb', 'SQLITE_CACHE_MB', 'sqliteCacheMb'),
   s('database.migrationsDir', 'MIGRATIONS_DIR', 'migrationsDir'),
   s('storage.modelDir', 'MODEL_DIR', 'modelDir'),
   s('storage.dataDir', 'DATA_DIR', 'dataDir'),

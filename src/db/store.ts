@@ -60,6 +60,8 @@ export interface StoreLocation {
   pgPoolSize: number;
   sqliteBusyTimeoutMs: number;
   sqliteSynchronous: 'NORMAL' | 'FULL';
+  /** SQLite's page cache per connection, MiB (default 64). */
+  sqliteCacheMb?: number;
   migrationsDir: string;
 }
 

@@ -10,6 +10,12 @@ export interface OpenDbOptions {
   /** NORMAL survives a process crash in WAL mode; FULL also survives power loss. Default NORMAL. */
   synchronous?: 'NORMAL' | 'FULL';
   readonly?: boolean;
+  /**
+   * The page cache, MiB (SQLite's default is 2). At 20M ratings the four rating indexes span
+   * gigabytes, and with 2 MiB an import fell from 37k rows/s over its first 2M rows to 16.7k
+   * over its last, each insert reading index pages back; bounded per connection.
+   */
+  cacheMiB?: number;
 }
 
 /**
@@ -25,6 +31,7 @@ export function openDb(file: string, options: OpenDbOptions = {}): Db {
     db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
   }
   db.pragma('foreign_keys = ON');
+  db.pragma(`cache_size = ${-1024 * Math.trunc(options.cacheMiB ?? 64)}`);
   return db;
 }
 

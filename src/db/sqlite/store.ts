@@ -50,7 +50,7 @@ export function sqliteStore(db: Db, migrationsDir: string): SqliteStore {
 }
 
 export async function openSqliteStore(location: StoreLocation, options: OpenStoreOptions = {}): Promise<SqliteStore> {
-  const db = openDb(location.databasePath, { busyTimeoutMs: location.sqliteBusyTimeoutMs, synchronous: location.sqliteSynchronous });
+  const db = openDb(location.databasePath, { busyTimeoutMs: location.sqliteBusyTimeoutMs, synchronous: location.sqliteSynchronous, cacheMiB: location.sqliteCacheMb });
   try {
     if (options.migrate) migrate(db, location.migrationsDir);
     if (options.handOffCheckpoints) handOffCheckpoints(db);
