@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { typedView } from '../data/typed-view.js';
 import { MODEL_NAMES, type ModelName, type ModelState, type RecModel } from './model.js';
 import { withoutInitialWeights } from './nn/param.js';
 import { createModel } from './registry.js';
@@ -76,10 +77,8 @@ export async function loadModel(dir: string, options: { verified?: boolean } = {
     const buf = await readFile(join(dir, a.file));
     if (!options.verified && sha256(buf) !== a.sha256) throw new Error(`${a.file}: checksum mismatch (file corrupted)`);
     if (buf.byteLength !== a.length * 4) throw new Error(`${a.file}: expected ${a.length * 4} bytes, found ${buf.byteLength}`);
-    // A view of the file's buffer where its alignment allows: setState copies it once more into the model.
-    const data = buf.byteOffset % 4 === 0 ? buf.buffer : new Uint8Array(buf).buffer;
-    const offset = buf.byteOffset % 4 === 0 ? buf.byteOffset : 0;
-    arrays[a.name] = a.dtype === 'int32' ? new Int32Array(data, offset, a.length) : new Float32Array(data, offset, a.length);
+    // setState copies the values once more into the model: no copy of the file's bytes before that.
+    arrays[a.name] = a.dtype === 'int32' ? typedView(buf, Int32Array, a.length) : typedView(buf, Float32Array, a.length);
   }
   const model = withoutInitialWeights(() => createModel(doc.name as ModelName, doc.nUsers, doc.nItems, doc.hyper));
   model.setState({ arrays, meta: doc.meta });

@@ -1,5 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { z } from 'zod';
@@ -7,7 +6,8 @@ import type { DataWatermark } from '../db/training-data-repository.js';
 import { MODEL_NAMES, type RecModel, type ServingEmbeddings } from '../models/model.js';
 import { loadModel, saveModel } from '../models/persist.js';
 import type { TrainResult } from '../train/trainer.js';
-import { fsyncDir, verifyFolder } from '../snapshots/files.js';
+import { fileDigest, fsyncPath, verifyFolder } from '../snapshots/files.js';
+import { typedView } from '../data/typed-view.js';
 import { decodeIdsInSlices, encodeIds } from './id-list.js';
 import { decodeArtifacts, encodeArtifacts, type EncodedArtifacts, type SnapshotArtifacts } from './artifacts.js';
 import { hasRetrieval, loadRetrieval, RETRIEVAL_DIR, retrievalMetaSchema, saveRetrieval, type Retrieval, type RetrievalMeta } from './retrieval.js';
@@ -97,26 +97,6 @@ async function listFiles(dir: string): Promise<string[]> {
   return out;
 }
 
-/** A file's size and checksum, streamed: an index file can be hundreds of MB. */
-async function hashFile(path: string): Promise<{ bytes: number; sha256: string }> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
-    hash.update(chunk);
-    bytes += chunk.byteLength;
-  }
-  return { bytes, sha256: hash.digest('hex') };
-}
-
-async function syncFile(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 const bytes = (a: Float32Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
 /** Fault injection for tests: runs after the files are written, before the rename. */
@@ -171,8 +151,8 @@ export async function writeSnapshot(modelDir: string, input: SnapshotInput, vers
     const files: Manifest['files'] = {};
     for (const path of await listFiles(tmp)) {
       // saveModel and the index saves write without fsync: their files are synced before they count as written.
-      if (path.startsWith(join(tmp, 'model')) || path.startsWith(join(tmp, RETRIEVAL_DIR))) await syncFile(path);
-      files[relative(tmp, path).split(sep).join('/')] = await hashFile(path);
+      if (path.startsWith(join(tmp, 'model')) || path.startsWith(join(tmp, RETRIEVAL_DIR))) await fsyncPath(path);
+      files[relative(tmp, path).split(sep).join('/')] = await fileDigest(path);
     }
     const r = input.result;
     const manifest: Manifest = {
@@ -192,14 +172,14 @@ export async function writeSnapshot(modelDir: string, input: SnapshotInput, vers
       ...(retrieval ? { retrieval } : {}),
     };
     await writeDurable(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2));
-    if (artifacts) await fsyncDir(join(tmp, ARTIFACTS_DIR));
-    if (retrieval) await fsyncDir(join(tmp, RETRIEVAL_DIR));
-    await fsyncDir(join(tmp, 'model', 'weights'));
-    await fsyncDir(join(tmp, 'model'));
-    await fsyncDir(tmp);
+    if (artifacts) await fsyncPath(join(tmp, ARTIFACTS_DIR));
+    if (retrieval) await fsyncPath(join(tmp, RETRIEVAL_DIR));
+    await fsyncPath(join(tmp, 'model', 'weights'));
+    await fsyncPath(join(tmp, 'model'));
+    await fsyncPath(tmp);
     await snapshotFaults.beforeRename?.();
     await rename(tmp, final);
-    await fsyncDir(parent);
+    await fsyncPath(parent);
     return { dir: final, manifest };
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
@@ -210,14 +190,13 @@ export async function writeSnapshot(modelDir: string, input: SnapshotInput, vers
 async function readF32(path: string, expected: number): Promise<Float32Array> {
   const buf = await readFile(path);
   if (buf.byteLength !== expected * 4) throw new Error(`${path}: expected ${expected} floats, found ${buf.byteLength / 4}`);
-  // A view where the buffer allows one: a copy of a 256 MB matrix is 256 MB more and a stall.
-  return buf.byteOffset % 4 === 0 ? new Float32Array(buf.buffer, buf.byteOffset, expected) : new Float32Array(new Uint8Array(buf).buffer);
+  return typedView(buf, Float32Array, expected);
 }
 
 async function readGram(path: string, d: number): Promise<Float64Array> {
   const buf = await readFile(path);
   if (buf.byteLength !== d * d * 8) throw new Error(`${path}: expected ${d} × ${d} doubles, found ${buf.byteLength} bytes`);
-  return new Float64Array(new Uint8Array(buf).buffer);
+  return typedView(buf, Float64Array, d * d);
 }
 
 /** An id list: the binary layout, or the JSON array snapshots written before it hold. */

@@ -1,6 +1,6 @@
 import { access, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { checkNames, fsyncDir, localDir, MANIFEST, verifyFolder } from './files.js';
+import { checkNames, fsyncPath, localDir, MANIFEST, verifyFolder } from './files.js';
 import { STALE_UPLOAD_MS, type SnapshotStore, type StoredVersion } from './store.js';
 
 const TEMP = /^\.(tmp|download)-/;
@@ -18,7 +18,7 @@ export class DirectoryStore implements SnapshotStore {
     const final = localDir(this.modelDir, model, version);
     if (stagedDir === final) return final;
     await rename(stagedDir, final);
-    await fsyncDir(join(this.modelDir, model));
+    await fsyncPath(join(this.modelDir, model));
     return final;
   }
 

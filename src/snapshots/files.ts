@@ -38,7 +38,8 @@ export async function fileDigest(path: string): Promise<{ bytes: number; sha256:
   return { bytes, sha256: hash.digest('hex') };
 }
 
-export async function fsyncDir(path: string): Promise<void> {
+/** fsync of a file or a folder (a folder's entries: a rename or a new file in it). */
+export async function fsyncPath(path: string): Promise<void> {
   const fh = await open(path, 'r');
   try {
     await fh.sync();
